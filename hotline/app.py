@@ -1,0 +1,71 @@
+"""The aiohttp application factory.
+
+``create_app`` wires settings, the database engine, the clock and the ticket
+service into typed app keys, then lets each package add its routes and
+clients through its ``setup(app)`` function listed in :data:`PLUGINS`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline import appkeys
+from hotline.clock import Clock, SystemClock
+from hotline.config import Settings
+from hotline.db import make_engine
+
+# Each entry is "module:function"; the function takes the app and adds its
+# routes, middlewares and cleanup contexts. Order matters only for routes.
+PLUGINS: list[str] = [
+    "hotline.api.setup:setup",
+]
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: AsyncEngine | None = None,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    demo: bool = False,
+    plugins: list[str] | None = None,
+) -> web.Application:
+    """Build the application. ``engine`` may be injected (tests); otherwise it is made from settings."""
+    from hotline.api.errors import error_middleware
+    from hotline.service import TicketService
+
+    settings = settings or Settings()
+    app = web.Application(middlewares=[error_middleware], client_max_size=25 * 1024 * 1024)
+    app[appkeys.SETTINGS] = settings
+    app[appkeys.CLOCK] = clock or SystemClock()
+
+    owns_engine = engine is None
+    if engine is None:
+        if not settings.database_url:
+            settings.ensure_data_dir()
+        engine = make_engine(settings.resolved_database_url())
+    app[appkeys.ENGINE] = engine
+    app[appkeys.SERVICE] = TicketService(engine, clock=app[appkeys.CLOCK], settings=settings)
+
+    async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+        if migrate:
+            from hotline.migrate import upgrade
+
+            await upgrade(engine)
+        if demo:
+            from hotline.demo import seed_demo
+
+            await seed_demo(app[appkeys.SERVICE], print_logins=True)
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    app.cleanup_ctx.append(database_ctx)
+    for spec in PLUGINS if plugins is None else plugins:
+        module_name, func_name = spec.split(":")
+        getattr(importlib.import_module(module_name), func_name)(app)
+    return app

@@ -1,0 +1,48 @@
+"""Settings read from the environment (prefix ``HOTLINE_``).
+
+Every package that needs its own settings defines a small ``BaseSettings``
+subclass with its own prefix (``HOTLINE_WECHAT_`` ...) and lists it in
+``SETTINGS_CLASSES`` so the docker-compose test can check the wiring.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
+
+    data_dir: Path = Path("./data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    elasticsearch_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8080
+    timezone: str = "Asia/Shanghai"
+    secret_key: str = "change-me"
+    max_text_chars: int = 20_000
+    public_base_url: str = "http://127.0.0.1:8080"
+
+    def resolved_database_url(self) -> str:
+        """The SQLAlchemy async URL: PostgreSQL when configured, else SQLite under data_dir."""
+        if self.database_url:
+            url = self.database_url
+            for prefix in ("postgres://", "postgresql://"):
+                if url.startswith(prefix):
+                    return "postgresql+asyncpg://" + url[len(prefix):]
+            return url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+# Settings classes other packages register (module path, class name) so that
+# tests can list every environment variable the application reads.
+SETTINGS_CLASSES: list[str] = [
+    "hotline.config:Settings",
+]

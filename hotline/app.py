@@ -25,6 +25,22 @@ PLUGINS: list[str] = [
 ]
 
 
+async def clients_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Shared outbound clients: one aiohttp ClientSession, and Redis when configured."""
+    import aiohttp
+
+    settings = app[appkeys.SETTINGS]
+    app[appkeys.HTTP] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15))
+    if settings.redis_url:
+        import redis.asyncio as aioredis
+
+        app[appkeys.REDIS] = aioredis.from_url(settings.redis_url)
+    yield
+    await app[appkeys.HTTP].close()
+    if settings.redis_url:
+        await app[appkeys.REDIS].aclose()
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -65,6 +81,7 @@ def create_app(
             await engine.dispose()
 
     app.cleanup_ctx.append(database_ctx)
+    app.cleanup_ctx.append(clients_ctx)
     for spec in PLUGINS if plugins is None else plugins:
         module_name, func_name = spec.split(":")
         getattr(importlib.import_module(module_name), func_name)(app)

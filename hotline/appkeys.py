@@ -28,3 +28,5 @@ QUEUE: web.AppKey[Any] = web.AppKey("queue")            # job queue
 REDIS: web.AppKey[Any] = web.AppKey("redis")            # redis.asyncio client when configured
 HTTP: web.AppKey[Any] = web.AppKey("http")              # shared aiohttp.ClientSession for outbound calls
 AGENT_HUB: web.AppKey[Any] = web.AppKey("agent_hub")    # live websocket fan-out to agents
+CHATBOT: web.AppKey[Any] = web.AppKey("chatbot")        # knowledge.chatbot.Chatbot
+CHANNELS: web.AppKey[Any] = web.AppKey("channels")      # channels registry: name -> adapter instance

@@ -1,0 +1,282 @@
+"""One small handler per lifecycle action, with a validated parameter model each.
+
+A handler gets the transition context and returns the ticket columns to
+update; it may write related rows (units, messages, extensions, links) on the
+same connection, inside the transition's transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotline.directory import category_by_code, unit_by_code
+from hotline.lifecycle import EMERGENCY_NUMBERS, REJECT_REASONS, SATISFACTION, TransitionError
+from hotline.tables import extensions, ticket_links, ticket_messages, ticket_units, tickets
+from hotline.users import Actor
+
+
+class NotFound(TransitionError):
+    status = 404
+    code = "not_found"
+
+
+class InvalidParams(TransitionError):
+    status = 422
+    code = "invalid_params"
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class DispatchParams(Params):
+    lead_unit: str = Field(min_length=1, max_length=50)
+    co_units: list[str] = Field(default_factory=list, max_length=10)
+    category: str | None = None
+
+
+class RejectParams(Params):
+    reason: Literal[tuple(REJECT_REASONS)]  # type: ignore[valid-type]
+
+
+class AnswerParams(Params):
+    answer: str = Field(min_length=1, max_length=20000)
+    article_id: int | None = None
+
+
+class EmergencyParams(Params):
+    number: Literal[EMERGENCY_NUMBERS]  # type: ignore[valid-type]
+
+
+class ReasonParams(Params):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ReplyParams(Params):
+    text: str = Field(min_length=1, max_length=20000)
+
+
+class ExtensionParams(Params):
+    days: int = Field(ge=1, le=30)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class DecisionParams(Params):
+    extension_id: int | None = None
+
+
+class SatisfactionParams(Params):
+    satisfaction: Literal[SATISFACTION]  # type: ignore[valid-type]
+
+
+class MergeParams(Params):
+    into: str = Field(min_length=1, max_length=20, description="ticket number to merge into")
+
+
+@dataclass
+class Ctx:
+    conn: AsyncConnection
+    ticket: Any  # the row before the change
+    actor: Actor
+    params: Any
+    now: dt.datetime
+    service: Any  # TicketService: calendar, policy
+    data: dict  # extra event data handlers add (e.g. resolved unit codes)
+
+
+async def _message(ctx: Ctx, direction: str, text: str, author: str | None = None) -> None:
+    await ctx.conn.execute(sa.insert(ticket_messages).values(
+        ticket_id=ctx.ticket.id, direction=direction, channel=ctx.ticket.channel if direction == "out" else "internal",
+        author=author or ctx.actor.username, text=text, attachments=[], created_at=ctx.now))
+
+
+async def _unit_id(ctx: Ctx, code: str) -> int:
+    row = await unit_by_code(ctx.conn, code)
+    if row is None or not row.active:
+        raise InvalidParams(f"单位 {code} 不存在或已停用")
+    return row.id
+
+
+def _reply_deadline(ctx: Ctx, start: dt.datetime, category_code: str | None) -> dict:
+    days = ctx.service.policy.days_for(ctx.ticket.request_type, category_code)
+    cal = ctx.service.calendar
+    return {"reply_due_at": cal.add_days(start, days), "reply_budget_seconds": int(days * cal.day_seconds)}
+
+
+async def _assign(ctx: Ctx, lead_id: int, co_ids: list[int]) -> None:
+    await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
+                           .values(active=False))
+    for unit_id, role in [(lead_id, "lead")] + [(u, "co") for u in co_ids if u != lead_id]:
+        await ctx.conn.execute(sa.insert(ticket_units).values(
+            ticket_id=ctx.ticket.id, unit_id=unit_id, role=role, active=True, dispatched_at=ctx.now))
+
+
+async def accept(ctx: Ctx) -> dict:
+    return {}
+
+
+async def reject(ctx: Ctx) -> dict:
+    ctx.data["reason_label"] = REJECT_REASONS[ctx.params.reason]
+    return {"reject_reason": ctx.params.reason, "closed_at": ctx.now}
+
+
+async def answer(ctx: Ctx) -> dict:
+    await _message(ctx, "out", ctx.params.answer)
+    return {"closed_at": ctx.now, "replied_at": ctx.now}
+
+
+async def transfer_emergency(ctx: Ctx) -> dict:
+    return {"emergency_number": ctx.params.number, "closed_at": ctx.now}
+
+
+async def dispatch(ctx: Ctx) -> dict:
+    lead_id = await _unit_id(ctx, ctx.params.lead_unit)
+    co_ids = [await _unit_id(ctx, code) for code in ctx.params.co_units]
+    values: dict = {"lead_unit_id": lead_id, "signed_at": None, "replied_at": None, "paused_until": None}
+    category_code = ctx.params.category
+    if category_code:
+        category = await category_by_code(ctx.conn, category_code)
+        if category is None:
+            raise InvalidParams(f"分类 {category_code} 不存在")
+        values["category_id"] = category.id
+    elif ctx.ticket.category_id:
+        category_code = await ctx.service.category_code(ctx.conn, ctx.ticket.category_id)
+    await _assign(ctx, lead_id, co_ids)
+    values["sign_due_at"] = ctx.service.calendar.add_hours(ctx.now, ctx.service.policy.sign_hours)
+    values.update(_reply_deadline(ctx, ctx.now, category_code))
+    ctx.data.update(lead_unit=ctx.params.lead_unit, co_units=ctx.params.co_units, category=category_code)
+    return values
+
+
+async def sign(ctx: Ctx) -> dict:
+    return {"signed_at": ctx.now}
+
+
+async def return_(ctx: Ctx) -> dict:
+    await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
+                           .values(active=False))
+    await _message(ctx, "note", f"退单原因：{ctx.params.reason}")
+    ctx.data["returned_by"] = ctx.actor.unit_id
+    return {"lead_unit_id": None, "sign_due_at": None, "reply_due_at": None, "signed_at": None}
+
+
+async def reply(ctx: Ctx) -> dict:
+    await _message(ctx, "out", ctx.params.text)
+    return {"replied_at": ctx.now}
+
+
+async def request_extension(ctx: Ctx) -> dict:
+    pending = (await ctx.conn.execute(sa.select(extensions.c.id).where(
+        extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested"))).first()
+    if pending:
+        raise InvalidParams("已有待审批的延期申请")
+    ext_id = (await ctx.conn.execute(sa.insert(extensions).values(
+        ticket_id=ctx.ticket.id, unit_id=ctx.ticket.lead_unit_id, days=ctx.params.days, reason=ctx.params.reason,
+        state="requested", requested_at=ctx.now).returning(extensions.c.id))).scalar_one()
+    ctx.data["extension_id"] = ext_id
+    return {}
+
+
+async def _pending_extension(ctx: Ctx):
+    query = sa.select(extensions).where(extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested")
+    if ctx.params.extension_id:
+        query = query.where(extensions.c.id == ctx.params.extension_id)
+    row = (await ctx.conn.execute(query)).first()
+    if row is None:
+        raise InvalidParams("没有待审批的延期申请")
+    ctx.data["extension_id"] = row.id
+    return row
+
+
+async def approve_extension(ctx: Ctx) -> dict:
+    ext = await _pending_extension(ctx)
+    cal = ctx.service.calendar
+    # The clock stops for the granted working days: the deadline moves by exactly that much.
+    ends = cal.add_days(ctx.now, ext.days)
+    await ctx.conn.execute(sa.update(extensions).where(extensions.c.id == ext.id).values(
+        state="approved", decided_at=ctx.now, starts_at=ctx.now, ends_at=ends))
+    due = ctx.ticket.reply_due_at or ctx.now
+    return {"reply_due_at": cal.add_days(due, ext.days), "paused_until": ends}
+
+
+async def deny_extension(ctx: Ctx) -> dict:
+    ext = await _pending_extension(ctx)
+    await ctx.conn.execute(sa.update(extensions).where(extensions.c.id == ext.id).values(
+        state="denied", decided_at=ctx.now))
+    return {}
+
+
+async def urge(ctx: Ctx) -> dict:
+    await _message(ctx, "note", f"督办：{ctx.params.note or '请加快办理'}")
+    return {"urge_count": ctx.ticket.urge_count + 1}
+
+
+async def callback(ctx: Ctx) -> dict:
+    return {"satisfaction": ctx.params.satisfaction}
+
+
+async def close(ctx: Ctx) -> dict:
+    return {"closed_at": ctx.now}
+
+
+async def reopen(ctx: Ctx) -> dict:
+    if ctx.ticket.satisfaction != "不满意":
+        raise InvalidParams("只有回访不满意的工单可以重办")
+    if ctx.ticket.lead_unit_id is None:
+        raise InvalidParams("工单没有承办单位，无法重办")
+    await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
+                           .values(active=True, dispatched_at=ctx.now))
+    await _message(ctx, "note", f"重办原因：{ctx.params.reason}")
+    category_code = await ctx.service.category_code(ctx.conn, ctx.ticket.category_id)
+    values = {"reopen_count": ctx.ticket.reopen_count + 1, "satisfaction": None, "closed_at": None,
+              "signed_at": None, "replied_at": None, "paused_until": None,
+              "sign_due_at": ctx.service.calendar.add_hours(ctx.now, ctx.service.policy.sign_hours)}
+    values.update(_reply_deadline(ctx, ctx.now, category_code))
+    return values
+
+
+async def merge(ctx: Ctx) -> dict:
+    target = (await ctx.conn.execute(sa.select(tickets.c.id, tickets.c.state).where(
+        tickets.c.number == ctx.params.into))).first()
+    if target is None:
+        raise InvalidParams(f"目标工单 {ctx.params.into} 不存在")
+    if target.id == ctx.ticket.id:
+        raise InvalidParams("不能合并到自身")
+    if target.state == "merged":
+        raise InvalidParams("目标工单已被合并")
+    await ctx.conn.execute(sa.insert(ticket_links).values(
+        ticket_id=ctx.ticket.id, other_id=target.id, kind="merged-into", created_at=ctx.now))
+    ctx.data["into"] = ctx.params.into
+    return {"merged_into_id": target.id, "closed_at": ctx.now}
+
+
+async def rate(ctx: Ctx) -> dict:
+    return {"satisfaction": ctx.params.satisfaction}
+
+
+HANDLERS = {
+    "accept": (Params, accept),
+    "reject": (RejectParams, reject),
+    "answer": (AnswerParams, answer),
+    "transfer_emergency": (EmergencyParams, transfer_emergency),
+    "dispatch": (DispatchParams, dispatch),
+    "sign": (Params, sign),
+    "return": (ReasonParams, return_),
+    "reply": (ReplyParams, reply),
+    "request_extension": (ExtensionParams, request_extension),
+    "approve_extension": (DecisionParams, approve_extension),
+    "deny_extension": (DecisionParams, deny_extension),
+    "urge": (Params, urge),
+    "callback": (SatisfactionParams, callback),
+    "close": (Params, close),
+    "reopen": (ReasonParams, reopen),
+    "merge": (MergeParams, merge),
+    "rate": (SatisfactionParams, rate),
+}

@@ -1,0 +1,273 @@
+"""The ticket service: the one place tickets are created and moved.
+
+Every change runs in one transaction that also writes the audited event
+(``ticket_events``), the outbox row for jobs, and whatever in-transaction
+listeners other packages registered (e.g. routing corrections).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hotline import actions
+from hotline.actions import InvalidParams, NotFound
+from hotline.citizens import resolve_citizen
+from hotline.clock import Clock, SystemClock
+from hotline.config import Settings
+from hotline.lifecycle import REQUEST_TYPES, TransitionError, find_move
+from hotline.messages import INTAKE_LINES, Identity
+from hotline.numbering import next_ticket_number
+from hotline.tables import audit_log, categories, outbox, ticket_events, ticket_messages, tickets
+from hotline.users import SYSTEM, Actor
+from hotline.workcal import DeadlinePolicy, WorkingCalendar
+
+
+class Conflict(TransitionError):
+    status = 409
+    code = "conflict"
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    """What in-transaction listeners receive for every create and transition."""
+
+    ticket_id: int
+    number: str
+    action: str
+    from_state: str | None
+    to_state: str
+    actor: str
+    role: str
+    params: dict
+    ticket: dict
+    at: dt.datetime
+
+
+Listener = Callable[[AsyncConnection, TicketEvent], Awaitable[None]]
+
+
+@dataclass
+class NewTicket:
+    channel: str
+    text: str
+    request_type: str
+    identities: list[Identity] = field(default_factory=list)
+    citizen_name: str | None = None
+    intake_line: str = "12345"
+    title: str | None = None
+    category: str | None = None
+    district: str | None = None
+    address: str | None = None
+    publishable: bool = False
+    extra: dict | None = None
+
+
+class TicketService:
+    def __init__(self, engine: AsyncEngine, *, clock: Clock | None = None, settings: Settings | None = None,
+                 calendar: WorkingCalendar | None = None, policy: DeadlinePolicy | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.settings = settings or Settings()
+        self.calendar = calendar or WorkingCalendar(self.settings.timezone)
+        self.policy = policy or DeadlinePolicy()
+        self.router: Any = None  # routing suggester, set at app start when the routing package is present
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def category_code(self, conn: AsyncConnection, category_id: int | None) -> str | None:
+        if category_id is None:
+            return None
+        return (await conn.execute(sa.select(categories.c.code).where(categories.c.id == category_id))).scalar()
+
+    async def ticket_row(self, conn: AsyncConnection, ticket_id: int):
+        row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
+        if row is None:
+            raise NotFound(f"工单 {ticket_id} 不存在")
+        return row
+
+    async def resolve_id(self, ref: str | int) -> int:
+        """A ticket id from an id or a ticket number."""
+        async with self.engine.connect() as conn:
+            column = tickets.c.number if isinstance(ref, str) and len(ref) >= 13 else tickets.c.id
+            value = ref if column is tickets.c.number else int(ref)
+            found = (await conn.execute(sa.select(tickets.c.id).where(column == value))).scalar()
+        if found is None:
+            raise NotFound(f"工单 {ref} 不存在")
+        return found
+
+    async def get_ticket(self, ref: str | int, viewer: Actor | None = None) -> dict:
+        from hotline.views import load_ticket
+
+        ticket_id = await self.resolve_id(ref)
+        async with self.engine.connect() as conn:
+            return await load_ticket(self, conn, ticket_id, viewer)
+
+    async def get_ticket_by_number(self, number: str, viewer: Actor | None = None) -> dict | None:
+        try:
+            return await self.get_ticket(str(number), viewer)
+        except NotFound:
+            return None
+
+    async def list_tickets(self, viewer: Actor | None = None, **filters) -> tuple[list[dict], int]:
+        from hotline.views import list_tickets
+
+        async with self.engine.connect() as conn:
+            return await list_tickets(self, conn, viewer, **filters)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def create_ticket(self, new: NewTicket, actor: Actor = SYSTEM, *, conn: AsyncConnection | None = None,
+                            inbound: dict | None = None) -> dict:
+        """Create a ticket (routing suggestion included). ``inbound`` is the first message's row values."""
+        if new.request_type not in REQUEST_TYPES:
+            raise InvalidParams(f"未知诉求类型 {new.request_type}（可用：{'、'.join(REQUEST_TYPES)}）")
+        if new.intake_line not in INTAKE_LINES:
+            raise InvalidParams(f"未知受理热线 {new.intake_line}")
+        if len(new.text) > self.settings.max_text_chars:
+            raise InvalidParams(f"诉求内容超过 {self.settings.max_text_chars} 字")
+        suggestion = await self._suggest(new)
+        if conn is not None:
+            return await self._create(conn, new, actor, suggestion, inbound)
+        async with self.engine.begin() as conn:
+            return await self._create(conn, new, actor, suggestion, inbound)
+
+    async def _suggest(self, new: NewTicket) -> dict | None:
+        if self.router is None:
+            return None
+        return await self.router.suggest(new.text, intake_line=new.intake_line, channel=new.channel,
+                                         title=new.title)
+
+    async def _create(self, conn: AsyncConnection, new: NewTicket, actor: Actor, suggestion: dict | None,
+                      inbound: dict | None) -> dict:
+        now = self.now()
+        category_code = new.category or (suggestion or {}).get("category")
+        category_id = None
+        if category_code:
+            category_id = (await conn.execute(sa.select(categories.c.id).where(
+                categories.c.code == category_code))).scalar()
+            if category_id is None and new.category:
+                raise InvalidParams(f"分类 {new.category} 不存在")
+        area = (suggestion or {}).get("area") or {}
+        citizen_id = await resolve_citizen(conn, new.identities, now, new.citizen_name) if new.identities else None
+        number = await next_ticket_number(conn, now, self.settings.timezone)
+        ticket_id = (await conn.execute(sa.insert(tickets).values(
+            number=number, channel=new.channel, intake_line=new.intake_line, request_type=new.request_type,
+            category_id=category_id, district=new.district or area.get("district"),
+            address=new.address or area.get("address"), title=new.title or new.text[:30], text=new.text,
+            state="new", citizen_id=citizen_id, reopen_count=0, urge_count=0, publishable=new.publishable,
+            routing=suggestion, extra=new.extra, version=1, created_at=now, updated_at=now,
+        ).returning(tickets.c.id))).scalar_one()
+        if inbound is not None:
+            await conn.execute(sa.update(ticket_messages).where(ticket_messages.c.id == inbound["id"])
+                               .values(ticket_id=ticket_id))
+        else:
+            await conn.execute(sa.insert(ticket_messages).values(
+                ticket_id=ticket_id, direction="in", channel=new.channel, author=actor.username,
+                text=new.text, attachments=[], created_at=now))
+        row = await self.ticket_row(conn, ticket_id)
+        await self._record(conn, row, "create", None, "new", actor, {"request_type": new.request_type}, now)
+        if suggestion and suggestion.get("auto_dispatch") and suggestion.get("lead_unit") \
+                and not suggestion.get("emergency"):
+            params = {"lead_unit": suggestion["lead_unit"], "co_units": suggestion.get("co_units") or [],
+                      "note": "系统自动派单"}
+            try:
+                await self._transition(conn, ticket_id, "dispatch", SYSTEM, params, None)
+            except InvalidParams:
+                pass  # a rule naming a unit that no longer exists: leave it to the dispatcher
+        return {"id": ticket_id, "number": number}
+
+    async def transition(self, ref: str | int, action: str, actor: Actor, params: dict | None = None,
+                         expected_version: int | None = None) -> dict:
+        """Move a ticket; exactly one of several concurrent moves wins, the others get 409."""
+        ticket_id = await self.resolve_id(ref)
+        async with self.engine.begin() as conn:
+            await self._transition(conn, ticket_id, action, actor, params or {}, expected_version)
+        return await self.get_ticket(ticket_id, actor)
+
+    async def _transition(self, conn: AsyncConnection, ticket_id: int, action: str, actor: Actor, params: dict,
+                          expected_version: int | None) -> None:
+        row = await self.ticket_row(conn, ticket_id)
+        if actor.role == "unit" and not await self._unit_may_act(conn, row, actor):
+            raise NotFound(f"工单 {ticket_id} 不存在")
+        move = find_move(row.state, action, actor.role)
+        if expected_version is not None and expected_version != row.version:
+            raise Conflict(f"工单已被他人修改（当前版本 {row.version}），请刷新后重试")
+        model, handler = actions.HANDLERS[action]
+        try:
+            parsed = model.model_validate(params)
+        except pydantic.ValidationError as exc:
+            raise InvalidParams(_first_error(exc)) from None
+        now = self.now()
+        data: dict = {}
+        values = await handler(actions.Ctx(conn, row, actor, parsed, now, self, data))
+        to_state = move.to or row.state
+        result = await conn.execute(
+            sa.update(tickets).where(tickets.c.id == ticket_id, tickets.c.version == row.version)
+            .values(state=to_state, version=row.version + 1, updated_at=now, **values)
+        )
+        if result.rowcount != 1:
+            raise Conflict("工单正被他人同时处理，请刷新后重试")
+        after = await self.ticket_row(conn, ticket_id)
+        event_params = {**parsed.model_dump(exclude_none=True), **data}
+        await self._record(conn, after, action, row.state, to_state, actor, event_params, now)
+
+    async def _unit_may_act(self, conn: AsyncConnection, row, actor: Actor) -> bool:
+        from hotline.views import unit_sees_ticket
+
+        return await unit_sees_ticket(conn, row.id, actor.unit_id, lead_only=True)
+
+    async def _record(self, conn: AsyncConnection, row, action: str, from_state: str | None, to_state: str,
+                      actor: Actor, params: dict, now: dt.datetime) -> None:
+        await conn.execute(sa.insert(ticket_events).values(
+            ticket_id=row.id, action=action, from_state=from_state, to_state=to_state, actor=actor.username,
+            note=params.get("note"), data=_jsonable(params), at=now))
+        payload = {"ticket_id": row.id, "number": row.number, "action": action, "from_state": from_state,
+                   "to_state": to_state, "actor": actor.username, "params": _jsonable(params)}
+        await conn.execute(sa.insert(outbox).values(topic=f"ticket.{action}", payload=payload, created_at=now,
+                                                    attempts=0))
+        event = TicketEvent(row.id, row.number, action, from_state, to_state, actor.username, actor.role,
+                            params, _jsonable(dict(row._mapping)), now)
+        for listener in self._listeners:
+            await listener(conn, event)
+
+    async def audit(self, conn: AsyncConnection, actor: Actor, action: str, object_type: str,
+                    object_id: str | None, detail: dict | None = None) -> None:
+        await conn.execute(sa.insert(audit_log).values(actor=actor.username, action=action,
+                                                       object_type=object_type, object_id=object_id,
+                                                       detail=_jsonable(detail or {}), at=self.now()))
+
+    async def ingest(self, message):
+        """Intake of one normalised inbound message (see :mod:`hotline.intake`)."""
+        from hotline.intake import ingest
+
+        return await ingest(self, message)
+
+
+def _first_error(exc: pydantic.ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ())) or "参数"
+    return f"{where}：{err.get('msg')}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,190 @@
+"""Reading tickets: full views, filtered lists, and what a unit user may see.
+
+Unit users see only tickets dispatched to their unit, with citizens' phone
+numbers masked (138****5678), in contact fields and in free text alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotline.citizens import citizen_identities_of
+from hotline.identity import mask_phone, mask_phones_in_text
+from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, STATE_LABELS
+from hotline.tables import (attachments, categories, citizen_identities, extensions, ticket_events, ticket_links,
+                            ticket_messages, ticket_units, tickets, units)
+from hotline.users import Actor
+from hotline.workcal import light
+
+MAX_PAGE = 200
+
+
+def _masking(viewer: Actor | None) -> bool:
+    return viewer is not None and viewer.role == "unit"
+
+
+async def unit_sees_ticket(conn: AsyncConnection, ticket_id: int, unit_id: int | None, lead_only: bool = False) -> bool:
+    query = sa.select(ticket_units.c.id).where(ticket_units.c.ticket_id == ticket_id,
+                                               ticket_units.c.unit_id == unit_id, ticket_units.c.active.is_(True))
+    if lead_only:
+        query = query.where(ticket_units.c.role == "lead")
+    return (await conn.execute(query)).first() is not None
+
+
+def deadlines(service, row, now: dt.datetime) -> dict:
+    sign_light = None
+    if row.state == "dispatched" and row.sign_due_at:
+        budget = service.policy.sign_hours * 3600
+        sign_light = light(service.calendar, now, row.sign_due_at, budget, service.policy.yellow_fraction)
+    reply_light = None
+    if row.state in ("dispatched", "signed") and row.reply_due_at:
+        reply_light = light(service.calendar, now, row.reply_due_at, row.reply_budget_seconds,
+                            service.policy.yellow_fraction)
+    order = {None: 0, "green": 1, "yellow": 2, "red": 3}
+    return {
+        "sign_due_at": _iso(row.sign_due_at),
+        "reply_due_at": _iso(row.reply_due_at),
+        "paused_until": _iso(row.paused_until),
+        "sign_light": sign_light,
+        "reply_light": reply_light,
+        "light": max(sign_light, reply_light, key=lambda v: order[v]),
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def _units_of(conn: AsyncConnection, ticket_id: int) -> list[dict]:
+    rows = await conn.execute(
+        sa.select(units.c.code, units.c.name, ticket_units.c.role, ticket_units.c.dispatched_at)
+        .select_from(ticket_units.join(units, units.c.id == ticket_units.c.unit_id))
+        .where(ticket_units.c.ticket_id == ticket_id, ticket_units.c.active.is_(True)).order_by(ticket_units.c.id))
+    return [{"code": r.code, "name": r.name, "role": r.role, "dispatched_at": _iso(r.dispatched_at)} for r in rows]
+
+
+async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Actor | None,
+                      detail: bool = True) -> dict:
+    from hotline.actions import NotFound
+
+    row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
+    if row is None or (_masking(viewer) and not await unit_sees_ticket(conn, ticket_id, viewer.unit_id)):
+        raise NotFound(f"工单 {ticket_id} 不存在")
+    mask = _masking(viewer)
+    assigned = await _units_of(conn, ticket_id)
+    category = None
+    if row.category_id:
+        cat = (await conn.execute(sa.select(categories.c.code, categories.c.name)
+                                  .where(categories.c.id == row.category_id))).first()
+        category = {"code": cat.code, "name": cat.name}
+    citizen = None
+    if row.citizen_id:
+        idents = await citizen_identities_of(conn, row.citizen_id)
+        if mask:
+            idents = [{**i, "value": mask_phone(i["value"]) if i["kind"] == "phone" else "***"} for i in idents]
+        citizen = {"id": row.citizen_id, "identities": idents}
+    merged_into = None
+    if row.merged_into_id:
+        merged_into = (await conn.execute(sa.select(tickets.c.number)
+                                          .where(tickets.c.id == row.merged_into_id))).scalar()
+    result = {
+        "id": row.id, "number": row.number, "channel": row.channel, "intake_line": row.intake_line,
+        "request_type": row.request_type, "category": category, "district": row.district,
+        "address": row.address, "title": mask_phones_in_text(row.title) if mask else row.title,
+        "text": mask_phones_in_text(row.text) if mask else row.text,
+        "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": citizen,
+        "lead_unit": next((u for u in assigned if u["role"] == "lead"), None),
+        "lead_unit_name": next((u["name"] for u in assigned if u["role"] == "lead"), None),
+        "co_units": [u for u in assigned if u["role"] == "co"],
+        "deadlines": deadlines(service, row, service.now()),
+        "reply_due_at": _iso(row.reply_due_at),
+        "satisfaction": row.satisfaction, "reject_reason": row.reject_reason,
+        "emergency_number": row.emergency_number, "merged_into": merged_into,
+        "reopen_count": row.reopen_count, "urge_count": row.urge_count, "publishable": row.publishable,
+        "routing": None if mask else row.routing,
+        "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+        "closed_at": _iso(row.closed_at), "version": row.version,
+    }
+    if detail:
+        result.update(await _history(conn, ticket_id, mask))
+    return result
+
+
+async def _history(conn: AsyncConnection, ticket_id: int, mask: bool) -> dict:
+    messages = [
+        {"id": m.id, "direction": m.direction, "channel": m.channel, "author": m.author,
+         "text": mask_phones_in_text(m.text) if mask else m.text, "created_at": _iso(m.created_at),
+         "attachments": m.attachments or []}
+        for m in await conn.execute(sa.select(ticket_messages).where(ticket_messages.c.ticket_id == ticket_id)
+                                    .order_by(ticket_messages.c.id))
+    ]
+    events = [
+        {"action": e.action, "action_label": ACTION_LABELS.get(e.action, e.action), "from_state": e.from_state,
+         "to_state": e.to_state, "actor": e.actor, "note": e.note, "at": _iso(e.at)}
+        for e in await conn.execute(sa.select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
+                                    .order_by(ticket_events.c.id))
+    ]
+    exts = [
+        {"id": x.id, "days": x.days, "reason": x.reason, "state": x.state, "requested_at": _iso(x.requested_at),
+         "ends_at": _iso(x.ends_at)}
+        for x in await conn.execute(sa.select(extensions).where(extensions.c.ticket_id == ticket_id)
+                                    .order_by(extensions.c.id))
+    ]
+    other = tickets.alias("other")
+    links = [
+        {"kind": link.kind, "number": link.number}
+        for link in await conn.execute(
+            sa.select(ticket_links.c.kind, other.c.number)
+            .select_from(ticket_links.join(other, other.c.id == ticket_links.c.other_id))
+            .where(ticket_links.c.ticket_id == ticket_id))
+    ]
+    files = [
+        {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+        for a in await conn.execute(sa.select(attachments).where(attachments.c.ticket_id == ticket_id))
+    ]
+    return {"messages": messages, "events": events, "extensions": exts, "links": links, "attachments": files}
+
+
+async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, state: str | None = None,
+                       channel: str | None = None, request_type: str | None = None, unit: str | None = None,
+                       category: str | None = None, district: str | None = None, phone: str | None = None,
+                       q: str | None = None, created_from: dt.datetime | None = None,
+                       created_to: dt.datetime | None = None, open_only: bool = False,
+                       limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    query = sa.select(tickets.c.id)
+    if _masking(viewer):
+        query = query.where(tickets.c.id.in_(sa.select(ticket_units.c.ticket_id).where(
+            ticket_units.c.unit_id == viewer.unit_id, ticket_units.c.active.is_(True))))
+    if state:
+        query = query.where(tickets.c.state.in_(state.split(",")))
+    if open_only:
+        query = query.where(tickets.c.state.in_(sorted(OPEN_STATES)))
+    if channel:
+        query = query.where(tickets.c.channel == channel)
+    if request_type:
+        query = query.where(tickets.c.request_type == request_type)
+    if unit:
+        query = query.where(tickets.c.lead_unit_id == sa.select(units.c.id).where(units.c.code == unit)
+                            .scalar_subquery())
+    if category:
+        ids = sa.select(categories.c.id).where(categories.c.code.startswith(category))
+        query = query.where(tickets.c.category_id.in_(ids))
+    if district:
+        query = query.where(tickets.c.district == district)
+    if phone:
+        query = query.where(tickets.c.citizen_id.in_(sa.select(citizen_identities.c.citizen_id).where(
+            citizen_identities.c.kind == "phone", citizen_identities.c.value == phone)))
+    if q:
+        query = query.where(sa.or_(tickets.c.text.contains(q), tickets.c.title.contains(q),
+                                   tickets.c.number == q))
+    if created_from:
+        query = query.where(tickets.c.created_at >= created_from)
+    if created_to:
+        query = query.where(tickets.c.created_at < created_to)
+    total = (await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
+    page = await conn.execute(query.order_by(tickets.c.id.desc()).limit(min(limit, MAX_PAGE)).offset(offset))
+    items = [await load_ticket(service, conn, tid, viewer, detail=False) for (tid,) in page]
+    return items, total

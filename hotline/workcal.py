@@ -1,0 +1,121 @@
+"""Working time on China's official calendar, deadlines and traffic lights.
+
+Working days come from ``chinesecalendar`` (statutory holidays and the
+make-up working days, 调休); within a working day only the office sessions
+count (default 09:00-12:00 and 13:00-18:00, Beijing time). Deadlines are
+budgets of working seconds: "3 working days" is three full days of sessions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+UTC = dt.timezone.utc
+DEFAULT_SESSIONS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
+
+
+def is_workday(day: dt.date) -> bool:
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:  # years the package does not know yet: plain weekdays
+        return day.weekday() < 5
+
+
+class WorkingCalendar:
+    def __init__(self, tz: str = "Asia/Shanghai", sessions=DEFAULT_SESSIONS) -> None:
+        self.tz = ZoneInfo(tz)
+        self.sessions = tuple(sessions)
+        self.day_seconds = sum(
+            (dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)).seconds
+            for start, end in self.sessions
+        )
+
+    def _windows(self, day: dt.date):
+        if not is_workday(day):
+            return
+        for start, end in self.sessions:
+            yield (dt.datetime.combine(day, start, self.tz), dt.datetime.combine(day, end, self.tz))
+
+    def add(self, start: dt.datetime, seconds: float) -> dt.datetime:
+        """The instant when ``seconds`` of working time have passed after ``start``."""
+        cursor = start.astimezone(self.tz)
+        remaining = float(seconds)
+        day = cursor.date()
+        for _ in range(3660):  # ten years of days is a safe bound
+            for w_start, w_end in self._windows(day):
+                if w_end <= cursor:
+                    continue
+                begin = max(w_start, cursor)
+                available = (w_end - begin).total_seconds()
+                if remaining <= available:
+                    return (begin + dt.timedelta(seconds=remaining)).astimezone(UTC)
+                remaining -= available
+            day += dt.timedelta(days=1)
+        raise ValueError("deadline beyond the calendar's range")
+
+    def add_days(self, start: dt.datetime, days: float) -> dt.datetime:
+        return self.add(start, days * self.day_seconds)
+
+    def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
+        return self.add(start, hours * 3600)
+
+    def between(self, a: dt.datetime, b: dt.datetime) -> float:
+        """Working seconds from ``a`` to ``b`` (negative when b is before a)."""
+        if b < a:
+            return -self.between(b, a)
+        a, b = a.astimezone(self.tz), b.astimezone(self.tz)
+        total = 0.0
+        day = a.date()
+        while day <= b.date():
+            for w_start, w_end in self._windows(day):
+                lo, hi = max(w_start, a), min(w_end, b)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += dt.timedelta(days=1)
+        return total
+
+    def is_working_time(self, when: dt.datetime) -> bool:
+        when = when.astimezone(self.tz)
+        return any(s <= when < e for s, e in self._windows(when.date()))
+
+    def next_working_time(self, when: dt.datetime) -> dt.datetime:
+        """``when`` itself in office hours, else the start of the next session."""
+        return self.add(when, 0)
+
+
+@dataclass
+class DeadlinePolicy:
+    """How long units have: sign-for in working hours, replies in working days."""
+
+    sign_hours: float = 2
+    reply_days: dict[str, float] = field(
+        default_factory=lambda: {"咨询": 1, "求助": 3, "投诉": 5, "举报": 5, "建议": 10, "表扬": 5}
+    )
+    # Category code (any level) -> working days; the deepest matching prefix wins.
+    category_days: dict[str, float] = field(default_factory=dict)
+    yellow_fraction: float = 0.2
+
+    def days_for(self, request_type: str, category_code: str | None) -> float:
+        if category_code:
+            for length in range(len(category_code), 0, -1):
+                days = self.category_days.get(category_code[:length])
+                if days is not None:
+                    return days
+        return self.reply_days.get(request_type, 5)
+
+
+def light(calendar: WorkingCalendar, now: dt.datetime, due: dt.datetime | None, budget_seconds: float | None,
+          yellow_fraction: float = 0.2) -> str | None:
+    """green / yellow (≤ 20 % of the working time left) / red (overdue); None without a deadline."""
+    if due is None:
+        return None
+    if now >= due:
+        return "red"
+    left = calendar.between(now, due)
+    if budget_seconds and left <= yellow_fraction * budget_seconds:
+        return "yellow"
+    return "green"

@@ -22,6 +22,8 @@ from hotline.db import make_engine
 # routes, middlewares and cleanup contexts. Order matters only for routes.
 PLUGINS: list[str] = [
     "hotline.api.setup:setup",
+    "hotline.live:setup",
+    "channels.web:setup",
 ]
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 TABLE_MODULES = [
     "hotline.tables",
+    "channels.tables_mail",
 ]
 
 

@@ -101,6 +101,8 @@ class TicketService:
 
     async def resolve_id(self, ref: str | int) -> int:
         """A ticket id from an id or a ticket number."""
+        if not str(ref).isdigit():
+            raise NotFound(f"工单 {ref} 不存在")
         async with self.engine.connect() as conn:
             column = tickets.c.number if isinstance(ref, str) and len(ref) >= 13 else tickets.c.id
             value = ref if column is tickets.c.number else int(ref)
@@ -196,7 +198,11 @@ class TicketService:
         ticket_id = await self.resolve_id(ref)
         async with self.engine.begin() as conn:
             await self._transition(conn, ticket_id, action, actor, params or {}, expected_version)
-        return await self.get_ticket(ticket_id, actor)
+        from hotline.views import load_ticket
+
+        async with self.engine.connect() as conn:
+            # A unit that just returned a ticket still gets the (masked) result of its own move.
+            return await load_ticket(self, conn, ticket_id, actor, check_visible=False)
 
     async def _transition(self, conn: AsyncConnection, ticket_id: int, action: str, actor: Actor, params: dict,
                           expected_version: int | None) -> None:

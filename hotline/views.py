@@ -67,11 +67,13 @@ async def _units_of(conn: AsyncConnection, ticket_id: int) -> list[dict]:
 
 
 async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Actor | None,
-                      detail: bool = True) -> dict:
+                      detail: bool = True, check_visible: bool = True) -> dict:
+    """The ticket as ``viewer`` may see it (``check_visible=False``: right after the viewer's own move)."""
     from hotline.actions import NotFound
 
     row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
-    if row is None or (_masking(viewer) and not await unit_sees_ticket(conn, ticket_id, viewer.unit_id)):
+    hidden = check_visible and _masking(viewer) and not await unit_sees_ticket(conn, ticket_id, viewer.unit_id)
+    if row is None or hidden:
         raise NotFound(f"工单 {ticket_id} 不存在")
     mask = _masking(viewer)
     assigned = await _units_of(conn, ticket_id)

@@ -94,3 +94,51 @@ async def engine(store_url):
 def clock() -> ManualClock:
     # Monday 2026-11-23 10:00 in Shanghai, a normal working day.
     return ManualClock(dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI).astimezone(dt.timezone.utc))
+
+
+@pytest.fixture
+def settings(tmp_path, store_url):
+    from hotline.config import Settings
+
+    return Settings(data_dir=tmp_path / "data", database_url=None if store_url.startswith("sqlite") else store_url)
+
+
+@pytest.fixture
+async def service(engine, clock, settings):
+    from hotline.demo import seed_demo
+    from hotline.service import TicketService
+
+    svc = TicketService(engine, clock=clock, settings=settings)
+    await seed_demo(svc)
+    return svc
+
+
+@pytest.fixture
+async def tokens(service) -> dict[str, str]:
+    """An API token per role (and a second unit user at another unit)."""
+    from hotline.users import create_user, issue_token
+
+    result = {}
+    async with service.engine.begin() as conn:
+        for name, role, unit in [("t-agent", "agent", None), ("t-dispatcher", "dispatcher", None),
+                                 ("t-housing", "unit", "housing"), ("t-transport", "unit", "transport"),
+                                 ("t-leader", "leader", None), ("t-admin", "admin", None)]:
+            user_id = await create_user(conn, name, role, service.now(), unit_code=unit)
+            key = name[2:] if role == "unit" else role
+            result[key] = await issue_token(conn, user_id, service.now())
+    return result
+
+
+@pytest.fixture
+async def client(aiohttp_client, service, settings, clock):
+    from hotline import appkeys
+    from hotline.app import create_app
+
+    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
+                     plugins=["hotline.api.setup:setup"])
+    app[appkeys.SERVICE] = service
+    return await aiohttp_client(app)
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,1 @@
+"""REST API under /api/v1, the health check and the console login."""

@@ -1,0 +1,78 @@
+"""JSON errors: every failure under /api and /channels answers {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pydantic
+from aiohttp import web
+
+from hotline.lifecycle import TransitionError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status,
+                             dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+def validation_message(exc: pydantic.ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ())) or "请求体"
+        kind = err.get("type", "")
+        if kind == "extra_forbidden":
+            parts.append(f"{where}：未知字段")
+        elif kind == "missing":
+            parts.append(f"{where}：缺少必填字段")
+        else:
+            parts.append(f"{where}：{err.get('msg')}")
+    return "；".join(parts)
+
+
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+               422: "invalid_params", 429: "too_many_requests"}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler):
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except TransitionError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except pydantic.ValidationError as exc:
+        return error_response(422, "invalid_params", validation_message(exc))
+    except web.HTTPException as exc:
+        if exc.status < 400 or not _is_machine_path(request.path) or exc.content_type == "application/json":
+            raise
+        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        return error_response(exc.status, _HTTP_CODES.get(exc.status, "error"), message)
+
+
+def _is_machine_path(path: str) -> bool:
+    return path.startswith(("/api/", "/channels/", "/healthz"))
+
+
+async def read_json(request: web.Request, model: type[pydantic.BaseModel]) -> pydantic.BaseModel:
+    """Parse and validate a JSON body once, at the edge."""
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported_media_type", "请求体必须是 application/json")
+    raw = await request.read()
+    try:
+        data = json.loads(raw or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, "invalid_json", f"JSON 格式错误：{exc}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
+    return model.model_validate(data)

@@ -1,0 +1,116 @@
+"""Ticket routes: create, list with filters and pagination, get, transition."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from aiohttp import web
+
+from hotline import appkeys
+from hotline.api.auth import require
+from hotline.api.errors import ApiError, read_json
+from hotline.api.models import TicketIn, TransitionIn
+from hotline.identity import InvalidPhone, normalize_identity
+from hotline.lifecycle import REQUEST_TYPES, STATE_LABELS
+from hotline.service import NewTicket
+from hotline.views import MAX_PAGE
+
+STAFF = ("agent", "dispatcher", "leader", "admin")
+
+
+def _identities(citizen) -> list:
+    if citizen is None:
+        return []
+    pairs = [("phone", citizen.phone), ("wechat", citizen.wechat_openid), ("email", citizen.email),
+             ("telegram", citizen.telegram_id)]
+    try:
+        return [normalize_identity(kind, value) for kind, value in pairs if value]
+    except InvalidPhone as exc:
+        raise ApiError(422, "invalid_params", f"citizen.phone：{exc}") from None
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    """Create a ticket (工单) for a citizen's request; answers 201 with number, state and deadlines."""
+    actor = require(request, "agent", "dispatcher", "admin")
+    body = await read_json(request, TicketIn)
+    service = request.app[appkeys.SERVICE]
+    new = NewTicket(channel=body.channel, text=body.text, request_type=body.request_type,
+                    identities=_identities(body.citizen), citizen_name=body.citizen.name if body.citizen else None,
+                    intake_line=body.intake_line, title=body.title, category=body.category,
+                    district=body.district, address=body.address, publishable=body.publishable)
+    created = await service.create_ticket(new, actor)
+    ticket = await service.get_ticket(created["id"], actor)
+    return web.json_response(ticket, status=201, headers={"Location": f"/api/v1/tickets/{ticket['number']}"})
+
+
+def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, "bad_query", f"{name} 必须是整数") from None
+    if not low <= value <= high:
+        raise ApiError(400, "bad_query", f"{name} 必须在 {low} 到 {high} 之间")
+    return value
+
+
+def _date(request: web.Request, name: str) -> dt.datetime | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, "bad_query", f"{name} 必须是 ISO 8601 日期时间") from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+ALLOWED_FILTERS = {"state", "channel", "request_type", "unit", "category", "district", "phone", "q",
+                   "created_from", "created_to", "open", "limit", "offset"}
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    """List tickets with filters (state, channel, request_type, unit, category, district, phone, q, dates) and paging."""
+    actor = require(request, *STAFF, "unit")
+    unknown = set(request.query) - ALLOWED_FILTERS
+    if unknown:
+        raise ApiError(400, "bad_query", f"未知查询参数：{'、'.join(sorted(unknown))}")
+    for state in filter(None, request.query.get("state", "").split(",")):
+        if state not in STATE_LABELS:
+            raise ApiError(400, "bad_query", f"未知状态 {state}")
+    if request.query.get("request_type") and request.query["request_type"] not in REQUEST_TYPES:
+        raise ApiError(400, "bad_query", f"未知诉求类型 {request.query['request_type']}")
+    phone = request.query.get("phone")
+    if phone:
+        try:
+            phone = normalize_identity("phone", phone).value
+        except InvalidPhone as exc:
+            raise ApiError(400, "bad_query", str(exc)) from None
+    limit = _int(request, "limit", 50, 1, MAX_PAGE)
+    offset = _int(request, "offset", 0, 0, 10_000_000)
+    items, total = await request.app[appkeys.SERVICE].list_tickets(
+        actor, state=request.query.get("state"), channel=request.query.get("channel"),
+        request_type=request.query.get("request_type"), unit=request.query.get("unit"),
+        category=request.query.get("category"), district=request.query.get("district"), phone=phone,
+        q=request.query.get("q"), created_from=_date(request, "created_from"),
+        created_to=_date(request, "created_to"), open_only=request.query.get("open") in ("1", "true"),
+        limit=limit, offset=offset)
+    return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    """One ticket with its messages, events (audit trail), units, extensions and links."""
+    actor = require(request, *STAFF, "unit")
+    ticket = await request.app[appkeys.SERVICE].get_ticket(request.match_info["ref"], actor)
+    return web.json_response(ticket)
+
+
+async def transition(request: web.Request) -> web.Response:
+    """Move a ticket through its lifecycle: {"action": ..., "params": {...}, "version": n}."""
+    actor = require(request, *STAFF, "unit")
+    body = await read_json(request, TransitionIn)
+    ticket = await request.app[appkeys.SERVICE].transition(
+        request.match_info["ref"], body.action, actor, body.params, body.version)
+    return web.json_response(ticket)

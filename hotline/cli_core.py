@@ -1,0 +1,140 @@
+"""Core CLI commands: serve, db upgrade, users add, units import."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from hotline.cli import data_dir_option, fail, run, settings_from
+
+
+def _service(settings):
+    from hotline.db import make_engine
+    from hotline.service import TicketService
+
+    if not settings.database_url:
+        settings.ensure_data_dir()
+    return TicketService(make_engine(settings.resolved_database_url()), settings=settings)
+
+
+@click.command()
+@data_dir_option
+@click.option("--host", default=None, help="Listen address (default 127.0.0.1, HOTLINE_HOST).")
+@click.option("--port", default=None, type=int, help="Port (default 8080, HOTLINE_PORT).")
+@click.option("--no-demo", is_flag=True, help="Do not seed the demo city into an empty database.")
+def serve(data_dir, host, port, no_demo):
+    """Run the service: migrations, demo data on first start, web console and API."""
+    from aiohttp import web
+
+    from hotline.app import create_app
+
+    settings = settings_from(data_dir)
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    app = create_app(settings, demo=not no_demo)
+    where = settings.database_url and "PostgreSQL" or str(settings.data_dir.resolve())
+    click.echo(f"12345 热线服务启动：http://{settings.host}:{settings.port}/ （数据：{where}）")
+    web.run_app(app, host=settings.host, port=settings.port, print=None)
+
+
+@click.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@data_dir_option
+def db_upgrade(data_dir):
+    """Apply all pending migrations."""
+    from hotline.migrate import upgrade_sync
+
+    settings = settings_from(data_dir)
+    if not settings.database_url:
+        settings.ensure_data_dir()
+    upgrade_sync(settings.resolved_database_url())
+    click.echo("数据库已升级到最新版本")
+
+
+@click.group()
+def users():
+    """Users and roles."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["agent", "dispatcher", "unit", "leader", "admin"]))
+@click.option("--unit", default=None, help="Member unit code (required for role=unit).")
+@click.option("--password", default=None, help="Console password (prompted for if omitted and no token wanted).")
+@click.option("--print-token", is_flag=True, help="Create and print an API token.")
+@data_dir_option
+def users_add(name, role, unit, password, print_token, data_dir):
+    """Add a user NAME with a role."""
+    from hotline.migrate import upgrade_sync
+    from hotline.users import UserError, create_user, issue_token
+
+    settings = settings_from(data_dir)
+    service = _service(settings)
+    upgrade_sync(settings.resolved_database_url())
+
+    async def go():
+        try:
+            async with service.engine.begin() as conn:
+                user_id = await create_user(conn, name, role, service.now(), unit_code=unit, password=password)
+                token = await issue_token(conn, user_id, service.now()) if print_token else None
+                from hotline.users import SYSTEM
+                await service.audit(conn, SYSTEM, "users.create", "user", str(user_id),
+                                    {"username": name, "role": role, "unit": unit, "via": "cli"})
+            return token
+        finally:
+            await service.engine.dispose()
+
+    try:
+        token = run(go())
+    except UserError as exc:
+        fail(str(exc))
+    click.echo(f"已创建用户 {name}（{role}）")
+    if token:
+        click.echo(token)
+
+
+@click.group()
+def units():
+    """Member units (承办单位)."""
+
+
+@units.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+def units_import(file, data_dir):
+    """Import member units from a CSV FILE (code,name,kind,parent_code,contact_*,notify_channels)."""
+    from hotline.directory import ImportError_, import_units, parse_units_csv
+    from hotline.migrate import upgrade_sync
+    from hotline.users import SYSTEM
+
+    try:
+        rows = parse_units_csv(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        fail("CSV 必须是 UTF-8 编码")
+    except ImportError_ as exc:
+        fail(str(exc))
+    settings = settings_from(data_dir)
+    service = _service(settings)
+    upgrade_sync(settings.resolved_database_url())
+
+    async def go():
+        try:
+            async with service.engine.begin() as conn:
+                result = await import_units(conn, rows, service.now())
+                await service.audit(conn, SYSTEM, "units.import", "unit", None, {**result, "file": file.name})
+            return result
+        finally:
+            await service.engine.dispose()
+
+    try:
+        result = run(go())
+    except ImportError_ as exc:
+        fail(str(exc))
+    click.echo(f"导入完成：新增 {result['created']} 个，更新 {result['updated']} 个单位")

@@ -1,0 +1,99 @@
+"""Live agent websocket: ``GET /api/v1/agents/ws`` and the hub that fans events out.
+
+Channels publish screen pops (an incoming call with the caller's history),
+call state changes and alerts; every connected agent, dispatcher or admin
+receives them as JSON ``{"type": ..., ...}`` frames.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import WSMsgType, web
+
+from hotline import appkeys
+from hotline.users import Actor
+
+log = logging.getLogger(__name__)
+AGENT_ROLES = ("agent", "dispatcher", "admin")
+SEND_TIMEOUT = 2.0
+
+
+class AgentHub:
+    """The set of connected agent websockets; ``publish`` sends one event to all (or some) of them."""
+
+    def __init__(self) -> None:
+        self._clients: dict[web.WebSocketResponse, Actor] = {}
+
+    @property
+    def connected(self) -> list[str]:
+        return sorted(actor.username for actor in self._clients.values())
+
+    def add(self, ws: web.WebSocketResponse, actor: Actor) -> None:
+        self._clients[ws] = actor
+
+    def remove(self, ws: web.WebSocketResponse) -> None:
+        self._clients.pop(ws, None)
+
+    async def publish(self, event: dict, usernames: set[str] | None = None) -> int:
+        """Send ``event`` to the connected agents (only ``usernames`` when given); returns how many got it."""
+        data = json.dumps(event, ensure_ascii=False, default=str)
+        targets = [ws for ws, actor in list(self._clients.items())
+                   if usernames is None or actor.username in usernames]
+        results = await asyncio.gather(*(self._send(ws, data) for ws in targets))
+        return sum(results)
+
+    async def _send(self, ws: web.WebSocketResponse, data: str) -> bool:
+        try:
+            await asyncio.wait_for(ws.send_str(data), SEND_TIMEOUT)
+            return True
+        except (ConnectionError, RuntimeError, asyncio.TimeoutError):
+            self.remove(ws)
+            return False
+
+    async def close_all(self) -> None:
+        for ws in list(self._clients):
+            await ws.close()
+        self._clients.clear()
+
+
+async def agents_ws(request: web.Request) -> web.StreamResponse:
+    """The agent console's live feed (screen pops, call states, alerts); agents, dispatchers, admins."""
+    from hotline.api.auth import require
+
+    actor = require(request, *AGENT_ROLES)
+    hub: AgentHub = request.app[appkeys.AGENT_HUB]
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    hub.add(ws, actor)
+    try:
+        await ws.send_json({"type": "hello", "user": actor.username})
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and _is_ping(msg.data):
+                await ws.send_json({"type": "pong"})
+    finally:
+        hub.remove(ws)
+    return ws
+
+
+def _is_ping(data: str) -> bool:
+    try:
+        return json.loads(data).get("type") == "ping"
+    except (ValueError, AttributeError):
+        return False
+
+
+def setup(app: web.Application) -> None:
+    """Plugin entry ("hotline.live:setup")."""
+    hub = AgentHub()
+    app[appkeys.AGENT_HUB] = hub
+    app.router.add_get("/api/v1/agents/ws", agents_ws)
+
+    async def hub_ctx(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await hub.close_all()
+
+    app.cleanup_ctx.append(hub_ctx)

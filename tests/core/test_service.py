@@ -1,0 +1,215 @@
+"""The ticket service on SQLite and on a real PostgreSQL server (the store contract)."""
+
+import asyncio
+import datetime as dt
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.actions import InvalidParams, NotFound
+from hotline.identity import normalize_identity
+from hotline.lifecycle import Forbidden, IllegalTransition
+from hotline.messages import Identity
+from hotline.service import Conflict, NewTicket
+from hotline.tables import outbox, ticket_events, tickets, units
+from hotline.users import Actor
+
+CST = dt.timezone(dt.timedelta(hours=8))
+AGENT = Actor("agent1", "agent")
+DISPATCHER = Actor("disp1", "dispatcher")
+LEADER = Actor("lead1", "leader")
+
+
+async def unit_actor(service, code: str) -> Actor:
+    async with service.engine.connect() as conn:
+        unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == code))).scalar_one()
+    return Actor(f"user-{code}", "unit", unit_id=unit_id)
+
+
+async def new_ticket(service, text="小区门口路灯不亮已经一周", request_type="求助", phone="13800138000") -> dict:
+    created = await service.create_ticket(
+        NewTicket(channel="phone", text=text, request_type=request_type,
+                  identities=[normalize_identity("phone", phone)]), AGENT)
+    return await service.get_ticket(created["id"])
+
+
+async def test_full_lifecycle_with_audit_and_outbox(service, clock):
+    ticket = await new_ticket(service)
+    assert ticket["state"] == "new" and ticket["number"].startswith("20261123")
+    housing = await unit_actor(service, "housing")
+    number = ticket["number"]
+    t = await service.transition(number, "accept", AGENT)
+    t = await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing", "co_units": ["urban"],
+                                                                   "category": "C010302"})
+    assert t["state"] == "dispatched" and t["lead_unit"]["code"] == "housing"
+    assert [u["code"] for u in t["co_units"]] == ["urban"]
+    # Dispatched Monday 10:00: sign-for in 2 working hours, 求助 reply in 3 working days.
+    assert dt.datetime.fromisoformat(t["deadlines"]["sign_due_at"]) == dt.datetime(2026, 11, 23, 12, tzinfo=CST)
+    assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 11, 26, 10, tzinfo=CST)
+    assert t["deadlines"]["light"] == "green"
+    clock.advance(minutes=30)
+    t = await service.transition(number, "sign", housing)
+    t = await service.transition(number, "reply", housing, {"text": "已安排维修人员更换路灯。"})
+    t = await service.transition(number, "callback", AGENT, {"satisfaction": "满意"})
+    t = await service.transition(number, "close", AGENT)
+    assert t["state"] == "closed" and t["satisfaction"] == "满意"
+    assert [e["action"] for e in t["events"]] == ["create", "accept", "dispatch", "sign", "reply", "callback",
+                                                   "close"]
+    assert [e["actor"] for e in t["events"]][3:5] == ["user-housing", "user-housing"]
+    assert t["messages"][-1]["direction"] == "out"
+    async with service.engine.connect() as conn:
+        topics = [r.topic for r in await conn.execute(
+            sa.select(outbox.c.topic).where(outbox.c.payload["number"].as_string() == number)
+            .order_by(outbox.c.id))]
+    assert topics == ["ticket.create", "ticket.accept", "ticket.dispatch", "ticket.sign", "ticket.reply",
+                      "ticket.callback", "ticket.close"]
+
+
+async def test_illegal_moves_are_refused_and_write_nothing(service):
+    ticket = await new_ticket(service)
+    housing = await unit_actor(service, "housing")
+    with pytest.raises(IllegalTransition, match="不能执行「办结」"):
+        await service.transition(ticket["number"], "close", AGENT)
+    with pytest.raises(NotFound):  # not dispatched to the unit: it cannot even see it
+        await service.transition(ticket["number"], "sign", housing)
+    with pytest.raises(Forbidden):
+        await service.transition(ticket["number"], "dispatch", LEADER, {"lead_unit": "housing"})
+    with pytest.raises(InvalidParams, match="单位 nowhere 不存在"):
+        await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "nowhere"})
+    with pytest.raises(InvalidParams):
+        await service.transition(ticket["number"], "reject", AGENT, {"reason": "不想办"})
+    after = await service.get_ticket(ticket["number"])
+    assert after["state"] == "new" and after["version"] == 1 and len(after["events"]) == 1
+
+
+async def test_unit_acts_only_on_its_own_tickets(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    transport = await unit_actor(service, "transport")
+    with pytest.raises(NotFound):
+        await service.transition(ticket["number"], "sign", transport)
+    with pytest.raises(NotFound):
+        await service.get_ticket(ticket["number"], transport)
+
+
+async def test_return_goes_back_to_the_dispatch_queue(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    transport = await unit_actor(service, "transport")
+    t = await service.transition(ticket["number"], "return", transport, {"reason": "路灯归住建局管理"})
+    assert t["state"] == "accepted" and t["lead_unit"] is None and t["deadlines"]["reply_due_at"] is None
+    t = await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    assert t["lead_unit"]["code"] == "housing"
+
+
+async def test_extension_moves_the_deadline_by_working_days(service, clock):
+    ticket = await new_ticket(service, request_type="投诉")
+    number = ticket["number"]
+    housing = await unit_actor(service, "housing")
+    t = await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    due = dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"])
+    assert due == dt.datetime(2026, 11, 30, 10, tzinfo=CST)  # 5 working days
+    await service.transition(number, "sign", housing)
+    await service.transition(number, "request_extension", housing, {"days": 3, "reason": "需现场勘查"})
+    with pytest.raises(InvalidParams, match="待审批"):
+        await service.transition(number, "request_extension", housing, {"days": 2, "reason": "再延"})
+    t = await service.transition(number, "approve_extension", DISPATCHER)
+    assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 12, 3, 10, tzinfo=CST)
+    assert t["extensions"][0]["state"] == "approved"
+    await service.transition(number, "request_extension", housing, {"days": 2, "reason": "材料未齐"})
+    t = await service.transition(number, "deny_extension", DISPATCHER)
+    assert [x["state"] for x in t["extensions"]] == ["approved", "denied"]
+    assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 12, 3, 10, tzinfo=CST)
+
+
+async def test_unsatisfied_callback_reopens_to_the_same_unit(service):
+    ticket = await new_ticket(service)
+    number = ticket["number"]
+    housing = await unit_actor(service, "housing")
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await service.transition(number, "sign", housing)
+    await service.transition(number, "urge", LEADER, {"note": "请尽快处理"})
+    await service.transition(number, "reply", housing, {"text": "已处理"})
+    await service.transition(number, "callback", AGENT, {"satisfaction": "满意"})
+    with pytest.raises(InvalidParams, match="不满意"):
+        await service.transition(number, "reopen", AGENT, {"reason": "x"})
+    # A fresh ticket answered badly.
+    ticket2 = await new_ticket(service, text="楼道灯坏了")
+    n2 = ticket2["number"]
+    await service.transition(n2, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await service.transition(n2, "sign", housing)
+    await service.transition(n2, "reply", housing, {"text": "已处理"})
+    await service.transition(n2, "callback", AGENT, {"satisfaction": "不满意"})
+    t = await service.transition(n2, "reopen", AGENT, {"reason": "灯还是不亮"})
+    assert t["state"] == "dispatched" and t["lead_unit"]["code"] == "housing"
+    assert t["reopen_count"] == 1 and t["satisfaction"] is None
+    assert (await service.get_ticket(number))["urge_count"] == 1
+
+
+async def test_reject_answer_emergency_merge(service):
+    a, b, c, d = [await new_ticket(service, text=f"诉求{i}") for i in range(4)]
+    t = await service.transition(a["number"], "reject", AGENT, {"reason": "in_litigation"})
+    assert t["state"] == "rejected" and t["reject_reason"] == "in_litigation"
+    t = await service.transition(b["number"], "answer", AGENT, {"answer": "请携带身份证到政务中心办理。"})
+    assert t["state"] == "answered" and t["messages"][-1]["text"].startswith("请携带")
+    t = await service.transition(b["number"], "rate", Actor("citizen:wechat", "citizen"), {"satisfaction": "满意"})
+    assert t["satisfaction"] == "满意"
+    t = await service.transition(c["number"], "transfer_emergency", AGENT, {"number": "119"})
+    assert t["state"] == "emergency" and t["emergency_number"] == "119"
+    t = await service.transition(d["number"], "merge", AGENT, {"into": a["number"]})
+    assert t["state"] == "merged" and t["merged_into"] == a["number"]
+    assert t["links"] == [{"kind": "merged-into", "number": a["number"]}]
+    with pytest.raises(IllegalTransition):
+        await service.transition(d["number"], "accept", AGENT)
+
+
+async def test_concurrent_transitions_exactly_one_wins(service):
+    ticket = await new_ticket(service)
+    number = ticket["number"]
+
+    async def attempt(unit):
+        try:
+            await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": unit}, expected_version=1)
+            return "ok"
+        except (Conflict, IllegalTransition):
+            return "conflict"
+
+    results = await asyncio.gather(*(attempt(u) for u in ["housing", "transport", "urban", "water"]))
+    assert sorted(results) == ["conflict", "conflict", "conflict", "ok"]
+    t = await service.get_ticket(number)
+    assert t["version"] == 2 and [e["action"] for e in t["events"]].count("dispatch") == 1
+
+
+async def test_ticket_numbers_are_unique_under_concurrency(service):
+    made = await asyncio.gather(*(service.create_ticket(
+        NewTicket(channel="web", text=f"并发诉求 {i}", request_type="咨询")) for i in range(25)))
+    numbers = [m["number"] for m in made]
+    assert len(set(numbers)) == 25
+    seqs = sorted(int(n[8:]) for n in numbers)
+    # The demo seeded 6 tickets today; the 25 new ones follow without gaps.
+    assert seqs == list(range(7, 32))
+
+
+async def test_citizen_identities_merge_across_channels(service):
+    phone = normalize_identity("phone", "13900001111")
+    wechat = Identity(kind="wechat", value="o6_bmjrPTlm6_2sgVt7hMZOPfL2M")
+    t1 = await service.create_ticket(NewTicket(channel="phone", text="a", request_type="咨询", identities=[phone]))
+    t2 = await service.create_ticket(NewTicket(channel="wechat", text="b", request_type="咨询", identities=[wechat]))
+    first, second = await service.get_ticket(t1["id"]), await service.get_ticket(t2["id"])
+    assert first["citizen"]["id"] != second["citizen"]["id"]
+    # A message that names both identities proves they are one person.
+    t3 = await service.create_ticket(NewTicket(channel="wechat", text="c", request_type="咨询",
+                                               identities=[wechat, phone]))
+    third = await service.get_ticket(t3["id"])
+    merged = [await service.get_ticket(t["id"]) for t in (t1, t2)]
+    assert {m["citizen"]["id"] for m in merged} == {third["citizen"]["id"]} == {first["citizen"]["id"]}
+    assert {(i["kind"], i["value"]) for i in third["citizen"]["identities"]} == {
+        ("phone", "+8613900001111"), ("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")}
+
+
+async def test_oversize_text_is_refused(service):
+    with pytest.raises(InvalidParams, match="20000"):
+        await service.create_ticket(NewTicket(channel="web", text="长" * 20001, request_type="咨询"))
+    async with service.engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(tickets))).scalar_one() == 6
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(ticket_events))).scalar_one() == 6

@@ -1,0 +1,194 @@
+"""The REST API over HTTP, by the right roles, on both backends."""
+
+import asyncio
+import json
+
+import sqlalchemy as sa
+
+from hotline.tables import audit_log, tickets
+from tests.conftest import auth
+
+NEW = {"channel": "phone", "text": "云湖区湖滨路的井盖丢失了，晚上很危险，请尽快处理", "request_type": "求助",
+       "citizen": {"phone": "13800135678", "name": "张先生"}}
+
+
+async def create(client, tokens, body=None):
+    resp = await client.post("/api/v1/tickets", json=body or NEW, headers=auth(tokens["agent"]))
+    assert resp.status == 201, await resp.text()
+    return await resp.json()
+
+
+async def move(client, token, number, action, params=None, status=200, version=None):
+    body = {"action": action, "params": params or {}}
+    if version is not None:
+        body["version"] = version
+    resp = await client.post(f"/api/v1/tickets/{number}/transitions", json=body, headers=auth(token))
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def count(service, table) -> int:
+    async with service.engine.connect() as conn:
+        return (await conn.execute(sa.select(sa.func.count()).select_from(table))).scalar_one()
+
+
+async def test_healthz(client):
+    resp = await client.get("/healthz")
+    assert resp.status == 200 and await resp.json() == {"status": "ok"}
+
+
+async def test_create_answers_201_with_number_state_deadlines(client, tokens):
+    ticket = await create(client, tokens)
+    assert ticket["number"].startswith("20261123") and len(ticket["number"]) == 13
+    assert ticket["state"] == "new" and ticket["state_label"] == "新建"
+    assert "deadlines" in ticket and ticket["citizen"]["identities"] == [{"kind": "phone", "value": "+8613800135678"}]
+
+
+async def test_whole_lifecycle_by_the_right_roles(client, tokens):
+    number = (await create(client, tokens))["number"]
+    await move(client, tokens["agent"], number, "accept")
+    await move(client, tokens["housing"], number, "sign", status=404)  # not yet dispatched to it
+    t = await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "housing"})
+    assert t["deadlines"]["sign_light"] == "green"
+    await move(client, tokens["transport"], number, "sign", status=404)
+    await move(client, tokens["agent"], number, "sign", status=403)
+    await move(client, tokens["housing"], number, "sign")
+    await move(client, tokens["housing"], number, "reply", {"text": "已补装井盖"})
+    await move(client, tokens["leader"], number, "callback", {"satisfaction": "满意"}, status=403)
+    await move(client, tokens["agent"], number, "callback", {"satisfaction": "满意"})
+    t = await move(client, tokens["agent"], number, "close")
+    assert t["state"] == "closed"
+    assert [e["action"] for e in t["events"]] == ["create", "accept", "dispatch", "sign", "reply", "callback", "close"]
+
+
+async def test_unit_user_sees_only_its_tickets_with_masked_phones(client, tokens):
+    mine = (await create(client, tokens, {**NEW, "text": "请回电13800135678，井盖丢失"}))["number"]
+    other = (await create(client, tokens, {**NEW, "text": "公交站牌损坏"}))["number"]
+    await move(client, tokens["dispatcher"], mine, "dispatch", {"lead_unit": "housing"})
+    await move(client, tokens["dispatcher"], other, "dispatch", {"lead_unit": "transport"})
+    resp = await client.get("/api/v1/tickets", headers=auth(tokens["housing"]))
+    listing = await resp.json()
+    assert [t["number"] for t in listing["items"]] == [mine] and listing["total"] == 1
+    ticket = await (await client.get(f"/api/v1/tickets/{mine}", headers=auth(tokens["housing"]))).json()
+    assert ticket["citizen"]["identities"][0]["value"] == "138****5678"
+    assert "13800135678" not in json.dumps(ticket, ensure_ascii=False)
+    assert (await client.get(f"/api/v1/tickets/{other}", headers=auth(tokens["housing"]))).status == 404
+    staff = await (await client.get(f"/api/v1/tickets/{mine}", headers=auth(tokens["agent"]))).json()
+    assert staff["citizen"]["identities"][0]["value"] == "+8613800135678"
+
+
+async def test_list_filters_and_pagination(client, tokens):
+    for i in range(5):
+        await create(client, tokens, {**NEW, "text": f"噪音扰民 {i}", "request_type": "投诉", "channel": "web"})
+    resp = await client.get("/api/v1/tickets?request_type=投诉&channel=web&limit=2&offset=1",
+                            headers=auth(tokens["agent"]))
+    page = await resp.json()
+    assert page["total"] == 5 and len(page["items"]) == 2
+    assert [t["text"] for t in page["items"]] == ["噪音扰民 3", "噪音扰民 2"]
+    page = await (await client.get("/api/v1/tickets?phone=138-0013-5678&q=噪音",
+                                   headers=auth(tokens["agent"]))).json()
+    assert page["total"] == 5
+    for query in ("state=nonsense", "limit=0", "limit=abc", "colour=red", "created_from=yesterday"):
+        resp = await client.get(f"/api/v1/tickets?{query}", headers=auth(tokens["agent"]))
+        assert resp.status == 400, query
+        assert (await resp.json())["error"]["code"] == "bad_query"
+
+
+async def test_bad_input_gets_clear_4xx_and_writes_nothing(client, tokens, service):
+    before = await count(service, tickets)
+    h = {**auth(tokens["agent"]), "Content-Type": "application/json"}
+    cases = [
+        (b"{not json", 400, "invalid_json"),
+        (b"[1, 2]", 400, "invalid_json"),
+        (json.dumps({**NEW, "priority": "high"}).encode(), 422, "invalid_params"),
+        (json.dumps({**NEW, "text": 12345}).encode(), 422, "invalid_params"),
+        (json.dumps({**NEW, "request_type": "闲聊"}).encode(), 422, "invalid_params"),
+        (json.dumps({**NEW, "text": "长" * 20001}).encode(), 422, "invalid_params"),
+        (json.dumps({**NEW, "citizen": {"phone": "12"}}).encode(), 422, "invalid_params"),
+        (json.dumps({**NEW, "category": "C9999"}).encode(), 422, "invalid_params"),
+    ]
+    for raw, status, code in cases:
+        resp = await client.post("/api/v1/tickets", data=raw, headers=h)
+        body = await resp.json()
+        assert (resp.status, body["error"]["code"]) == (status, code), raw[:60]
+        assert body["error"]["message"]
+    resp = await client.post("/api/v1/tickets", data=b"text=1", headers={**auth(tokens["agent"]),
+                                                                        "Content-Type": "text/plain"})
+    assert resp.status == 415
+    assert await count(service, tickets) == before
+    number = (await create(client, tokens))["number"]
+    err = await move(client, tokens["agent"], number, "reply", {"text": "x"}, status=409)
+    assert err["error"]["code"] == "illegal_transition" and "新建" in err["error"]["message"]
+    err = await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "no-such-unit"}, status=422)
+    assert "no-such-unit" in err["error"]["message"]
+    err = await move(client, tokens["dispatcher"], number, "fly", status=422)
+    t = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["agent"]))).json()
+    assert t["state"] == "new" and t["version"] == 1
+    assert (await client.get("/api/v1/tickets/99999999", headers=auth(tokens["agent"]))).status == 404
+    assert (await client.get("/api/v1/nowhere", headers=auth(tokens["agent"]))).status == 404
+
+
+async def test_concurrent_transitions_one_wins_the_other_409(client, tokens):
+    number = (await create(client, tokens))["number"]
+    results = await asyncio.gather(*[
+        client.post(f"/api/v1/tickets/{number}/transitions", headers=auth(tokens["dispatcher"]),
+                    json={"action": "dispatch", "params": {"lead_unit": unit}, "version": 1})
+        for unit in ("housing", "transport", "urban")])
+    assert sorted(r.status for r in results) == [200, 409, 409]
+
+
+async def test_auth_roles_tokens_and_sessions(client, tokens, service):
+    assert (await client.get("/api/v1/tickets")).status == 401
+    assert (await client.get("/api/v1/tickets", headers=auth("forged"))).status == 401
+    resp = await client.post("/api/v1/users", json={"username": "zhang", "role": "agent", "password": "s3cret-pass"},
+                             headers=auth(tokens["agent"]))
+    assert resp.status == 403
+    resp = await client.post("/api/v1/users", json={"username": "zhang", "role": "agent", "password": "s3cret-pass"},
+                             headers=auth(tokens["admin"]))
+    assert resp.status == 201
+    resp = await client.post("/api/v1/users", json={"username": "u2", "role": "unit", "unit": "nowhere"},
+                             headers=auth(tokens["admin"]))
+    assert resp.status == 422
+    bad = await client.post("/api/v1/auth/login", json={"username": "zhang", "password": "wrong-pass"})
+    assert bad.status == 401
+    ok = await client.post("/api/v1/auth/login", json={"username": "zhang", "password": "s3cret-pass"})
+    assert ok.status == 200
+    me = await client.get("/api/v1/me")  # the session cookie is kept by the client
+    assert (await me.json())["username"] == "zhang"
+    await client.post("/api/v1/auth/logout")
+    assert (await client.get("/api/v1/me")).status == 401
+    async with service.engine.connect() as conn:
+        actions = [r.action for r in await conn.execute(sa.select(audit_log.c.action).order_by(audit_log.c.id))]
+    assert actions == ["users.create", "login"]
+
+
+async def test_units_categories_and_import(client, tokens):
+    units = (await (await client.get("/api/v1/units", headers=auth(tokens["agent"]))).json())["items"]
+    assert len(units) >= 30 and {u["kind"] for u in units} >= {"department", "district", "street", "utility"}
+    assert next(u for u in units if u["code"] == "s-yunhu-hubin")["parent"] == "d-yunhu"
+    cats = (await (await client.get("/api/v1/categories", headers=auth(tokens["agent"]))).json())["items"]
+    assert {c["level"] for c in cats} == {1, 2, 3}
+    csv_text = "code,name,kind,parent_code\nd-new,新区管委会,district,\ns-new,新区一街道,street,d-new\n"
+    resp = await client.post("/api/v1/units/import", data=csv_text.encode(), headers=auth(tokens["admin"]))
+    assert await resp.json() == {"created": 2, "updated": 0}
+    bad = "code,name,kind,parent_code\nx1,某单位,department,\nx2,某街道,street,missing\n"
+    resp = await client.post("/api/v1/units/import", data=bad.encode(), headers=auth(tokens["admin"]))
+    assert resp.status == 422 and "missing" in (await resp.json())["error"]["message"]
+    units_after = (await (await client.get("/api/v1/units", headers=auth(tokens["agent"]))).json())["items"]
+    assert "x1" not in {u["code"] for u in units_after}
+
+
+async def test_openapi_describes_every_route(client):
+    spec = await (await client.get("/api/v1/openapi.json")).json()
+    described = {(m.upper(), p) for p, ops in spec["paths"].items() for m in ops}
+    app = client.server.app
+    for route in app.router.routes():
+        info = route.resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        if route.method == "HEAD" or not path.startswith("/api/"):
+            continue
+        assert (route.method, path) in described, (route.method, path)
+        assert spec["paths"][path][route.method.lower()]["summary"], path
+    create = spec["paths"]["/api/v1/tickets"]["post"]
+    ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert "request_type" in spec["components"]["schemas"][ref]["properties"]

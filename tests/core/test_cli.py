@@ -1,0 +1,103 @@
+"""The hotline CLI: db upgrade, users add, units import, serve (as real subprocesses where it matters)."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from hotline.cli import main
+
+UNITS_CSV = ("code,name,kind,parent_code,contact_name,contact_phone,contact_email,notify_channels\n"
+             "city-a,市甲局,department,,王一,13900000001,a@example.cn,sms;email\n"
+             "d-a,甲区政府,district,,,,,\n"
+             "s-a,甲区一街道,street,d-a,,,,sms\n")
+
+
+def run(args, data_dir):
+    result = CliRunner().invoke(main, [*args, "--data-dir", str(data_dir)], catch_exceptions=False)
+    return result
+
+
+def test_db_upgrade_users_and_units(tmp_path):
+    data = tmp_path / "d"
+    assert run(["db", "upgrade"], data).exit_code == 0
+    assert (data / "hotline.db").exists()
+    csv_file = tmp_path / "units.csv"
+    csv_file.write_text(UNITS_CSV, encoding="utf-8")
+    result = run(["units", "import", str(csv_file)], data)
+    assert result.exit_code == 0 and "新增 3 个" in result.output
+    result = run(["units", "import", str(csv_file)], data)
+    assert "更新 3 个" in result.output
+    result = run(["users", "add", "li", "--role", "unit", "--unit", "s-a", "--print-token"], data)
+    assert result.exit_code == 0
+    token = result.output.strip().splitlines()[-1]
+    assert len(token) >= 40
+    result = run(["users", "add", "li", "--role", "agent"], data)
+    assert result.exit_code == 2 and "已存在" in result.output
+    result = run(["users", "add", "wang", "--role", "unit"], data)
+    assert result.exit_code == 2 and "--unit" in result.output
+    result = run(["users", "add", "wang", "--role", "unit", "--unit", "nowhere"], data)
+    assert result.exit_code == 2 and "nowhere" in result.output
+
+
+def test_units_import_rejects_bad_files_and_writes_nothing(tmp_path):
+    data = tmp_path / "d"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name,kind,parent_code\nx,某局,ministry,\n", encoding="utf-8")
+    result = run(["units", "import", str(bad)], data)
+    assert result.exit_code == 2 and "第 2 行" in result.output and "ministry" in result.output
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes("code,name,kind,parent_code\nx,某局,department,\n".encode("gbk"))
+    result = run(["units", "import", str(gbk)], data)
+    assert result.exit_code == 2 and "UTF-8" in result.output
+    orphan = tmp_path / "orphan.csv"
+    orphan.write_text("code,name,kind,parent_code\nok,某局,department,\ns,某街道,street,ghost\n", encoding="utf-8")
+    result = run(["units", "import", str(orphan)], data)
+    assert result.exit_code == 2 and "ghost" in result.output
+    good = tmp_path / "good.csv"
+    good.write_text("code,name,kind,parent_code\nonly,唯一局,department,\n", encoding="utf-8")
+    assert "新增 1 个" in run(["units", "import", str(good)], data).output  # nothing was left by failures
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_on_a_fresh_data_dir_answers_healthz_and_seeds_the_demo(tmp_path):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    proc = subprocess.Popen([sys.executable, "-m", "hotline", "serve", "--data-dir", str(tmp_path / "d"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            text=True)
+    try:
+        body = None
+        for _ in range(300):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
+                    body = resp.read().decode()
+                    break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(proc.stdout.read())
+                time.sleep(0.1)
+        assert body == '{"status": "ok"}'
+        logins = (tmp_path / "d" / "demo-logins.txt").read_text(encoding="utf-8").splitlines()
+        assert {line.split("\t")[0] for line in logins} == {"admin", "agent", "dispatcher", "unit", "leader"}
+        token = logins[0].split("\t")[3]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/units",
+                                     headers={"Authorization": f"Bearer {token}"})
+        import json
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert len(json.loads(resp.read())["items"]) >= 30
+    finally:
+        proc.terminate()
+        output = proc.communicate(timeout=20)[0]
+    assert "演示账号" in output and "admin" in output

@@ -1,0 +1,100 @@
+"""Intake: every accepted message in exactly one ticket, even when delivered again or concurrently."""
+
+import asyncio
+import datetime as dt
+
+import sqlalchemy as sa
+
+from hotline.messages import Attachment, Identity, InboundMessage
+from hotline.tables import attachments, ticket_messages, tickets
+
+NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+
+
+def msg(external_id="m1", text="东山区松林路垃圾三天没人清运了", sender="o_openid_1", channel="wechat", **kw):
+    return InboundMessage(channel=channel, external_id=external_id,
+                          sender=Identity(kind="wechat" if channel == "wechat" else "email", value=sender),
+                          text=text, received_at=NOW, **kw)
+
+
+async def counts(service):
+    async with service.engine.connect() as conn:
+        t = (await conn.execute(sa.select(sa.func.count()).select_from(tickets))).scalar_one()
+        m = (await conn.execute(sa.select(sa.func.count()).select_from(ticket_messages)
+                                .where(ticket_messages.c.direction == "in"))).scalar_one()
+    return t, m
+
+
+async def test_same_message_three_times_concurrently_gives_one_ticket(service):
+    before = await counts(service)
+    results = await asyncio.gather(*(service.ingest(msg()) for _ in range(3)))
+    assert len({r.ticket_number for r in results}) == 1
+    assert sorted(r.created for r in results) == [False, False, True]
+    assert sum(r.duplicate for r in results) == 2
+    again = await service.ingest(msg())
+    assert again.duplicate and again.ticket_number == results[0].ticket_number
+    after = await counts(service)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 1)
+
+
+async def test_follow_up_with_ticket_number_threads_into_the_open_ticket(service):
+    first = await service.ingest(msg("m1"))
+    follow = await service.ingest(msg("m2", text=f"请问工单{first.ticket_number}处理得怎么样了？"))
+    assert follow.threaded and follow.ticket_id == first.ticket_id and not follow.created
+    # Another citizen quoting the number does not get into someone else's ticket.
+    stranger = await service.ingest(msg("m3", text=f"我也有问题 {first.ticket_number}", sender="o_other"))
+    assert stranger.created and stranger.ticket_id != first.ticket_id
+    ticket = await service.get_ticket(first.ticket_number)
+    assert [m["text"][:2] for m in ticket["messages"]] == ["东山", "请问"]
+
+
+async def test_same_conversation_and_reply_to_thread(service):
+    first = await service.ingest(msg("e1", channel="email", sender="citizen@example.cn", thread_hint="conv-9"))
+    same = await service.ingest(msg("e2", channel="email", sender="citizen@example.cn", text="补充：还有异味",
+                                    thread_hint="conv-9"))
+    assert same.threaded and same.ticket_id == first.ticket_id
+    # An outbound mail we sent, and a reply referring to it (even from another address).
+    async with service.engine.begin() as conn:
+        await conn.execute(sa.insert(ticket_messages).values(
+            ticket_id=first.ticket_id, direction="out", channel="email", external_id="<out-1@12345.gov.cn>",
+            author="platform", text="已受理", attachments=[], created_at=NOW))
+    reply = await service.ingest(msg("e3", channel="email", sender="family@example.cn", text="谢谢",
+                                     reply_to=("<out-1@12345.gov.cn>",)))
+    assert reply.threaded and reply.ticket_id == first.ticket_id
+
+
+async def test_closed_ticket_is_not_reopened_by_a_new_message(service):
+    from hotline.users import Actor
+
+    first = await service.ingest(msg("c1"))
+    await service.transition(first.ticket_number, "answer", Actor("a", "agent"), {"answer": "已答复"})
+    later = await service.ingest(msg("c2", text=f"关于{first.ticket_number}还有新问题"))
+    assert later.created and later.ticket_id != first.ticket_id
+
+
+async def test_attachments_are_stored_and_linked(service, settings):
+    data = "现场照片".encode() * 100
+    result = await service.ingest(msg("a1", attachments=(Attachment(filename="照片.jpg", content_type="image/jpeg",
+                                                                     data=data),)))
+    ticket = await service.get_ticket(result.ticket_number)
+    assert ticket["attachments"] == [{"id": ticket["attachments"][0]["id"], "filename": "照片.jpg",
+                                      "content_type": "image/jpeg", "size": len(data)}]
+    async with service.engine.connect() as conn:
+        path = (await conn.execute(sa.select(attachments.c.path))).scalar_one()
+    with open(path, "rb") as fh:
+        assert fh.read() == data
+
+
+async def test_a_failed_intake_leaves_nothing_half_written(service):
+    before = await counts(service)
+    huge = Attachment(filename="big.bin", data=b"0" * (20 * 1024 * 1024 + 1))
+    try:
+        await service.ingest(msg("big", attachments=(huge,)))
+    except Exception as exc:  # noqa: BLE001
+        assert "超过" in str(exc)
+    else:
+        raise AssertionError("oversize attachment accepted")
+    assert await counts(service) == before
+    # The same message can be delivered again later (without the oversize part) and is accepted once.
+    ok = await service.ingest(msg("big"))
+    assert ok.created and await counts(service) == (before[0] + 1, before[1] + 1)

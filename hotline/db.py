@@ -53,7 +53,11 @@ def utcnow() -> dt.datetime:
 def make_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        # One connection per process: SQLite has one writer anyway, and waiting in the
+        # asyncio-aware pool queue is far cheaper than SQLite's sleeping busy handler.
+        # Other processes (CLI, workers) still queue on busy_timeout.
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, pool_size=1, max_overflow=0,
+                                     pool_timeout=60)
         _setup_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)

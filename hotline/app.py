@@ -22,8 +22,11 @@ from hotline.db import make_engine
 # routes, middlewares and cleanup contexts. Order matters only for routes.
 PLUGINS: list[str] = [
     "hotline.api.setup:setup",
+    "hotline.console.web:setup",
+    "routing.web:setup",
     "hotline.live:setup",
     "channels.web:setup",
+    "hotline.jobs.web:setup",
 ]
 
 

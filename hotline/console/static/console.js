@@ -1,0 +1,272 @@
+// 12345 hotline console: plain DOM over the REST API. All user data goes through textContent.
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+let me = null;
+let units = [];
+let current = null;
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") el.className = v;
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) el.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+async function api(path, options = {}) {
+  const init = { credentials: "same-origin", headers: {}, ...options };
+  if (options.json !== undefined) {
+    init.method = init.method || "POST";
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(options.json);
+  }
+  const resp = await fetch(path, init);
+  const body = resp.headers.get("Content-Type")?.includes("json") ? await resp.json() : null;
+  if (!resp.ok) {
+    const err = new Error(body?.error?.message || `请求失败（${resp.status}）`);
+    err.status = resp.status;
+    throw err;
+  }
+  return body;
+}
+
+const fmt = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
+const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title: light || "无时限" });
+
+// Which actions each state offers, with the fields each needs.
+const ACTIONS = {
+  accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
+  dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"]] },
+  reject: { label: "不予受理", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "原因", [
+    ["not_competent", "不属于本市政府职能范围"], ["against_law", "违反法律法规或已公开政策"],
+    ["special_organs", "涉及党委、人大、政协、法院、检察院、军队事务"], ["in_litigation", "已进入诉讼、仲裁、复议程序"],
+    ["secret_privacy", "涉及国家秘密、商业秘密或个人隐私"], ["handled_nothing_new", "已办结且无新情况"], ["no_substance", "无实质内容"]]]] },
+  answer: { label: "直接答复", roles: ["agent", "dispatcher", "admin"], fields: [["answer", "答复内容", "textarea"]] },
+  transfer_emergency: { label: "转紧急热线", roles: ["agent", "dispatcher", "admin"], fields: [["number", "号码", ["110", "119", "120"]]] },
+  sign: { label: "签收", roles: ["unit"], fields: [] },
+  return: { label: "退单", roles: ["unit"], fields: [["reason", "退单原因"]] },
+  reply: { label: "答复", roles: ["unit"], fields: [["text", "答复内容", "textarea"]] },
+  request_extension: { label: "申请延期", roles: ["unit"], fields: [["days", "工作日"], ["reason", "理由"]] },
+  approve_extension: { label: "批准延期", roles: ["dispatcher", "admin"], fields: [] },
+  deny_extension: { label: "驳回延期", roles: ["dispatcher", "admin"], fields: [] },
+  urge: { label: "督办", roles: ["dispatcher", "leader", "admin"], fields: [["note", "督办意见"]] },
+  callback: { label: "回访", roles: ["agent", "dispatcher", "admin"], fields: [["satisfaction", "满意度", ["满意", "基本满意", "不满意"]]] },
+  close: { label: "办结", roles: ["agent", "dispatcher", "admin"], fields: [] },
+  reopen: { label: "重办", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "重办原因"]] },
+  merge: { label: "合并到", roles: ["agent", "dispatcher", "admin"], fields: [["into", "目标工单号"]] },
+};
+const BY_STATE = {
+  new: ["accept", "dispatch", "answer", "reject", "transfer_emergency", "merge"],
+  accepted: ["dispatch", "answer", "transfer_emergency", "merge"],
+  dispatched: ["sign", "return", "urge", "merge"],
+  signed: ["reply", "return", "request_extension", "approve_extension", "deny_extension", "urge", "merge"],
+  replied: ["callback", "urge", "merge"],
+  callback_done: ["close", "reopen", "merge"],
+  closed: ["reopen"],
+};
+
+function actionForm(ticket, action) {
+  const spec = ACTIONS[action];
+  const inputs = spec.fields.map(([name, label, kind]) => {
+    let input;
+    if (kind === "units") input = h("select", { name }, units.map((u) => h("option", { value: u.code }, `${u.name}（${u.code}）`)));
+    else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
+    else if (kind === "textarea") input = h("textarea", { name, rows: 3, required: true });
+    else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" });
+    if (name === "lead_unit" && ticket.routing?.lead_unit) input.value = ticket.routing.lead_unit;
+    return h("label", {}, label, input);
+  });
+  const form = h("form", {}, inputs, h("button", { type: "submit" }, spec.label));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const params = {};
+    for (const [name] of spec.fields) {
+      const value = form.elements[name].value.trim();
+      if (!value) continue;
+      if (name === "co_units") params[name] = value.split(/[,，\s]+/).filter(Boolean);
+      else if (name === "days") params[name] = Number(value);
+      else params[name] = value;
+    }
+    try {
+      await api(`/api/v1/tickets/${ticket.number}/transitions`, { json: { action, params, version: ticket.version } });
+      await showTicket(ticket.number);
+      await loadList();
+    } catch (err) {
+      alert(err.message);
+    }
+  });
+  return form;
+}
+
+async function showTicket(number) {
+  const t = await api(`/api/v1/tickets/${number}`);
+  current = t;
+  document.querySelectorAll("#ticket-list li").forEach((li) => li.classList.toggle("selected", li.dataset.number === number));
+  const allowed = (BY_STATE[t.state] || []).filter((a) => ACTIONS[a].roles.includes(me.role));
+  const route = t.routing;
+  $("#detail").replaceChildren(
+    h("div", { class: "card" },
+      h("h2", {}, lightDot(t.deadlines.light), t.title || "（无标题）"),
+      h("p", {}, h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label), " ",
+        `${t.request_type} · ${t.channel} · ${t.intake_line}`),
+      h("table", {},
+        h("tr", {}, h("th", {}, "分类"), h("td", {}, t.category ? `${t.category.name}（${t.category.code}）` : "未分类")),
+        h("tr", {}, h("th", {}, "区域"), h("td", {}, [t.district, t.address].filter(Boolean).join(" ") || "—")),
+        h("tr", {}, h("th", {}, "主办单位"), h("td", {}, t.lead_unit ? t.lead_unit.name : "—")),
+        h("tr", {}, h("th", {}, "协办单位"), h("td", {}, t.co_units.map((u) => u.name).join("、") || "—")),
+        h("tr", {}, h("th", {}, "签收时限"), h("td", {}, fmt(t.deadlines.sign_due_at))),
+        h("tr", {}, h("th", {}, "办理时限"), h("td", {}, fmt(t.deadlines.reply_due_at))),
+        h("tr", {}, h("th", {}, "市民"), h("td", {}, (t.citizen?.identities || []).map((i) => i.value).join("、") || "—")),
+        h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
+        route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
+          `${route.category_name || route.category || "?"} → ${route.lead_unit || "人工派单"}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
+          route.emergency ? h("div", { class: "alert" }, `疑似紧急情况：请转 ${route.emergency.number}（${route.emergency.reason}）`) : null)) : null)),
+    h("div", { class: "card" }, h("h3", {}, "诉求与答复"),
+      t.messages.map((m) => h("div", { class: `msg ${m.direction}` }, h("div", { class: "muted" }, `${fmt(m.created_at)} ${m.author || ""}`), m.text))),
+    allowed.length ? h("div", { class: "card" }, h("h3", {}, "操作"), h("div", { class: "actions" }, allowed.map((a) => actionForm(t, a)))) : null,
+    h("div", { class: "card" }, h("h3", {}, "流转记录"),
+      h("table", {}, t.events.map((e) => h("tr", {}, h("td", {}, fmt(e.at)), h("td", {}, e.action_label), h("td", {}, e.actor), h("td", {}, e.note || ""))))),
+  );
+  $("#detail").hidden = false;
+  $("#new-ticket").hidden = true;
+}
+
+async function loadList() {
+  const form = $("#filters");
+  const params = new URLSearchParams({ limit: "50" });
+  if (form.state.value) params.set("state", form.state.value);
+  if (form.q.value.trim()) params.set("q", form.q.value.trim());
+  const page = await api(`/api/v1/tickets?${params}`);
+  $("#ticket-list").replaceChildren(...page.items.map((t) => {
+    const li = h("li", { "data-number": t.number, onclick: () => showTicket(t.number) },
+      h("div", {}, lightDot(t.deadlines.light), h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label)),
+      h("div", {}, (t.title || "").slice(0, 40)));
+    return li;
+  }));
+  $("#pager").textContent = `共 ${page.total} 件`;
+}
+
+let assistTimer = null;
+function scheduleAssist() {
+  clearTimeout(assistTimer);
+  assistTimer = setTimeout(runAssist, 300);
+}
+
+async function runAssist() {
+  const text = $("#new-form").text.value.trim();
+  if (text.length < 4) return $("#assist").replaceChildren();
+  let data;
+  try {
+    data = await api(`/api/v1/assist?text=${encodeURIComponent(text)}`);
+  } catch (err) {
+    return $("#assist").replaceChildren(h("p", { class: "muted" }, `辅助信息暂不可用：${err.message}`));
+  }
+  const route = data.routing || data.router || null;
+  $("#assist").replaceChildren(
+    route ? h("div", { class: "card" }, h("strong", {}, "派单建议："),
+      `${route.category_name || route.category || "?"} → ${route.lead_unit || "人工派单"}（${Number(route.confidence || 0).toFixed(2)}）`,
+      route.emergency ? h("div", { class: "alert" }, `疑似紧急情况，请立即转 ${route.emergency.number}`) : null) : null,
+    h("div", { class: "card" }, h("strong", {}, "知识库："),
+      (data.articles || []).slice(0, 3).map((a) => h("div", {},
+        h("div", {}, a.title),
+        h("button", { type: "button", onclick: () => answerWith(a) }, "用此答复直接办结")))),
+    (data.similar_tickets || data.tickets || []).length ? h("div", { class: "card" }, h("strong", {}, "相似工单："),
+      (data.similar_tickets || data.tickets).slice(0, 3).map((s) => h("div", { class: "muted" }, `${s.number || ""} ${s.title || s.text || ""}`))) : null,
+  );
+}
+
+async function createFromForm(extraAnswer) {
+  const f = $("#new-form");
+  const body = { channel: f.channel.value, intake_line: f.intake_line.value, request_type: f.request_type.value, text: f.text.value.trim() };
+  const citizen = {};
+  if (f.phone.value.trim()) citizen.phone = f.phone.value.trim();
+  if (f.name.value.trim()) citizen.name = f.name.value.trim();
+  if (Object.keys(citizen).length) body.citizen = citizen;
+  $("#new-error").textContent = "";
+  try {
+    const t = await api("/api/v1/tickets", { json: body });
+    if (extraAnswer) {
+      await api(`/api/v1/tickets/${t.number}/transitions`, { json: { action: "answer", params: { answer: extraAnswer } } });
+    }
+    f.reset();
+    $("#assist").replaceChildren();
+    await loadList();
+    await showTicket(t.number);
+  } catch (err) {
+    $("#new-error").textContent = err.message;
+  }
+}
+
+function answerWith(article) {
+  const text = article.answer || article.body_text || article.body || article.snippet || article.title;
+  if (confirm(`以知识库答案答复并办结？\n\n${String(text).slice(0, 200)}`)) createFromForm(String(text));
+}
+
+function showPop(event) {
+  const pop = $("#screen-pop");
+  const data = event.data || event;
+  const history = data.open_tickets || data.tickets || [];
+  pop.replaceChildren(
+    h("strong", {}, event.type === "alert" ? "⚠ 提醒" : "📞 来电弹屏"), " ",
+    h("span", {}, data.caller || data.phone || data.from || ""), " ",
+    h("span", { class: "badge" }, data.intake_line || ""),
+    h("ul", {}, history.slice(0, 5).map((t) => h("li", { onclick: () => showTicket(t.number) }, `${t.number} ${t.state_label || t.state || ""} ${t.title || ""}`))),
+    data.message ? h("div", {}, data.message) : null,
+  );
+  pop.hidden = false;
+  if (event.type !== "alert" && data.phone) $("#new-form").phone.value = data.phone;
+}
+
+function connectLive() {
+  const proto = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${proto}://${location.host}/api/v1/agents/ws`);
+  ws.onmessage = (msg) => { try { showPop(JSON.parse(msg.data)); } catch (e) { /* ignore non-JSON */ } };
+  ws.onclose = () => setTimeout(connectLive, 5000);
+}
+
+function switchView(view) {
+  document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
+  $("#new-ticket").hidden = view !== "new";
+  $("#detail").hidden = view === "new";
+}
+
+async function start() {
+  try {
+    me = await api("/api/v1/me");
+  } catch (err) {
+    $("#login").hidden = false;
+    $("#app").hidden = true;
+    return;
+  }
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  $("#whoami").replaceChildren(`${me.display_name || me.username}（${me.role_label}） `,
+    h("button", { onclick: async () => { await api("/api/v1/auth/logout", { method: "POST" }); location.reload(); } }, "退出"));
+  document.querySelectorAll("[data-roles]").forEach((el) => { el.hidden = !el.dataset.roles.split(",").includes(me.role); });
+  if (me.role !== "unit") units = (await api("/api/v1/units")).items.filter((u) => u.active && u.kind !== "platform");
+  await loadList();
+  if (["agent", "dispatcher", "admin"].includes(me.role)) connectLive();
+}
+
+$("#login-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = ev.target;
+  try {
+    await api("/api/v1/auth/login", { json: { username: f.username.value, password: f.password.value } });
+    await start();
+  } catch (err) {
+    $("#login-error").textContent = err.message;
+  }
+});
+$("#filters").addEventListener("submit", (ev) => { ev.preventDefault(); loadList(); });
+document.querySelectorAll("nav button").forEach((b) => b.addEventListener("click", () => switchView(b.dataset.view)));
+$("#new-form").addEventListener("submit", (ev) => { ev.preventDefault(); createFromForm(null); });
+$("#new-form").text.addEventListener("input", scheduleAssist);
+start();

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     secret_key: str = "change-me"
     max_text_chars: int = 20_000
     public_base_url: str = "http://127.0.0.1:8080"
+    # Deadline policy as JSON, e.g. {"sign_hours": 2, "reply_days": {"咨询": 1}, "category_days": {"C0801": 1}}
+    deadlines: dict = {}
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL: PostgreSQL when configured, else SQLite under data_dir."""
@@ -45,4 +47,10 @@ class Settings(BaseSettings):
 # tests can list every environment variable the application reads.
 SETTINGS_CLASSES: list[str] = [
     "hotline.config:Settings",
+    "channels.email.settings:EmailSettings",
+    "channels.mailbox.settings:MailboxSettings",
+    "channels.telegram.settings:TelegramSettings",
+    "channels.wechat.settings:WechatSettings",
+    "channels.sms.settings:SmsSettings",
+    "channels.phone.settings:PhoneSettings",
 ]

@@ -75,8 +75,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("callback_done", "reopen"): Move("dispatched", AGENTS | {"system"}),
     ("closed", "reopen"): Move("dispatched", AGENTS | {"system"}),
 }
-# Urging (督办) is allowed at any open stage once a unit is involved.
-for _state in ("dispatched", "signed", "replied"):
+# Urging (督办) is allowed at any open stage.
+for _state in OPEN_STATES:
     TRANSITIONS[(_state, "urge")] = Move(None, SUPERVISORS)
 # Merging into another ticket is allowed from any open stage.
 for _state in OPEN_STATES:

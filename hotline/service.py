@@ -24,7 +24,8 @@ from hotline.config import Settings
 from hotline.lifecycle import REQUEST_TYPES, TransitionError, find_move
 from hotline.messages import INTAKE_LINES, Identity
 from hotline.numbering import next_ticket_number
-from hotline.tables import audit_log, categories, outbox, ticket_events, ticket_messages, tickets
+from hotline.tables import (audit_log, categories, outbox, ticket_events, ticket_links, ticket_messages,
+                            tickets)
 from hotline.users import SYSTEM, Actor
 from hotline.workcal import DeadlinePolicy, WorkingCalendar
 
@@ -76,7 +77,7 @@ class TicketService:
         self.clock = clock or SystemClock()
         self.settings = settings or Settings()
         self.calendar = calendar or WorkingCalendar(self.settings.timezone)
-        self.policy = policy or DeadlinePolicy()
+        self.policy = policy or DeadlinePolicy.from_settings(self.settings.deadlines)
         self.router: Any = None  # routing suggester, set at app start when the routing package is present
         self._listeners: list[Listener] = []
 
@@ -255,6 +256,25 @@ class TicketService:
         await conn.execute(sa.insert(audit_log).values(actor=actor.username, action=action,
                                                        object_type=object_type, object_id=object_id,
                                                        detail=_jsonable(detail or {}), at=self.now()))
+
+    async def link(self, ref: str | int, other: str, kind: str, actor: Actor) -> dict:
+        """Record that a ticket duplicates or relates to another (both directions for "related")."""
+        if kind not in ("duplicate-of", "related"):
+            raise InvalidParams("关联类型只能是 duplicate-of 或 related")
+        ticket_id, other_id = await self.resolve_id(ref), await self.resolve_id(other)
+        if ticket_id == other_id:
+            raise InvalidParams("不能关联到自身")
+        now = self.now()
+        async with self.engine.begin() as conn:
+            pairs = [(ticket_id, other_id)] + ([(other_id, ticket_id)] if kind == "related" else [])
+            for a, b in pairs:
+                exists = (await conn.execute(sa.select(ticket_links.c.id).where(
+                    ticket_links.c.ticket_id == a, ticket_links.c.other_id == b, ticket_links.c.kind == kind))).first()
+                if not exists:
+                    await conn.execute(sa.insert(ticket_links).values(ticket_id=a, other_id=b, kind=kind,
+                                                                      created_at=now))
+            await self.audit(conn, actor, "tickets.link", "ticket", str(ticket_id), {"kind": kind, "other": other})
+        return await self.get_ticket(ticket_id, actor)
 
     async def ingest(self, message):
         """Intake of one normalised inbound message (see :mod:`hotline.intake`)."""

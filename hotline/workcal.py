@@ -99,6 +99,20 @@ class DeadlinePolicy:
     category_days: dict[str, float] = field(default_factory=dict)
     yellow_fraction: float = 0.2
 
+    @classmethod
+    def from_settings(cls, config: dict | None) -> "DeadlinePolicy":
+        """Defaults, overridden by whatever keys the configuration gives."""
+        policy = cls()
+        config = config or {}
+        unknown = set(config) - {"sign_hours", "reply_days", "category_days", "yellow_fraction"}
+        if unknown:
+            raise ValueError(f"unknown deadline settings: {', '.join(sorted(unknown))}")
+        policy.sign_hours = float(config.get("sign_hours", policy.sign_hours))
+        policy.reply_days = {**policy.reply_days, **config.get("reply_days", {})}
+        policy.category_days = dict(config.get("category_days", {}))
+        policy.yellow_fraction = float(config.get("yellow_fraction", policy.yellow_fraction))
+        return policy
+
     def days_for(self, request_type: str, category_code: str | None) -> float:
         if category_code:
             for length in range(len(category_code), 0, -1):

@@ -49,3 +49,8 @@ class UserIn(Strict):
     unit: str | None = None
     password: str | None = Field(default=None, min_length=8, max_length=200)
     display_name: str | None = Field(default=None, max_length=100)
+
+
+class LinkIn(Strict):
+    kind: Literal["duplicate-of", "related"]
+    number: str = Field(min_length=13, max_length=20)

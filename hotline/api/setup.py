@@ -7,7 +7,7 @@ from aiohttp import web
 from hotline import appkeys
 from hotline.api import auth, directory, tickets
 from hotline.api.auth import LoginIn
-from hotline.api.models import TicketIn, TransitionIn, UserIn
+from hotline.api.models import LinkIn, TicketIn, TransitionIn, UserIn
 from hotline.api.openapi import body, openapi_json
 
 
@@ -26,6 +26,7 @@ def setup(app: web.Application) -> None:
     body(TransitionIn)(tickets.transition)
     body(UserIn)(directory.post_user)
     body(LoginIn)(auth.login)
+    body(LinkIn)(tickets.link)
     app.router.add_routes([
         web.get("/healthz", healthz),
         web.get("/api/v1/openapi.json", openapi_json),
@@ -36,6 +37,7 @@ def setup(app: web.Application) -> None:
         web.get("/api/v1/tickets", tickets.list_tickets),
         web.get("/api/v1/tickets/{ref}", tickets.get_ticket),
         web.post("/api/v1/tickets/{ref}/transitions", tickets.transition),
+        web.post("/api/v1/tickets/{ref}/links", tickets.link),
         web.get("/api/v1/units", directory.get_units),
         web.post("/api/v1/units/import", directory.post_units_import),
         web.get("/api/v1/categories", directory.get_categories),

@@ -9,7 +9,7 @@ from aiohttp import web
 from hotline import appkeys
 from hotline.api.auth import require
 from hotline.api.errors import ApiError, read_json
-from hotline.api.models import TicketIn, TransitionIn
+from hotline.api.models import LinkIn, TicketIn, TransitionIn
 from hotline.identity import InvalidPhone, normalize_identity
 from hotline.lifecycle import REQUEST_TYPES, STATE_LABELS
 from hotline.service import NewTicket
@@ -113,4 +113,12 @@ async def transition(request: web.Request) -> web.Response:
     body = await read_json(request, TransitionIn)
     ticket = await request.app[appkeys.SERVICE].transition(
         request.match_info["ref"], body.action, actor, body.params, body.version)
+    return web.json_response(ticket)
+
+
+async def link(request: web.Request) -> web.Response:
+    """Link a ticket to another: {"kind": "duplicate-of"|"related", "number": ...}."""
+    actor = require(request, "agent", "dispatcher", "admin")
+    body = await read_json(request, LinkIn)
+    ticket = await request.app[appkeys.SERVICE].link(request.match_info["ref"], body.number, body.kind, actor)
     return web.json_response(ticket)

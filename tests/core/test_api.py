@@ -192,3 +192,21 @@ async def test_openapi_describes_every_route(client):
     create = spec["paths"]["/api/v1/tickets"]["post"]
     ref = create["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
     assert "request_type" in spec["components"]["schemas"][ref]["properties"]
+
+
+async def test_links_between_tickets(client, tokens):
+    a = (await create(client, tokens))["number"]
+    b = (await create(client, tokens, {**NEW, "text": "同一个井盖，邻居也反映了"}))["number"]
+    resp = await client.post(f"/api/v1/tickets/{b}/links", json={"kind": "duplicate-of", "number": a},
+                             headers=auth(tokens["agent"]))
+    assert resp.status == 200 and (await resp.json())["links"] == [{"kind": "duplicate-of", "number": a}]
+    resp = await client.post(f"/api/v1/tickets/{a}/links", json={"kind": "related", "number": b},
+                             headers=auth(tokens["agent"]))
+    other = await (await client.get(f"/api/v1/tickets/{b}", headers=auth(tokens["agent"]))).json()
+    assert {(x["kind"], x["number"]) for x in other["links"]} == {("duplicate-of", a), ("related", a)}
+    resp = await client.post(f"/api/v1/tickets/{a}/links", json={"kind": "twin", "number": b},
+                             headers=auth(tokens["agent"]))
+    assert resp.status == 422
+    resp = await client.post(f"/api/v1/tickets/{a}/links", json={"kind": "related", "number": "2099010100001"},
+                             headers=auth(tokens["agent"]))
+    assert resp.status == 404

@@ -62,3 +62,20 @@ def test_lights_green_yellow_red():
     assert light(cal, at(2026, 11, 26, 17), due, budget) == "green"
     assert light(cal, due, due, budget) == "red"
     assert light(cal, start, None, None) is None
+
+
+def test_policy_from_settings_overrides_defaults_and_rejects_unknown_keys():
+    policy = DeadlinePolicy.from_settings({"sign_hours": 1, "reply_days": {"咨询": 2}, "category_days": {"C08": 1}})
+    assert (policy.sign_hours, policy.days_for("咨询", None), policy.days_for("求助", None)) == (1, 2, 3)
+    assert policy.days_for("建议", "C0801") == 1
+    with pytest.raises(ValueError, match="colour"):
+        DeadlinePolicy.from_settings({"colour": "red"})
+
+
+def test_deadlines_come_from_the_environment(monkeypatch):
+    from hotline.config import Settings
+    from hotline.service import TicketService
+
+    monkeypatch.setenv("HOTLINE_DEADLINES", '{"reply_days": {"投诉": 7}}')
+    service = TicketService(engine=None, settings=Settings())
+    assert service.policy.days_for("投诉", None) == 7

@@ -6,7 +6,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import appkeys
-from hotline.api.errors import ApiError, read_json
+from hotline.api.errors import ApiError, json_response, read_json
 from hotline.users import ROLE_LABELS, Actor, actor_for_token, authenticate, issue_token, revoke_token
 
 SESSION_COOKIE = "hotline_session"
@@ -64,7 +64,7 @@ async def login(request: web.Request) -> web.Response:
             raise ApiError(401, "bad_credentials", "用户名或密码错误")
         token = await issue_token(conn, actor.user_id, service.now(), kind="session")
         await service.audit(conn, actor, "login", "user", str(actor.user_id))
-    response = web.json_response({"token": token, "user": _me(actor)})
+    response = json_response({"token": token, "user": _me(actor)})
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Lax", max_age=7 * 86400)
     return response
 
@@ -75,7 +75,7 @@ async def logout(request: web.Request) -> web.Response:
     service = request.app[appkeys.SERVICE]
     async with service.engine.begin() as conn:
         await revoke_token(conn, token_of(request) or "")
-    response = web.json_response({"status": "ok"})
+    response = json_response({"status": "ok"})
     response.del_cookie(SESSION_COOKIE)
     return response
 
@@ -87,4 +87,4 @@ def _me(actor: Actor) -> dict:
 
 async def me(request: web.Request) -> web.Response:
     """The logged-in user."""
-    return web.json_response(_me(require(request)))
+    return json_response(_me(require(request)))

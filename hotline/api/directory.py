@@ -6,7 +6,7 @@ from aiohttp import web
 
 from hotline import appkeys
 from hotline.api.auth import require
-from hotline.api.errors import ApiError, read_json
+from hotline.api.errors import ApiError, json_response, read_json
 from hotline.api.models import UserIn
 from hotline.directory import ImportError_, import_units, list_categories, list_units, parse_units_csv
 from hotline.users import UserError, create_user, issue_token, list_users
@@ -24,7 +24,7 @@ async def get_units(request: web.Request) -> web.Response:
     """All member units (承办单位) with their hierarchy and contacts."""
     require(request)
     async with request.app[appkeys.ENGINE].connect() as conn:
-        return web.json_response({"items": [_unit_json(u) for u in await list_units(conn)]})
+        return json_response({"items": [_unit_json(u) for u in await list_units(conn)]})
 
 
 async def post_units_import(request: web.Request) -> web.Response:
@@ -46,7 +46,7 @@ async def post_units_import(request: web.Request) -> web.Response:
             await service.audit(conn, actor, "units.import", "unit", None, result)
     except ImportError_ as exc:
         raise ApiError(422, "invalid_csv", str(exc)) from None
-    return web.json_response(result)
+    return json_response(result)
 
 
 async def get_categories(request: web.Request) -> web.Response:
@@ -55,14 +55,14 @@ async def get_categories(request: web.Request) -> web.Response:
     async with request.app[appkeys.ENGINE].connect() as conn:
         items = [{"code": c["code"], "name": c["name"], "level": c["level"], "parent": c["parent_code"]}
                  for c in await list_categories(conn)]
-    return web.json_response({"items": items})
+    return json_response({"items": items})
 
 
 async def get_users(request: web.Request) -> web.Response:
     """All users and their roles (admin only)."""
     require(request, "admin")
     async with request.app[appkeys.ENGINE].connect() as conn:
-        return web.json_response({"items": await list_users(conn)})
+        return json_response({"items": await list_users(conn)})
 
 
 async def post_user(request: web.Request) -> web.Response:
@@ -79,5 +79,5 @@ async def post_user(request: web.Request) -> web.Response:
                                 {"username": body.username, "role": body.role, "unit": body.unit})
     except UserError as exc:
         raise ApiError(422, "invalid_params", str(exc)) from None
-    return web.json_response({"id": user_id, "username": body.username, "role": body.role, "token": token},
+    return json_response({"id": user_id, "username": body.username, "role": body.role, "token": token},
                              status=201)

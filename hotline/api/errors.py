@@ -19,9 +19,17 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def dumps(value) -> str:
+    """JSON with Chinese text kept readable (UTF-8, not \\u escapes)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def json_response(data, *, status: int = 200, headers=None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers, dumps=dumps)
+
+
 def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status,
-                             dumps=lambda v: json.dumps(v, ensure_ascii=False))
+    return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 def validation_message(exc: pydantic.ValidationError) -> str:

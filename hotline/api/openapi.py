@@ -12,6 +12,8 @@ import re
 
 from aiohttp import web
 
+from hotline.api.errors import json_response
+
 import hotline
 
 ERROR_SCHEMA = {
@@ -81,4 +83,4 @@ def build_spec(app: web.Application) -> dict:
 
 async def openapi_json(request: web.Request) -> web.Response:
     """This OpenAPI document."""
-    return web.json_response(build_spec(request.app))
+    return json_response(build_spec(request.app))

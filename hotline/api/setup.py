@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from hotline.api.errors import json_response
+
 from hotline import appkeys
 from hotline.api import auth, directory, tickets
 from hotline.api.auth import LoginIn
@@ -17,7 +19,7 @@ async def healthz(request: web.Request) -> web.Response:
 
     async with request.app[appkeys.ENGINE].connect() as conn:
         await conn.execute(sa.text("SELECT 1"))
-    return web.json_response({"status": "ok"})
+    return json_response({"status": "ok"})
 
 
 def setup(app: web.Application) -> None:

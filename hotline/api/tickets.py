@@ -8,7 +8,7 @@ from aiohttp import web
 
 from hotline import appkeys
 from hotline.api.auth import require
-from hotline.api.errors import ApiError, read_json
+from hotline.api.errors import ApiError, json_response, read_json
 from hotline.api.models import LinkIn, TicketIn, TransitionIn
 from hotline.identity import InvalidPhone, normalize_identity
 from hotline.lifecycle import REQUEST_TYPES, STATE_LABELS
@@ -40,7 +40,7 @@ async def create_ticket(request: web.Request) -> web.Response:
                     district=body.district, address=body.address, publishable=body.publishable)
     created = await service.create_ticket(new, actor)
     ticket = await service.get_ticket(created["id"], actor)
-    return web.json_response(ticket, status=201, headers={"Location": f"/api/v1/tickets/{ticket['number']}"})
+    return json_response(ticket, status=201, headers={"Location": f"/api/v1/tickets/{ticket['number']}"})
 
 
 def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:
@@ -97,14 +97,14 @@ async def list_tickets(request: web.Request) -> web.Response:
         q=request.query.get("q"), created_from=_date(request, "created_from"),
         created_to=_date(request, "created_to"), open_only=request.query.get("open") in ("1", "true"),
         limit=limit, offset=offset)
-    return web.json_response({"items": items, "total": total, "limit": limit, "offset": offset})
+    return json_response({"items": items, "total": total, "limit": limit, "offset": offset})
 
 
 async def get_ticket(request: web.Request) -> web.Response:
     """One ticket with its messages, events (audit trail), units, extensions and links."""
     actor = require(request, *STAFF, "unit")
     ticket = await request.app[appkeys.SERVICE].get_ticket(request.match_info["ref"], actor)
-    return web.json_response(ticket)
+    return json_response(ticket)
 
 
 async def transition(request: web.Request) -> web.Response:
@@ -113,7 +113,7 @@ async def transition(request: web.Request) -> web.Response:
     body = await read_json(request, TransitionIn)
     ticket = await request.app[appkeys.SERVICE].transition(
         request.match_info["ref"], body.action, actor, body.params, body.version)
-    return web.json_response(ticket)
+    return json_response(ticket)
 
 
 async def link(request: web.Request) -> web.Response:
@@ -121,4 +121,4 @@ async def link(request: web.Request) -> web.Response:
     actor = require(request, "agent", "dispatcher", "admin")
     body = await read_json(request, LinkIn)
     ticket = await request.app[appkeys.SERVICE].link(request.match_info["ref"], body.number, body.kind, actor)
-    return web.json_response(ticket)
+    return json_response(ticket)

@@ -9,13 +9,25 @@ import click
 from hotline.cli import data_dir_option, fail, run, settings_from
 
 
-def _service(settings):
+def with_service(data_dir, work):
+    """Migrate the store, run ``await work(service)`` with a TicketService on it, and close it."""
     from hotline.db import make_engine
+    from hotline.migrate import upgrade
     from hotline.service import TicketService
 
+    settings = settings_from(data_dir)
     if not settings.database_url:
         settings.ensure_data_dir()
-    return TicketService(make_engine(settings.resolved_database_url()), settings=settings)
+
+    async def go():
+        service = TicketService(make_engine(settings.resolved_database_url()), settings=settings)
+        try:
+            await upgrade(service.engine)
+            return await work(service)
+        finally:
+            await service.engine.dispose()
+
+    return run(go())
 
 
 @click.command()
@@ -67,32 +79,23 @@ def users():
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["agent", "dispatcher", "unit", "leader", "admin"]))
 @click.option("--unit", default=None, help="Member unit code (required for role=unit).")
-@click.option("--password", default=None, help="Console password (prompted for if omitted and no token wanted).")
+@click.option("--password", default=None, help="Console password (none: the user works with API tokens only).")
 @click.option("--print-token", is_flag=True, help="Create and print an API token.")
 @data_dir_option
 def users_add(name, role, unit, password, print_token, data_dir):
     """Add a user NAME with a role."""
-    from hotline.migrate import upgrade_sync
-    from hotline.users import UserError, create_user, issue_token
+    from hotline.users import SYSTEM, UserError, create_user, issue_token
 
-    settings = settings_from(data_dir)
-    service = _service(settings)
-    upgrade_sync(settings.resolved_database_url())
-
-    async def go():
-        try:
-            async with service.engine.begin() as conn:
-                user_id = await create_user(conn, name, role, service.now(), unit_code=unit, password=password)
-                token = await issue_token(conn, user_id, service.now()) if print_token else None
-                from hotline.users import SYSTEM
-                await service.audit(conn, SYSTEM, "users.create", "user", str(user_id),
-                                    {"username": name, "role": role, "unit": unit, "via": "cli"})
-            return token
-        finally:
-            await service.engine.dispose()
+    async def work(service):
+        async with service.engine.begin() as conn:
+            user_id = await create_user(conn, name, role, service.now(), unit_code=unit, password=password)
+            token = await issue_token(conn, user_id, service.now()) if print_token else None
+            await service.audit(conn, SYSTEM, "users.create", "user", str(user_id),
+                                {"username": name, "role": role, "unit": unit, "via": "cli"})
+        return token
 
     try:
-        token = run(go())
+        token = with_service(data_dir, work)
     except UserError as exc:
         fail(str(exc))
     click.echo(f"已创建用户 {name}（{role}）")
@@ -111,7 +114,6 @@ def units():
 def units_import(file, data_dir):
     """Import member units from a CSV FILE (code,name,kind,parent_code,contact_*,notify_channels)."""
     from hotline.directory import ImportError_, import_units, parse_units_csv
-    from hotline.migrate import upgrade_sync
     from hotline.users import SYSTEM
 
     try:
@@ -120,21 +122,15 @@ def units_import(file, data_dir):
         fail("CSV 必须是 UTF-8 编码")
     except ImportError_ as exc:
         fail(str(exc))
-    settings = settings_from(data_dir)
-    service = _service(settings)
-    upgrade_sync(settings.resolved_database_url())
 
-    async def go():
-        try:
-            async with service.engine.begin() as conn:
-                result = await import_units(conn, rows, service.now())
-                await service.audit(conn, SYSTEM, "units.import", "unit", None, {**result, "file": file.name})
-            return result
-        finally:
-            await service.engine.dispose()
+    async def work(service):
+        async with service.engine.begin() as conn:
+            result = await import_units(conn, rows, service.now())
+            await service.audit(conn, SYSTEM, "units.import", "unit", None, {**result, "file": file.name})
+        return result
 
     try:
-        result = run(go())
+        result = with_service(data_dir, work)
     except ImportError_ as exc:
         fail(str(exc))
     click.echo(f"导入完成：新增 {result['created']} 个，更新 {result['updated']} 个单位")

@@ -58,7 +58,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
     suggestion = None
     if create_ticket:
         suggestion = await service._suggest(new)  # noqa: SLF001 - same package
-    async with service.engine.begin() as conn:
+    async with service.transaction() as conn:
         message_id = await _store_message(conn, service, message, text)
         if message_id is None:  # lost a race with a concurrent delivery of the same message
             return await _existing_in(conn, message)

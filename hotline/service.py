@@ -7,8 +7,10 @@ listeners other packages registered (e.g. routing corrections).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Awaitable, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +54,8 @@ class TicketEvent:
 
 
 Listener = Callable[[AsyncConnection, TicketEvent], Awaitable[None]]
+AfterCommit = Callable[[TicketEvent], Awaitable[None]]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -80,9 +84,32 @@ class TicketService:
         self.policy = policy or DeadlinePolicy.from_settings(self.settings.deadlines)
         self.router: Any = None  # routing suggester, set at app start when the routing package is present
         self._listeners: list[Listener] = []
+        self._after_commit: list[AfterCommit] = []
 
     def add_listener(self, listener: Listener) -> None:
+        """Run ``listener(conn, event)`` inside the transaction of every create and transition."""
         self._listeners.append(listener)
+
+    def add_after_commit(self, hook: AfterCommit) -> None:
+        """Run ``hook(event)`` once the change is committed (live pushes; failures are only logged)."""
+        self._after_commit.append(hook)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction whose ticket events reach the after-commit hooks once it commits."""
+        events: list[TicketEvent] = []
+        async with self.engine.begin() as conn:
+            conn.info["hotline_events"] = events
+            try:
+                yield conn
+            finally:
+                conn.info.pop("hotline_events", None)
+        for event in events:
+            for hook in self._after_commit:
+                try:
+                    await hook(event)
+                except Exception:  # noqa: BLE001 - a live push must never undo a committed change
+                    log.exception("after-commit hook failed for %s %s", event.number, event.action)
 
     def now(self) -> dt.datetime:
         return self.clock.now()
@@ -145,7 +172,7 @@ class TicketService:
         suggestion = await self._suggest(new)
         if conn is not None:
             return await self._create(conn, new, actor, suggestion, inbound)
-        async with self.engine.begin() as conn:
+        async with self.transaction() as conn:
             return await self._create(conn, new, actor, suggestion, inbound)
 
     async def _suggest(self, new: NewTicket) -> dict | None:
@@ -197,7 +224,7 @@ class TicketService:
                          expected_version: int | None = None) -> dict:
         """Move a ticket; exactly one of several concurrent moves wins, the others get 409."""
         ticket_id = await self.resolve_id(ref)
-        async with self.engine.begin() as conn:
+        async with self.transaction() as conn:
             await self._transition(conn, ticket_id, action, actor, params or {}, expected_version)
         from hotline.views import load_ticket
 
@@ -250,6 +277,7 @@ class TicketService:
                             params, _jsonable(dict(row._mapping)), now)
         for listener in self._listeners:
             await listener(conn, event)
+        conn.info.get("hotline_events", []).append(event)
 
     async def audit(self, conn: AsyncConnection, actor: Actor, action: str, object_type: str,
                     object_id: str | None, detail: dict | None = None) -> None:

@@ -213,3 +213,23 @@ async def test_oversize_text_is_refused(service):
     async with service.engine.connect() as conn:
         assert (await conn.execute(sa.select(sa.func.count()).select_from(tickets))).scalar_one() == 6
         assert (await conn.execute(sa.select(sa.func.count()).select_from(ticket_events))).scalar_one() == 6
+
+
+async def test_after_commit_hooks_see_committed_events_only(service):
+    seen = []
+
+    async def hook(event):
+        async with service.engine.connect() as conn:  # the change is visible: it was committed
+            state = (await conn.execute(sa.select(tickets.c.state).where(tickets.c.id == event.ticket_id))).scalar()
+        seen.append((event.action, state))
+
+    async def broken(event):
+        raise RuntimeError("push failed")
+
+    service.add_after_commit(hook)
+    service.add_after_commit(broken)
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "accept", AGENT)
+    with pytest.raises(IllegalTransition):
+        await service.transition(ticket["number"], "close", AGENT)
+    assert seen == [("create", "new"), ("accept", "accepted")]

@@ -45,8 +45,11 @@ async def is_empty(service) -> bool:
         return (await conn.execute(sa.select(sa.func.count()).select_from(units))).scalar_one() == 0
 
 
-async def seed_demo(service, print_logins: bool = False) -> list[tuple[str, str, str]]:
-    """Seed the demo city into an empty database; returns (username, role, password) of created users."""
+async def seed_demo(service, print_logins: bool = False, users: bool = True) -> list[tuple[str, str, str]]:
+    """Seed the demo city into an empty database; returns (username, role, password) of created users.
+
+    ``users=False`` seeds the city without the demo logins.
+    """
     if not await is_empty(service):
         return []
     now = service.now()
@@ -54,15 +57,16 @@ async def seed_demo(service, print_logins: bool = False) -> list[tuple[str, str,
     async with service.engine.begin() as conn:
         await import_units(conn, parse_units_csv(demo_file("units.csv")), now)
         await import_categories(conn, demo_file("categories.csv"))
-        for username, role, unit, name in DEMO_USERS:
+        for username, role, unit, name in DEMO_USERS if users else []:
             password = secrets.token_urlsafe(9)
             user_id = await create_user(conn, username, role, now, unit_code=unit, password=password,
                                         display_name=name)
             token = await issue_token(conn, user_id, now)
             logins.append((username, role, password, token))
     await _sample_tickets(service)
-    _save_logins(service, logins)
-    if print_logins:
+    if logins:
+        _save_logins(service, logins)
+    if print_logins and logins:
         click.echo("已创建演示城市「云州市」：%d 个承办单位。演示账号（仅显示一次，另存于 demo-logins.txt）：" % (
             await _count_units(service)))
         for username, role, password, token in logins:

@@ -210,24 +210,47 @@ function answerWith(article) {
 }
 
 function showPop(event) {
+  // A call rings: the caller's identity, open tickets and last contacts (the screen pop).
   const pop = $("#screen-pop");
-  const data = event.data || event;
-  const history = data.open_tickets || data.tickets || [];
+  const history = event.open_tickets || [];
+  const contacts = event.last_contacts || [];
   pop.replaceChildren(
-    h("strong", {}, event.type === "alert" ? "⚠ 提醒" : "📞 来电弹屏"), " ",
-    h("span", {}, data.caller || data.phone || data.from || ""), " ",
-    h("span", { class: "badge" }, data.intake_line || ""),
-    h("ul", {}, history.slice(0, 5).map((t) => h("li", { onclick: () => showTicket(t.number) }, `${t.number} ${t.state_label || t.state || ""} ${t.title || ""}`))),
-    data.message ? h("div", {}, data.message) : null,
+    h("strong", {}, "📞 来电弹屏 "), h("span", {}, event.from || ""), " ",
+    h("span", { class: "badge" }, event.intake_line || ""),
+    event.citizen ? null : h("div", { class: "muted" }, "首次来电"),
+    history.length ? h("div", {}, "未办结工单：") : null,
+    h("ul", {}, history.slice(0, 5).map((t) => h("li", { onclick: () => showTicket(t.number) },
+      `${t.number} ${t.state_label || ""} ${t.title || ""}`))),
+    contacts.length ? h("div", { class: "muted" }, `最近联系：${contacts[0].text}`) : null,
   );
   pop.hidden = false;
-  if (event.type !== "alert" && data.phone) $("#new-form").phone.value = data.phone;
+  const form = $("#new-form");
+  if (event.from) form.phone.value = event.from.replace(/^\+86/, "");
+  if (event.intake_line && [...form.intake_line.options].some((o) => o.value === event.intake_line)) form.intake_line.value = event.intake_line;
 }
+
+function showAlert(event) {
+  const pop = $("#screen-pop");
+  pop.replaceChildren(h("div", { class: "alert" }, h("strong", {}, "⚠ "), event.message || "",
+    event.number ? h("button", { type: "button", onclick: () => showTicket(event.number) }, event.number) : null));
+  pop.hidden = false;
+}
+
+const LIVE = {
+  screen_pop: showPop,
+  alert: showAlert,
+  ticket_event: () => loadList(),
+  call_ended: (e) => { if (e.abandoned) showAlert({ message: `未接来电：${e.from || ""}` }); },
+};
 
 function connectLive() {
   const proto = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${proto}://${location.host}/api/v1/agents/ws`);
-  ws.onmessage = (msg) => { try { showPop(JSON.parse(msg.data)); } catch (e) { /* ignore non-JSON */ } };
+  ws.onmessage = (msg) => {
+    let event;
+    try { event = JSON.parse(msg.data); } catch (e) { return; }
+    (LIVE[event.type] || (() => {}))(event);
+  };
   ws.onclose = () => setTimeout(connectLive, 5000);
 }
 

@@ -10,13 +10,16 @@ webhook acknowledges (as the platform expects) and logs instead of crashing.
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from aiohttp import web
+from pydantic_settings import BaseSettings
 
-from hotline.messages import InboundMessage, OutboundMessage
+from hotline.messages import OutboundMessage
 
 
 class ChannelError(Exception):
@@ -44,6 +47,13 @@ class MalformedPayload(ChannelError):
     code = "malformed_payload"
 
 
+class PayloadTooLarge(ChannelError):
+    """The body is larger than the channel ever sends."""
+
+    status = 413
+    code = "too_large"
+
+
 class UnknownEventType(ChannelError):
     """A genuine payload of a type this adapter has no parser for."""
 
@@ -64,7 +74,9 @@ class SendResult:
     retryable: bool = False
 
 
-Parser = Callable[[Mapping[str, Any]], InboundMessage | None]
+# A parser returns the normalised message, or a channel-specific frozen event (a menu click, a
+# call state change), or None for a known type that carries nothing to act on.
+Parser = Callable[[Mapping[str, Any]], Any]
 
 
 def dispatch_event(channel: str, table: Mapping[str, Parser], event_type: str, payload: Mapping[str, Any]):
@@ -88,12 +100,35 @@ class ChannelDeps:
 
 
 class ChannelAdapter(abc.ABC):
-    """One channel, constructed with :class:`ChannelDeps`; see :mod:`channels.registry`."""
+    """One channel, constructed with :class:`ChannelDeps`; see :mod:`channels.registry`.
+
+    ``settings_class`` is the channel's pydantic-settings class (env prefix
+    ``HOTLINE_<NAME>_``); :mod:`channels.web` builds an adapter only when
+    ``is_configured(settings)`` is true. ``deps.http``/``deps.redis`` are filled
+    in when the app starts (routes must be added before that), so use them
+    only in handlers, ``start`` and ``send``.
+    """
 
     name: ClassVar[str]
+    settings_class: ClassVar[type[BaseSettings]]
 
-    def __init__(self, deps: ChannelDeps) -> None:
+    def __init__(self, deps: ChannelDeps, settings: BaseSettings | None = None) -> None:
         self.deps = deps
+        self.settings = settings if settings is not None else self.settings_class()
+
+    @classmethod
+    def is_configured(cls, settings: BaseSettings) -> bool:
+        """Whether the settings are complete enough to run this channel."""
+        return True
+
+    async def start(self) -> None:
+        """Called once the app's clients exist (background tasks, pollers)."""
+
+    async def stop(self) -> None:
+        """Called on shutdown; cancel what ``start`` began."""
+
+    async def settle(self) -> None:
+        """Wait for work a webhook left running after it answered (late replies, receipts, bookkeeping)."""
 
     @abc.abstractmethod
     def setup(self, app: web.Application) -> None:
@@ -102,3 +137,47 @@ class ChannelAdapter(abc.ABC):
     @abc.abstractmethod
     async def send(self, message: OutboundMessage) -> SendResult:
         """Deliver one outbound message through this channel."""
+
+
+log = logging.getLogger("channels")
+
+
+def error_json(exc: ChannelError) -> web.Response:
+    """The JSON error answer every webhook gives for bad input."""
+    return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status,
+                             dumps=lambda v: json.dumps(v, ensure_ascii=False))
+
+
+async def read_body(request: web.Request, max_bytes: int) -> bytes:
+    """The request body, refusing anything larger than ``max_bytes`` before reading it all."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise PayloadTooLarge(f"请求体超过 {max_bytes} 字节")
+    body = await request.content.read(max_bytes + 1)
+    if len(body) > max_bytes:
+        raise PayloadTooLarge(f"请求体超过 {max_bytes} 字节")
+    return body
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def webhook(ack: Callable[[UnknownEventType], web.StreamResponse]) -> Callable[[Handler], Handler]:
+    """Wrap a webhook handler: ChannelErrors become JSON 4xx, unknown events the channel's ack."""
+
+    def wrap(handler: Handler) -> Handler:
+        async def wrapped(*args) -> web.StreamResponse:
+            request: web.Request = args[-1]  # plain function or bound method alike
+            try:
+                return await handler(*args)
+            except UnknownEventType as exc:
+                log.warning("%s (acknowledged)", exc.message)
+                return ack(exc)
+            except ChannelError as exc:
+                log.info("%s %s rejected: %s", request.method, request.path, exc.message)
+                return error_json(exc)
+
+        wrapped.__name__ = handler.__name__
+        wrapped.__doc__ = handler.__doc__
+        return wrapped
+
+    return wrap

@@ -24,8 +24,10 @@ PLUGINS: list[str] = [
     "hotline.api.setup:setup",
     "hotline.console.web:setup",
     "routing.web:setup",
+    "knowledge.web:setup",
     "hotline.live:setup",
     "channels.web:setup",
+    "channels.mailbox.pages:setup",
     "hotline.jobs.web:setup",
 ]
 
@@ -39,11 +41,14 @@ async def clients_ctx(app: web.Application) -> AsyncIterator[None]:
     if settings.redis_url:
         import redis.asyncio as aioredis
 
-        app[appkeys.REDIS] = aioredis.from_url(settings.redis_url)
+        # A bounded pool whose callers wait for a free connection rather than fail at the limit.
+        pool = aioredis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=5)
+        app[appkeys.REDIS] = aioredis.Redis(connection_pool=pool)
     yield
     await app[appkeys.HTTP].close()
     if settings.redis_url:
         await app[appkeys.REDIS].aclose()
+        await pool.disconnect()
 
 
 def create_app(

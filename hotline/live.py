@@ -1,8 +1,9 @@
 """Live agent websocket: ``GET /api/v1/agents/ws`` and the hub that fans events out.
 
 Channels publish screen pops (an incoming call with the caller's history),
-call state changes and alerts; every connected agent, dispatcher or admin
-receives them as JSON ``{"type": ..., ...}`` frames.
+call state changes and alerts; every ticket create/transition is pushed too
+(``ticket_event``, via the service's after-commit hooks). Every connected
+agent, dispatcher or admin receives them as JSON ``{"type": ..., ...}`` frames.
 """
 
 from __future__ import annotations
@@ -54,6 +55,12 @@ class AgentHub:
             self.remove(ws)
             return False
 
+    async def ticket_event(self, event) -> None:
+        """After-commit hook of the ticket service: every create/transition reaches the agents live."""
+        await self.publish({"type": "ticket_event", "number": event.number, "action": event.action,
+                            "from_state": event.from_state, "to_state": event.to_state, "actor": event.actor,
+                            "at": event.at.isoformat()})
+
     async def close_all(self) -> None:
         for ws in list(self._clients):
             await ws.close()
@@ -96,4 +103,9 @@ def setup(app: web.Application) -> None:
         yield
         await hub.close_all()
 
+    async def follow_tickets(app: web.Application) -> None:
+        # On startup, so that a service swapped in after create_app (tests) is the one followed.
+        app[appkeys.SERVICE].add_after_commit(hub.ticket_event)
+
     app.cleanup_ctx.append(hub_ctx)
+    app.on_startup.append(follow_tickets)

@@ -1,0 +1,1 @@
+"""E-mail channel: IMAP polling (IDLE) and an SMTP listener in, SMTP out."""

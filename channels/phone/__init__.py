@@ -1,0 +1,1 @@
+"""Phone channel: generic CTI webhook and Asterisk ARI, call records, screen pops."""

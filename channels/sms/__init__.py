@@ -1,0 +1,1 @@
+"""SMS channel: inbound from an SMS gateway, outbound through its HTTP API."""

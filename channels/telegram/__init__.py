@@ -1,0 +1,1 @@
+"""Telegram channel (aiogram, webhook mode) for citizens abroad."""

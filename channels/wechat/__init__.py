@@ -1,0 +1,1 @@
+"""WeChat public account (公众号) channel."""

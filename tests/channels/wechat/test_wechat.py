@@ -1,0 +1,251 @@
+"""WeChat public account: verification, the three modes, replies, threading, queries and ratings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+
+import sqlalchemy as sa
+import xmltodict
+
+from hotline import appkeys
+from hotline.tables import ticket_messages, tickets
+from hotline.users import Actor
+from tests.channels.wechat.conftest import post
+from tests.channels.wechat.fakes import TOKEN, fixture, text_xml
+
+AGENT = Actor(username="agent1", role="agent")
+
+
+async def count(engine, table, *where) -> int:
+    async with engine.connect() as conn:
+        return (await conn.execute(sa.select(sa.func.count()).select_from(table).where(*where))).scalar_one()
+
+
+def reply_content(text: str) -> str:
+    return xmltodict.parse(text)["xml"]["Content"]
+
+
+async def test_server_verification_echoes_echostr(make_client, citizen):
+    client = await make_client()
+    query = {**citizen.query(), "echostr": "6312546795453721367"}
+    resp = await client.get("/channels/wechat", params=query)
+    assert resp.status == 200 and await resp.text() == "6312546795453721367"
+    bad = {**citizen.query(bad_signature=True), "echostr": "6312546795453721367"}
+    resp = await client.get("/channels/wechat", params=bad)
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "verification_failed"
+
+
+async def test_plaintext_text_creates_ticket_and_replies_with_number(make_client, citizen, engine):
+    client = await make_client()
+    status, body = await post(client, citizen.plain(fixture("text.xml")))
+    assert status == 200
+    reply = xmltodict.parse(body)["xml"]
+    assert reply["ToUserName"] == "oia2TjjewbmiOUlr6X-1crbLOvLw" and reply["FromUserName"] == "gh_7f083739789a"
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(tickets))).one()
+    assert row.channel == "wechat" and "路灯坏了" in row.text
+    assert reply["Content"] == f"您的诉求已受理，工单编号：{row.number}。发送该编号可查询办理进度。"
+
+
+async def test_encrypted_round_trip_decrypts_with_wechatpy(make_client, citizen, engine):
+    client = await make_client()
+    path, headers, body, query = citizen.encrypted(text_xml("小区电梯停运三天了"))
+    assert b"<Encrypt>" in body and "电梯".encode() not in body
+    status, text = await post(client, (path, headers, body))
+    assert status == 200
+    plain = citizen.decrypt_reply(text, query)  # raises if the signature or AppId is wrong
+    number = (await client.app[appkeys.SERVICE].list_tickets())[0][0]["number"]
+    assert plain["Content"].startswith("您的诉求已受理") and number in plain["Content"]
+
+
+async def test_compatible_mode_decrypts_and_answers_encrypted(make_client, citizen, engine):
+    client = await make_client()
+    path, headers, body, query = citizen.encrypted(text_xml("公交站台顶棚漏雨"), compatible=True)
+    assert "公交站台".encode() in body and b"<Encrypt>" in body
+    status, text = await post(client, (path, headers, body))
+    assert status == 200 and "工单编号" in citizen.decrypt_reply(text, query)["Content"]
+
+
+async def test_encrypted_with_wrong_appid_or_signature_is_rejected(make_client, citizen, engine):
+    from wechatpy.crypto import WeChatCrypto
+
+    from tests.channels.wechat.fakes import AES_KEY
+
+    client = await make_client()
+    other_app = WeChatCrypto(TOKEN, AES_KEY, "wx0000000000000000")
+    status, text = await post(client, citizen.encrypted(text_xml("测试"), crypto=other_app))
+    assert status == 401 and "AppId" in json.loads(text)["error"]["message"]
+    status, text = await post(client, citizen.encrypted(text_xml("测试"), bad_msg_signature=True))
+    assert status == 401 and json.loads(text)["error"]["code"] == "verification_failed"
+    assert await count(engine, ticket_messages) == 0
+
+
+async def test_same_message_three_times_concurrently_gives_one_ticket(make_client, citizen, engine):
+    client = await make_client()
+    request = citizen.plain(text_xml("路口红绿灯不亮", msg_id="6054768590064713728"))
+    results = await asyncio.gather(*(post(client, request) for _ in range(3)))
+    assert [status for status, _ in results] == [200, 200, 200]
+    assert await count(engine, tickets) == 1
+    assert await count(engine, ticket_messages) == 1
+    answered = [text for _, text in results if text != "success"]
+    assert answered and all("工单编号" in reply_content(text) for text in answered)
+    # A retry after the answer gets the same answer again.
+    status, again = await post(client, request)
+    assert reply_content(again) == reply_content(answered[0])
+    assert await count(engine, tickets) == 1
+
+
+async def test_dedupe_across_processes_through_redis(make_client, citizen, engine, redis_server):
+    first = await make_client(redis_url=redis_server.url)
+    second = await make_client(redis_url=redis_server.url)
+    request = citizen.plain(text_xml("噪音扰民", msg_id=str(secrets.randbelow(10**17))))
+    results = await asyncio.gather(post(first, request), post(second, request), post(first, request))
+    assert all(status == 200 for status, _ in results)
+    assert await count(engine, tickets) == 1
+    redis = first.app[appkeys.REDIS]
+    assert await redis.exists(f"hotline:wechat:seen:msg:{xmltodict.parse(request[2])['xml']['MsgId']}")
+
+
+async def test_voice_recognition_becomes_ticket_text(make_client, citizen, engine):
+    client = await make_client()
+    status, body = await post(client, citizen.plain(fixture("voice.xml")))
+    assert status == 200 and "工单编号" in reply_content(body)
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(tickets.c.text))).one()
+        message = (await conn.execute(sa.select(ticket_messages))).one()
+    assert "油烟" in row.text
+    assert message.attachments[0]["filename"].endswith(".amr")
+
+
+async def test_image_and_location_thread_into_the_conversation_ticket(make_client, citizen, engine):
+    client = await make_client()
+    await post(client, citizen.plain(fixture("text.xml")))
+    status, body = await post(client, citizen.plain(fixture("image.xml")))
+    assert "已记入工单" in reply_content(body)
+    status, body = await post(client, citizen.plain(fixture("location.xml")))
+    assert "已记入工单" in reply_content(body)
+    assert await count(engine, tickets) == 1
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(ticket_messages).order_by(ticket_messages.c.id))).all()
+    assert len({r.ticket_id for r in rows}) == 1 and len(rows) == 3
+    assert rows[1].attachments[0]["url"].startswith("http://mmbiz.qpic.cn/")
+    assert rows[2].meta["location"] == {"latitude": 30.274085, "longitude": 120.15507,
+                                        "label": "浙江省杭州市西湖区文三路138号"}
+
+
+async def test_a_lone_location_creates_a_ticket_with_coordinates(make_client, citizen, engine):
+    client = await make_client()
+    status, body = await post(client, citizen.plain(fixture("location.xml")))
+    assert "工单编号" in reply_content(body)
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(tickets.c.text))).one()
+    assert "位置：浙江省杭州市西湖区文三路138号" in row.text
+
+
+async def test_progress_query_by_ticket_number_only_for_own_tickets(make_client, citizen, engine):
+    client = await make_client()
+    await post(client, citizen.plain(fixture("text.xml")))
+    number = (await client.app[appkeys.SERVICE].list_tickets())[0][0]["number"]
+    status, body = await post(client, citizen.plain(text_xml(f"查询 {number}")))
+    assert reply_content(body) == f"工单 {number} 当前状态：新建。"
+    status, body = await post(client, citizen.plain(text_xml(number, openid="o-someone-else")))
+    assert reply_content(body) == f"未找到您名下的工单 {number}，请核对编号。"
+    assert await count(engine, tickets) == 1
+
+
+async def test_rating_a_closed_ticket(make_client, citizen, engine):
+    client = await make_client()
+    service = client.app[appkeys.SERVICE]
+    await post(client, citizen.plain(fixture("text.xml")))
+    number = (await service.list_tickets())[0][0]["number"]
+    status, body = await post(client, citizen.plain(text_xml(f"评价 {number} 满意")))
+    assert "暂不能评价" in reply_content(body)
+    await service.transition(number, "answer", AGENT, {"answer": "已通知路灯所当日维修。"})
+    status, body = await post(client, citizen.plain(text_xml(f"评价 {number} 2")))
+    assert reply_content(body) == f"感谢您的评价！工单 {number} 已记录为“基本满意”。"
+    assert (await service.get_ticket_by_number(number))["satisfaction"] == "基本满意"
+
+
+async def test_subscribe_and_menu_events_answer_without_tickets(make_client, citizen, engine):
+    client = await make_client()
+    status, body = await post(client, citizen.plain(fixture("event_subscribe.xml")))
+    assert reply_content(body).startswith("欢迎关注12345")
+    status, body = await post(client, citizen.plain(fixture("event_click.xml")))
+    assert reply_content(body) == "请发送工单编号（13位数字）查询办理进度。"
+    assert await count(engine, tickets) == 0
+
+
+async def test_unknown_message_and_event_types_are_acknowledged(make_client, citizen, engine):
+    client = await make_client()
+    for name in ("shortvideo.xml", "event_templatesendjobfinish.xml"):
+        assert await post(client, citizen.plain(fixture(name))) == (200, "success")
+    assert await count(engine, ticket_messages) == 0
+
+
+class SlowChatbot:
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.seen = []
+
+    async def respond(self, message):
+        self.seen.append(message)
+        await asyncio.sleep(self.delay)
+        return "您好，燃气报修请拨打96777，我们已为您记录。"
+
+
+async def test_chatbot_answers_passively_when_fast(make_client, citizen):
+    bot = SlowChatbot(0)
+    client = await make_client(chatbot=bot)
+    status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
+    assert reply_content(body) == "您好，燃气报修请拨打96777，我们已为您记录。"
+    assert bot.seen[0].text == "燃气怎么报修" and bot.seen[0].sender.kind == "wechat"
+
+
+async def test_late_reply_goes_out_as_customer_service_message(make_client, citizen, fake_api):
+    client = await make_client(chatbot=SlowChatbot(0.5), reply_deadline_seconds=0.1)
+    status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
+    assert (status, body) == (200, "success")
+    for _ in range(100):
+        if fake_api.calls("/cgi-bin/message/custom/send"):
+            break
+        await asyncio.sleep(0.05)
+    sent = fake_api.calls("/cgi-bin/message/custom/send")
+    assert [s["json"] for s in sent] == [{"touser": "oia2TjjewbmiOUlr6X-1crbLOvLw", "msgtype": "text",
+                                          "text": {"content": "您好，燃气报修请拨打96777，我们已为您记录。"}}]
+
+
+async def test_old_dedupe_keys_are_pruned(make_client, citizen, engine, clock):
+    import datetime as dt
+
+    from channels.tables import wechat_deliveries
+    from channels.wechat.dedupe import DatabaseDedupe
+
+    client = await make_client()
+    await post(client, citizen.plain(fixture("event_subscribe.xml")))
+    dedupe = DatabaseDedupe(engine)
+    assert await dedupe.prune(clock.now() - dt.timedelta(hours=1)) == 0
+    assert await dedupe.prune(clock.now() + dt.timedelta(seconds=1)) == 1
+    assert await count(engine, wechat_deliveries) == 0
+
+
+async def test_worker_adapters_send_without_the_web_app(engine, clock, fake_api, citizen, make_client):
+    import aiohttp
+
+    from channels.web import adapters_for_worker
+    from channels.wechat.settings import WechatSettings
+    from hotline.messages import Identity, OutboundMessage
+    from tests.channels.wechat.fakes import APPID, APPSECRET
+
+    client = await make_client()
+    await post(client, citizen.plain(fixture("event_subscribe.xml")))   # opens the citizen's window
+    settings = WechatSettings(token=TOKEN, appid=APPID, appsecret=APPSECRET, api_base=fake_api.url)
+    async with aiohttp.ClientSession() as http:
+        adapters = adapters_for_worker(client.app[appkeys.SERVICE], http, only=["wechat", "sms"],
+                                       channel_settings={"wechat": settings})
+        assert set(adapters) == {"wechat"}
+        result = await adapters["wechat"].send(OutboundMessage(
+            channel="wechat", recipient=Identity(kind="wechat", value="oia2TjjewbmiOUlr6X-1crbLOvLw"), text="通知"))
+    assert result.ok

@@ -56,10 +56,18 @@ class AgentHub:
             return False
 
     async def ticket_event(self, event) -> None:
-        """After-commit hook of the ticket service: every create/transition reaches the agents live."""
+        """After-commit hook of the ticket service: every create/transition reaches the agents live.
+
+        A new ticket the router takes for an emergency also raises an alert naming the number to transfer to.
+        """
         await self.publish({"type": "ticket_event", "number": event.number, "action": event.action,
                             "from_state": event.from_state, "to_state": event.to_state, "actor": event.actor,
                             "at": event.at.isoformat()})
+        emergency = ((event.ticket or {}).get("routing") or {}).get("emergency") if event.action == "create" else None
+        if emergency:
+            await self.publish({"type": "alert", "kind": "emergency", "number": event.number,
+                                "emergency_number": emergency.get("number"),
+                                "message": f"疑似紧急情况（{emergency.get('reason', '')}），请立即转 {emergency.get('number')}"})
 
     async def close_all(self) -> None:
         for ws in list(self._clients):

@@ -111,6 +111,10 @@ class ChannelAdapter(abc.ABC):
 
     name: ClassVar[str]
     settings_class: ClassVar[type[BaseSettings]]
+    # True when the adapter itself answers a citizen's new request with its ticket number
+    # (passive reply, bot answer, confirmation page); jobs then send no separate notice.
+    # An adapter whose answer depends on its settings makes this a property.
+    acknowledges_intake: bool = False
 
     def __init__(self, deps: ChannelDeps, settings: BaseSettings | None = None) -> None:
         self.deps = deps

@@ -47,6 +47,7 @@ class Settings(BaseSettings):
 # tests can list every environment variable the application reads.
 SETTINGS_CLASSES: list[str] = [
     "hotline.config:Settings",
+    "hotline.jobs.context:JobSettings",
     "routing.settings:RoutingSettings",
     "channels.email.settings:EmailSettings",
     "channels.mailbox.settings:MailboxSettings",

@@ -81,11 +81,15 @@ async def _count_units(service) -> int:
 
 async def _sample_tickets(service) -> None:
     from hotline.service import NewTicket
+    from hotline.tables import outbox
     from hotline.users import SYSTEM
 
     for channel, request_type, text, phone in SAMPLE_TICKETS:
         await service.create_ticket(NewTicket(channel=channel, text=text, request_type=request_type,
                                               identities=[normalize_identity("phone", phone)]), SYSTEM)
+    # Demo citizens are made up: their events must not send notices to real phone numbers.
+    async with service.engine.begin() as conn:
+        await conn.execute(sa.update(outbox).where(outbox.c.delivered_at.is_(None)).values(delivered_at=service.now()))
 
 
 def _save_logins(service, logins) -> None:

@@ -57,7 +57,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
     # The routing suggestion is CPU work: do it before taking the write lock.
     suggestion = None
     if create_ticket:
-        suggestion = await service._suggest(new)  # noqa: SLF001 - same package
+        suggestion = await service.suggest(new)
     async with service.transaction() as conn:
         message_id = await _store_message(conn, service, message, text)
         if message_id is None:  # lost a race with a concurrent delivery of the same message
@@ -72,8 +72,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
                                 message_id=message_id)
         if not create_ticket:
             return IntakeResult(None, None, created=False, duplicate=False, threaded=False, message_id=message_id)
-        created = await service._create(conn, new, _citizen_actor(message), suggestion,  # noqa: SLF001
-                                        {"id": message_id})
+        created = await service.create_on(conn, new, _citizen_actor(message), suggestion, {"id": message_id})
         await conn.execute(sa.update(attachments).where(attachments.c.message_id == message_id)
                            .values(ticket_id=created["id"]))
         return IntakeResult(created["id"], created["number"], created=True, duplicate=False, threaded=False,

@@ -169,20 +169,22 @@ class TicketService:
             raise InvalidParams(f"未知受理热线 {new.intake_line}")
         if len(new.text) > self.settings.max_text_chars:
             raise InvalidParams(f"诉求内容超过 {self.settings.max_text_chars} 字")
-        suggestion = await self._suggest(new)
+        suggestion = await self.suggest(new)
         if conn is not None:
-            return await self._create(conn, new, actor, suggestion, inbound)
+            return await self.create_on(conn, new, actor, suggestion, inbound)
         async with self.transaction() as conn:
-            return await self._create(conn, new, actor, suggestion, inbound)
+            return await self.create_on(conn, new, actor, suggestion, inbound)
 
-    async def _suggest(self, new: NewTicket) -> dict | None:
+    async def suggest(self, new: NewTicket) -> dict | None:
+        """The router's suggestion for a new ticket (None without a router); CPU work, call outside transactions."""
         if self.router is None:
             return None
         return await self.router.suggest(new.text, intake_line=new.intake_line, channel=new.channel,
                                          title=new.title)
 
-    async def _create(self, conn: AsyncConnection, new: NewTicket, actor: Actor, suggestion: dict | None,
-                      inbound: dict | None) -> dict:
+    async def create_on(self, conn: AsyncConnection, new: NewTicket, actor: Actor, suggestion: dict | None,
+                        inbound: dict | None = None) -> dict:
+        """Create a ticket inside the caller's transaction (validated input, suggestion already made)."""
         now = self.now()
         category_code = new.category or (suggestion or {}).get("category")
         category_id = None
@@ -215,7 +217,7 @@ class TicketService:
             params = {"lead_unit": suggestion["lead_unit"], "co_units": suggestion.get("co_units") or [],
                       "note": "系统自动派单"}
             try:
-                await self._transition(conn, ticket_id, "dispatch", SYSTEM, params, None)
+                await self.transition_on(conn, ticket_id, "dispatch", SYSTEM, params, None)
             except InvalidParams:
                 pass  # a rule naming a unit that no longer exists: leave it to the dispatcher
         return {"id": ticket_id, "number": number}
@@ -225,15 +227,16 @@ class TicketService:
         """Move a ticket; exactly one of several concurrent moves wins, the others get 409."""
         ticket_id = await self.resolve_id(ref)
         async with self.transaction() as conn:
-            await self._transition(conn, ticket_id, action, actor, params or {}, expected_version)
+            await self.transition_on(conn, ticket_id, action, actor, params or {}, expected_version)
         from hotline.views import load_ticket
 
         async with self.engine.connect() as conn:
             # A unit that just returned a ticket still gets the (masked) result of its own move.
             return await load_ticket(self, conn, ticket_id, actor, check_visible=False)
 
-    async def _transition(self, conn: AsyncConnection, ticket_id: int, action: str, actor: Actor, params: dict,
-                          expected_version: int | None) -> None:
+    async def transition_on(self, conn: AsyncConnection, ticket_id: int, action: str, actor: Actor, params: dict,
+                            expected_version: int | None = None) -> None:
+        """Move a ticket inside the caller's transaction (jobs record their own rows in the same one)."""
         row = await self.ticket_row(conn, ticket_id)
         if actor.role == "unit" and not await self._unit_may_act(conn, row, actor):
             raise NotFound(f"工单 {ticket_id} 不存在")

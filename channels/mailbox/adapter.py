@@ -71,6 +71,7 @@ def _ack(exc) -> web.Response:
 
 class MailboxAdapter(ChannelAdapter):
     name = "mailbox"
+    acknowledges_intake = True
     settings_class = MailboxSettings
     settings: MailboxSettings
 

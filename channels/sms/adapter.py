@@ -48,6 +48,10 @@ def _ack(exc) -> web.Response:
 
 class SmsAdapter(ChannelAdapter):
     name = "sms"
+
+    @property
+    def acknowledges_intake(self) -> bool:  # type: ignore[override]
+        return self.settings.auto_reply
     settings_class = SmsSettings
 
     def __init__(self, deps, settings=None) -> None:

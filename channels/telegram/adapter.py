@@ -46,6 +46,7 @@ def _ack(exc) -> web.Response:
 
 class TelegramAdapter(ChannelAdapter):
     name = "telegram"
+    acknowledges_intake = True
     settings_class = TelegramSettings
     settings: TelegramSettings
 

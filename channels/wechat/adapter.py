@@ -41,6 +41,7 @@ def _ack(_exc) -> web.Response:
 
 class WechatAdapter(ChannelAdapter):
     name = "wechat"
+    acknowledges_intake = True
     settings_class = WechatSettings
 
     def __init__(self, deps, settings=None) -> None:

@@ -1,0 +1,173 @@
+"""Satisfaction callbacks (回访) after a unit replies.
+
+A task is created once per reply round. If the citizen can be reached by
+SMS, WeChat or Telegram they get "回复 1 满意 / 2 基本满意 / 3 不满意"
+(repeated after ``callback_wait_hours`` up to ``callback_attempts`` times,
+then the task is *unreachable*); otherwise the task waits in the agents'
+phone callback queue. The citizen's answer arrives as the core ``callback``
+transition (from the SMS adapter or an agent); :func:`on_callback` then
+closes the ticket, or reopens it to the same unit with the citizen's reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotline.db import insert_ignore
+from hotline.jobs import notify
+from hotline.jobs.tables import callback_tasks
+from hotline.messages import Identity
+from hotline.tables import citizen_identities, tickets
+from hotline.users import SYSTEM
+
+AUTO_CHANNELS = ("sms", "wechat", "telegram")
+QUESTION = ("【12345热线回访】您的工单 {number} 承办单位已答复，"
+            "请回复数字评价：1 满意 / 2 基本满意 / 3 不满意。")
+OPEN_STATES = ("pending", "asked")
+
+
+def auto_route(ticket_channel: str, identities: dict[str, str]) -> tuple[str, str, str] | None:
+    """Where an automatic callback can ask: the ticket's messaging channel, else SMS to a phone."""
+    if ticket_channel in ("wechat", "telegram") and ticket_channel in identities:
+        return ticket_channel, ticket_channel, identities[ticket_channel]
+    if "phone" in identities:
+        return "sms", "phone", identities["phone"]
+    return None
+
+
+async def create_task(ctx, conn: AsyncConnection, ticket) -> int | None:
+    """The callback task for this reply round (once); None if it already exists."""
+    identities = await notify.citizen_identities_of(conn, ticket.citizen_id)
+    route = auto_route(ticket.channel, identities)
+    now = ctx.now()
+    values = dict(ticket_id=ticket.id, round=ticket.reopen_count, unit_id=ticket.lead_unit_id,
+                  citizen_id=ticket.citizen_id, state="pending", attempts=0, created_at=now,
+                  mode="auto" if route else "phone", next_attempt_at=now)
+    if route:
+        values.update(channel=route[0], recipient_kind=route[1], recipient=route[2])
+    elif "phone" in identities:
+        values.update(channel="phone", recipient_kind="phone", recipient=identities["phone"])
+    result = await conn.execute(insert_ignore(conn.dialect.name, callback_tasks).values(**values)
+                                .on_conflict_do_nothing().returning(callback_tasks.c.id))
+    return result.scalar()
+
+
+async def attempt(ctx, task_id: int) -> str:
+    """Ask (again) if due; after the last unanswered request the task becomes unreachable."""
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        task = (await conn.execute(sa.select(callback_tasks).where(callback_tasks.c.id == task_id))).first()
+        if task is None or task.state not in OPEN_STATES or task.mode != "auto":
+            return task.state if task is not None else "missing"
+        if task.next_attempt_at and task.next_attempt_at > now:
+            return task.state
+        ticket = (await conn.execute(sa.select(tickets).where(tickets.c.id == task.ticket_id))).first()
+        if ticket.state != "replied":
+            await conn.execute(sa.update(callback_tasks).where(callback_tasks.c.id == task_id)
+                               .values(state="cancelled"))
+            return "cancelled"
+        if task.attempts >= ctx.jobs.callback_attempts:
+            await conn.execute(sa.update(callback_tasks).where(callback_tasks.c.id == task_id,
+                                                               callback_tasks.c.attempts == task.attempts)
+                               .values(state="unreachable", next_attempt_at=None))
+            return "unreachable"
+        number = task.attempts + 1
+        moved = await conn.execute(sa.update(callback_tasks).where(
+            callback_tasks.c.id == task_id, callback_tasks.c.attempts == task.attempts,
+        ).values(state="asked", attempts=number,
+                 next_attempt_at=now + dt.timedelta(hours=ctx.jobs.callback_wait_hours)))
+        if moved.rowcount != 1:
+            return "busy"
+        notice_id = await notify.record(
+            conn, key=f"callback:{task_id}:{number}", ticket_id=ticket.id, audience="citizen", kind="callback",
+            channel=task.channel, recipient_kind=task.recipient_kind, recipient=task.recipient,
+            text=QUESTION.format(number=ticket.number), send_after=notify.quiet_until(ctx, now), now=now,
+            template="callback", template_data={"number": ticket.number})
+    if notice_id:
+        await ctx.queue.enqueue(notify.SEND, notice_id)
+    return "asked"
+
+
+async def on_callback(ctx, ticket_id: int, satisfaction: str | None, reason: str | None, actor: str) -> str:
+    """The citizen answered: record it on the task, then close or reopen the ticket."""
+    service = ctx.service
+    now = ctx.now()
+    async with ctx.engine.begin() as conn:
+        ticket = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
+        if ticket is None:
+            return "missing"
+        await conn.execute(sa.update(callback_tasks).where(
+            callback_tasks.c.ticket_id == ticket_id, callback_tasks.c.round == ticket.reopen_count,
+            callback_tasks.c.state.in_(OPEN_STATES + ("unreachable",)),
+        ).values(state="answered", satisfaction=satisfaction, reason=reason, answered_at=now))
+        if ticket.state != "callback_done":
+            return ticket.state  # already closed or reopened: this is a second run
+        if satisfaction == "不满意":
+            text = reason or "市民回访不满意"
+            await service.transition_on(conn, ticket_id, "reopen", SYSTEM, {"reason": text}, None)
+            return "reopened"
+        note = {"note": f"回访{satisfaction}，自动办结"}
+        await service.transition_on(conn, ticket_id, "close", SYSTEM, note, None)
+        return "closed"
+
+
+async def due_task_ids(ctx) -> list[int]:
+    async with ctx.engine.connect() as conn:
+        rows = await conn.execute(sa.select(callback_tasks.c.id).where(
+            callback_tasks.c.state.in_(OPEN_STATES), callback_tasks.c.mode == "auto",
+            callback_tasks.c.next_attempt_at <= ctx.now()).order_by(callback_tasks.c.id))
+        return list(rows.scalars())
+
+
+async def pending_callback_for(conn: AsyncConnection, identity: Identity) -> str | None:
+    """The ticket number a citizen's "1/2/3" answers: their most recent open callback task.
+
+    Matches the identity itself, or any citizen record that owns it (merged records included).
+    """
+    owner = (await conn.execute(sa.select(citizen_identities.c.citizen_id).where(
+        citizen_identities.c.kind == identity.kind, citizen_identities.c.value == identity.value))).scalar()
+    match = sa.and_(callback_tasks.c.recipient_kind == identity.kind, callback_tasks.c.recipient == identity.value)
+    if owner is not None:
+        match = sa.or_(match, callback_tasks.c.citizen_id == owner, tickets.c.citizen_id == owner)
+    row = (await conn.execute(
+        sa.select(tickets.c.number)
+        .select_from(callback_tasks.join(tickets, tickets.c.id == callback_tasks.c.ticket_id))
+        .where(match, callback_tasks.c.state.in_(OPEN_STATES), tickets.c.state == "replied")
+        .order_by(callback_tasks.c.created_at.desc(), callback_tasks.c.id.desc()).limit(1))).first()
+    return row.number if row else None
+
+
+async def phone_queue(conn: AsyncConnection, limit: int = 100) -> list[dict]:
+    """Open callback tasks an agent has to phone (the console's callback queue)."""
+    rows = await conn.execute(
+        sa.select(callback_tasks.c.id, callback_tasks.c.ticket_id, tickets.c.number, callback_tasks.c.recipient,
+                  callback_tasks.c.attempts, callback_tasks.c.created_at)
+        .select_from(callback_tasks.join(tickets, tickets.c.id == callback_tasks.c.ticket_id))
+        .where(callback_tasks.c.mode == "phone", callback_tasks.c.state.in_(OPEN_STATES),
+               tickets.c.state == "replied")
+        .order_by(callback_tasks.c.created_at).limit(limit))
+    return [{**dict(r._mapping), "created_at": r.created_at.isoformat()} for r in rows]
+
+
+async def phone_unanswered(ctx, task_id: int) -> str:
+    """An agent phoned and nobody answered: after ``callback_attempts`` calls the task is unreachable."""
+    async with ctx.engine.begin() as conn:
+        task = (await conn.execute(sa.select(callback_tasks).where(callback_tasks.c.id == task_id))).first()
+        if task is None or task.state not in OPEN_STATES:
+            return task.state if task is not None else "missing"
+        attempts = task.attempts + 1
+        state = "unreachable" if attempts >= ctx.jobs.callback_attempts else "asked"
+        await conn.execute(sa.update(callback_tasks).where(callback_tasks.c.id == task_id)
+                           .values(attempts=attempts, state=state))
+        return state
+
+
+async def dissatisfied_by_unit(conn: AsyncConnection) -> dict[int, int]:
+    """不满意 answers counted against each unit (unit id -> count)."""
+    rows = await conn.execute(sa.select(callback_tasks.c.unit_id, sa.func.count())
+                              .where(callback_tasks.c.satisfaction == "不满意")
+                              .group_by(callback_tasks.c.unit_id))
+    return {r[0]: r[1] for r in rows}

@@ -1,0 +1,96 @@
+"""Citizen and unit notices: the citizen's channel, WeChat -> SMS fallback, quiet nights, retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hotline.jobs import failures
+from hotline.jobs.tables import notifications
+from hotline.messages import Identity
+from tests.jobs.helpers import CITIZEN_PHONE, new_ticket, rows
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+OPENID = "oWx-citizen-openid-1"
+
+
+async def test_ticket_number_goes_out_on_the_channel_the_citizen_used(inproc, service):
+    number = await new_ticket(service, channel="wechat", identities=[Identity(kind="wechat", value=OPENID),
+                                                                      Identity(kind="phone", value=CITIZEN_PHONE)])
+    await inproc.settle()
+    [sent] = inproc.channels["wechat"].sent
+    assert sent.recipient == Identity(kind="wechat", value=OPENID) and number in sent.text
+    assert inproc.channels["sms"].sent == []
+
+
+async def test_wechat_out_of_window_falls_back_to_sms(inproc, service):
+    inproc.channels["wechat"].refuse = "超出48小时客服消息窗口"
+    number = await new_ticket(service, channel="wechat", identities=[Identity(kind="wechat", value=OPENID),
+                                                                      Identity(kind="phone", value=CITIZEN_PHONE)])
+    await inproc.settle()
+    [sms] = inproc.channels["sms"].sent
+    assert sms.recipient.value == CITIZEN_PHONE and number in sms.text
+    states = sorted((n.channel, n.state) for n in await rows(service.engine, notifications))
+    assert states == [("sms", "sent"), ("wechat", "failed")]
+
+
+async def test_no_citizen_notice_at_night_until_morning(inproc, service, clock):
+    clock.set(dt.datetime(2026, 11, 23, 22, 30, tzinfo=SHANGHAI).astimezone(dt.timezone.utc))
+    number = await new_ticket(service)
+    await inproc.settle()
+    assert inproc.channels["sms"].sent == []
+    [held] = await rows(service.engine, notifications)
+    assert held.state == "pending"
+    assert held.send_after == dt.datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI)
+    clock.set(dt.datetime(2026, 11, 24, 7, 59, tzinfo=SHANGHAI).astimezone(dt.timezone.utc))
+    await inproc.sweep()
+    assert inproc.channels["sms"].sent == []
+    clock.set(dt.datetime(2026, 11, 24, 8, 1, tzinfo=SHANGHAI).astimezone(dt.timezone.utc))
+    await inproc.sweep()
+    [sent] = inproc.channels["sms"].sent
+    assert number in sent.text
+
+
+async def test_retryable_send_failure_is_retried(inproc, service):
+    inproc.channels["sms"].retryable_failures = 2
+    number = await new_ticket(service)
+    await inproc.settle()
+    [sent] = inproc.channels["sms"].sent
+    assert number in sent.text
+    [row] = await rows(service.engine, notifications)
+    assert (row.state, row.attempts) == ("sent", 3)
+
+
+async def test_send_failing_every_attempt_is_marked_failed(inproc, service):
+    inproc.channels["sms"].retryable_failures = 10
+    await new_ticket(service)
+    await inproc.settle()
+    [row] = await rows(service.engine, notifications)
+    assert (row.state, row.attempts, row.error) == ("failed", 3, "gateway busy")
+    assert inproc.channels["sms"].sent == []
+    assert await failures.list_failures(service.engine) == []  # a failed notice is not a crashed job
+
+
+async def test_unconfigured_channel_is_recorded_not_crashed(inproc, service):
+    del inproc.channels["sms"]
+    await new_ticket(service)
+    await inproc.settle()
+    [row] = await rows(service.engine, notifications)
+    assert row.state == "failed" and "未配置" in row.error
+
+
+async def test_no_second_acknowledgement_where_the_channel_answered_itself(inproc, service):
+    from hotline.messages import InboundMessage
+
+    def inbound(channel, external_id, sender):
+        return InboundMessage(channel=channel, external_id=external_id, sender=sender, text="小区门口积水严重",
+                              received_at=service.now())
+
+    # WeChat answers the citizen's request with its number itself (a passive reply): no extra notice.
+    inproc.channels["wechat"].acknowledges_intake = True
+    wechat = await service.ingest(inbound("wechat", "wx-1", Identity(kind="wechat", value=OPENID)))
+    # E-mail does not: the number goes out as a notice.
+    email = await service.ingest(inbound("email", "<m1@example.cn>", Identity(kind="email", value="a@example.cn")))
+    await inproc.settle()
+    assert inproc.channels["wechat"].sent == []
+    [mail] = inproc.channels["email"].sent
+    assert email.ticket_number in mail.text and wechat.ticket_number not in mail.text

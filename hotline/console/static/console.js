@@ -254,10 +254,44 @@ function connectLive() {
   ws.onclose = () => setTimeout(connectLive, 5000);
 }
 
+async function showCallbacks() {
+  // Replied tickets whose citizens can only be called back by phone (回访队列).
+  const page = await api("/api/v1/callbacks");
+  const unanswered = async (task) => {
+    const result = await api(`/api/v1/callbacks/${task.id}/unanswered`, { method: "POST" });
+    if (result.state === "unreachable") alert(`工单 ${task.number} 多次未接通，已标记为无法联系`);
+    await showCallbacks();
+  };
+  $("#detail").replaceChildren(h("div", { class: "card" }, h("h2", {}, `回访队列（${page.total}）`),
+    page.items.length ? h("table", {}, h("tr", {}, h("th", {}, "工单"), h("th", {}, "联系电话"), h("th", {}, "已拨打"), h("th", {}, "")),
+      page.items.map((t) => h("tr", {},
+        h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); showTicket(t.number); } }, t.number)),
+        h("td", {}, t.recipient || "—"), h("td", {}, `${t.attempts} 次`),
+        h("td", {}, h("button", { type: "button", onclick: () => unanswered(t) }, "未接通")))))
+      : h("p", { class: "muted" }, "暂无待电话回访的工单")));
+}
+
+async function showJobs() {
+  const page = await api("/api/v1/jobs?state=failed");
+  const act = async (job, what) => {
+    try { await api(`/api/v1/jobs/${job.id}/${what}`, { method: "POST" }); } catch (err) { alert(err.message); }
+    await showJobs();
+  };
+  $("#detail").replaceChildren(h("div", { class: "card" }, h("h2", {}, `失败任务（${page.total}）`),
+    page.items.length ? h("table", {}, h("tr", {}, h("th", {}, "时间"), h("th", {}, "任务"), h("th", {}, "错误"), h("th", {}, "")),
+      page.items.map((j) => h("tr", {}, h("td", {}, fmt(j.failed_at)), h("td", {}, `${j.func}(${(j.args || []).join(", ")})`),
+        h("td", {}, String(j.error).slice(0, 200)),
+        h("td", {}, h("button", { type: "button", onclick: () => act(j, "retry") }, "重试"), " ",
+          h("button", { type: "button", onclick: () => act(j, "discard") }, "丢弃")))))
+      : h("p", { class: "muted" }, "没有失败的任务")));
+}
+
 function switchView(view) {
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
   $("#new-ticket").hidden = view !== "new";
   $("#detail").hidden = view === "new";
+  if (view === "callbacks") showCallbacks().catch((err) => alert(err.message));
+  if (view === "jobs") showJobs().catch((err) => alert(err.message));
 }
 
 async function start() {

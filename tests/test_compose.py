@@ -50,3 +50,28 @@ def test_database_url_from_compose_selects_postgresql():
     compose = yaml.safe_load(COMPOSE.read_text())
     url = compose["services"]["app"]["environment"]["HOTLINE_DATABASE_URL"]
     assert Settings(database_url=url).resolved_database_url().startswith("postgresql+asyncpg://")
+
+
+def test_every_hotline_command_in_compose_parses_with_the_real_cli():
+    import shlex
+
+    import click
+
+    from hotline.cli import main
+
+    compose = yaml.safe_load(COMPOSE.read_text())
+    commands = []
+    for service in compose["services"].values():
+        command = service.get("command", "")
+        inner = shlex.split(command)[-1] if command.startswith("sh -c") else command
+        commands += [part.strip() for part in inner.split("&&") if part.strip().startswith("hotline ")]
+    assert len(commands) >= 3
+    for command in commands:
+        args = shlex.split(command)[1:]
+        with main.make_context("hotline", list(args), resilient_parsing=False) as ctx:
+            name, sub, rest = main.resolve_command(ctx, ctx.protected_args + ctx.args)
+            while isinstance(sub, click.Group):
+                sub_ctx = sub.make_context(name, rest, parent=ctx)
+                name, sub, rest = sub.resolve_command(sub_ctx, sub_ctx.protected_args + sub_ctx.args)
+                ctx = sub_ctx
+            sub.make_context(name, rest, parent=ctx)  # raises on an unknown option

@@ -75,3 +75,4 @@ def test_every_hotline_command_in_compose_parses_with_the_real_cli():
                 name, sub, rest = sub.resolve_command(sub_ctx, sub_ctx.protected_args + sub_ctx.args)
                 ctx = sub_ctx
             sub.make_context(name, rest, parent=ctx)  # raises on an unknown option
+    # (a flag that does not exist fails here, before anyone runs docker compose)

@@ -1,0 +1,237 @@
+"""``hotline routing ...``: train, evaluate, retrain, rule import/export."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from hotline.cli import data_dir_option, fail, run, settings_from
+from routing.classifier import RoutingModel, evaluate
+from routing.rules import RuleError, RuleTable
+
+csv.field_size_limit(sys.maxsize)
+
+
+def read_labelled(path: str, text_cols: str, label_col: str, type_col: str | None = None):
+    """Texts (the text columns joined), labels and optional request types from a CSV file."""
+    p = Path(path)
+    if not p.is_file():
+        fail(f"找不到数据文件：{path}")
+    cols = [c.strip() for c in text_cols.split(",") if c.strip()]
+    try:
+        with open(p, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in [*cols, label_col, *([type_col] if type_col else [])] if c not in header]
+            if missing:
+                fail(f"数据文件缺少列：{'、'.join(missing)}（现有列：{'、'.join(header)}）")
+            rows = [r for r in reader if (r.get(label_col) or "").strip()]
+    except UnicodeDecodeError:
+        fail("数据文件必须是 UTF-8 编码的 CSV")
+    if not rows:
+        fail("数据文件中没有带标签的行")
+    texts = [" ".join((r.get(c) or "").strip() for c in cols) for r in rows]
+    labels = [r[label_col].strip() for r in rows]
+    types = [(r.get(type_col) or "").strip() for r in rows] if type_col else None
+    return texts, labels, types
+
+
+def progress(label: str, after: str | None = None):
+    """A stderr progress bar over the texts being segmented, then an optional note for the next stage."""
+    def wrap(items):
+        items = list(items)
+        with click.progressbar(items, label=label, file=sys.stderr) as bar:
+            yield from bar
+        if after:
+            click.echo(after, err=True)
+    return wrap
+
+
+def load_model(path: str) -> RoutingModel:
+    try:
+        return RoutingModel.load(path)
+    except FileNotFoundError:
+        fail(f"找不到模型文件：{path}")
+    except Exception:
+        fail(f"无法读取模型文件：{path}")
+
+
+@click.group()
+def routing() -> None:
+    """智能分拨：训练与评估分类模型、管理分拨规则。"""
+
+
+@routing.command()
+@click.option("--data", "data", required=True, help="训练数据 CSV（UTF-8）")
+@click.option("--text-col", required=True, help="文本列，多列用逗号分隔，会拼接")
+@click.option("--label-col", required=True, help="分类标签列")
+@click.option("--type-col", default=None, help="诉求类型列（咨询/求助/投诉/举报/建议/表扬），可选")
+@click.option("--out", required=True, help="输出模型文件")
+@click.option("--user-dict", multiple=True, help="jieba 用户词典（每行一个词），可多次指定")
+@click.option("--c", "c_value", default=2.0, show_default=True, help="线性 SVM 的正则化参数 C")
+def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
+    """训练分类模型。"""
+    from routing.build_default_model import default_user_words, seed_rows
+
+    texts, labels, types = read_labelled(data, text_col, label_col, type_col)
+    if len(set(labels)) < 2:
+        fail("至少需要两个不同的分类标签")
+    words = default_user_words()
+    for path in user_dict:
+        if not Path(path).is_file():
+            fail(f"找不到用户词典：{path}")
+        words += [w.split(" ")[0] for w in Path(path).read_text(encoding="utf-8").splitlines() if w.strip()]
+    seed = seed_rows()
+    model = RoutingModel.train(texts, labels, types, user_words=words, C=c_value,
+                               progress=progress("分词", "分词完成，正在训练分类器（含概率校准）……"),
+                               type_examples=([r["text"] for r in seed], [r["request_type"] for r in seed]),
+                               meta={"source": str(data), "label_col": label_col})
+    path = model.save(out)
+    click.echo(f"已训练模型 {model.version}：{len(texts)} 条，{len(set(labels))} 个分类，已保存到 {path}", err=True)
+
+
+@routing.command(name="evaluate")
+@click.option("--model", "model_path", required=True, help="模型文件")
+@click.option("--data", "data", required=True, help="带标签的评估数据 CSV")
+@click.option("--text-col", required=True)
+@click.option("--label-col", required=True)
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def evaluate_cmd(model_path, data, text_col, label_col, as_json) -> None:
+    """在带标签的数据上评估模型（宏平均 F1、准确率、各类指标、吞吐量）。"""
+    model = load_model(model_path)
+    texts, labels, _ = read_labelled(data, text_col, label_col)
+    result = evaluate(model, texts, labels, progress=progress("评估"))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"样本 {result['n']}  宏平均F1 {result['macro_f1']}  准确率 {result['accuracy']}  "
+               f"吞吐 {result['texts_per_second']} 条/秒")
+    for name, m in result["per_class"].items():
+        click.echo(f"  {name}\tP={m['precision']}\tR={m['recall']}\tF1={m['f1']}\tn={m['support']}")
+
+
+@routing.command()
+@data_dir_option
+@click.option("--holdout", default=0.2, show_default=True, help="留出评估的比例")
+@click.option("--activate", is_flag=True, help="新模型不差于当前模型时立即启用")
+@click.option("--with-seed/--no-seed", default=True, show_default=True, help="训练时加入内置种子数据")
+def retrain(data_dir, holdout, activate, with_seed) -> None:
+    """用历史工单和派单纠正重新训练，并与当前模型在留出集上比较。"""
+    from routing import store
+    from routing.build_default_model import seed_rows
+    from routing.retrain import Example, load_history, retrain as do_retrain
+    from routing.taxonomy import Taxonomy
+
+    if not 0 < holdout < 1:
+        fail("--holdout 必须在 0 和 1 之间")
+    settings = settings_from(data_dir)
+
+    async def history():
+        from hotline.db import make_engine
+        from hotline.migrate import upgrade
+
+        if not settings.database_url:
+            settings.ensure_data_dir()
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            await upgrade(engine)
+            return await load_history(engine), engine
+        except Exception:
+            await engine.dispose()
+            raise
+
+    examples, engine = run(history())
+    if len(examples) < 10 or len({e.category for e in examples}) < 2:
+        run(engine.dispose())
+        fail(f"历史数据不足：只有 {len(examples)} 条已分类工单/纠正记录（至少需要 10 条、2 个分类）")
+    current_path = store.active_model_path(settings.data_dir)
+    current = load_model(str(current_path))
+    seed = [Example(r["text"], r["category"], r["request_type"]) for r in seed_rows()] if with_seed else []
+    new, report = do_retrain(examples, current, Taxonomy.from_csv(), seed_examples=seed, holdout=holdout,
+                             progress=progress("分词", "分词完成，正在训练并在留出集上比较……"))
+    folder = store.models_dir(settings.data_dir)
+    path = new.save(folder / f"{new.version}.pkl")
+    do_activate = activate and report["not_worse"]
+
+    async def register():
+        try:
+            async with engine.begin() as conn:
+                await store.register_model(conn, version=new.version, path=path, metrics=report["new"],
+                                           compared_with=report["current"], active=do_activate)
+        finally:
+            await engine.dispose()
+
+    run(register())
+    if do_activate:
+        store.activate_file(settings.data_dir, path)
+    report |= {"model_file": str(path), "activated": do_activate}
+    click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    n, c = report["new"], report["current"]
+    click.echo(f"新模型 {new.version}：宏平均F1 {n['macro_f1']}，准确率 {n['accuracy']}；"
+               f"当前模型 {current.version}：宏平均F1 {c['macro_f1']}，准确率 {c['accuracy']}", err=True)
+    if activate and not do_activate:
+        fail("新模型比当前模型差，未启用", code=1)
+
+
+@routing.group()
+def rules() -> None:
+    """分拨规则表的导入与导出。"""
+
+
+async def _with_engine(data_dir, fn):
+    from hotline.db import make_engine
+    from hotline.migrate import upgrade
+
+    settings = settings_from(data_dir)
+    if not settings.database_url:
+        settings.ensure_data_dir()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            return await fn(conn)
+    finally:
+        await engine.dispose()
+
+
+@rules.command(name="import")
+@click.argument("file")
+@data_dir_option
+def import_rules(file, data_dir) -> None:
+    """从 CSV 导入分拨规则（整表替换）。"""
+    from routing import store
+
+    if not Path(file).is_file():
+        fail(f"找不到规则文件：{file}")
+    text = Path(file).read_text(encoding="utf-8-sig")
+
+    async def go(conn):
+        known = await store.unit_codes(conn)
+        table = RuleTable.from_csv_text(text, known or None)
+        await store.replace_rules(conn, table, actor="cli")
+        return table
+
+    try:
+        table = run(_with_engine(data_dir, go))
+    except RuleError as exc:
+        fail(f"规则表有误：{exc}")
+    click.echo(f"已导入 {len(table.rules)} 条分拨规则（运行中的服务会在几秒内自动加载）", err=True)
+
+
+@rules.command(name="export")
+@data_dir_option
+@click.option("--out", default=None, help="输出文件（默认输出到标准输出）")
+def export_rules(data_dir, out) -> None:
+    """导出分拨规则为 CSV。"""
+    from routing import store
+
+    table = run(_with_engine(data_dir, store.rules_or_seed))
+    text = table.to_csv_text()
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)

@@ -1,0 +1,96 @@
+"""Emergency detection: fire, gas leaks, people trapped, crime in progress, medical emergencies.
+
+A hit means the agent must transfer the caller at once to 119, 110 or 120.
+Rules are explicit regular expressions evaluated per clause. A trigger does
+not fire when its clause is about a hazard, a fee, a complaint or another
+non-urgent matter (``消防通道被占`` is not a fire), nor when the text puts
+the event in the past without saying it is still going on.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+CLAUSE_RE = re.compile(r"[。！？!?；;，,、\n]+")
+
+
+@dataclass(frozen=True)
+class EmergencyRule:
+    number: str
+    reason: str
+    trigger: re.Pattern
+    needs_now: bool = False  # crime words also appear in complaints: require a sign it is happening now
+
+
+def _re(p: str) -> re.Pattern:
+    return re.compile(p)
+
+
+RULES: tuple[EmergencyRule, ...] = (
+    EmergencyRule("119", "火灾", _re(
+        r"着火|起火|失火|火灾|烧起来|烧着了|大火|火势|浓烟|冒烟|冒火|火苗|燃起来|爆炸|炸了")),
+    EmergencyRule("119", "燃气泄漏", _re(
+        r"(燃气|煤气|天然气|液化气|气罐)[^，。！]{0,6}(泄漏|泄露|漏气|漏了|喷|味道?(很|特别|非常)?[大浓重冲])"
+        r"|(燃气|煤气|天然气)(管道?|管线|阀门)[^，。！]{0,4}(挖断|破裂|爆裂|断了|裂了)"
+        r"|闻到[^，。！]{0,8}(煤气|燃气|天然气|液化气)味|漏气")),
+    EmergencyRule("119", "人员被困", _re(
+        r"(被困|困在|困住|卡住|关在)[^，。！]{0,8}(电梯|里面|出不来|楼顶|水里)|电梯[^，。！]{0,6}(困人|关人|困住)"
+        r"|落水|溺水|掉进[^，。！]{0,6}(河|江|湖|水|井|坑|池)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来")),
+    EmergencyRule("120", "医疗急救", _re(
+        r"昏迷|晕倒|晕过去|休克|没有?呼吸|没气了|心跳(停|没)|心脏病[^，。！]{0,3}(发作|犯了)|心梗|中风了|抽搐"
+        r"|大出血|流了很多血|血流不止|满身是血|倒地不起|倒在地上|不省人事|口吐白沫|中毒|重伤|受伤|撞伤|摔伤|骨折"
+        r"|要生了|羊水破了|快不行了|喘不上气|呼吸困难|喝了?(农药|毒药|百草枯|敌敌畏)|服毒|误(食|吞|服)"
+        r"|吞了?[^，。！]{0,4}(药|硬币|异物|电池)|吃了很多安眠药")),
+    EmergencyRule("110", "正在发生的违法犯罪或人身危险", _re(
+        r"打架|斗殴|持刀|拿刀|拿着刀|砍人|捅人|抢劫|抢包|抢钱|绑架|劫持|撬|入室|行凶|杀人|打人|殴打|家暴"
+        r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|走失|拐走|拐卖|抢孩子|偷(?!排|倒|工|税|拍|运|采|挖|建|卖|偷|懒|接|漏)"
+        r"|被(人)?(跟踪|尾随|威胁|打)|威胁要|恐吓|要杀|要砍|要打死|往下跳|要跳"), needs_now=True),
+)
+
+# A clause with one of these words talks about a hazard, a service or a dispute, not an event happening now.
+NOT_EVENT_RE = _re(
+    r"隐患|通道|消防栓|灭火器|消防设施|检查|演练|演习|宣传|培训|费|缴|价格|赔偿|报销|理赔|认定|鉴定|保险|改造|通知|安装"
+    r"|整改|政策|办理|手续|证明|咨询|电话是多少|怎么(申请|办|报)|预防|防范|知识|讲座|像[^，。！]{0,6}一样|似的|电影|游戏|新闻|小说|比喻|形容|烟花|爆竹|烧烤|烟头"
+    r"|遭了|遭受|遭遇了|受灾|灾后|炒菜|做饭|不着火|打不着|点不着|打着火|点火|烟囱|油烟|吸烟|抽烟|香烟|扬尘|医保|报警器|监控|快递|外卖|投诉|处罚|罚款|不作为|态度|出警慢|来得慢|没人管")
+PAST_RE = _re(r"上周|上个?月|去年|前年|前几天|前段时间|之前|曾经|以前|当时|那天|年前|个?月前|上次|昨[天晚日]|前天"
+              r"|已经?(被)?(扑灭|处理|解决|抢救|送医|抓获|结束)|事后|后来")
+NOW_RE = _re(r"正在|现在|此刻|目前|还在|仍在|一直在|马上|赶紧|赶快|快[来点派救帮]|救命|紧急|刚刚|刚才|立即|立刻|请速|求救|救救"
+             r"|了[!！]|[!！]{2}")
+# Weaker signs that a crime is going on; they do not outweigh a past-time word or a complaint.
+ONGOING_RE = _re(r"有人[^，。！]{0,6}(抢|偷|打|砍|撬|闹|砸|跳|持刀|拿刀|拿着刀|追)"
+                 r"|在(门口|楼下|楼上|家里|街上|路上|屋里|小区里?)[^，。！]{0,3}(打|砍|偷|抢|撬|闹|追|砸)"
+                 r"|往[^，。！]{0,8}(跑|逃)|跑了|逃跑|要(往下)?跳|站在[^，。！]{0,6}(天台|楼顶|窗台|桥)")
+COMPLAINT_RE = _re(r"处理|不公|赔偿|追责|说法|投诉|要求|调查结果|希望|建议|加强"
+                   r"|经常|总是|老是|每天|每晚|天天|常常|多次")  # also habitual, not one event
+
+
+class EmergencyDetector:
+    """Rule-based detector; ``detect`` returns ``{"number", "reason", "evidence"}`` or None."""
+
+    def __init__(self, rules: tuple[EmergencyRule, ...] = RULES) -> None:
+        self.rules = rules
+
+    def detect(self, text: str) -> dict | None:
+        text = text or ""
+        now_in_text = bool(NOW_RE.search(text))
+        past_in_text = bool(PAST_RE.search(text))
+        complaint = bool(COMPLAINT_RE.search(text))
+        for clause in CLAUSE_RE.split(text):
+            if not clause or NOT_EVENT_RE.search(clause):
+                continue
+            now_here = bool(NOW_RE.search(clause))
+            for rule in self.rules:
+                m = rule.trigger.search(clause)
+                if not m:
+                    continue
+                if PAST_RE.search(clause) and not now_here:
+                    continue
+                if past_in_text and not now_in_text:
+                    continue
+                if rule.needs_now and not (now_here or now_in_text):
+                    ongoing = ONGOING_RE.search(text)
+                    if not ongoing or past_in_text or complaint:
+                        continue
+                return {"number": rule.number, "reason": rule.reason, "evidence": m.group(0)}
+        return None

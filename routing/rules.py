@@ -1,0 +1,140 @@
+"""The routing rule table: (category, request type, area, intake line, keywords) -> units.
+
+Rules are checked in order and the first match wins. A rule's ``lead_unit``
+may be ``@street`` or ``@district``: the unit of the area found in the text
+(a street office or district government); when the text names no such area
+the rule does not match and the next rule is tried, so general rules can
+follow specific ones like nested routers.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+DEFAULT_RULES = Path(__file__).with_name("data") / "rules.csv"
+FIELDS = ["id", "category", "request_type", "area", "intake_line", "keywords", "lead_unit", "co_units", "enabled", "note"]
+AREA_UNITS = ("@street", "@district")
+
+
+class RuleError(ValueError):
+    """A rule table that cannot be used; the message is for the admin (Chinese)."""
+
+
+@dataclass
+class Rule:
+    id: int
+    lead_unit: str
+    category: str = ""       # code prefix: "C02" matches C0201, C020101 ...
+    request_type: str = ""   # "投诉|举报"; empty = any
+    area: str = ""           # district/street/community code or name; empty = any
+    intake_line: str = ""    # "12345|12315"; empty = any
+    keywords: str = ""       # "燃气|天然气": any one must occur in the text
+    co_units: list[str] = field(default_factory=list)
+    enabled: bool = True
+    note: str = ""
+
+    def _any(self, spec: str) -> list[str]:
+        return [s.strip() for s in spec.split("|") if s.strip()]
+
+    def matches(self, *, category: str | None, request_type: str | None, area: dict | None,
+                intake_line: str, text: str) -> bool:
+        if not self.enabled:
+            return False
+        if self.category and not (category and any(category.startswith(c) for c in self._any(self.category))):
+            return False
+        if self.request_type and request_type not in self._any(self.request_type):
+            return False
+        if self.intake_line and intake_line not in self._any(self.intake_line):
+            return False
+        if self.keywords and not any(k in text for k in self._any(self.keywords)):
+            return False
+        if self.area:
+            values = set() if not area else {v for k, v in area.items()
+                                             if k.split("_")[0] in ("district", "street", "community") and v}
+            if not values & set(self._any(self.area)):
+                return False
+        return self.resolve_lead(area) is not None
+
+    def resolve_lead(self, area: dict | None) -> str | None:
+        if self.lead_unit in AREA_UNITS:
+            return (area or {}).get(self.lead_unit[1:] + "_code")
+        return self.lead_unit
+
+    def to_row(self) -> dict[str, str]:
+        row = asdict(self)
+        row["co_units"] = ";".join(self.co_units)
+        row["enabled"] = "1" if self.enabled else "0"
+        return {k: str(row[k]) for k in FIELDS}
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    rule: Rule
+    lead_unit: str
+    co_units: list[str]
+
+
+class RuleTable:
+    def __init__(self, rules: Iterable[Rule] = ()) -> None:
+        self.rules = list(rules)
+
+    def match(self, *, category: str | None, request_type: str | None = None, area: dict | None = None,
+              intake_line: str = "12345", text: str = "") -> RuleMatch | None:
+        for rule in self.rules:
+            if rule.matches(category=category, request_type=request_type, area=area,
+                            intake_line=intake_line, text=text):
+                lead = rule.resolve_lead(area)
+                co = [(area or {}).get(u[1:] + "_code") if u in AREA_UNITS else u for u in rule.co_units]
+                return RuleMatch(rule, lead, list(dict.fromkeys(u for u in co if u and u != lead)))
+        return None
+
+    # -- CSV ------------------------------------------------------------
+    @classmethod
+    def from_rows(cls, rows: Iterable[dict], known_units: set[str] | None = None) -> "RuleTable":
+        rules, seen = [], set()
+        for n, row in enumerate(rows, start=2):
+            row = {str(k).strip(): ("" if v is None else str(v)).strip() for k, v in row.items() if k}
+            try:
+                rid = int(row.get("id") or 0) or (max(seen, default=0) + 1)
+            except ValueError:
+                raise RuleError(f"第 {n} 行：规则编号必须是整数") from None
+            if rid in seen:
+                raise RuleError(f"第 {n} 行：规则编号 {rid} 重复")
+            lead = row.get("lead_unit", "")
+            if not lead:
+                raise RuleError(f"第 {n} 行：缺少主办单位（lead_unit）")
+            co = [u.strip() for u in row.get("co_units", "").replace("|", ";").split(";") if u.strip()]
+            if known_units is not None:
+                for unit in [lead, *co]:
+                    if unit not in AREA_UNITS and unit not in known_units:
+                        raise RuleError(f"第 {n} 行：未知的单位代码 {unit}")
+            seen.add(rid)
+            rules.append(Rule(id=rid, lead_unit=lead, category=row.get("category", ""),
+                              request_type=row.get("request_type", ""), area=row.get("area", ""),
+                              intake_line=row.get("intake_line", ""), keywords=row.get("keywords", ""),
+                              co_units=co, enabled=row.get("enabled", "1") not in ("0", "false", "否", "no"),
+                              note=row.get("note", "")))
+        return cls(rules)
+
+    @classmethod
+    def from_csv_text(cls, text: str, known_units: set[str] | None = None) -> "RuleTable":
+        reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+        if not reader.fieldnames or "lead_unit" not in reader.fieldnames:
+            raise RuleError("规则表必须是带表头的 CSV，且包含 lead_unit 列")
+        return cls.from_rows(reader, known_units)
+
+    @classmethod
+    def default(cls) -> "RuleTable":
+        return cls.from_csv_text(DEFAULT_RULES.read_text(encoding="utf-8"))
+
+    def to_csv_text(self) -> str:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for rule in self.rules:
+            writer.writerow(rule.to_row())
+        return buf.getvalue()

@@ -1,0 +1,109 @@
+"""Persistence: the rule table in the database and versioned model files on disk.
+
+Model files live in ``<data_dir>/models/<version>.pkl``; the file ``ACTIVE``
+there names the one in use. Without it the shipped default model is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from routing.rules import Rule, RuleTable
+from routing.tables import routing_models, routing_rules
+
+DEFAULT_MODEL = Path(__file__).with_name("data") / "default_model.pkl"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+# -- model files ---------------------------------------------------------
+def models_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "models"
+
+
+def active_pointer(data_dir: Path) -> Path:
+    return models_dir(data_dir) / "ACTIVE"
+
+
+def active_model_path(data_dir: Path | None) -> Path:
+    """The model file to load: the one ACTIVE names, else the shipped default."""
+    if data_dir is not None:
+        pointer = active_pointer(data_dir)
+        if pointer.exists():
+            path = models_dir(data_dir) / pointer.read_text(encoding="utf-8").strip()
+            if path.exists():
+                return path
+    return DEFAULT_MODEL
+
+
+def activate_file(data_dir: Path, model_path: Path) -> None:
+    """Point ACTIVE at a model file inside ``<data_dir>/models`` (atomic replace)."""
+    folder = models_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    model_path = Path(model_path).resolve()
+    if model_path.parent != folder.resolve():
+        raise ValueError("model file must be inside the models directory")
+    tmp = folder / "ACTIVE.tmp"
+    tmp.write_text(model_path.name, encoding="utf-8")
+    tmp.replace(active_pointer(data_dir))
+
+
+# -- rules ---------------------------------------------------------------
+async def load_rules(conn: AsyncConnection) -> RuleTable | None:
+    rows = (await conn.execute(sa.select(routing_rules).order_by(routing_rules.c.position))).mappings().all()
+    if not rows:
+        return None
+    return RuleTable.from_rows({**r, "enabled": "1" if r["enabled"] else "0"} for r in rows)
+
+
+async def replace_rules(conn: AsyncConnection, table: RuleTable, *, actor: str = "system") -> None:
+    """Replace the whole rule table (one transaction: the caller's)."""
+    now = utcnow()
+    await conn.execute(sa.delete(routing_rules))
+    if table.rules:
+        await conn.execute(sa.insert(routing_rules), [
+            {"id": r.id, "position": i, "category": r.category, "request_type": r.request_type, "area": r.area,
+             "intake_line": r.intake_line, "keywords": r.keywords, "lead_unit": r.lead_unit,
+             "co_units": ";".join(r.co_units), "enabled": r.enabled, "note": r.note,
+             "updated_by": actor, "updated_at": now}
+            for i, r in enumerate(table.rules)])
+
+
+async def rules_or_seed(conn: AsyncConnection) -> RuleTable:
+    """The stored rule table; an empty table is first filled from the shipped default."""
+    table = await load_rules(conn)
+    if table is None:
+        table = RuleTable.default()
+        await replace_rules(conn, table, actor="system")
+    return table
+
+
+async def unit_codes(conn: AsyncConnection) -> set[str]:
+    from hotline.tables import units
+
+    return set((await conn.execute(sa.select(units.c.code))).scalars())
+
+
+# -- model registry --------------------------------------------------------
+async def register_model(conn: AsyncConnection, *, version: str, path: Path, metrics: dict,
+                         compared_with: dict | None, active: bool) -> None:
+    now = utcnow()
+    if active:
+        await conn.execute(sa.update(routing_models).values(active=False))
+    await conn.execute(sa.insert(routing_models).values(
+        version=version, path=str(path), metrics=metrics, compared_with=compared_with, active=active,
+        created_at=now, activated_at=now if active else None))
+
+
+def rule_dicts(table: RuleTable) -> list[dict]:
+    return [r.to_row() | {"id": r.id, "enabled": r.enabled, "co_units": r.co_units} for r in table.rules]
+
+
+__all__ = ["Rule", "RuleTable", "DEFAULT_MODEL", "active_model_path", "activate_file", "load_rules",
+           "replace_rules", "rules_or_seed", "register_model", "models_dir", "rule_dicts", "unit_codes"]

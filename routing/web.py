@@ -1,0 +1,133 @@
+"""HTTP API of the routing package and its application setup.
+
+Routes (JSON unless noted):
+  POST /api/v1/routing/suggest       agents, dispatchers, leaders, admins: suggestion for a text
+  GET  /api/v1/routing/rules         dispatchers, admins: the rule table
+  PUT  /api/v1/routing/rules         admins: replace the table (JSON {"rules": [...]} or text/csv)
+  GET  /api/v1/routing/rules.csv     admins: export as CSV
+  POST /api/v1/routing/reload        admins: hot-swap model and rules
+  GET  /api/v1/routing/status        staff: model version and rule count
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from hotline.appkeys import ENGINE, ROUTER, SERVICE, SETTINGS
+from routing import store
+from routing.corrections import record_correction
+from routing.rules import RuleError, RuleTable
+from routing.service import RoutingService
+
+STAFF = ("agent", "dispatcher", "leader", "admin")
+MAX_TEXT = 20_000
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+def allowed(request: web.Request, roles: tuple[str, ...]) -> web.Response | None:
+    user = request.get("user")
+    if user is None:
+        return error(401, "unauthorized", "请先登录")
+    if getattr(user, "role", None) not in roles:
+        return error(403, "forbidden", "没有权限执行此操作")
+    return None
+
+
+async def suggest(request: web.Request) -> web.Response:
+    if denied := allowed(request, STAFF):
+        return denied
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "bad_request", "请求体必须是 JSON")
+    text = body.get("text") if isinstance(body, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return error(400, "bad_request", "缺少诉求内容 text")
+    if len(text) > MAX_TEXT:
+        return error(400, "bad_request", f"诉求内容过长（最多 {MAX_TEXT} 字）")
+    result = await request.app[ROUTER].suggest(
+        text, intake_line=str(body.get("intake_line") or "12345"), channel=str(body.get("channel") or ""),
+        title=body.get("title") if isinstance(body.get("title"), str) else None)
+    return web.json_response(result)
+
+
+async def list_rules(request: web.Request) -> web.Response:
+    if denied := allowed(request, ("dispatcher", "admin")):
+        return denied
+    return web.json_response({"rules": store.rule_dicts(request.app[ROUTER].rules)})
+
+
+async def export_rules(request: web.Request) -> web.Response:
+    if denied := allowed(request, ("admin",)):
+        return denied
+    return web.Response(text=request.app[ROUTER].rules.to_csv_text(), content_type="text/csv", charset="utf-8")
+
+
+async def import_rules(request: web.Request) -> web.Response:
+    if denied := allowed(request, ("admin",)):
+        return denied
+    engine = request.app[ENGINE]
+    try:
+        async with engine.begin() as conn:
+            known = await store.unit_codes(conn) or None  # an empty units table cannot validate codes
+            if request.content_type == "text/csv":
+                table = RuleTable.from_csv_text(await request.text(), known)
+            else:
+                try:
+                    body = await request.json()
+                except ValueError:
+                    return error(400, "bad_request", "请求体必须是 JSON 或 CSV")
+                rows = body.get("rules") if isinstance(body, dict) else None
+                if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+                    return error(400, "bad_request", "请提供 rules 列表")
+                table = RuleTable.from_rows(({k: _cell(v) for k, v in r.items()} for r in rows), known)
+            actor = getattr(request.get("user"), "username", "admin")
+            await store.replace_rules(conn, table, actor=str(actor))
+    except RuleError as exc:
+        return error(400, "invalid_rules", str(exc))
+    await request.app[ROUTER].reload()
+    return web.json_response({"rules": len(table.rules)})
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, list):
+        return ";".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+async def reload(request: web.Request) -> web.Response:
+    if denied := allowed(request, ("admin",)):
+        return denied
+    return web.json_response(await request.app[ROUTER].reload())
+
+
+async def status(request: web.Request) -> web.Response:
+    if denied := allowed(request, STAFF):
+        return denied
+    return web.json_response(request.app[ROUTER].status())
+
+
+def setup(app: web.Application) -> None:
+    async def router_ctx(app: web.Application) -> AsyncIterator[None]:
+        service = RoutingService(data_dir=app[SETTINGS].data_dir, engine=app[ENGINE])
+        await service.reload()
+        app[ROUTER] = service
+        yield
+
+    app.cleanup_ctx.append(router_ctx)
+    ticket_service = app.get(SERVICE)
+    if ticket_service is not None and hasattr(ticket_service, "add_listener"):
+        ticket_service.add_listener(record_correction)
+    app.router.add_post("/api/v1/routing/suggest", suggest)
+    app.router.add_get("/api/v1/routing/rules", list_rules)
+    app.router.add_put("/api/v1/routing/rules", import_rules)
+    app.router.add_get("/api/v1/routing/rules.csv", export_rules)
+    app.router.add_post("/api/v1/routing/reload", reload)
+    app.router.add_get("/api/v1/routing/status", status)

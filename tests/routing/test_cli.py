@@ -1,0 +1,140 @@
+import asyncio
+import csv
+import json
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from hotline.db import make_engine
+from hotline.migrate import upgrade
+from routing import store
+from routing.build_default_model import seed_rows
+from routing.classifier import RoutingModel
+from hotline.cli import main
+from routing.rules import RuleTable
+from routing.tables import routing_corrections, routing_models
+from tests.routing.conftest import insert_categories, insert_ticket, insert_unit
+
+
+@pytest.fixture
+def seed_csv(tmp_path):
+    """The seed set as a user's export: title/text columns, a first-level label and a type column."""
+    path = tmp_path / "history.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["标题", "内容", "一级分类", "诉求类型"])
+        for r in seed_rows():
+            w.writerow([r["text"][:8], r["text"], r["category"][:3], r["request_type"]])
+    return path
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, ["routing", *[str(a) for a in args]])
+
+
+def test_train_and_evaluate_json(tmp_path, seed_csv):
+    out = tmp_path / "m.pkl"
+    res = invoke("train", "--data", seed_csv, "--text-col", "标题,内容", "--label-col", "一级分类",
+                 "--type-col", "诉求类型", "--out", out)
+    assert res.exit_code == 0, res.output
+    model = RoutingModel.load(out)
+    assert set(model.category.classes) == {r["category"][:3] for r in seed_rows()}
+    assert model.request_type is not None
+
+    res = invoke("evaluate", "--model", out, "--data", seed_csv, "--text-col", "标题,内容",
+                 "--label-col", "一级分类", "--json")
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert {"macro_f1", "accuracy", "per_class", "texts_per_second", "texts_per_cpu_second"} <= set(body)
+    assert body["n"] == len(seed_rows()) and body["macro_f1"] > 0.9  # evaluated on its own training data
+    assert set(body["per_class"]["C08"]) == {"precision", "recall", "f1", "support"}
+
+
+def test_train_without_type_column_keeps_default_type_head(tmp_path, seed_csv):
+    out = tmp_path / "m.pkl"
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类", "--out", out)
+    assert res.exit_code == 0, res.output
+    assert RoutingModel.load(out).predict("我想咨询公积金怎么提取")["request_type"]["label"] == "咨询"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--data", "nope.csv", "--text-col", "a", "--label-col", "b", "--out", "x.pkl"], "找不到数据文件"),
+    (["train", "--data", "{csv}", "--text-col", "正文", "--label-col", "一级分类", "--out", "x.pkl"], "缺少列：正文"),
+    (["evaluate", "--model", "nope.pkl", "--data", "{csv}", "--text-col", "内容", "--label-col", "一级分类"], "找不到模型文件"),
+    (["evaluate", "--model", "{csv}", "--data", "{csv}", "--text-col", "内容", "--label-col", "一级分类"], "无法读取模型文件"),
+])
+def test_bad_input_gives_chinese_error(seed_csv, args, message):
+    res = invoke(*[a.replace("{csv}", str(seed_csv)) for a in args])
+    assert res.exit_code != 0
+    assert message in res.stderr
+
+
+def test_rules_export_import_roundtrip(tmp_path):
+    data_dir = tmp_path / "data"
+    res = invoke("rules", "export", "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    assert RuleTable.from_csv_text(res.stdout).to_csv_text() == RuleTable.default().to_csv_text()
+    f = tmp_path / "rules.csv"
+    f.write_text("id,category,lead_unit,co_units\n7,C02,ecology,urban\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    res = invoke("rules", "export", "--data-dir", data_dir, "--out", tmp_path / "out.csv")
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()[1].startswith("7,C02,")
+    f.write_text("id,lead_unit\n1,\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code != 0 and "规则表有误" in res.stderr
+
+
+def _fill_history(data_dir, *, bad_current: bool):
+    """Tickets labelled from the seed set, one dispatcher correction, and optionally a useless active model."""
+    rows = seed_rows()
+
+    async def go():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            cats = await insert_categories(conn)
+            unit = await insert_unit(conn, "housing")
+            ids = [await insert_ticket(conn, r["text"], number=f"N{i}", category_id=cats[r["category"][:3]],
+                                       lead_unit_id=unit, request_type=r["request_type"]) for i, r in enumerate(rows)]
+            await conn.execute(sa.insert(routing_corrections).values(
+                ticket_id=ids[0], kind="dispatch", text=rows[0]["text"], category="C99", lead_unit="platform",
+                actor="d1", created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)))
+        await engine.dispose()
+
+    asyncio.run(go())
+    if bad_current:  # a model that learned nothing useful: labels shuffled against texts
+        labels = [r["category"][:3] for r in rows]
+        bad = RoutingModel.train([r["text"] for r in rows], labels[7:] + labels[:7])
+        path = bad.save(store.models_dir(data_dir) / f"{bad.version}.pkl")
+        store.activate_file(data_dir, path)
+        return bad
+
+
+def test_retrain_compares_and_activates_when_not_worse(tmp_path):
+    data_dir = tmp_path / "data"
+    bad = _fill_history(data_dir, bad_current=True)
+    res = invoke("retrain", "--data-dir", data_dir, "--activate", "--no-seed")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["current"]["model_version"] == bad.version
+    assert report["new"]["macro_f1"] > report["current"]["macro_f1"]
+    assert report["activated"] is True and report["held_out_rows"] > 0
+    assert store.active_model_path(data_dir) == store.models_dir(data_dir) / (report["new"]["model_version"] + ".pkl")
+
+    async def registry():
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(routing_models))).mappings().all()
+        await engine.dispose()
+        return rows
+
+    [row] = asyncio.run(registry())
+    assert row["active"] and row["compared_with"]["model_version"] == bad.version
+
+
+def test_retrain_needs_history(tmp_path):
+    res = invoke("retrain", "--data-dir", tmp_path / "empty")
+    assert res.exit_code != 0 and "历史数据不足" in res.stderr

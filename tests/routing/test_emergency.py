@@ -1,0 +1,35 @@
+import csv
+from pathlib import Path
+
+import pytest
+
+from routing.emergency import EmergencyDetector
+
+CASES = list(csv.DictReader(open(Path(__file__).with_name("emergency_cases.csv"), encoding="utf-8")))
+DETECTOR = EmergencyDetector()
+
+
+def test_labelled_set_is_large_and_has_hard_negatives():
+    assert len(CASES) >= 100
+    assert sum(1 for c in CASES if c["number"]) >= 50
+    assert sum(1 for c in CASES if c["note"].startswith("hard-negative")) >= 30
+    assert {c["number"] for c in CASES if c["number"]} == {"110", "119", "120"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:14] for c in CASES])
+def test_labelled_case(case):
+    got = DETECTOR.detect(case["text"])
+    assert (got["number"] if got else "") == case["number"], got
+
+
+def test_result_carries_reason_and_evidence():
+    got = DETECTOR.detect("小区燃气管道被挖断了，正在往外喷气")
+    assert got["number"] == "119" and got["reason"] == "燃气泄漏" and got["evidence"]
+
+
+def test_no_ordinary_seed_message_is_an_emergency():
+    """The 300+ everyday requests of the seed set are hard negatives too (e.g. 消防通道被车辆堵死)."""
+    from routing.build_default_model import seed_rows
+
+    flagged = [r["text"] for r in seed_rows() if DETECTOR.detect(r["text"])]
+    assert flagged == []

@@ -1,0 +1,59 @@
+import pytest
+
+from routing.gazetteer import Gazetteer
+from tests.routing.conftest import SHARED
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return Gazetteer.demo()
+
+
+def test_deepest_area_with_address_and_span(demo):
+    text = "我住在云湖区湖滨路12号翠湖花园3栋，楼下噪音很大"
+    area = demo.extract(text)
+    assert (area["district"], area["street"], area["community"]) == ("云湖区", "湖滨街道", "湖滨社区")
+    assert area["district_code"] == "d-yunhu" and area["street_code"] == "s-yunhu-hubin"
+    assert area["address"] == "云州市云湖区湖滨街道湖滨社区湖滨路12号翠湖花园3栋"
+    start, end = area["span"]
+    assert text[start:end] == "云湖区湖滨路12号翠湖花园3栋"
+
+
+def test_community_and_village_levels(demo):
+    area = demo.extract("西江区桃源镇桃花村5组道路坑洼")
+    assert area["level"] == "community" and area["community"] == "桃花村" and area["street"] == "桃源镇"
+    assert area["address"] == "云州市西江区桃源镇桃花村5组"
+
+
+def test_ambiguous_road_resolved_by_district(demo):
+    assert demo.extract("北塘区人民路有个井盖坏了")["district"] == "北塘区"
+    assert demo.extract("云湖区人民路有个井盖坏了")["district"] == "云湖区"
+
+
+def test_alias_and_no_match(demo):
+    assert demo.extract("云州软件园门口占道经营")["district"] == "高新区"
+    assert demo.extract("今天天气很好") is None
+
+
+def test_name_list_loader_guesses_levels(tmp_path):
+    f = tmp_path / "names.txt"
+    f.write_text("A3区 ns\n雨花街道\n望月湖社区\n麓山名苑\n", encoding="utf-8")
+    gaz = Gazetteer.from_name_list(f)
+    assert gaz.extract("雨花街道有问题")["street"] == "雨花街道"
+    assert gaz.extract("望月湖社区门口")["community"] == "望月湖社区"
+    assert gaz.extract("麓山名苑物业")["level"] == "place"
+
+
+def test_china_admin_divisions():
+    gaz = Gazetteer.from_admin_divisions(SHARED / "admin_divisions_cn")
+    area = gaz.extract("北京市东城区东华门街道附近施工噪音")
+    assert (area["province"], area["district"], area["street"]) == ("北京市", "东城区", "东华门街道")
+    assert area["street_code"] == "110101001"
+
+
+def test_flat_taidi_place_list_fills_levels_from_other_matches():
+    gaz = Gazetteer.from_name_list(SHARED / "taidi2020" / "gazetteer" / "泰迪杯地名词典.txt")
+    area = gaz.extract("A市A1区苑小区位于A1区火炬路，物业违规收停车费")
+    assert (area["city"], area["district"], area["span"]) == ("A市", "A1区", [0, 5])
+    area = gaz.extract("A7县星沙街道的路灯坏了")
+    assert area["district"] == "A7县" and area["address"] == "A7县"

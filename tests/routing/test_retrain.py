@@ -1,0 +1,41 @@
+import datetime as dt
+
+import sqlalchemy as sa
+
+from routing.build_default_model import seed_rows
+from routing.classifier import RoutingModel
+from routing.retrain import Example, load_history, retrain, split
+from routing.tables import routing_corrections
+from routing.taxonomy import Taxonomy
+from tests.routing.conftest import insert_categories, insert_ticket, insert_unit
+
+
+async def test_history_prefers_dispatcher_corrections(engine):
+    async with engine.begin() as conn:
+        cats = await insert_categories(conn)
+        unit = await insert_unit(conn, "ecology")
+        t1 = await insert_ticket(conn, "广场舞音响太吵", number="H1", category_id=cats["C0203"], lead_unit_id=unit)
+        await insert_ticket(conn, "工厂排污", number="H2", category_id=cats["C0202"], lead_unit_id=unit)
+        await insert_ticket(conn, "未分拨", number="H3", category_id=cats["C0202"])
+        await conn.execute(sa.insert(routing_corrections).values(
+            ticket_id=t1, kind="dispatch", text="广场舞音响太吵", category="C1001", request_type="投诉",
+            lead_unit="police", actor="d1", created_at=dt.datetime.now(dt.timezone.utc)))
+    history = sorted(await load_history(engine), key=lambda e: e.text)
+    assert [(e.text, e.category) for e in history] == [("工厂排污", "C0202"), ("广场舞音响太吵", "C1001")]
+
+
+def test_split_is_stratified_and_keeps_singletons_in_training():
+    examples = [Example(f"t{i}", "A") for i in range(10)] + [Example("s", "B")]
+    train, test = split(examples, 0.2)
+    assert len(test) == 2 and all(e.category == "A" for e in test)
+    assert {e.text for e in train} | {e.text for e in test} == {e.text for e in examples}
+
+
+def test_retrain_reports_both_models_on_the_same_slice(default_model):
+    history = [Example(r["text"], r["category"], r["request_type"]) for r in seed_rows()]
+    new, report = retrain(history, default_model, Taxonomy.from_csv(), holdout=0.25)
+    assert report["held_out_rows"] + report["train_rows"] == len(history)
+    assert report["new"]["n"] == report["current"]["n"] == report["held_out_rows"]
+    assert report["current"]["model_version"] == default_model.version != new.version
+    assert report["not_worse"] == (report["new"]["macro_f1"] >= report["current"]["macro_f1"])
+    assert isinstance(new, RoutingModel) and new.request_type is not None

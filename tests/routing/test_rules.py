@@ -1,0 +1,78 @@
+import csv
+
+import pytest
+
+from routing.rules import RuleError, RuleTable
+from routing.taxonomy import DEFAULT_CATEGORIES
+
+UNITS_CSV = DEFAULT_CATEGORIES.with_name("units.csv")
+
+TABLE = """id,category,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note
+1,,,,12315,,market,,1,consumer line
+2,C0803,,,,,gas,,1,gas
+3,C010202,,,,,@street,housing,1,property: street first
+4,C010202,,,,,housing,,1,property: fallback
+5,C0203,,d-yunhu,,广场舞,police,@district,1,square dance in Yunhu
+6,C02,投诉|举报,,,,ecology,,1,environment complaints
+7,C99,,,,,platform,,0,disabled
+"""
+
+AREA = {"district": "云湖区", "district_code": "d-yunhu", "street": "湖滨街道", "street_code": "s-yunhu-hubin"}
+
+
+@pytest.fixture
+def table():
+    return RuleTable.from_csv_text(TABLE)
+
+
+def test_first_match_wins(table):
+    m = table.match(category="C0803", intake_line="12315")
+    assert (m.rule.id, m.lead_unit) == (1, "market")
+    assert table.match(category="C080301", intake_line="12345").lead_unit == "gas"
+
+
+def test_area_unit_rule_falls_through_without_area(table):
+    m = table.match(category="C010202", area=AREA)
+    assert (m.rule.id, m.lead_unit, m.co_units) == (3, "s-yunhu-hubin", ["housing"])
+    assert table.match(category="C010202", area=None).rule.id == 4
+
+
+def test_keywords_area_and_request_type(table):
+    m = table.match(category="C0203", request_type="投诉", area=AREA, text="每晚广场舞太吵")
+    assert (m.rule.id, m.lead_unit, m.co_units) == (5, "police", ["d-yunhu"])
+    assert table.match(category="C0203", request_type="投诉", area=AREA, text="工厂噪音").rule.id == 6
+    assert table.match(category="C0203", request_type="咨询", area=AREA, text="工厂噪音") is None
+
+
+def test_disabled_rule_and_no_match(table):
+    assert table.match(category="C99") is None
+    assert table.match(category=None) is None
+
+
+def test_csv_roundtrip(table):
+    again = RuleTable.from_csv_text(table.to_csv_text())
+    assert [r.to_row() for r in again.rules] == [r.to_row() for r in table.rules]
+
+
+@pytest.mark.parametrize("text,message", [
+    ("id,lead_unit\n1,housing\n1,gas\n", "重复"),
+    ("id,lead_unit\nx,housing\n", "整数"),
+    ("id,category,lead_unit\n1,C01,\n", "主办单位"),
+    ("id,lead_unit\n1,nosuchunit\n", "未知的单位"),
+    ("id,category\n1,C01\n", "lead_unit"),
+])
+def test_invalid_tables_are_rejected_in_chinese(text, message):
+    with pytest.raises(RuleError, match=message):
+        RuleTable.from_csv_text(text, known_units={"housing", "gas"})
+
+
+def test_default_table_uses_known_units_and_categories():
+    units = {r["code"] for r in csv.DictReader(open(UNITS_CSV, encoding="utf-8"))}
+    cats = {r["code"] for r in csv.DictReader(open(DEFAULT_CATEGORIES, encoding="utf-8"))}
+    table = RuleTable.from_csv_text(RuleTable.default().to_csv_text(), known_units=units)
+    for rule in table.rules:
+        for code in filter(None, rule.category.split("|")):
+            assert code in cats, code
+    # every first-level category except 其他 has a unit
+    for first in sorted(c for c in cats if len(c) == 3 and c != "C99"):
+        assert table.match(category=first) is not None, first

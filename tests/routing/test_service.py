@@ -1,0 +1,91 @@
+import json
+import os
+
+import pytest
+import sqlalchemy as sa
+
+from routing import store
+from routing.build_default_model import seed_rows
+from routing.classifier import RoutingModel
+from routing.rules import RuleTable
+from routing.service import RoutingService
+from routing.settings import RoutingSettings
+from routing.tables import routing_rules
+
+KEYS = {"category", "category_name", "category_confidence", "request_type", "request_type_confidence", "area",
+        "lead_unit", "co_units", "confidence", "auto_dispatch", "top3", "rule", "model_version", "emergency",
+        "out_of_scope", "sensitive"}
+
+
+async def test_start_seeds_rules_and_suggests(engine, tmp_path):
+    service = RoutingService(data_dir=tmp_path, engine=engine, settings=RoutingSettings(auto_threshold=0.0))
+    status = await service.reload()
+    assert status["rules"] == len(RuleTable.default().rules)
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(routing_rules))).scalar() == status["rules"]
+
+    out = await service.suggest("东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天", title="垃圾无人清运")
+    assert KEYS <= set(out)
+    json.dumps(out, ensure_ascii=False)
+    assert out["category"].startswith("C09") and out["category_name"]
+    assert out["area"]["district"] == "东山区" and out["area"]["community"] == "竹园社区"
+    assert out["lead_unit"] == "urban" and out["rule"] == 111
+    assert out["top3"][0] == {"unit": "urban", "score": out["confidence"]}
+    assert out["auto_dispatch"] is True and out["model_version"] == service.model.version
+    assert out["emergency"] is None and out["out_of_scope"] is None and out["sensitive"] is None
+    assert out["scores"]["category"][0][0] == out["category"]
+
+
+async def test_threshold_emergency_scope_and_sensitive_block_auto_dispatch(tmp_path):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(auto_threshold=1.01))
+    out = await service.suggest("北塘区玉河路的路灯坏了一个星期")
+    assert out["auto_dispatch"] is False and out["queue"] == "manual" and out["lead_unit"]
+
+    lenient = RoutingService(data_dir=tmp_path, settings=RoutingSettings(auto_threshold=0.0))
+    fire = await lenient.suggest("我家楼下的饭店着火了，快来人！")
+    assert fire["emergency"]["number"] == "119" and fire["auto_dispatch"] is False
+    assert any("119" in a for a in fire["alerts"])
+    scope = await lenient.suggest("朋友借了我两万块钱不还，请政府帮我要回来")
+    assert scope["out_of_scope"]["code"] == "not-government" and scope["auto_dispatch"] is False
+    mass = await lenient.suggest("几十个工人在工地门口拉横幅集体讨薪")
+    assert "群体性事件" in mass["sensitive"]["reasons"]
+
+
+async def test_area_rule_routes_to_street_office_and_falls_through_without_area(tmp_path):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(auto_threshold=0.0))
+    await service.reload()  # no engine: the rule table is the one set here
+    service.rules = RuleTable.from_csv_text(
+        "id,keywords,lead_unit,co_units\n1,占道,@street,urban\n2,占道,urban,\n")
+    out = await service.suggest("高新区新苑街道星光小区门口流动摊贩占道经营，影响通行")
+    assert (out["lead_unit"], out["co_units"], out["rule"]) == ("s-gaoxin-xinyuan", ["urban"], 1)
+    assert out["top3"] == [{"unit": "s-gaoxin-xinyuan", "score": out["confidence"]}]
+    # every category candidate leads to the same unit: its score is their summed probability
+    assert out["confidence"] == pytest.approx(sum(p for _, p in out["scores"]["category"]), abs=1e-3)
+    out = await service.suggest("门口流动摊贩占道经营，影响通行")
+    assert (out["lead_unit"], out["rule"]) == ("urban", 2)
+    assert (await service.suggest("流动摊贩影响通行"))["lead_unit"] is None
+
+
+async def test_hot_swap_when_a_new_model_is_activated(tmp_path):
+    settings = RoutingSettings(reload_check_seconds=0)
+    service = RoutingService(data_dir=tmp_path, settings=settings)
+    first = await service.suggest("小区停水了")
+    rows = seed_rows()
+    model = RoutingModel.train([r["text"] for r in rows], [r["category"][:3] for r in rows])
+    path = model.save(store.models_dir(tmp_path) / f"{model.version}.pkl")
+    store.activate_file(tmp_path, path)
+    os.utime(store.active_pointer(tmp_path), (1, 1))  # a distinct mtime even on coarse filesystems
+    second = await service.suggest("小区停水了")
+    assert first["model_version"] != second["model_version"] == model.version
+    assert second["category"] == "C08"
+    assert service.status()["model_path"] == str(path)
+
+
+async def test_rule_table_changed_elsewhere_is_picked_up(engine, tmp_path):
+    service = RoutingService(data_dir=tmp_path, engine=engine, settings=RoutingSettings(reload_check_seconds=0))
+    await service.reload()
+    assert (await service.suggest("公司拖欠三个月工资"))["lead_unit"] == "hrss"
+    async with engine.begin() as conn:  # what `hotline routing rules import` does in another process
+        await store.replace_rules(conn, RuleTable.from_csv_text("id,lead_unit\n1,platform\n"), actor="cli")
+    out = await service.suggest("公司拖欠三个月工资")
+    assert (out["lead_unit"], out["rule"]) == ("platform", 1)

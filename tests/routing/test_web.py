@@ -1,0 +1,129 @@
+from types import SimpleNamespace
+
+import pytest
+from aiohttp import web
+
+from hotline.appkeys import ENGINE, ROUTER, SERVICE, SETTINGS
+from hotline.config import Settings
+from routing import web as routing_web
+from routing.corrections import record_correction
+from routing.rules import RuleTable
+from tests.routing.conftest import insert_unit
+
+
+@web.middleware
+async def fake_auth(request, handler):
+    """Test-only stand-in for the core's authentication: the role comes from a header."""
+    role = request.headers.get("X-Test-Role")
+    if role:
+        request["user"] = SimpleNamespace(role=role, username=f"{role}1")
+    return await handler(request)
+
+
+class Listeners:
+    def __init__(self):
+        self.listeners = []
+
+    def add_listener(self, fn):
+        self.listeners.append(fn)
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine, tmp_path):
+    app = web.Application(middlewares=[fake_auth])
+    app[SETTINGS] = Settings(data_dir=tmp_path)
+    app[ENGINE] = engine
+    app[SERVICE] = Listeners()
+    routing_web.setup(app)
+    return await aiohttp_client(app)
+
+
+def as_role(role):
+    return {"X-Test-Role": role}
+
+
+async def test_setup_registers_correction_listener(client):
+    assert client.app[SERVICE].listeners == [record_correction]
+
+
+async def test_setup_without_listener_support(aiohttp_client, engine, tmp_path):
+    app = web.Application()
+    app[SETTINGS], app[ENGINE], app[SERVICE] = Settings(data_dir=tmp_path), engine, object()
+    routing_web.setup(app)
+    client = await aiohttp_client(app)
+    assert client.app[ROUTER].model is not None
+
+
+async def test_suggest_for_agents(client):
+    resp = await client.post("/api/v1/routing/suggest", json={"text": "公司拖欠三个月工资", "intake_line": "12333"},
+                             headers=as_role("agent"))
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["lead_unit"] == "hrss" and body["rule"] == 10 and body["intake_line"] == "12333"
+
+
+@pytest.mark.parametrize("payload,message", [({"text": ""}, "text"), ({"title": "x"}, "text"),
+                                             ({"text": "字" * 20001}, "过长")])
+async def test_suggest_bad_input(client, payload, message):
+    resp = await client.post("/api/v1/routing/suggest", json=payload, headers=as_role("agent"))
+    assert resp.status == 400
+    assert message in (await resp.json())["error"]["message"]
+
+
+async def test_roles_are_enforced(client):
+    resp = await client.post("/api/v1/routing/suggest", json={"text": "路灯坏了"})
+    assert resp.status == 401
+    resp = await client.post("/api/v1/routing/suggest", json={"text": "路灯坏了"}, headers=as_role("unit"))
+    assert resp.status == 403
+    assert (await resp.json())["error"]["code"] == "forbidden"
+    for method, path in [("put", "/api/v1/routing/rules"), ("get", "/api/v1/routing/rules.csv"),
+                         ("post", "/api/v1/routing/reload")]:
+        resp = await getattr(client, method)(path, headers=as_role("dispatcher"))
+        assert resp.status == 403, path
+
+
+async def test_rules_list_import_export(client, engine):
+    async with engine.begin() as conn:
+        for code in ("provident-fund", "hrss", "d-yunhu", "ecology", "urban"):
+            await insert_unit(conn, code)
+    resp = await client.get("/api/v1/routing/rules", headers=as_role("dispatcher"))
+    rules = (await resp.json())["rules"]
+    assert len(rules) == len(RuleTable.default().rules) and rules[0]["id"] == 10
+
+    csv_text = "id,category,keywords,lead_unit,co_units\n5,,公积金,provident-fund,\n6,C05,,hrss,d-yunhu\n"
+    resp = await client.put("/api/v1/routing/rules", data=csv_text.encode(),
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 200 and (await resp.json())["rules"] == 2
+    assert [r.id for r in client.app[ROUTER].rules.rules] == [5, 6]
+
+    resp = await client.get("/api/v1/routing/rules.csv", headers=as_role("admin"))
+    exported = await resp.text()
+    assert exported.splitlines()[1].startswith("5,") and "d-yunhu" in exported
+
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": 1, "category": "C02", "lead_unit": "ecology",
+                                                                      "co_units": ["urban"], "enabled": True}]},
+                            headers=as_role("admin"))
+    assert resp.status == 200
+    assert client.app[ROUTER].rules.rules[0].co_units == ["urban"]
+
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": 1, "lead_unit": "nosuch"}]},
+                            headers=as_role("admin"))
+    assert resp.status == 400 and "nosuch" in (await resp.json())["error"]["message"]
+
+
+async def test_invalid_rules_are_rejected_and_table_kept(client):
+    before = client.app[ROUTER].rules.to_csv_text()
+    resp = await client.put("/api/v1/routing/rules", data="id,lead_unit\n1,\n".encode(),
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 400
+    assert "主办单位" in (await resp.json())["error"]["message"]
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+async def test_reload_and_status(client):
+    resp = await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    body = await resp.json()
+    assert body["model_version"].startswith("default-") and body["rules"] > 40
+    resp = await client.get("/api/v1/routing/status", headers=as_role("agent"))
+    assert (await resp.json())["model_version"] == body["model_version"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import click
 
 from hotline.cli import data_dir_option, fail, run, settings_from
-from routing.classifier import RoutingModel, evaluate
 from routing.rules import RuleError, RuleTable
 
 csv.field_size_limit(sys.maxsize)
@@ -51,7 +50,9 @@ def progress(label: str, after: str | None = None):
     return wrap
 
 
-def load_model(path: str) -> RoutingModel:
+def load_model(path: str):
+    from routing.classifier import RoutingModel  # sklearn only for the commands that need it
+
     try:
         return RoutingModel.load(path)
     except FileNotFoundError:
@@ -86,6 +87,8 @@ def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
             fail(f"找不到用户词典：{path}")
         words += [w.split(" ")[0] for w in Path(path).read_text(encoding="utf-8").splitlines() if w.strip()]
     seed = seed_rows()
+    from routing.classifier import RoutingModel
+
     model = RoutingModel.train(texts, labels, types, user_words=words, C=c_value,
                                progress=progress("分词", "分词完成，正在训练分类器（含概率校准）……"),
                                type_examples=([r["text"] for r in seed], [r["request_type"] for r in seed]),
@@ -104,6 +107,8 @@ def evaluate_cmd(model_path, data, text_col, label_col, as_json) -> None:
     """在带标签的数据上评估模型（宏平均 F1、准确率、各类指标、吞吐量）。"""
     model = load_model(model_path)
     texts, labels, _ = read_labelled(data, text_col, label_col)
+    from routing.classifier import evaluate
+
     result = evaluate(model, texts, labels, progress=progress("评估"))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))

@@ -44,3 +44,27 @@ async def test_only_agents_dispatchers_and_admins_may_connect(aiohttp_client, se
     for role in ("housing", "leader"):
         resp = await client.get("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens[role]}"})
         assert resp.status == 403
+
+
+async def test_a_new_ticket_the_router_takes_for_an_emergency_alerts_agents(aiohttp_client, service, settings, clock,
+                                                                           tokens):
+    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
+                     plugins=["hotline.api.setup:setup", "routing.web:setup", "hotline.live:setup"])
+    app[appkeys.SERVICE] = service
+    client = await aiohttp_client(app)
+    ws = await client.ws_connect("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens['agent']}"})
+    assert (await ws.receive_json(timeout=5))["type"] == "hello"
+
+    async def ingest(external_id, text):
+        return await service.ingest(InboundMessage(channel="sms", external_id=external_id, text=text,
+                                                   sender=Identity(kind="phone", value="+8613800138000"),
+                                                   received_at=service.now()))
+
+    calm = await ingest("e-0", "小区消防通道被占，物业不管")  # a hard negative: no alert
+    gas = await ingest("e-1", "我家厨房燃气泄漏了，闻到很浓的煤气味，老人晕倒了")
+    events = [await ws.receive_json(timeout=5) for _ in range(3)]
+    assert [(e["type"], e.get("number")) for e in events] == [
+        ("ticket_event", calm.ticket_number), ("ticket_event", gas.ticket_number), ("alert", gas.ticket_number)]
+    assert events[2]["emergency_number"] == "119" and "119" in events[2]["message"]
+    ticket = await service.get_ticket(gas.ticket_number)
+    assert ticket["state"] == "new"  # never auto-dispatched: the agent transfers it

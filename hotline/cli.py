@@ -21,6 +21,10 @@ GROUPS: list[str] = [
     "hotline.cli_core:users",
     "hotline.cli_core:units",
     "hotline.cli_core:serve",
+    "routing.cli:routing",
+    "knowledge.cli:kb",
+    "hotline.jobs.cli:jobs",
+    "hotline.jobs.cli:worker",
 ]
 
 

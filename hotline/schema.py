@@ -12,7 +12,11 @@ import sqlalchemy as sa
 
 TABLE_MODULES = [
     "hotline.tables",
+    "routing.tables",
+    "knowledge.tables",
+    "channels.tables",
     "channels.tables_mail",
+    "hotline.jobs.tables",
 ]
 
 

@@ -39,6 +39,7 @@ def allowed(request: web.Request, roles: tuple[str, ...]) -> web.Response | None
 
 
 async def suggest(request: web.Request) -> web.Response:
+    """The router's suggestion for a text: category, request type, area, units, confidence, alerts."""
     if denied := allowed(request, STAFF):
         return denied
     try:
@@ -57,18 +58,21 @@ async def suggest(request: web.Request) -> web.Response:
 
 
 async def list_rules(request: web.Request) -> web.Response:
+    """The routing rule table, in order (first match wins)."""
     if denied := allowed(request, ("dispatcher", "admin")):
         return denied
     return web.json_response({"rules": store.rule_dicts(request.app[ROUTER].rules)})
 
 
 async def export_rules(request: web.Request) -> web.Response:
+    """The routing rule table as CSV (admin)."""
     if denied := allowed(request, ("admin",)):
         return denied
     return web.Response(text=request.app[ROUTER].rules.to_csv_text(), content_type="text/csv", charset="utf-8")
 
 
 async def import_rules(request: web.Request) -> web.Response:
+    """Replace the routing rule table from JSON or CSV (admin)."""
     if denied := allowed(request, ("admin",)):
         return denied
     engine = request.app[ENGINE]
@@ -103,12 +107,14 @@ def _cell(value) -> str:
 
 
 async def reload(request: web.Request) -> web.Response:
+    """Reload the active routing model and rule table now (admin)."""
     if denied := allowed(request, ("admin",)):
         return denied
     return web.json_response(await request.app[ROUTER].reload())
 
 
 async def status(request: web.Request) -> web.Response:
+    """The routing service's active model version, rule count and threshold."""
     if denied := allowed(request, STAFF):
         return denied
     return web.json_response(request.app[ROUTER].status())

@@ -154,6 +154,7 @@ async def api_list(request: web.Request) -> web.Response:
 
 
 async def api_get(request: web.Request) -> web.Response:
+    """One publication draft of a mayor's mailbox letter, for review."""
     from hotline.api.auth import require
     from hotline.api.errors import ApiError
 

@@ -10,7 +10,8 @@ from hotline.api.errors import ApiError, json_response, read_json
 from hotline.users import ROLE_LABELS, Actor, actor_for_token, authenticate, issue_token, revoke_token
 
 SESSION_COOKIE = "hotline_session"
-PUBLIC_PREFIXES = ("/healthz", "/api/v1/auth/login", "/api/v1/openapi.json", "/channels/", "/mailbox",
+PUBLIC_PREFIXES = ("/healthz", "/api/v1/auth/login", "/api/v1/openapi.json", "/api/v1/chatbot/", "/channels/",
+                   "/mailbox",
                    "/static/", "/console", "/favicon.ico")
 
 

@@ -36,6 +36,17 @@ class JobSettings(BaseSettings):
     send_attempts: int = 3               # attempts per notification before it is marked failed
     callback_wait_hours: float = 24.0    # hours to wait for a satisfaction answer before asking again
     callback_attempts: int = 3           # unanswered requests before the callback is marked unreachable
+    index_interval: float = 5.0          # seconds between search-index catch-up passes
+    review_interval: float = 86400.0     # seconds between knowledge-base review sweeps
+
+
+def periodic_jobs(jobs: JobSettings) -> list[tuple[str, float]]:
+    """The scheduled jobs: (dotted function path, interval in seconds)."""
+    return [
+        ("hotline.jobs.tasks.sweep", jobs.sweep_interval),
+        ("knowledge.jobs.index_pending_job", jobs.index_interval),
+        ("knowledge.jobs.review_sweep_job", jobs.review_interval),
+    ]
 
 
 @dataclass
@@ -46,6 +57,7 @@ class JobContext:
     service: Any                         # hotline.service.TicketService
     channels: dict[str, Any]             # channel name -> adapter with async send(OutboundMessage)
     queue: Any = None                    # the Queue follow-up jobs go to
+    search: Any = None                   # the app's search index (in-process); workers open their own
     _closers: list = field(default_factory=list)
 
     def now(self) -> dt.datetime:

@@ -18,7 +18,7 @@ from hotline import appkeys
 from hotline.api.auth import require
 from hotline.api.errors import ApiError
 from hotline.jobs import callbacks, failures
-from hotline.jobs.context import JobContext, JobSettings
+from hotline.jobs.context import JobContext, JobSettings, periodic_jobs
 from hotline.jobs.outbox import pause, relay_forever
 from hotline.jobs.queue import InProcessQueue, RqQueue
 
@@ -38,6 +38,7 @@ def make_context(app: web.Application, jobs: JobSettings | None = None) -> JobCo
     settings = app[appkeys.SETTINGS]
     jobs = jobs or JobSettings()
     ctx = JobContext(settings, jobs, app[appkeys.ENGINE], app[appkeys.SERVICE], app.get(appkeys.CHANNELS) or {})
+    ctx.search = app.get(appkeys.SEARCH)
     if settings.redis_url:
         ctx.queue = RqQueue(settings.redis_url, name=jobs.queue_name, retry_delays=jobs.retry_delays)
     else:
@@ -53,8 +54,8 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
     loops = [asyncio.create_task(relay_forever(ctx.engine, ctx.queue, interval=ctx.jobs.relay_interval,
                                                lease=ctx.jobs.relay_lease, stop=stop))]
     if isinstance(ctx.queue, InProcessQueue):
-        loops.append(asyncio.create_task(periodic(ctx.queue, "hotline.jobs.tasks.sweep", ctx.jobs.sweep_interval,
-                                                  stop)))
+        loops += [asyncio.create_task(periodic(ctx.queue, func, interval, stop))
+                  for func, interval in periodic_jobs(ctx.jobs)]
     yield
     stop.set()  # let a relay pass in progress finish rather than cutting a query off
     done, pending = await asyncio.wait(loops, timeout=10)

@@ -7,17 +7,14 @@ import threading
 import time
 
 from hotline.config import Settings
-from hotline.jobs.context import JobSettings, build_context
+from hotline.jobs.context import JobSettings, build_context, periodic_jobs
 from hotline.jobs.outbox import relay_once
 from hotline.jobs.queue import LoopThread, RqQueue, make_worker
 
 log = logging.getLogger(__name__)
 
-SWEEP = "hotline.jobs.tasks.sweep"
-
-
 class Ticker(threading.Thread):
-    """Relays the outbox and queues the periodic sweep (once per interval across all workers)."""
+    """Relays the outbox and queues the periodic jobs (each once per interval across all workers)."""
 
     def __init__(self, ctx, loop: LoopThread, queue: RqQueue, *, relay: bool, sweep: bool) -> None:
         super().__init__(name="hotline-jobs-ticker", daemon=True)
@@ -25,21 +22,24 @@ class Ticker(threading.Thread):
         self.relay, self.sweep = relay, sweep
         self.stopped = threading.Event()
 
-    def _sweep_due(self) -> bool:
-        interval = max(int(self.ctx.jobs.sweep_interval), 1)
+    def _due(self, func: str, interval: float) -> bool:
+        """True for exactly one worker per interval slot (a Redis SET NX per slot)."""
+        interval = max(int(interval), 1)
         slot = int(time.time()) // interval
-        return bool(self.queue.connection.set(f"hotline:sweep:{slot}", "1", nx=True, ex=interval * 2))
+        name = "sweep" if func.endswith(".sweep") else func
+        return bool(self.queue.connection.set(f"hotline:{name}:{slot}", "1", nx=True, ex=interval * 2))
 
     def run(self) -> None:
-        next_sweep = 0.0
+        next_check = 0.0
         while not self.stopped.is_set():
             try:
                 if self.relay:
                     self.loop.run(relay_once(self.ctx.engine, self.queue, lease=self.ctx.jobs.relay_lease))
-                if self.sweep and time.monotonic() >= next_sweep:
-                    next_sweep = time.monotonic() + 1.0
-                    if self._sweep_due():
-                        self.queue.enqueue_sync(SWEEP, job_id=f"sweep-{int(time.time())}")
+                if self.sweep and time.monotonic() >= next_check:
+                    next_check = time.monotonic() + 1.0
+                    for func, interval in periodic_jobs(self.ctx.jobs):
+                        if self._due(func, interval):
+                            self.queue.enqueue_sync(func, job_id=f"{func}-{int(time.time())}")
             except Exception as exc:
                 log.warning("jobs ticker: %s", exc)
             self.stopped.wait(self.ctx.jobs.relay_interval)

@@ -90,7 +90,10 @@ def test_periodic_sweep_is_queued_once_per_interval_across_workers(redis_server)
     queue = RqQueue(redis_server.url, name=f"p-{uuid.uuid4().hex[:8]}")
     ctx = SimpleNamespace(jobs=JobSettings(sweep_interval=3600))
     tickers = [Ticker(ctx, None, queue, relay=False, sweep=True) for _ in range(3)]
-    assert [t._sweep_due() for t in tickers] == [True, False, False]  # noqa: SLF001
+    sweep = "hotline.jobs.tasks.sweep"
+    assert [t._due(sweep, 3600) for t in tickers] == [True, False, False]  # noqa: SLF001
+    # Each periodic job has its own slot: the search-index catch-up is due once too.
+    assert [t._due("knowledge.jobs.index_pending_job", 3600) for t in tickers] == [True, False, False]  # noqa: SLF001
     queue.close()
 
 

@@ -204,9 +204,15 @@ async function createFromForm(extraAnswer) {
   }
 }
 
-function answerWith(article) {
-  const text = article.answer || article.body_text || article.body || article.snippet || article.title;
-  if (confirm(`以知识库答案答复并办结？\n\n${String(text).slice(0, 200)}`)) createFromForm(String(text));
+async function answerWith(article) {
+  // The knowledge base gives the article's answer as reply text (with its source) in one call.
+  let block;
+  try {
+    block = await api("/api/v1/assist/insert", { json: { article_id: article.id } });
+  } catch (err) {
+    return alert(err.message);
+  }
+  if (confirm(`以知识库答案答复并办结？\n\n${block.text.slice(0, 300)}`)) createFromForm(block.text);
 }
 
 function showPop(event) {

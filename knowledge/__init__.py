@@ -1,0 +1,1 @@
+"""Knowledge base: articles, Chinese search (embedded and Elasticsearch), agent assist, chatbot."""

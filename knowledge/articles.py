@@ -1,0 +1,289 @@
+"""Knowledge articles: the editorial workflow, versions with diffs, review and expiry sweeps.
+
+Workflow: draft -> in_review -> published -> expired / archived. Member units
+create and edit their own unit's articles and submit them; platform editors
+(:data:`EDITOR_ROLES`) review, publish or send back. A unit editing a
+published article sends it back to review. Every change writes a version row
+(who, what, when); ``diff`` compares any two versions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import logging
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.tables import units
+from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
+from knowledge.sanitize import clean_html, plain_text
+from knowledge.search.base import SearchDoc
+from knowledge.tables import kb_article_versions, kb_articles
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("draft", "in_review", "published", "expired", "archived")
+STATUS_LABELS = {"draft": "草稿", "in_review": "待审核", "published": "已发布", "expired": "已过期", "archived": "已归档"}
+EDITOR_ROLES = frozenset({"admin", "dispatcher"})  # platform editors
+READ_ROLES = frozenset({"agent", "dispatcher", "unit", "leader", "admin"})
+
+# action -> (allowed from-states, to-state, editors only)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
+    "submit": (("draft",), "in_review", False),
+    "publish": (("in_review", "draft", "expired"), "published", True),
+    "reject": (("in_review",), "draft", True),
+    "expire": (("published",), "expired", True),
+    "archive": (("draft", "in_review", "published", "expired"), "archived", False),
+}
+
+
+class ArticleInput(BaseModel):
+    title: str = Field(min_length=1, max_length=300)
+    body: str = Field(min_length=1, max_length=200_000)
+    category: str | None = Field(default=None, max_length=50)
+    unit: str | None = Field(default=None, max_length=50)  # units.code
+    keywords: list[str] = Field(default_factory=list, max_length=50)
+    valid_from: dt.datetime | None = None
+    valid_to: dt.datetime | None = None
+    review_due_at: dt.datetime | None = None
+    external_id: str | None = Field(default=None, max_length=200)
+
+    @field_validator("valid_from", "valid_to", "review_due_at")
+    @classmethod
+    def _aware(cls, value):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("日期需要带时区")
+        return value
+
+
+def parse_input(data: dict[str, Any]) -> ArticleInput:
+    try:
+        return ArticleInput.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"])
+        raise InvalidInput(f"字段 {field} 不合法：{first['msg']}") from None
+
+
+def is_editor(user) -> bool:
+    return getattr(user, "role", None) in EDITOR_ROLES
+
+
+def can_edit(user, article: dict) -> bool:
+    if is_editor(user):
+        return True
+    return getattr(user, "role", None) == "unit" and article.get("unit_id") is not None \
+        and article["unit_id"] == getattr(user, "unit_id", None)
+
+
+class ArticleService:
+    def __init__(self, engine: AsyncEngine, clock, index=None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.index = index
+
+    # -- reads -----------------------------------------------------------
+    async def get(self, article_id: int) -> dict:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_select().where(kb_articles.c.id == article_id))).mappings().first()
+        if row is None:
+            raise NotFound(f"知识条目 {article_id} 不存在")
+        return _public(row)
+
+    async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
+                   review_flagged: bool = False, limit: int = 50, offset: int = 0) -> list[dict]:
+        query = _select().order_by(kb_articles.c.id).limit(limit).offset(offset)
+        if status:
+            query = query.where(kb_articles.c.status == status)
+        if unit:
+            query = query.where(units.c.code == unit)
+        if category:
+            query = query.where(kb_articles.c.category == category)
+        if review_flagged:
+            query = query.where(kb_articles.c.review_flagged_at.is_not(None))
+        async with self.engine.connect() as conn:
+            return [_public(r) for r in (await conn.execute(query)).mappings().all()]
+
+    async def versions(self, article_id: int) -> list[dict]:
+        await self.get(article_id)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                sa.select(kb_article_versions).where(kb_article_versions.c.article_id == article_id)
+                .order_by(kb_article_versions.c.id))).mappings().all()
+        return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
+
+    async def diff(self, article_id: int, from_version: int, to_version: int) -> dict:
+        """Unified diff of title and plain-text body between two versions (latest row of each)."""
+        by_version = {v["version"]: v for v in await self.versions(article_id)}
+        if from_version not in by_version or to_version not in by_version:
+            raise NotFound("版本不存在")
+        a, b = by_version[from_version], by_version[to_version]
+
+        def lines(v):
+            return [f"标题：{v['title']}", *plain_text(v["body_html"]).replace("。", "。\n").splitlines()]
+
+        diff = list(difflib.unified_diff(lines(a), lines(b), f"v{from_version}", f"v{to_version}", lineterm=""))
+        return {"from": from_version, "to": to_version, "changed_by": b["changed_by"],
+                "changed_at": b["created_at"], "diff": "\n".join(diff)}
+
+    # -- writes ----------------------------------------------------------
+    async def create(self, user, data: dict[str, Any] | ArticleInput) -> dict:
+        item = data if isinstance(data, ArticleInput) else parse_input(data)
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            unit_id = await _unit_id(conn, item.unit)
+            if not is_editor(user):
+                if getattr(user, "role", None) != "unit":
+                    raise Forbidden("只有成员单位和平台编辑可以新建知识")
+                if unit_id is None:
+                    unit_id = user.unit_id
+                if unit_id != user.unit_id:
+                    raise Forbidden("成员单位只能编辑本单位的知识")
+            body = clean_html(item.body)
+            result = await conn.execute(kb_articles.insert().values(
+                external_id=item.external_id, title=item.title.strip(), body_html=body, body_text=plain_text(body),
+                category=item.category, unit_id=unit_id, keywords=item.keywords, status="draft",
+                valid_from=item.valid_from, valid_to=item.valid_to, review_due_at=item.review_due_at,
+                version=1, created_by=user.username, updated_by=user.username, created_at=now, updated_at=now,
+            ).returning(kb_articles.c.id))
+            article_id = result.scalar_one()
+            await _record(conn, article_id, "create", user.username, now)
+        return await self._after_change(article_id)
+
+    async def update(self, user, article_id: int, data: dict[str, Any] | ArticleInput,
+                     expected_version: int | None = None) -> dict:
+        item = data if isinstance(data, ArticleInput) else parse_input(data)
+        current = await self.get(article_id)
+        if not can_edit(user, current):
+            raise Forbidden("无权编辑该知识条目")
+        if current["status"] == "archived":
+            raise Conflict("已归档的知识不能再编辑")
+        if expected_version is not None and expected_version != current["version"]:
+            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
+        now = self.clock.now()
+        status = current["status"]
+        if status in ("published", "expired") and not is_editor(user):
+            status = "in_review"
+        async with self.engine.begin() as conn:
+            unit_id = await _unit_id(conn, item.unit) if item.unit else current["unit_id"]
+            if not is_editor(user) and unit_id != user.unit_id:
+                raise Forbidden("成员单位只能编辑本单位的知识")
+            body = clean_html(item.body)
+            updated = await conn.execute(kb_articles.update().where(
+                kb_articles.c.id == article_id, kb_articles.c.version == current["version"]).values(
+                title=item.title.strip(), body_html=body, body_text=plain_text(body), category=item.category,
+                unit_id=unit_id, keywords=item.keywords, status=status, valid_from=item.valid_from,
+                valid_to=item.valid_to, review_due_at=item.review_due_at, review_flagged_at=None,
+                version=current["version"] + 1, updated_by=user.username, updated_at=now))
+            if updated.rowcount != 1:
+                raise Conflict("知识已被他人修改，请刷新后重试")
+            await _record(conn, article_id, "edit", user.username, now)
+        return await self._after_change(article_id)
+
+    async def transition(self, user, article_id: int, action: str, note: str | None = None) -> dict:
+        if action not in TRANSITIONS:
+            raise InvalidInput(f"未知操作：{action}")
+        sources, target, editors_only = TRANSITIONS[action]
+        current = await self.get(article_id)
+        if editors_only and not is_editor(user):
+            raise Forbidden("只有平台编辑可以审核、发布知识")
+        if not can_edit(user, current):
+            raise Forbidden("无权操作该知识条目")
+        if current["status"] not in sources:
+            raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识不能执行该操作")
+        now = self.clock.now()
+        values: dict[str, Any] = {"status": target, "updated_by": user.username, "updated_at": now}
+        if target == "published":
+            values["published_at"] = now
+        async with self.engine.begin() as conn:
+            await conn.execute(kb_articles.update().where(kb_articles.c.id == article_id).values(**values))
+            await _record(conn, article_id, action, user.username, now, note)
+        return await self._after_change(article_id)
+
+    async def expire_due(self) -> list[int]:
+        """Published articles whose validity ended become expired (a scheduled job)."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            ids = (await conn.execute(sa.select(kb_articles.c.id).where(
+                kb_articles.c.status == "published", kb_articles.c.valid_to.is_not(None),
+                kb_articles.c.valid_to <= now))).scalars().all()
+            if ids:
+                await conn.execute(kb_articles.update().where(kb_articles.c.id.in_(ids))
+                                   .values(status="expired", updated_at=now, updated_by="system"))
+                for article_id in ids:
+                    await _record(conn, article_id, "expire", "system", now, "有效期已过")
+        for article_id in ids:
+            await self._after_change(article_id)
+        return list(ids)
+
+    async def flag_review_due(self) -> dict[str, list[dict]]:
+        """Flag published articles past their review date; returns them grouped by owning unit code."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            rows = (await conn.execute(_select().where(
+                kb_articles.c.status == "published", kb_articles.c.review_due_at.is_not(None),
+                kb_articles.c.review_due_at <= now, kb_articles.c.review_flagged_at.is_(None)))).mappings().all()
+            if rows:
+                await conn.execute(kb_articles.update().where(kb_articles.c.id.in_([r["id"] for r in rows]))
+                                   .values(review_flagged_at=now))
+        grouped: dict[str, list[dict]] = {}
+        for r in rows:
+            grouped.setdefault(r["unit_code"] or "", []).append({"id": r["id"], "title": r["title"]})
+        return grouped
+
+    async def _after_change(self, article_id: int) -> dict:
+        article = await self.get(article_id)
+        if self.index is not None:
+            try:
+                await self.index.upsert([article_doc(article)])
+            except Exception:  # the index catches up through jobs.index_pending
+                log.warning("search index unavailable; article %s will be indexed later", article_id)
+        return article
+
+
+def article_doc(article: dict) -> SearchDoc:
+    return SearchDoc(
+        kind="article", ref_id=str(article["id"]), title=article["title"],
+        body=" ".join([article["body_text"], " ".join(article.get("keywords") or [])]).strip(),
+        category=article["category"], unit=article["unit_code"], status=article["status"],
+        date=_parse_dt(article["updated_at"]),
+        extra={"unit_name": article["unit_name"], "version": article["version"]},
+    )
+
+
+def _parse_dt(value):
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _select():
+    return sa.select(kb_articles, units.c.code.label("unit_code"), units.c.name.label("unit_name")).select_from(
+        kb_articles.outerjoin(units, units.c.id == kb_articles.c.unit_id))
+
+
+def _public(row) -> dict:
+    out = dict(row)
+    for key, value in out.items():
+        if isinstance(value, dt.datetime):
+            out[key] = value.isoformat()
+    out["status_label"] = STATUS_LABELS.get(out["status"], out["status"])
+    return out
+
+
+async def _unit_id(conn, code: str | None) -> int | None:
+    if not code:
+        return None
+    unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == code))).scalar()
+    if unit_id is None:
+        raise InvalidInput(f"单位 {code} 不存在")
+    return unit_id
+
+
+async def _record(conn, article_id: int, action: str, who: str, now: dt.datetime, note: str | None = None) -> None:
+    row = (await conn.execute(sa.select(kb_articles).where(kb_articles.c.id == article_id))).mappings().one()
+    await conn.execute(kb_article_versions.insert().values(
+        article_id=article_id, version=row["version"], title=row["title"], body_html=row["body_html"],
+        keywords=row["keywords"], status=row["status"], action=action, changed_by=who, note=note, created_at=now))

@@ -1,0 +1,70 @@
+"""Agent assist: while an agent types a ticket, suggest articles, similar past tickets and the router's pick."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from knowledge.search.base import SearchFilters
+
+log = logging.getLogger(__name__)
+ASSIST_TIMEOUT = 1.5  # seconds per source; a slow source is left out rather than delaying the others
+
+
+class Assist:
+    def __init__(self, index) -> None:
+        self.index = index
+
+    async def suggest(self, text: str, *, router=None, exclude_ticket: str | None = None, intake_line: str = "12345",
+                      channel: str = "phone", limit: int = 5) -> dict[str, Any]:
+        text = (text or "").strip()
+        if not text:
+            return {"articles": [], "similar_tickets": [], "routing": None}
+        articles, tickets, routing = await asyncio.gather(
+            self._articles(text, limit), self._tickets(text, limit, exclude_ticket),
+            self._routing(router, text, intake_line, channel))
+        return {"articles": articles, "similar_tickets": tickets, "routing": routing}
+
+    async def _articles(self, text: str, limit: int) -> list[dict]:
+        try:
+            result = await asyncio.wait_for(self.index.search(
+                text, SearchFilters(kinds=("article",), status=("published",)), limit=limit), ASSIST_TIMEOUT)
+        except Exception:
+            log.warning("assist: article search unavailable", exc_info=True)
+            return []
+        return [{"id": int(h.ref_id), "title": h.title, "highlight": h.highlight, "score": round(h.score, 4),
+                 "unit": h.unit, "unit_name": h.extra.get("unit_name"), "category": h.category} for h in result.hits]
+
+    async def _tickets(self, text: str, limit: int, exclude: str | None) -> list[dict]:
+        try:
+            result = await asyncio.wait_for(self.index.search(
+                text, SearchFilters(kinds=("ticket",)), limit=limit + 1), ASSIST_TIMEOUT)
+        except Exception:
+            log.warning("assist: ticket search unavailable", exc_info=True)
+            return []
+        out = []
+        for h in result.hits:
+            if exclude is not None and h.ref_id == str(exclude):
+                continue
+            out.append({"id": int(h.ref_id), "number": h.extra.get("number"), "title": h.title,
+                        "highlight": h.highlight, "state": h.status, "unit": h.unit,
+                        "unit_name": h.extra.get("unit_name"), "reply": h.extra.get("reply"),
+                        "category": h.category, "created_at": h.date.isoformat() if h.date else None,
+                        "score": round(h.score, 4)})
+        return out[:limit]
+
+    async def _routing(self, router, text: str, intake_line: str, channel: str) -> dict | None:
+        if router is None:
+            return None
+        try:
+            return await asyncio.wait_for(router.suggest(text, intake_line=intake_line, channel=channel),
+                                          ASSIST_TIMEOUT)
+        except Exception:
+            log.warning("assist: router unavailable", exc_info=True)
+            return None
+
+
+def answer_block(article: dict) -> str:
+    """The text an agent inserts into a reply from an article, with its source."""
+    return f"{article['body_text']}\n（依据：《{article['title']}》，知识编号 {article['id']}）"

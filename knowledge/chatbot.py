@@ -1,0 +1,348 @@
+"""The citizen chatbot (WeChat, web, Telegram): answer from published articles, or collect a ticket.
+
+One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
+
+* A question is searched among published articles. When the best article
+  covers the question well (see :func:`coverage`) it is answered with the
+  source article and a "did this help?" prompt; when it is close, the bot
+  offers up to three articles to choose from; otherwise it offers to submit
+  a request.
+* Submitting collects what a ticket needs — what, where, contact — in a short
+  dialogue whose state is kept per user (:class:`RedisDialogueStore` when
+  Redis is configured, else :class:`DbDialogueStore`), then creates the
+  ticket through the core's ``service.ingest`` and gives its number.
+* A ticket number asks for progress (only the citizen's own tickets).
+* Every question is logged; unanswered and unhelpful ones are knowledge gaps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.messages import Identity, InboundMessage
+from knowledge.search.base import SearchFilters
+from knowledge.tables import kb_articles, kb_chat_log, kb_chat_sessions
+
+log = logging.getLogger(__name__)
+
+TICKET_NUMBER = re.compile(r"(?<!\d)(20\d{2}[01]\d[0-3]\d\d{5})(?!\d)")
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
+SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
+CANCEL_WORDS = ("取消", "算了", "不用了", "退出")
+HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
+UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
+
+ANSWER_AT = 0.75   # coverage needed to answer directly
+CLARIFY_AT = 0.45  # coverage needed to offer choices
+AMBIGUOUS_RATIO = 0.85  # a runner-up this close to the best, also covering the question: ask which
+SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
+STATE_TTL = 30 * 60
+
+ASK = {
+    "what": "请简要描述您要反映的问题。",
+    "where": "请告诉我们问题发生的地点（区、街道、小区或门牌号）。",
+    "contact": "请留下您的联系电话，方便承办单位与您联系。",
+}
+
+
+@dataclass
+class BotReply:
+    text: str
+    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | cancel
+    article_id: int | None = None
+    ticket_number: str | None = None
+    options: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "article_id": self.article_id,
+                "ticket_number": self.ticket_number, "options": self.options}
+
+
+class DialogueStore(Protocol):
+    async def load(self, user_key: str) -> dict | None: ...
+    async def save(self, user_key: str, state: dict) -> None: ...
+    async def clear(self, user_key: str) -> None: ...
+
+
+class RedisDialogueStore:
+    def __init__(self, redis, prefix: str = "hotline:chat:", ttl: int = STATE_TTL) -> None:
+        self.redis, self.prefix, self.ttl = redis, prefix, ttl
+
+    async def load(self, user_key: str) -> dict | None:
+        raw = await self.redis.get(self.prefix + user_key)
+        return json.loads(raw) if raw else None
+
+    async def save(self, user_key: str, state: dict) -> None:
+        await self.redis.set(self.prefix + user_key, json.dumps(state, ensure_ascii=False), ex=self.ttl)
+
+    async def clear(self, user_key: str) -> None:
+        await self.redis.delete(self.prefix + user_key)
+
+
+class DbDialogueStore:
+    def __init__(self, engine: AsyncEngine, clock, ttl: int = STATE_TTL) -> None:
+        self.engine, self.clock, self.ttl = engine, clock, ttl
+
+    async def load(self, user_key: str) -> dict | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(kb_chat_sessions).where(
+                kb_chat_sessions.c.user_key == user_key))).first()
+        if row is None or row.expires_at <= self.clock.now():
+            return None
+        return row.state
+
+    async def save(self, user_key: str, state: dict) -> None:
+        expires = self.clock.now() + dt.timedelta(seconds=self.ttl)
+        async with self.engine.begin() as conn:
+            done = await conn.execute(kb_chat_sessions.update().where(kb_chat_sessions.c.user_key == user_key)
+                                      .values(state=state, expires_at=expires))
+            if done.rowcount == 0:
+                await conn.execute(kb_chat_sessions.insert().values(user_key=user_key, state=state,
+                                                                    expires_at=expires))
+
+    async def clear(self, user_key: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.user_key == user_key))
+
+
+def coverage(tokenizer, synonyms, question: str, text: str) -> float:
+    """Share of the question's words (weighted by length) found in ``text``, synonyms counting.
+
+    Backend-independent confidence: scores from different engines are not
+    comparable, but "does the article talk about what was asked" is.
+    """
+    words = [w for w in dict.fromkeys(tokenizer.words(question)) if len(w) > 1] or tokenizer.words(question)
+    if not words:
+        return 0.0
+    haystack = text.lower()
+    total = sum(len(w) for w in words)
+    found = sum(len(w) for w in words if w in haystack or any(s in haystack for s in synonyms.group_of(w)))
+    return found / total
+
+
+def user_key(message: InboundMessage) -> str:
+    return f"{message.channel}:{message.sender.kind}:{message.sender.value}"
+
+
+class Chatbot:
+    def __init__(self, *, engine: AsyncEngine, index, service, store: DialogueStore, clock,
+                 answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT) -> None:
+        self.engine, self.index, self.service, self.store, self.clock = engine, index, service, store, clock
+        self.answer_at, self.clarify_at = answer_at, clarify_at
+
+    async def respond(self, message: InboundMessage) -> BotReply:
+        key = user_key(message)
+        state = await self.store.load(key) or {}
+        if state.get("last_in") == message.external_id and state.get("last_reply"):
+            return BotReply(**state["last_reply"])  # the channel redelivered the same message
+        reply, state = await self._step(message, key, state, (message.text or "").strip())
+        state["last_in"] = message.external_id
+        state["last_reply"] = reply.as_json()
+        await self.store.save(key, state)
+        return reply
+
+    async def _step(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
+        stage = state.get("stage")
+        if any(text == w for w in CANCEL_WORDS) and stage in ("collect", "choose", "offer"):
+            return BotReply("好的，已取消。有其他问题可以随时问我。", "cancel"), {}
+        if stage == "collect":
+            return await self._collect(message, key, state, text)
+        if stage == "feedback" and (text in HELPFUL or text in UNHELPFUL):
+            helpful = text in HELPFUL
+            await self._log_update(state["log_id"], helpful=helpful)
+            if helpful:
+                return BotReply("感谢您的反馈！", "feedback"), {}
+            return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。")
+        if stage == "choose" and text.isdigit() and 1 <= int(text) <= len(state.get("options", [])):
+            article_id = state["options"][int(text) - 1]
+            return await self._answer(key, message.channel, state.get("question", ""), article_id, 1.0)
+        if stage == "offer" and (text in ("是", "好", "好的", "提交", "需要") or text in SUBMIT_WORDS):
+            return self._start_collect({"what": state.get("question") or None})
+        number = TICKET_NUMBER.search(text)
+        if number:
+            return await self._progress(message, number.group(1)), {}
+        if text in SUBMIT_WORDS:
+            return self._start_collect({})
+        if not text:
+            return BotReply("您好，请直接输入您想咨询的问题，或回复“提交”反映诉求。", "offer"), {}
+        return await self._question(message, key, text)
+
+    # -- questions ------------------------------------------------------
+    async def _question(self, message: InboundMessage, key: str, text: str) -> tuple[BotReply, dict]:
+        try:
+            result = await asyncio.wait_for(self.index.search(
+                text, SearchFilters(kinds=("article",), status=("published",)), limit=3), SEARCH_TIMEOUT)
+            hits = result.hits
+        except Exception:  # search down or slow: never leave the citizen without an answer
+            log.warning("chatbot search failed; offering to submit", exc_info=True)
+            hits = []
+        scored = [(coverage(self.index.tokenizer, self.index.synonyms, text, await self._article_text(h)), h)
+                  for h in hits]
+        best = max((c for c, _ in scored), default=0.0)
+        # Ambiguous: several articles cover the question and either score about the same
+        # or the question is a single word (e.g. just "医保").
+        ambiguous = len(scored) > 1 and scored[1][0] >= self.answer_at and (
+            scored[1][1].score >= AMBIGUOUS_RATIO * scored[0][1].score
+            or len({w for w in self.index.tokenizer.words(text) if len(w) > 1}) <= 1)
+        if scored and scored[0][0] >= self.answer_at and not ambiguous:
+            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), scored[0][0])
+        good = [h for c, h in scored if c >= self.clarify_at]
+        if good:
+            log_id = await self._log(key, message.channel, text, "clarify", None, best)
+            lines = [f"{i}. {h.title}" for i, h in enumerate(good, 1)]
+            reply = BotReply("您想了解的是以下哪一项？请回复序号：\n" + "\n".join(lines)
+                             + "\n都不是请回复“提交”反映诉求。", "clarify",
+                             options=[{"article_id": int(h.ref_id), "title": h.title} for h in good])
+            return reply, {"stage": "choose", "options": [int(h.ref_id) for h in good], "question": text,
+                           "log_id": log_id}
+        await self._log(key, message.channel, text, "unanswered", None, best)
+        return self._offer_submit(text, "暂时没有找到相关答案。")
+
+    async def _article_text(self, hit) -> str:
+        return f"{hit.title} {hit.highlight} " + await self._body(int(hit.ref_id))
+
+    async def _body(self, article_id: int) -> str:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.status,
+                                                kb_articles.c.keywords)
+                                      .where(kb_articles.c.id == article_id))).first()
+        if row is None or row.status != "published":
+            return ""
+        return f"{row.title} {row.body_text} {' '.join(row.keywords or [])}"
+
+    async def _answer(self, key: str, channel: str, question: str, article_id: int,
+                      confidence: float) -> tuple[BotReply, dict]:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(kb_articles).where(kb_articles.c.id == article_id))).mappings().first()
+        if row is None or row["status"] != "published":
+            return self._offer_submit(question, "该条知识已下线。")
+        log_id = await self._log(key, channel, question, "answered", article_id, confidence)
+        body = row["body_text"]
+        if len(body) > 600:
+            body = body[:600] + "……"
+        text = (f"{body}\n\n来源：《{row['title']}》（知识编号 {article_id}）\n"
+                "这个回答对您有帮助吗？请回复“有用”或“没用”。")
+        return BotReply(text, "answer", article_id=article_id), {"stage": "feedback", "log_id": log_id,
+                                                                   "question": question}
+
+    def _offer_submit(self, question: str, lead: str) -> tuple[BotReply, dict]:
+        return (BotReply(f"{lead}需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。", "offer"),
+                {"stage": "offer", "question": question})
+
+    # -- ticket collection ------------------------------------------------
+    def _start_collect(self, fields: dict) -> tuple[BotReply, dict]:
+        fields = {k: v for k, v in fields.items() if v}
+        state = {"stage": "collect", "fields": fields}
+        missing = _next_missing(fields)
+        return BotReply("好的，我来帮您提交诉求（回复“取消”可随时退出）。" + ASK[missing], "collect"), state
+
+    async def _collect(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
+        fields = dict(state.get("fields") or {})
+        missing = _next_missing(fields)
+        if missing == "contact":
+            phone = MOBILE.search(text) or LANDLINE.search(text)
+            if not phone:
+                return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话。", "collect"), state
+            fields["contact"] = phone.group(1)
+        elif not text:
+            return BotReply(ASK[missing], "collect"), state
+        else:
+            fields[missing] = text
+        nxt = _next_missing(fields)
+        if nxt:
+            return BotReply(ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
+        return await self._create_ticket(message, key, fields)
+
+    async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
+        others: list[Identity] = []
+        contact = fields["contact"]
+        if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
+            others.append(Identity(kind="phone", value="+86" + contact))
+        inbound = InboundMessage(
+            channel=message.channel, external_id=message.external_id, sender=message.sender,
+            other_identities=tuple(others), sender_name=message.sender_name,
+            text=f"{fields['what']}\n地点：{fields['where']}\n联系电话：{contact}",
+            received_at=message.received_at, intake_line=message.intake_line,
+            meta={**message.meta, "chatbot": True, "address": fields["where"]},
+        )
+        result = await self.service.ingest(inbound)
+        await self._log(key, message.channel, fields["what"], "ticket", None, None, result.ticket_number)
+        if getattr(result, "threaded", False):
+            text = f"已将您的补充信息记入工单 {result.ticket_number}。发送该编号可查询办理进度。"
+        else:
+            text = f"您的诉求已提交，工单编号：{result.ticket_number}。发送该编号可随时查询办理进度。"
+        return BotReply(text, "ticket", ticket_number=result.ticket_number), {}
+
+    # -- progress ---------------------------------------------------------
+    async def _progress(self, message: InboundMessage, number: str) -> BotReply:
+        ticket = await self.service.get_ticket_by_number(number)
+        if ticket is None or not _owned_by(ticket, message.sender):
+            return BotReply(f"未找到您名下的工单 {number}，请核对编号。", "progress")
+        text = f"工单 {number} 当前状态：{ticket['state_label']}"
+        if ticket.get("lead_unit_name"):
+            text += f"，承办单位：{ticket['lead_unit_name']}"
+        if ticket.get("reply_due_at") and ticket.get("state") not in ("closed", "replied"):
+            due = ticket["reply_due_at"]
+            due = due if isinstance(due, str) else due.isoformat()
+            text += f"，答复期限：{due[:10]}"
+        return BotReply(text + "。", "progress", ticket_number=number)
+
+    # -- log, feedback, gaps ------------------------------------------------
+    async def _log(self, key: str, channel: str, question: str, outcome: str, article_id: int | None,
+                   confidence: float | None, ticket_number: str | None = None) -> int:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(kb_chat_log.insert().values(
+                channel=channel, user_key=key, question=question[:2000], outcome=outcome, article_id=article_id,
+                confidence=confidence, ticket_number=ticket_number, created_at=self.clock.now(),
+            ).returning(kb_chat_log.c.id))
+            return result.scalar_one()
+
+    async def _log_update(self, log_id: int, **values) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
+
+
+def _next_missing(fields: dict) -> str | None:
+    return next((name for name in ("what", "where", "contact") if not fields.get(name)), None)
+
+
+def _owned_by(ticket: dict, sender: Identity) -> bool:
+    citizen = ticket.get("citizen") or {}
+    return any(i.get("kind") == sender.kind and i.get("value") == sender.value
+               for i in citizen.get("identities", []))
+
+
+async def knowledge_gaps(engine: AsyncEngine, since: dt.datetime | None = None, limit: int = 100) -> list[dict]:
+    """Questions the chatbot could not answer or whose answer did not help, most frequent first."""
+    where = sa.or_(kb_chat_log.c.outcome == "unanswered", kb_chat_log.c.helpful.is_(False))
+    query = (sa.select(kb_chat_log.c.question, sa.func.count().label("count"),
+                       sa.func.max(kb_chat_log.c.created_at).label("last_at"),
+                       sa.func.max(kb_chat_log.c.article_id).label("article_id"))
+             .where(where).group_by(kb_chat_log.c.question)
+             .order_by(sa.func.count().desc(), sa.func.max(kb_chat_log.c.created_at).desc()).limit(limit))
+    if since is not None:
+        query = query.where(kb_chat_log.c.created_at >= since)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query)).all()
+    return [{"question": r.question, "count": r.count, "last_at": _iso(r.last_at), "article_id": r.article_id}
+            for r in rows]
+
+
+def _iso(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.isoformat()

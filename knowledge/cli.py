@@ -1,0 +1,245 @@
+"""``hotline kb``: import, export, search, evaluate and reindex the knowledge base."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import click
+
+from knowledge.evaluate import InputError
+
+# hotline.cli imports this module to register ``kb``; its helpers are therefore
+# looked up when a command runs, not at import time (no circular import).
+
+
+def data_dir_option(func):
+    return click.option(
+        "--data-dir", "data_dir", envvar="HOTLINE_DATA_DIR", type=click.Path(file_okay=False), default=None,
+        help="Directory for the embedded store (default ./data; HOTLINE_DATABASE_URL selects PostgreSQL).",
+    )(func)
+
+
+def fail(message: str) -> None:
+    from hotline.cli import fail as core_fail
+
+    core_fail(message)
+
+
+def run(coro):
+    from hotline.cli import run as core_run
+
+    return core_run(coro)
+
+
+def settings_from(data_dir):
+    from hotline.cli import settings_from as core_settings_from
+
+    return core_settings_from(data_dir)
+
+
+@dataclass
+class CliUser:
+    username: str = "cli"
+    role: str = "admin"
+    unit_id: int | None = None
+
+
+def _progress(label: str, total: int | None = None):
+    def report(done: int) -> None:
+        if done % 100 == 0 or done == total:
+            suffix = f"/{total}" if total else ""
+            click.echo(f"{label}：{done}{suffix}", err=True)
+    return report
+
+
+async def _open(settings, *, migrate: bool = True):
+    from hotline.clock import SystemClock
+    from hotline.db import make_engine
+    from knowledge.search import make_index
+    from knowledge.synonyms_store import load_synonyms
+
+    if not settings.database_url:
+        settings.ensure_data_dir()
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        from hotline.migrate import upgrade
+
+        await upgrade(engine)
+    index = make_index(settings, engine, synonyms=await load_synonyms(engine))
+    await index.open()
+    return engine, index, SystemClock()
+
+
+@click.group("kb")
+def kb() -> None:
+    """知识库：导入、导出、检索、评测与重建索引。"""
+
+
+@kb.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--id-col", required=True, help="编号列")
+@click.option("--title-col", required=True, help="标题列")
+@click.option("--body-col", required=True, help="正文列（可含 HTML，导入时清洗）")
+@click.option("--category-col", default=None)
+@click.option("--unit-col", default=None, help="责任单位编码列（units.code）")
+@click.option("--keywords-col", default=None, help="关键词列（顿号、逗号或空格分隔）")
+@click.option("--draft", is_flag=True, help="导入为草稿，不直接发布")
+@data_dir_option
+def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywords_col, draft, data_dir):
+    """从 CSV 或 JSONL 导入知识（按编号新增或更新）。"""
+    from knowledge.articles import ArticleService
+    from knowledge.importer import Columns, count_rows, import_file
+    from knowledge.jobs import index_pending
+
+    async def go():
+        try:
+            total = count_rows(file)
+        except InputError as exc:
+            fail(exc.message if hasattr(exc, "message") else str(exc))
+        engine, index, clock = await _open(settings_from(data_dir))
+        try:
+            service = ArticleService(engine, clock, index=None)  # indexed in one batch below
+            report = await import_file(service, CliUser(), file, Columns(
+                id_col, title_col, body_col, category_col, unit_col, keywords_col),
+                publish=not draft, progress=_progress("已导入", total))
+            click.echo("正在更新检索索引…", err=True)
+            await index_pending(engine, index)
+            return report
+        finally:
+            await index.close()
+            await engine.dispose()
+
+    try:
+        report = run(go())
+    except InputError as exc:
+        fail(str(exc))
+    click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    if report.failed:
+        for number, error in report.failed[:20]:
+            click.echo(f"第 {number} 行未导入：{error}", err=True)
+        sys.exit(1)
+
+
+@kb.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--status", default=None, help="只导出该状态（如 published）")
+@data_dir_option
+def export_cmd(file, status, data_dir):
+    """导出知识到 CSV 或 JSONL。"""
+    from knowledge.importer import export_file
+
+    async def go():
+        from hotline.db import make_engine
+
+        settings = settings_from(data_dir)
+        engine = make_engine(settings.resolved_database_url())
+        try:
+            return await export_file(engine, file, status=status)
+        finally:
+            await engine.dispose()
+
+    try:
+        count = run(go())
+    except InputError as exc:
+        fail(str(exc))
+    click.echo(f"已导出 {count} 条知识到 {file}", err=True)
+
+
+@kb.command("search")
+@click.argument("query")
+@click.option("--kind", type=click.Choice(["article", "ticket"]), default=None)
+@click.option("--category", default=None)
+@click.option("--unit", default=None)
+@click.option("--status", default=None)
+@click.option("--limit", type=click.IntRange(1, 100), default=10)
+@click.option("--json", "as_json", is_flag=True)
+@data_dir_option
+def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
+    """检索知识和工单。"""
+    from knowledge.search.base import SearchFilters
+
+    if not query.strip():
+        fail("检索词不能为空")
+
+    async def go():
+        engine, index, _ = await _open(settings_from(data_dir))
+        try:
+            return await index.search(query, SearchFilters(
+                kinds=(kind,) if kind else (), category=category, unit=unit,
+                status=(status,) if status else ()), limit=limit)
+        finally:
+            await index.close()
+            await engine.dispose()
+
+    result = run(go())
+    if as_json:
+        click.echo(json.dumps({"query": query, **result.as_json()}, ensure_ascii=False))
+        return
+    if not result.hits:
+        click.echo("没有找到相关结果。")
+    for i, hit in enumerate(result.hits, 1):
+        click.echo(f"{i}. [{hit.kind} {hit.ref_id}] {hit.title}  ({hit.score:.3f})\n   {hit.highlight}")
+
+
+@kb.command("evaluate")
+@click.option("--articles", required=True, type=click.Path(dir_okay=False))
+@click.option("--id-col", required=True)
+@click.option("--text-col", "text_cols", required=True, multiple=True,
+              help="正文列；可重复或用逗号分隔多个列（同一编号的多行合并为一篇）")
+@click.option("--queries", required=True, type=click.Path(dir_okay=False))
+@click.option("--query-col", required=True)
+@click.option("--gold-col", required=True)
+@click.option("--no-baseline", is_flag=True, help="不计算 BM25 基线")
+@click.option("--json", "as_json", is_flag=True)
+def evaluate_cmd(articles, id_col, text_cols, queries, query_col, gold_col, no_baseline, as_json):
+    """评测检索效果：recall@1、recall@5、MRR、每次查询耗时（同时计算 BM25 基线）。"""
+    from knowledge.evaluate import run_evaluation
+
+    cols = [c.strip() for spec in text_cols for c in spec.split(",") if c.strip()]
+    try:
+        result = run(run_evaluation(articles, id_col, cols, queries, query_col, gold_col,
+                                    baseline=not no_baseline, log=lambda m: click.echo(m, err=True)))
+    except InputError as exc:
+        fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False))
+        return
+    for name, m in [("ranker", result), *([("bm25", result["bm25"])] if "bm25" in result else [])]:
+        click.echo(f"{name}: recall@1={m['recall_at_1']:.3f} recall@5={m['recall_at_5']:.3f} "
+                   f"mrr={m['mrr']:.3f} ms/query={m['ms_per_query']:.2f} (queries={m['queries']}, "
+                   f"skipped={m['skipped']})")
+
+
+@kb.command("reindex")
+@data_dir_option
+def reindex_cmd(data_dir):
+    """重建检索索引（新索引建好后切换，期间检索不中断）。"""
+    from knowledge.jobs import reindex
+
+    async def go():
+        engine, index, _ = await _open(settings_from(data_dir))
+        try:
+            t0 = time.perf_counter()
+            click.echo("正在重建索引…", err=True)
+            count = await reindex(engine, index)
+            return count, time.perf_counter() - t0
+        finally:
+            await index.close()
+            await engine.dispose()
+
+    count, seconds = run(go())
+    click.echo(f"索引重建完成：{count} 条，用时 {seconds:.1f} 秒", err=True)
+
+
+@kb.command("seed-demo")
+@data_dir_option
+@click.pass_context
+def seed_demo_cmd(ctx, data_dir):
+    """导入云州市示例知识库（需先导入示例单位）。"""
+    from knowledge.data import DEMO_ARTICLES
+
+    ctx.invoke(import_cmd, file=str(DEMO_ARTICLES), id_col="id", title_col="title", body_col="body",
+               category_col="category", unit_col="unit", keywords_col="keywords", draft=False, data_dir=data_dir)

@@ -1,0 +1,161 @@
+"""Retrieval evaluation: recall@1/@5, MRR and time per query for a ranker over (articles, queries).
+
+Articles come from a CSV/JSONL with an id column and one or more text columns;
+rows sharing an id are joined into one article (e.g. several answers from one
+policy document). Queries whose gold id has no article are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+
+class InputError(ValueError):
+    """Bad user input (missing file or column); the message is user-facing Chinese."""
+
+
+def read_rows(path: str | Path) -> Iterable[dict]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"文件不存在：{path}")
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8-sig") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        yield json.loads(line)
+                    except json.JSONDecodeError:
+                        raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
+        return
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+def require_columns(row: dict, columns: Sequence[str], path) -> None:
+    missing = [c for c in columns if c not in row]
+    if missing:
+        raise InputError(f"{Path(path).name} 缺少列：{', '.join(missing)}（已有列：{', '.join(row)}）")
+
+
+def load_articles(path, id_col: str, text_cols: Sequence[str]) -> "OrderedDict[str, str]":
+    articles: OrderedDict[str, list[str]] = OrderedDict()
+    for i, row in enumerate(read_rows(path)):
+        if i == 0:
+            require_columns(row, [id_col, *text_cols], path)
+        text = " ".join(str(row.get(c) or "") for c in text_cols).strip()
+        articles.setdefault(str(row[id_col]), []).append(text)
+    if not articles:
+        raise InputError(f"{Path(path).name} 没有数据行")
+    return OrderedDict((k, "\n".join(v)) for k, v in articles.items())
+
+
+def load_queries(path, query_col: str, gold_col: str) -> list[tuple[str, str]]:
+    out = []
+    for i, row in enumerate(read_rows(path)):
+        if i == 0:
+            require_columns(row, [query_col, gold_col], path)
+        out.append((str(row[query_col]), str(row[gold_col])))
+    if not out:
+        raise InputError(f"{Path(path).name} 没有数据行")
+    return out
+
+
+@dataclass
+class Metrics:
+    name: str
+    queries: int
+    skipped: int
+    recall_at_1: float
+    recall_at_5: float
+    mrr: float
+    ms_per_query: float
+    p95_ms: float
+
+    def as_json(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], queries: Sequence[tuple[str, str]],
+                   known_ids: set[str], progress: Callable[[int], None] | None = None) -> Metrics:
+    """``await rank(query)`` returns article ids best first (at least 10 when available)."""
+    kept = [(q, g) for q, g in queries if g in known_ids]
+    r1 = r5 = rr = 0.0
+    times = []
+    for i, (query, gold) in enumerate(kept):
+        t0 = time.perf_counter()
+        ranked = list(await rank(query))[:10]
+        times.append((time.perf_counter() - t0) * 1000)
+        if gold in ranked:
+            pos = ranked.index(gold)
+            r1 += pos == 0
+            r5 += pos < 5
+            rr += 1 / (pos + 1)
+        if progress and (i + 1) % 100 == 0:
+            progress(i + 1)
+    n = max(len(kept), 1)
+    return Metrics(name, len(kept), len(queries) - len(kept), r1 / n, r5 / n, rr / n,
+                   float(np.mean(times)) if times else 0.0,
+                   float(np.percentile(times, 95)) if times else 0.0)
+
+
+async def build_embedded(articles: "OrderedDict[str, str]", log: Callable[[str], None] | None = None):
+    """A memory-only embedded index over ``articles`` (the product's own ranking code)."""
+    from knowledge.search.base import SearchDoc
+    from knowledge.search.embedded import EmbeddedSearchIndex
+
+    index = EmbeddedSearchIndex(None)
+    await index.open()
+    docs = [SearchDoc(kind="article", ref_id=k, title="", body=v) for k, v in articles.items()]
+    await index.reindex(_one_source(docs, log))
+    return index
+
+
+def _one_source(docs, log):
+    async def source():
+        for i in range(0, len(docs), 1000):
+            if log:
+                log(f"建立索引：{min(i + 1000, len(docs))}/{len(docs)}")
+            yield docs[i:i + 1000]
+    return source
+
+
+def build_bm25(articles: "OrderedDict[str, str]", tokenizer, tokens: list[list[str]] | None = None):
+    """Plain BM25 (k1=1.2, b=0.75) over jieba search-mode tokens: the baseline.
+
+    ``tokens`` may give the articles' tokens already made (the benchmark shares them with FTS5).
+    """
+    from knowledge.search.ranker import BM25, top_k
+
+    ids = list(articles)
+    bm25 = BM25(tokens if tokens is not None else [tokenizer.plain_words(t) for t in articles.values()])
+
+    async def rank(query: str) -> list[str]:
+        return [ids[i] for i in top_k(bm25.scores(tokenizer.plain_words(query)), 10)]
+
+    return rank
+
+
+async def run_evaluation(articles_path, id_col: str, text_cols: Sequence[str], queries_path, query_col: str,
+                         gold_col: str, *, baseline: bool = True, log: Callable[[str], None] | None = None) -> dict:
+    articles = load_articles(articles_path, id_col, text_cols)
+    queries = load_queries(queries_path, query_col, gold_col)
+    index = await build_embedded(articles, log)
+
+    async def rank(query: str) -> list[str]:
+        return [h.ref_id for h in (await index.search(query, limit=10)).hits]
+
+    progress = (lambda n: log(f"评测查询：{n}/{len(queries)}")) if log else None
+    ours = await evaluate("embedded", rank, queries, set(articles), progress)
+    result = {**ours.as_json(), "articles": len(articles)}
+    if baseline:
+        result["bm25"] = (await evaluate("bm25", build_bm25(articles, index.tokenizer), queries,
+                                         set(articles))).as_json()
+    return result

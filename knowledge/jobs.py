@@ -1,0 +1,191 @@
+"""Index jobs: catch the search index up with articles and tickets, and rebuild it.
+
+``index_pending`` follows ``kb_articles.updated_at``, ``tickets.updated_at`` and
+``ticket_messages.id`` with a cursor stored in ``kb_state``. The cursor only
+moves after the index accepted the batch, so when the search engine is down
+nothing is lost: intake keeps writing tickets and the next run catches up.
+Re-running is harmless (documents are upserted by key).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hotline.db import utcnow
+from hotline.tables import categories, ticket_messages, tickets, units
+from knowledge.articles import _public, _select, article_doc
+from knowledge.search.base import SearchDoc, SearchIndex
+from knowledge.tables import kb_articles, kb_state
+
+CURSOR = "index_cursor"
+EPOCH = "1970-01-01T00:00:00+00:00"
+BATCH = 500
+
+
+async def get_state(engine: AsyncEngine, name: str, default):
+    async with engine.connect() as conn:
+        value = (await conn.execute(sa.select(kb_state.c.value).where(kb_state.c.name == name))).scalar()
+    return default if value is None else value
+
+
+async def set_state(engine: AsyncEngine, name: str, value) -> None:
+    async with engine.begin() as conn:
+        done = await conn.execute(kb_state.update().where(kb_state.c.name == name)
+                                  .values(value=value, updated_at=utcnow()))
+        if done.rowcount == 0:
+            await conn.execute(kb_state.insert().values(name=name, value=value, updated_at=utcnow()))
+
+
+async def ticket_docs(engine: AsyncEngine, ticket_ids: list[int]) -> list[SearchDoc]:
+    """Search documents for tickets: text, title, citizen messages and replies; number, unit and reply as extras."""
+    if not ticket_ids:
+        return []
+    async with engine.connect() as conn:
+        rows = (await conn.execute(
+            sa.select(tickets.c.id, tickets.c.number, tickets.c.title, tickets.c.text, tickets.c.state,
+                      tickets.c.created_at, categories.c.code.label("category"),
+                      units.c.code.label("unit"), units.c.name.label("unit_name"))
+            .select_from(tickets.outerjoin(categories, categories.c.id == tickets.c.category_id)
+                         .outerjoin(units, units.c.id == tickets.c.lead_unit_id))
+            .where(tickets.c.id.in_(ticket_ids)))).mappings().all()
+        messages = (await conn.execute(
+            sa.select(ticket_messages.c.ticket_id, ticket_messages.c.direction, ticket_messages.c.text)
+            .where(ticket_messages.c.ticket_id.in_(ticket_ids), ticket_messages.c.direction.in_(("in", "out")))
+            .order_by(ticket_messages.c.id))).all()
+    by_ticket: dict[int, list] = {}
+    for m in messages:
+        by_ticket.setdefault(m.ticket_id, []).append(m)
+    docs = []
+    for r in rows:
+        msgs = by_ticket.get(r["id"], [])
+        replies = [m.text for m in msgs if m.direction == "out"]
+        inbound = [m.text for m in msgs if m.direction == "in" and m.text != r["text"]]
+        docs.append(SearchDoc(
+            kind="ticket", ref_id=str(r["id"]), title=r["title"] or "", body="\n".join([r["text"], *inbound, *replies]),
+            category=r["category"], unit=r["unit"], status=r["state"], date=r["created_at"],
+            extra={"number": r["number"], "unit_name": r["unit_name"], "reply": replies[-1] if replies else None,
+                   "text": r["text"][:300]},
+        ))
+    return docs
+
+
+async def article_docs(engine: AsyncEngine, article_ids: list[int]) -> list[SearchDoc]:
+    if not article_ids:
+        return []
+    async with engine.connect() as conn:
+        rows = (await conn.execute(_select().where(kb_articles.c.id.in_(article_ids)))).mappings().all()
+    return [article_doc(_public(r)) for r in rows]
+
+
+async def index_pending(engine: AsyncEngine, index: SearchIndex, batch: int = BATCH) -> int:
+    """Index everything changed since the stored cursor. Returns how many documents were written."""
+    cursor = await get_state(engine, CURSOR, {"articles": EPOCH, "tickets": EPOCH, "message_id": 0})
+    written = 0
+    while True:
+        since_articles = dt.datetime.fromisoformat(cursor["articles"])
+        since_tickets = dt.datetime.fromisoformat(cursor["tickets"])
+        async with engine.connect() as conn:
+            arts = (await conn.execute(
+                sa.select(kb_articles.c.id, kb_articles.c.updated_at).where(kb_articles.c.updated_at >= since_articles)
+                .order_by(kb_articles.c.updated_at).limit(batch))).all()
+            tks = (await conn.execute(
+                sa.select(tickets.c.id, tickets.c.updated_at).where(tickets.c.updated_at >= since_tickets)
+                .order_by(tickets.c.updated_at).limit(batch))).all()
+            msgs = (await conn.execute(
+                sa.select(ticket_messages.c.id, ticket_messages.c.ticket_id)
+                .where(ticket_messages.c.id > cursor["message_id"], ticket_messages.c.ticket_id.is_not(None))
+                .order_by(ticket_messages.c.id).limit(batch))).all()
+        ticket_ids = sorted({r.id for r in tks} | {m.ticket_id for m in msgs})
+        docs = await article_docs(engine, [r.id for r in arts]) + await ticket_docs(engine, ticket_ids)
+        if docs:
+            await index.upsert(docs)  # raises when the engine is down: the cursor stays put
+        new = dict(cursor)
+        if arts:
+            new["articles"] = arts[-1].updated_at.isoformat()
+        if tks:
+            new["tickets"] = tks[-1].updated_at.isoformat()
+        if msgs:
+            new["message_id"] = msgs[-1].id
+        if new == cursor:
+            return written
+        # Timestamps are inclusive (>=) so rows sharing the last timestamp are not skipped;
+        # a full batch stuck on one timestamp would loop, so stop when nothing advanced.
+        written += len(docs)
+        await set_state(engine, CURSOR, new)
+        if len(arts) < batch and len(tks) < batch and len(msgs) < batch:
+            return written
+        cursor = new
+
+
+def all_docs(engine: AsyncEngine, batch: int = BATCH):
+    """A :data:`DocSource` over every article and ticket, in batches (for reindex)."""
+
+    async def source() -> AsyncIterator[list[SearchDoc]]:
+        for table, make in ((kb_articles, article_docs), (tickets, ticket_docs)):
+            last = 0
+            while True:
+                async with engine.connect() as conn:
+                    ids = (await conn.execute(sa.select(table.c.id).where(table.c.id > last)
+                                              .order_by(table.c.id).limit(batch))).scalars().all()
+                if not ids:
+                    break
+                yield await make(engine, list(ids))
+                last = ids[-1]
+
+    return source
+
+
+async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
+    """Rebuild the whole index from the database; search keeps answering from the old one meanwhile.
+
+    Changes made during the rebuild are carried over by the backend, and the
+    ``index_pending`` cursor is left alone (re-indexing a row twice is harmless).
+    """
+    return await index.reindex(all_docs(engine))
+
+
+# -- entry points in the jobs system's convention: ``async def job(ctx, *ids)`` ---------------
+def _index_for(ctx) -> tuple[SearchIndex, bool]:
+    """The index the context carries, or a fresh write-side one (no load needed to write)."""
+    existing = getattr(ctx, "search", None)
+    if existing is not None:
+        return existing, False
+    from knowledge.search import make_index
+
+    return make_index(ctx.settings, ctx.engine), True
+
+
+async def index_pending_job(ctx, *ids) -> int:
+    """Scheduled every few seconds: catch the search index up with tickets and articles."""
+    index, owned = _index_for(ctx)
+    try:
+        return await index_pending(ctx.engine, index)
+    finally:
+        if owned:
+            await index.close()
+
+
+async def reindex_job(ctx, *ids) -> int:
+    index, owned = _index_for(ctx)
+    try:
+        if owned:
+            await index.open()
+        return await reindex(ctx.engine, index)
+    finally:
+        if owned:
+            await index.close()
+
+
+async def review_sweep_job(ctx, *ids) -> dict:
+    """Daily: expire articles past their validity and flag those past their review date to their units."""
+    from hotline.clock import SystemClock
+    from knowledge.articles import ArticleService
+
+    service = ArticleService(ctx.engine, getattr(ctx.service, "clock", None) or SystemClock())
+    expired = await service.expire_due()
+    flagged = await service.flag_review_due()
+    return {"expired": expired, "flagged": flagged}

@@ -1,0 +1,24 @@
+"""One search contract (:mod:`knowledge.search.base`) with an embedded and an Elasticsearch backend."""
+
+from knowledge.search.base import SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult
+
+__all__ = ["SearchDoc", "SearchFilters", "SearchHit", "SearchIndex", "SearchResult", "make_index"]
+
+
+def make_index(settings, engine, tokenizer=None, synonyms=None) -> SearchIndex:
+    """The configured backend: Elasticsearch when ``settings.elasticsearch_url`` is set, else embedded."""
+    from knowledge.synonyms import SynonymSet
+    from knowledge.tokenize import Tokenizer
+
+    synonyms = synonyms or SynonymSet()
+    tokenizer = tokenizer or Tokenizer(synonyms.terms())
+    if getattr(settings, "elasticsearch_url", None):
+        from elasticsearch import AsyncElasticsearch
+
+        from knowledge.search.elasticsearch import ElasticsearchIndex
+
+        client = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=5)
+        return ElasticsearchIndex(client, tokenizer=tokenizer, synonyms=synonyms, owns_client=True)
+    from knowledge.search.embedded import EmbeddedSearchIndex
+
+    return EmbeddedSearchIndex(engine, tokenizer=tokenizer, synonyms=synonyms)

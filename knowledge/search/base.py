@@ -1,0 +1,165 @@
+"""The search contract every backend implements, and helpers they share."""
+
+from __future__ import annotations
+
+import abc
+import datetime as dt
+import html
+import re
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("article", "ticket")
+
+
+@dataclass(frozen=True)
+class SearchDoc:
+    """One searchable thing. ``key`` is "<kind>:<id>" (``article:12``, ``ticket:5``)."""
+
+    kind: str
+    ref_id: str
+    title: str
+    body: str  # plain text
+    category: str | None = None
+    unit: str | None = None
+    status: str | None = None
+    date: dt.datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.ref_id}"
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: tuple[str, ...] = ()
+    category: str | None = None
+    unit: str | None = None
+    status: tuple[str, ...] = ()
+    date_from: dt.datetime | None = None
+    date_to: dt.datetime | None = None
+
+
+@dataclass
+class SearchHit:
+    key: str
+    kind: str
+    ref_id: str
+    score: float
+    title: str
+    highlight: str
+    category: str | None
+    unit: str | None
+    status: str | None
+    date: dt.datetime | None
+    extra: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "kind": self.kind, "id": self.ref_id, "score": round(self.score, 4),
+            "title": self.title, "highlight": self.highlight, "category": self.category,
+            "unit": self.unit, "status": self.status,
+            "date": self.date.isoformat() if self.date else None, "extra": self.extra,
+        }
+
+
+@dataclass
+class SearchResult:
+    hits: list[SearchHit]
+    total: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"total": self.total, "hits": [h.as_json() for h in self.hits]}
+
+
+DocSource = Callable[[], AsyncIterator[list[SearchDoc]]]
+
+
+class SearchIndex(abc.ABC):
+    """Index articles and tickets; answer Chinese queries with filters and highlights."""
+
+    @abc.abstractmethod
+    async def open(self) -> None:
+        """Connect / load; create the index if missing."""
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...
+
+    @abc.abstractmethod
+    async def upsert(self, docs: Iterable[SearchDoc]) -> int:
+        """Add or replace documents by key; returns how many were written."""
+
+    @abc.abstractmethod
+    async def delete(self, keys: Iterable[str]) -> None: ...
+
+    @abc.abstractmethod
+    async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult: ...
+
+    @abc.abstractmethod
+    async def count(self) -> int: ...
+
+    @abc.abstractmethod
+    async def reindex(self, source: DocSource) -> int:
+        """Build a fresh index from ``source`` (batches) and switch to it; search keeps answering meanwhile."""
+
+    def set_synonyms(self, synonyms) -> None:
+        self.synonyms = synonyms
+        for term in synonyms.terms():
+            self.tokenizer.add_word(term)
+
+
+SYNONYM_WEIGHT = 0.5  # an expanded synonym counts half as much as a word the citizen typed
+
+
+def query_terms(tokenizer, synonyms, query: str) -> tuple[list[str], list[str], list[str]]:
+    """(words typed, synonym words added, bigrams) of a query; bigrams include the synonyms'."""
+    words = tokenizer.words(query)
+    added = synonyms.expand(words)[len(words):]
+    bigrams = tokenizer.bigrams(query)
+    for extra in added:
+        bigrams.extend(tokenizer.bigrams(extra))
+    return words, added, bigrams
+
+
+def weighted(words: list[str], added: list[str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for w in words:
+        out[w] = out.get(w, 0.0) + 1.0
+    for w in added:
+        out[w] = out.get(w, 0.0) + SYNONYM_WEIGHT
+    return out
+
+
+def highlight(text: str, terms: Iterable[str], width: int = 100) -> str:
+    """An HTML-escaped snippet of ``text`` around the first match, matches wrapped in <em>."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not terms:
+        return html.escape(text[:width])
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    first = pattern.search(text)
+    start = max(0, first.start() - width // 4) if first else 0
+    window = text[start:start + width]
+    out, pos = [], 0
+    for m in pattern.finditer(window):
+        out.append(html.escape(window[pos:m.start()]))
+        out.append(f"<em>{html.escape(m.group(0))}</em>")
+        pos = m.end()
+    out.append(html.escape(window[pos:]))
+    prefix = "…" if start > 0 else ""
+    suffix = "…" if start + width < len(text) else ""
+    return prefix + "".join(out) + suffix
+
+
+def highlight_terms(words: list[str]) -> list[str]:
+    """Terms worth marking: multi-character words, or single ones if that is all there is."""
+    long = [w for w in words if len(w) > 1]
+    return long or words
+
+
+def doc_text(doc: SearchDoc) -> str:
+    """Text the ranker sees: the title twice (a cheap field boost) and the body."""
+    title = doc.title or ""
+    return f"{title}\n{title}\n{doc.body or ''}"

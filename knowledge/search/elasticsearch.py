@@ -1,0 +1,225 @@
+"""The Elasticsearch backend (official async client).
+
+Text is tokenized here with jieba (see :mod:`knowledge.tokenize`) and sent as
+space-separated tokens into fields analysed by a plain whitespace analyzer, so
+no Chinese plugin is needed on the server. Documents are written with the bulk
+API; the index is reached through an alias, and ``reindex`` builds a new
+concrete index and swaps the alias atomically (zero downtime).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from knowledge.search.base import (
+    SYNONYM_WEIGHT, DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
+    doc_text, highlight, highlight_terms, query_terms,
+)
+from knowledge.synonyms import SynonymSet
+from knowledge.tokenize import Tokenizer
+
+BULK_CHUNK = 500
+BIGRAM_BOOST = 0.5
+
+
+def index_template(prefix: str, replicas: int = 0) -> dict[str, Any]:
+    """The index template every concrete ``<prefix>-<n>`` index is created from."""
+    return {
+        "index_patterns": [f"{prefix}-*"],
+        "template": {
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": replicas,
+                "analysis": {"analyzer": {"hotline_tokens": {
+                    "type": "custom", "tokenizer": "whitespace", "filter": ["lowercase"]}}},
+                "similarity": {"hotline_bm25": {"type": "BM25", "k1": 1.2, "b": 0.9}},
+            },
+            "mappings": {
+                "dynamic": "strict",
+                "properties": {
+                    "key": {"type": "keyword"},
+                    "kind": {"type": "keyword"},
+                    "ref_id": {"type": "keyword"},
+                    "title": {"type": "text", "index": False},
+                    "body": {"type": "text", "index": False},
+                    "words": {"type": "text", "analyzer": "hotline_tokens", "similarity": "hotline_bm25"},
+                    "bigrams": {"type": "text", "analyzer": "hotline_tokens", "similarity": "hotline_bm25"},
+                    "category": {"type": "keyword"},
+                    "unit": {"type": "keyword"},
+                    "status": {"type": "keyword"},
+                    "date": {"type": "date"},
+                    "extra": {"type": "object", "enabled": False},
+                },
+            },
+        },
+    }
+
+
+def build_query(words: list[str], added: list[str], bigrams: list[str],
+                filters: SearchFilters | None) -> dict[str, Any]:
+    """The query DSL: BM25 on jieba words, synonyms and bigrams at lower boosts, filters as non-scoring clauses."""
+    should: list[dict] = []
+    if words:
+        should.append({"match": {"words": {"query": " ".join(words)}}})
+    if added:
+        should.append({"match": {"words": {"query": " ".join(added), "boost": SYNONYM_WEIGHT}}})
+    if bigrams:
+        should.append({"match": {"bigrams": {"query": " ".join(bigrams), "boost": BIGRAM_BOOST}}})
+    flt: list[dict] = []
+    f = filters or SearchFilters()
+    if f.kinds:
+        flt.append({"terms": {"kind": list(f.kinds)}})
+    if f.category:
+        flt.append({"term": {"category": f.category}})
+    if f.unit:
+        flt.append({"term": {"unit": f.unit}})
+    if f.status:
+        flt.append({"terms": {"status": list(f.status)}})
+    if f.date_from or f.date_to:
+        rng = {}
+        if f.date_from:
+            rng["gte"] = f.date_from.isoformat()
+        if f.date_to:
+            rng["lte"] = f.date_to.isoformat()
+        flt.append({"range": {"date": rng}})
+    return {"bool": {"should": should, "minimum_should_match": 1, "filter": flt}}
+
+
+class ElasticsearchIndex(SearchIndex):
+    def __init__(self, client, *, prefix: str = "hotline-kb", tokenizer: Tokenizer | None = None,
+                 synonyms: SynonymSet | None = None, refresh: str | bool = "wait_for",
+                 replicas: int = 0, owns_client: bool = False) -> None:
+        self.client = client
+        self.alias = prefix
+        self.prefix = prefix
+        self.synonyms = synonyms or SynonymSet()
+        self.tokenizer = tokenizer or Tokenizer(self.synonyms.terms())
+        self.refresh = refresh
+        self.replicas = replicas
+        self.owns_client = owns_client
+        self._shadow: str | None = None  # the index being built by reindex
+        self._opened = False
+
+    def _new_index_name(self) -> str:
+        return f"{self.prefix}-{time.time_ns()}"
+
+    async def open(self) -> None:
+        tpl = index_template(self.prefix, self.replicas)
+        await self.client.indices.put_index_template(
+            name=f"{self.prefix}-template", index_patterns=tpl["index_patterns"], template=tpl["template"])
+        if not await self.client.indices.exists_alias(name=self.alias):
+            name = self._new_index_name()
+            await self.client.indices.create(index=name, aliases={self.alias: {"is_write_index": True}})
+        self._opened = True
+
+    async def _ensure_open(self) -> None:
+        """Opening failed earlier (server down at startup): try again now."""
+        if not self._opened:
+            await self.open()
+
+    async def close(self) -> None:
+        if self.owns_client:
+            await self.client.close()
+
+    def _source(self, doc: SearchDoc) -> dict[str, Any]:
+        text = doc_text(doc)
+        return {
+            "key": doc.key, "kind": doc.kind, "ref_id": str(doc.ref_id), "title": doc.title or "",
+            "body": doc.body or "", "words": " ".join(self.tokenizer.words(text)),
+            "bigrams": " ".join(self.tokenizer.bigrams(text)), "category": doc.category, "unit": doc.unit,
+            "status": doc.status, "date": doc.date.isoformat() if doc.date else None, "extra": doc.extra or {},
+        }
+
+    def bulk_operations(self, docs: list[SearchDoc], index: str) -> list[dict[str, Any]]:
+        ops: list[dict[str, Any]] = []
+        for doc in docs:
+            ops.append({"index": {"_index": index, "_id": doc.key}})
+            ops.append(self._source(doc))
+        return ops
+
+    async def _bulk(self, operations: list[dict], refresh) -> None:
+        if not operations:
+            return
+        resp = await self.client.bulk(operations=operations, refresh=refresh)
+        if resp.get("errors"):
+            failed = [item for item in resp["items"] if next(iter(item.values())).get("error")]
+            raise RuntimeError(f"Elasticsearch bulk failed for {len(failed)} items: {failed[:3]}")
+
+    async def upsert(self, docs: Iterable[SearchDoc]) -> int:
+        docs = list(docs)
+        await self._ensure_open()
+        for i in range(0, len(docs), BULK_CHUNK):
+            chunk = docs[i:i + BULK_CHUNK]
+            await self._bulk(self.bulk_operations(chunk, self.alias), self.refresh)
+            if self._shadow:
+                await self._bulk(self.bulk_operations(chunk, self._shadow), False)
+        return len(docs)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        targets = [self.alias] + ([self._shadow] if self._shadow else [])
+        ops = [{"delete": {"_index": t, "_id": k}} for t in targets for k in keys]
+        if ops:
+            resp = await self.client.bulk(operations=ops, refresh=self.refresh)
+            for item in resp.get("items", []):
+                result = item.get("delete", {})
+                if result.get("error") and result.get("status") != 404:
+                    raise RuntimeError(f"Elasticsearch delete failed: {result['error']}")
+
+    async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
+        words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
+        if not words and not bigrams:
+            return SearchResult([], 0)
+        await self._ensure_open()
+        resp = await self.client.search(
+            index=self.alias, query=build_query(words, added, bigrams, filters), size=limit,
+            track_total_hits=True, source_excludes=["words", "bigrams"])
+        terms = highlight_terms(words + added)
+        hits = []
+        for h in resp["hits"]["hits"]:
+            s = h["_source"]
+            body = s.get("body") or ""
+            text = body if any(t in body for t in terms) or not s.get("title") else s["title"] + " " + body
+            hits.append(SearchHit(
+                key=s["key"], kind=s["kind"], ref_id=s["ref_id"], score=float(h.get("_score") or 0.0),
+                title=s.get("title") or "", highlight=highlight(text, terms), category=s.get("category"),
+                unit=s.get("unit"), status=s.get("status"),
+                date=dt.datetime.fromisoformat(s["date"]) if s.get("date") else None, extra=s.get("extra") or {}))
+        total = resp["hits"]["total"]
+        return SearchResult(hits, total["value"] if isinstance(total, dict) else int(total))
+
+    async def count(self) -> int:
+        return int((await self.client.count(index=self.alias))["count"])
+
+    async def _alias_targets(self) -> list[str]:
+        if not await self.client.indices.exists_alias(name=self.alias):
+            return []
+        return list(await self.client.indices.get_alias(name=self.alias))
+
+    async def reindex(self, source: DocSource) -> int:
+        """Build ``<prefix>-<n>``, bulk-load it, then move the alias to it in one atomic action."""
+        new = self._new_index_name()
+        await self.client.indices.create(index=new)
+        self._shadow = new
+        count = 0
+        try:
+            async for batch in source():
+                for i in range(0, len(batch), BULK_CHUNK):
+                    await self._bulk(self.bulk_operations(batch[i:i + BULK_CHUNK], new), False)
+                count += len(batch)
+            await self.client.indices.refresh(index=new)
+            old = await self._alias_targets()
+            actions = [{"remove": {"index": name, "alias": self.alias}} for name in old]
+            actions.append({"add": {"index": new, "alias": self.alias, "is_write_index": True}})
+            await self.client.indices.update_aliases(actions=actions)
+        except Exception:
+            self._shadow = None
+            await self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        self._shadow = None
+        for name in old:
+            await self.client.indices.delete(index=name, ignore_unavailable=True)
+        return count

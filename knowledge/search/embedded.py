@@ -1,0 +1,295 @@
+"""The embedded search backend: an in-process BM25 index persisted in the database.
+
+Documents (with their jieba tokens) live in ``kb_search_docs`` in the same
+SQLite or PostgreSQL store as everything else; each process loads them into
+numpy/scipy segments (:mod:`knowledge.search.ranker`). Writes go to the table
+and to a small in-memory "delta" segment; when the delta grows it is merged
+into a new main segment built in a worker thread, then swapped in. Other
+processes (the jobs worker indexes tickets) are caught up on the next search
+by reading rows with a newer ``seq``. ``engine=None`` gives a memory-only
+index (``hotline kb evaluate``, the benchmark).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from knowledge.search.base import (
+    DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
+    doc_text, highlight, highlight_terms, query_terms, weighted,
+)
+from knowledge.search.ranker import Ranker, Segment, top_k
+from knowledge.synonyms import SynonymSet
+from knowledge.tables import kb_search_docs
+from knowledge.tokenize import Tokenizer
+
+DELTA_LIMIT = 2000          # merge the delta segment into main beyond this many docs
+REFRESH_SECONDS = 1.0       # how often a search looks for other processes' writes
+SEQ_OVERLAP_US = 5_000_000  # re-read this much of the past on refresh (clock skew, slow commits)
+BATCH = 500
+
+
+@dataclass
+class _Doc:
+    """A live document; its jieba words are kept (costly to redo), bigrams are recomputed when building."""
+
+    doc: SearchDoc
+    words: list[str]
+    seq: int
+    deleted: bool = False
+
+
+class _Block:
+    """A segment plus the documents it holds and their filter columns."""
+
+    def __init__(self, docs: Sequence[_Doc]) -> None:
+        self.docs = list(docs)
+        self.keys = [d.doc.key for d in self.docs]
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.segment = Segment.build([d.words for d in self.docs],
+                                     [Tokenizer.bigrams(doc_text(d.doc)) for d in self.docs])
+        self.alive = np.ones(len(self.docs), dtype=bool)
+        self.columns = {
+            name: np.array([getattr(d.doc, name) or "" for d in self.docs], dtype=object)
+            for name in ("kind", "category", "unit", "status")
+        }
+        self.dates = np.array(
+            [d.doc.date.timestamp() if d.doc.date else np.nan for d in self.docs], dtype=np.float64)
+        self.max_seq = max((d.seq for d in self.docs), default=0)
+
+    def mask(self, f: SearchFilters | None) -> np.ndarray:
+        m = self.alive.copy()
+        if not f or not len(m):
+            return m
+        if f.kinds:
+            m &= np.isin(self.columns["kind"], list(f.kinds))
+        if f.category:
+            m &= self.columns["category"] == f.category
+        if f.unit:
+            m &= self.columns["unit"] == f.unit
+        if f.status:
+            m &= np.isin(self.columns["status"], list(f.status))
+        with np.errstate(invalid="ignore"):
+            if f.date_from:
+                m &= self.dates >= f.date_from.timestamp()
+            if f.date_to:
+                m &= self.dates <= f.date_to.timestamp()
+        return m
+
+
+def _now_seq() -> int:
+    return time.time_ns() // 1000
+
+
+class EmbeddedSearchIndex(SearchIndex):
+    def __init__(self, engine: AsyncEngine | None, *, tokenizer: Tokenizer | None = None,
+                 synonyms: SynonymSet | None = None, ranker: Ranker | None = None) -> None:
+        self.engine = engine
+        self.synonyms = synonyms or SynonymSet()
+        self.tokenizer = tokenizer or Tokenizer(self.synonyms.terms())
+        self.ranker = ranker or Ranker(k1=1.2, b=0.9, bigram_weight=1.0)
+        self._docs: dict[str, _Doc] = {}
+        self._main = _Block([])
+        self._delta = _Block([])
+        self._delta_dirty = False
+        self._last_seq = 0
+        self._last_refresh = 0.0
+        self._merging: asyncio.Task | None = None
+        self._reindexing = False
+
+    # -- lifecycle -------------------------------------------------------
+    async def open(self) -> None:
+        if self.engine is None:
+            return
+        docs = await self._load_since(0)
+        for d in docs:
+            self._docs[d.doc.key] = d
+        self._main = await asyncio.to_thread(_Block, list(self._docs.values()))
+        self._last_refresh = time.monotonic()
+
+    async def close(self) -> None:
+        if self._merging:
+            await self._merging
+
+    # -- writes ----------------------------------------------------------
+    def _prepare(self, doc: SearchDoc, seq: int) -> _Doc:
+        return _Doc(doc, self.tokenizer.words(doc_text(doc)), seq)
+
+    async def upsert(self, docs: Iterable[SearchDoc]) -> int:
+        seq = _now_seq()
+        prepared = [self._prepare(d, seq) for d in docs]
+        if not prepared:
+            return 0
+        if self.engine is not None:
+            await self._write_rows(prepared)
+        self._apply(prepared, [])
+        return len(prepared)
+
+    async def delete(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if self.engine is not None and keys:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    kb_search_docs.update().where(kb_search_docs.c.key.in_(keys))
+                    .values(deleted=True, seq=_now_seq()))
+        self._apply([], keys)
+
+    def _apply(self, docs: list[_Doc], deleted: list[str]) -> None:
+        for key in [*deleted, *(d.doc.key for d in docs)]:
+            self._docs.pop(key, None)
+            self._kill(key)
+        for d in docs:
+            self._docs[d.doc.key] = d
+        self._delta_dirty = True
+        if self._delta_size() > DELTA_LIMIT and self._merging is None and not self._reindexing:
+            self._merging = asyncio.ensure_future(self._merge())
+
+    def _kill(self, key: str) -> None:
+        row = self._main.index.get(key)
+        if row is not None:
+            self._main.alive[row] = False
+
+    def _delta_size(self) -> int:
+        return len(self._docs) - int(self._main.alive.sum())
+
+    def _delta_docs(self) -> list[_Doc]:
+        main, alive = self._main.index, self._main.alive
+        return [d for k, d in self._docs.items() if k not in main or not alive[main[k]]]
+
+    async def _merge(self) -> None:
+        try:
+            snapshot = list(self._docs.values())
+            block = await asyncio.to_thread(_Block, snapshot)
+            # Anything changed or deleted while building stays out of the new main.
+            for i, d in enumerate(block.docs):
+                current = self._docs.get(d.doc.key)
+                if current is not d:
+                    block.alive[i] = False
+            self._main = block
+            self._delta_dirty = True
+        finally:
+            self._merging = None
+
+    async def _write_rows(self, docs: list[_Doc]) -> None:
+        rows = [{
+            "key": d.doc.key, "kind": d.doc.kind, "ref_id": str(d.doc.ref_id), "title": d.doc.title or "",
+            "body": d.doc.body or "", "category": d.doc.category, "unit": d.doc.unit, "status": d.doc.status,
+            "date": d.doc.date, "extra": d.doc.extra or {}, "words": " ".join(d.words),
+            "deleted": False, "seq": d.seq,
+        } for d in docs]
+        async with self.engine.begin() as conn:
+            for i in range(0, len(rows), BATCH):
+                chunk = rows[i:i + BATCH]
+                await conn.execute(kb_search_docs.delete().where(
+                    kb_search_docs.c.key.in_([r["key"] for r in chunk])))
+                await conn.execute(kb_search_docs.insert(), chunk)
+
+    async def _load_since(self, seq: int, include_deleted: bool = False) -> list[_Doc]:
+        query = sa.select(kb_search_docs).where(kb_search_docs.c.seq > seq).order_by(kb_search_docs.c.seq)
+        if not include_deleted:
+            query = query.where(kb_search_docs.c.deleted.is_(False))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        out = []
+        for r in rows:
+            doc = SearchDoc(kind=r["kind"], ref_id=r["ref_id"], title=r["title"], body=r["body"],
+                            category=r["category"], unit=r["unit"], status=r["status"], date=r["date"],
+                            extra=r["extra"] or {})
+            out.append(_Doc(doc, r["words"].split(), r["seq"], r["deleted"]))
+            self._last_seq = max(self._last_seq, r["seq"])
+        return out
+
+    async def refresh(self, force: bool = False) -> None:
+        """Pick up writes made by other processes since the last look."""
+        if self.engine is None:
+            return
+        if not force and time.monotonic() - self._last_refresh < REFRESH_SECONDS:
+            return
+        self._last_refresh = time.monotonic()
+        changed = await self._load_since(max(0, self._last_seq - SEQ_OVERLAP_US), include_deleted=True)
+        fresh = [d for d in changed if not d.deleted
+                 and (d.doc.key not in self._docs or self._docs[d.doc.key].seq < d.seq)]
+        gone = [d.doc.key for d in changed if d.deleted
+                and d.doc.key in self._docs and self._docs[d.doc.key].seq <= d.seq]
+        if fresh or gone:
+            self._apply(fresh, gone)
+
+    # -- reads -----------------------------------------------------------
+    def _current_delta(self) -> _Block:
+        if self._delta_dirty:
+            self._delta = _Block(self._delta_docs())
+            self._delta_dirty = False
+        return self._delta
+
+    async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
+        await self.refresh()
+        words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
+        if not words and not bigrams:
+            return SearchResult([], 0)
+        blocks = [self._main, self._current_delta()]
+        scores = self.ranker.score([b.segment for b in blocks], weighted(words, added), bigrams)
+        hits: list[tuple[float, _Doc]] = []
+        total = 0
+        for block, s in zip(blocks, scores):
+            if not block.docs:
+                continue
+            s = np.where(block.mask(filters), s, 0.0)
+            total += int((s > 0).sum())
+            hits.extend((float(s[i]), block.docs[i]) for i in top_k(s, limit))
+        hits.sort(key=lambda h: -h[0])
+        terms = highlight_terms(words + added)
+        return SearchResult([_hit(score, d.doc, terms) for score, d in hits[:limit]], total)
+
+    async def count(self) -> int:
+        await self.refresh()
+        return len(self._docs)
+
+    async def reindex(self, source: DocSource) -> int:
+        """Rebuild from the source of truth; the old segments answer until the new one is swapped in."""
+        self._reindexing = True
+        try:
+            started = _now_seq()
+            fresh: dict[str, _Doc] = {}
+            async for batch in source():
+                seq = _now_seq()
+                prepared = await asyncio.to_thread(lambda b=batch: [self._prepare(d, seq) for d in b])
+                fresh.update((d.doc.key, d) for d in prepared)
+            from_source = len(fresh)
+            if self.engine is not None:
+                await self._replace_rows(list(fresh.values()), started)
+            # Writes that arrived while rebuilding win over the rebuilt copies.
+            for key, d in self._docs.items():
+                if d.seq >= started:
+                    fresh[key] = d
+            block = await asyncio.to_thread(_Block, list(fresh.values()))
+            self._docs = dict(fresh)
+            self._main = block
+            self._delta_dirty = True
+            return from_source
+        finally:
+            self._reindexing = False
+
+    async def _replace_rows(self, docs: list[_Doc], started: int) -> None:
+        keep = {d.doc.key for d in docs}
+        async with self.engine.begin() as conn:
+            existing = (await conn.execute(sa.select(kb_search_docs.c.key, kb_search_docs.c.seq))).all()
+            stale = [k for k, seq in existing if k not in keep and seq < started]
+            for i in range(0, len(stale), BATCH):
+                await conn.execute(kb_search_docs.update().where(kb_search_docs.c.key.in_(stale[i:i + BATCH]))
+                                   .values(deleted=True, seq=_now_seq()))
+        recent = {k for k, seq in existing if seq >= started}
+        await self._write_rows([d for d in docs if d.doc.key not in recent])
+
+
+def _hit(score: float, doc: SearchDoc, terms: list[str]) -> SearchHit:
+    text = doc.body if any(t in (doc.body or "") for t in terms) or not doc.title else doc.title + " " + doc.body
+    return SearchHit(key=doc.key, kind=doc.kind, ref_id=str(doc.ref_id), score=score, title=doc.title,
+                     highlight=highlight(text, terms), category=doc.category, unit=doc.unit,
+                     status=doc.status, date=doc.date, extra=dict(doc.extra or {}))

@@ -1,0 +1,82 @@
+"""Chinese tokenization shared by every search backend.
+
+Words come from jieba's search mode (long words plus their sub-words); a
+second view of the text is its character bigrams, which catches words jieba
+splits differently in the query and in the article. Backends receive tokens,
+never raw text, so Elasticsearch needs no server-side Chinese plugin.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import operator
+import re
+
+import jieba
+
+_WORD = re.compile(r"\w+")
+_TAG = re.compile(r"<[^>]+>")
+# Question and filler words that carry no topic (kept short and obvious).
+STOPWORDS = frozenset(
+    "的 了 吗 呢 吧 啊 么 是 在 和 与 及 或 对 于 为 把 被 我 你 他 她 它 我们 请问 请 一下 "
+    "什么 怎么 怎样 如何 哪些 哪个 哪里 多少 是否 有何 有 没有 可以 能 能否 需要 要 会 "
+    "怎么办 什么样 为什么 还 也 都 就 吗 这个 那个 一个".split()
+)
+
+
+def html_to_text(value: str) -> str:
+    """Plain text of (sanitized) HTML, for indexing and snippets."""
+    return html.unescape(_TAG.sub(" ", value or "")).replace("\xa0", " ")
+
+
+_BASE: list = []  # jieba's parsed main dictionary, loaded once per process (read-only)
+
+
+def _base_dictionary() -> tuple[dict, int]:
+    if not _BASE:
+        jieba.setLogLevel(logging.WARNING)
+        base = jieba.Tokenizer()
+        base.initialize()
+        _BASE.append((base.FREQ, base.total))
+    return _BASE[0]
+
+
+class Tokenizer:
+    """A private jieba instance (so user words do not leak between apps) plus bigrams."""
+
+    def __init__(self, user_words: list[str] | tuple[str, ...] = ()) -> None:
+        freq, total = _base_dictionary()
+        self._jieba = jieba.Tokenizer()
+        self._jieba.FREQ, self._jieba.total = dict(freq), total
+        self._jieba.initialized = True
+        for word in user_words:
+            self.add_word(word)
+
+    def add_word(self, word: str) -> None:
+        if word and not self._jieba.FREQ.get(word):
+            self._jieba.add_word(word, freq=20000)
+
+    def words(self, text: str) -> list[str]:
+        """jieba search-mode tokens, lower-cased, without punctuation or stopwords."""
+        out = []
+        for tok in self._jieba.cut_for_search((text or "").lower()):
+            tok = tok.strip()
+            if tok and _WORD.fullmatch(tok) and tok not in STOPWORDS:
+                out.append(tok)
+        return out
+
+    def plain_words(self, text: str) -> list[str]:
+        """Plain BM25 baseline tokens: search mode, punctuation dropped, nothing else."""
+        return [t for t in self._jieba.cut_for_search((text or "").lower()) if _WORD.fullmatch(t.strip())]
+
+    @staticmethod
+    def bigrams(text: str) -> list[str]:
+        """Character bigrams inside runs of word characters (single chars kept alone)."""
+        out: list[str] = []
+        for run in _WORD.findall((text or "").lower()):
+            if len(run) == 1:
+                out.append(run)
+            else:
+                out.extend(map(operator.add, run, run[1:]))
+        return out

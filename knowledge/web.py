@@ -1,0 +1,392 @@
+"""HTTP routes of the knowledge package (plugin entry ``knowledge.web:setup``).
+
+* ``/api/v1/kb/...``: articles (workflow, versions, diff), search, synonyms, knowledge gaps;
+* ``/api/v1/assist`` (GET, JSON) and ``/api/v1/assist/ws`` (websocket, live updates while typing);
+* ``/api/v1/chatbot/messages``: the web chat widget (WeChat and Telegram reach the same
+  :class:`~knowledge.chatbot.Chatbot` through their channel adapters via ``app[CHATBOT]``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+
+from aiohttp import WSMsgType, web
+from pydantic import BaseModel, Field, ValidationError
+
+from hotline import appkeys
+from hotline.messages import Identity, InboundMessage
+from knowledge.articles import READ_ROLES, ArticleService, is_editor
+from knowledge.assist import Assist, answer_block
+from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
+from knowledge.errors import Forbidden, InvalidInput, KbError
+from knowledge.search.base import KINDS, SearchFilters
+from knowledge.synonyms import SynonymSet
+
+log = logging.getLogger(__name__)
+
+ARTICLES: web.AppKey[ArticleService] = web.AppKey("kb_articles", ArticleService)
+ASSIST: web.AppKey[Assist] = web.AppKey("kb_assist", Assist)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def ok(data, status: int = 200) -> web.Response:
+    return web.json_response(data, status=status, dumps=_dumps)
+
+
+def error(status: int, code: str, message: str) -> web.Response:
+    return ok({"error": {"code": code, "message": message}}, status)
+
+
+def handler(func):
+    """Knowledge errors and bad input become JSON 4xx answers."""
+
+    @functools.wraps(func)
+    async def wrapped(request: web.Request):
+        try:
+            return await func(request)
+        except KbError as exc:
+            return error(exc.status, exc.code, exc.message)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or "请求体"
+            return error(422, "invalid_params", f"{where}：{first['msg']}")
+
+    return wrapped
+
+
+class Unauthorized(KbError):
+    status, code = 401, "unauthorized"
+
+
+def staff(request: web.Request, *roles: str):
+    """The logged-in staff user (set by the core's auth as request["user"]), else 401/403."""
+    user = request.get("user")
+    if user is None:
+        raise Unauthorized("需要登录或有效的 API 令牌")
+    if getattr(user, "role", None) not in (roles or READ_ROLES):
+        raise Forbidden("无权访问知识库")
+    return user
+
+
+async def body_of(request: web.Request) -> dict:
+    if request.content_type != "application/json":
+        raise InvalidInput("请求体必须是 application/json")
+    try:
+        data = json.loads(await request.read() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise InvalidInput("JSON 格式错误") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("请求体必须是 JSON 对象")
+    return data
+
+
+def int_param(value: str | None, name: str, default: int | None = None, lo: int = 0, hi: int = 1000) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidInput(f"参数 {name} 必须是整数") from None
+    if not lo <= number <= hi:
+        raise InvalidInput(f"参数 {name} 超出范围 {lo}–{hi}")
+    return number
+
+
+def date_param(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(f"参数 {name} 不是合法日期（如 2026-01-31）") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+# -- articles ------------------------------------------------------------------
+@handler
+async def list_articles(request: web.Request) -> web.Response:
+    """List knowledge articles with filters (status, category, unit, review_flagged)."""
+    staff(request)
+    q = request.query
+    items = await request.app[ARTICLES].list(
+        status=q.get("status") or None, unit=q.get("unit") or None, category=q.get("category") or None,
+        review_flagged=q.get("review_flagged") in ("1", "true"),
+        limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9))
+    return ok({"items": items})
+
+
+@handler
+async def create_article(request: web.Request) -> web.Response:
+    """Create a knowledge article (draft)."""
+    user = staff(request)
+    return ok(await request.app[ARTICLES].create(user, await body_of(request)), 201)
+
+
+@handler
+async def get_article(request: web.Request) -> web.Response:
+    """One knowledge article."""
+    staff(request)
+    return ok(await request.app[ARTICLES].get(_id(request)))
+
+
+@handler
+async def update_article(request: web.Request) -> web.Response:
+    """Edit a knowledge article; every change is a new version."""
+    user = staff(request)
+    data = await body_of(request)
+    expected = data.pop("version", None)
+    if expected is not None and not isinstance(expected, int):
+        raise InvalidInput("version 必须是整数")
+    return ok(await request.app[ARTICLES].update(user, _id(request), data, expected_version=expected))
+
+
+@handler
+async def article_action(request: web.Request) -> web.Response:
+    """Move an article through its workflow (submit, approve, publish, expire, archive ...)."""
+    user = staff(request)
+    note = None
+    if request.can_read_body:
+        note = (await body_of(request)).get("note")
+    return ok(await request.app[ARTICLES].transition(user, _id(request), request.match_info["action"], note))
+
+
+@handler
+async def article_versions(request: web.Request) -> web.Response:
+    """An article's versions: who changed what, when."""
+    staff(request)
+    return ok({"items": await request.app[ARTICLES].versions(_id(request))})
+
+
+@handler
+async def article_diff(request: web.Request) -> web.Response:
+    """The diff between two versions of an article."""
+    staff(request)
+    q = request.query
+    return ok(await request.app[ARTICLES].diff(
+        _id(request), int_param(q.get("from"), "from", 1, 1, 10**6), int_param(q.get("to"), "to", 2, 1, 10**6)))
+
+
+def _id(request: web.Request) -> int:
+    return int_param(request.match_info["id"], "id", None, 1, 2**31)
+
+
+# -- search, synonyms, gaps ------------------------------------------------------------
+@handler
+async def search(request: web.Request) -> web.Response:
+    """Search articles and tickets (Chinese full text, synonyms, filters, highlighting)."""
+    staff(request)
+    q = request.query
+    text = (q.get("q") or "").strip()
+    if not text:
+        raise InvalidInput("请提供检索词 q")
+    if len(text) > 500:
+        raise InvalidInput("检索词不能超过 500 字")
+    kinds = tuple(k for k in q.get("kind", "").split(",") if k)
+    if any(k not in KINDS for k in kinds):
+        raise InvalidInput("kind 只能是 article 或 ticket")
+    filters = SearchFilters(kinds=kinds, category=q.get("category") or None, unit=q.get("unit") or None,
+                            status=tuple(s for s in q.get("status", "").split(",") if s),
+                            date_from=date_param(q.get("date_from"), "date_from"),
+                            date_to=date_param(q.get("date_to"), "date_to"))
+    try:
+        result = await request.app[appkeys.SEARCH].search(text, filters, limit=int_param(q.get("limit"), "limit", 10, 1, 100))
+    except Exception:
+        log.warning("search backend failed", exc_info=True)
+        return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
+    return ok({"query": text, **result.as_json()})
+
+
+@handler
+async def list_synonyms(request: web.Request) -> web.Response:
+    """The synonym groups used by search (社保/社会保险 ...)."""
+    from knowledge.synonyms_store import list_groups
+
+    staff(request)
+    return ok({"items": await list_groups(request.app[appkeys.ENGINE])})
+
+
+@handler
+async def save_synonyms(request: web.Request) -> web.Response:
+    """Create or replace a synonym group."""
+    from knowledge.synonyms_store import load_synonyms, save_group
+
+    user = staff(request)
+    if not is_editor(user):
+        raise Forbidden("只有平台编辑可以维护同义词")
+    data = await body_of(request)
+    group_id = int_param(request.match_info.get("id"), "id", None, 1, 2**31)
+    saved = await save_group(request.app[appkeys.ENGINE], data.get("terms") or "", user.username, group_id)
+    request.app[appkeys.SEARCH].set_synonyms(await load_synonyms(request.app[appkeys.ENGINE]))
+    return ok(saved, 200 if group_id else 201)
+
+
+@handler
+async def delete_synonyms(request: web.Request) -> web.Response:
+    """Delete a synonym group."""
+    from knowledge.synonyms_store import delete_group, load_synonyms
+
+    user = staff(request)
+    if not is_editor(user):
+        raise Forbidden("只有平台编辑可以维护同义词")
+    await delete_group(request.app[appkeys.ENGINE], _id(request))
+    request.app[appkeys.SEARCH].set_synonyms(await load_synonyms(request.app[appkeys.ENGINE]))
+    return ok({"deleted": True})
+
+
+@handler
+async def gaps(request: web.Request) -> web.Response:
+    """Questions the chatbot could not answer, or whose answer did not help (for knowledge editors)."""
+    staff(request)
+    since = date_param(request.query.get("since"), "since")
+    items = await knowledge_gaps(request.app[appkeys.ENGINE], since,
+                                 int_param(request.query.get("limit"), "limit", 100, 1, 1000))
+    return ok({"items": items})
+
+
+# -- assist ----------------------------------------------------------------------------
+@handler
+async def assist(request: web.Request) -> web.Response:
+    """Agent assist for a text being typed: suggested articles, similar past tickets, the router's suggestion."""
+    staff(request)
+    q = request.query
+    text = q.get("text") or ""
+    if len(text) > 5000:
+        raise InvalidInput("文本过长")
+    return ok(await request.app[ASSIST].suggest(text, router=request.app.get(appkeys.ROUTER),
+                                                exclude_ticket=q.get("ticket_id"),
+                                                intake_line=q.get("intake_line", "12345"),
+                                                channel=q.get("channel", "phone")))
+
+
+@handler
+async def assist_insert(request: web.Request) -> web.Response:
+    """An article's answer as reply text with its source, for inserting in one action."""
+    staff(request)
+    data = await body_of(request)
+    article_id = data.get("article_id")
+    if not isinstance(article_id, int):
+        raise InvalidInput("article_id 必须是整数")
+    article = await request.app[ARTICLES].get(article_id)
+    if article["status"] != "published":
+        raise InvalidInput("只能引用已发布的知识")
+    return ok({"article_id": article_id, "text": answer_block(article)})
+
+
+async def assist_ws(request: web.Request) -> web.StreamResponse:
+    """Live assist: the client sends {"text": ...} as the agent types; each message gets the latest suggestions.
+
+    Messages arriving while a suggestion is computed are coalesced: only the newest text is answered.
+    """
+    try:
+        staff(request)
+    except KbError as exc:
+        return error(exc.status, exc.code, exc.message)
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    service = request.app[ASSIST]
+    async for msg in ws:
+        if msg.type != WSMsgType.TEXT:
+            continue
+        latest = msg.data
+        # Drain what is already queued so a fast typist gets one answer for the newest text.
+        while True:
+            try:
+                nxt = await ws.receive(timeout=0.05)
+            except TimeoutError:
+                break
+            if nxt.type != WSMsgType.TEXT:
+                break
+            latest = nxt.data
+        try:
+            payload = json.loads(latest)
+            text = str(payload.get("text") or "")[:5000]
+        except (json.JSONDecodeError, AttributeError):
+            await ws.send_str(_dumps({"error": {"code": "invalid_json", "message": "消息必须是 JSON 对象"}}))
+            continue
+        result = await service.suggest(text, router=request.app.get(appkeys.ROUTER),
+                                       exclude_ticket=payload.get("ticket_id"))
+        await ws.send_str(_dumps({"text": text, **result}))
+    return ws
+
+
+# -- chatbot (web widget) --------------------------------------------------------------------
+class ChatIn(BaseModel):
+    user_id: str = Field(min_length=1, max_length=100)
+    text: str = Field(max_length=2000)
+    message_id: str | None = Field(default=None, max_length=100)
+
+
+@handler
+async def chatbot_message(request: web.Request) -> web.Response:
+    """One citizen message to the web chatbot; answers from the knowledge base or collects a request."""
+    body = ChatIn.model_validate(await body_of(request))
+    message = InboundMessage(
+        channel="web", external_id=body.message_id or f"web-{uuid.uuid4().hex}",
+        sender=Identity(kind="web", value=body.user_id), text=body.text,
+        received_at=request.app[appkeys.CLOCK].now())
+    reply = await request.app[appkeys.CHATBOT].respond(message)
+    return ok(reply.as_json())
+
+
+# -- wiring -----------------------------------------------------------------------------------
+def setup(app: web.Application) -> None:
+    """Plugin entry: routes now; the index, assist and chatbot once the app's clients exist."""
+    app.router.add_routes([
+        web.get("/api/v1/kb/articles", list_articles),
+        web.post("/api/v1/kb/articles", create_article),
+        web.get("/api/v1/kb/articles/{id}", get_article),
+        web.put("/api/v1/kb/articles/{id}", update_article),
+        web.post("/api/v1/kb/articles/{id}/actions/{action}", article_action),
+        web.get("/api/v1/kb/articles/{id}/versions", article_versions),
+        web.get("/api/v1/kb/articles/{id}/diff", article_diff),
+        web.get("/api/v1/kb/search", search),
+        web.get("/api/v1/kb/synonyms", list_synonyms),
+        web.post("/api/v1/kb/synonyms", save_synonyms),
+        web.put("/api/v1/kb/synonyms/{id}", save_synonyms),
+        web.delete("/api/v1/kb/synonyms/{id}", delete_synonyms),
+        web.get("/api/v1/kb/gaps", gaps),
+        web.get("/api/v1/assist", assist),
+        web.post("/api/v1/assist/insert", assist_insert),
+        web.get("/api/v1/assist/ws", assist_ws),
+        web.post("/api/v1/chatbot/messages", chatbot_message),
+    ])
+    app.cleanup_ctx.append(knowledge_ctx)
+
+
+async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
+    from knowledge.search import make_index
+    from knowledge.synonyms_store import load_synonyms
+
+    engine, clock = app[appkeys.ENGINE], app[appkeys.CLOCK]
+    index = app.get(appkeys.SEARCH)
+    owns_index = index is None
+    if owns_index:
+        try:
+            synonyms = await load_synonyms(engine)
+        except Exception:  # e.g. the knowledge migration not applied yet: defaults until it is
+            log.warning("synonyms could not be loaded; using the defaults", exc_info=True)
+            synonyms = SynonymSet()
+        index = make_index(app[appkeys.SETTINGS], engine, synonyms=synonyms)
+        try:
+            await index.open()
+        except Exception:  # a search engine that is down must not stop intake; it is retried on use
+            log.warning("search index could not be opened at startup", exc_info=True)
+        app[appkeys.SEARCH] = index
+    app[ARTICLES] = ArticleService(engine, clock, index=index)
+    app[ASSIST] = Assist(index)
+    if appkeys.CHATBOT not in app:
+        redis = app.get(appkeys.REDIS)
+        store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
+        app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
+                                       clock=clock)
+    yield
+    if owns_index:
+        await index.close()

@@ -1,0 +1,105 @@
+"""Small builders shared by the knowledge tests (rows written with SQLAlchemy Core, like the core does)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from hotline.tables import categories, ticket_messages, tickets, units
+from tests.knowledge.conftest import User
+
+UNITS_CSV = Path(__file__).resolve().parents[2] / "hotline" / "demo_data" / "units.csv"
+EDITOR = User("editor1", "dispatcher")
+ADMIN = User("admin1", "admin")
+
+
+async def seed_units(engine, now: dt.datetime) -> dict[str, int]:
+    """The demo city's units (from the core's demo data); returns code -> id."""
+    with UNITS_CSV.open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh)]
+    async with engine.begin() as conn:
+        for r in rows:
+            await conn.execute(units.insert().values(code=r["code"], name=r["name"], kind=r["kind"], contacts=[],
+                                                     notify_channels=[], active=True, created_at=now))
+        found = (await conn.execute(sa.select(units.c.code, units.c.id))).all()
+    return {code: id_ for code, id_ in found}
+
+
+async def add_ticket(engine, now: dt.datetime, number: str, text: str, *, unit_id=None, state="replied",
+                     replies=(), category_code=None, title=None) -> int:
+    async with engine.begin() as conn:
+        category_id = None
+        if category_code:
+            category_id = (await conn.execute(sa.select(categories.c.id).where(
+                categories.c.code == category_code))).scalar()
+            if category_id is None:
+                category_id = (await conn.execute(categories.insert().values(
+                    code=category_code, name=category_code, level=1).returning(categories.c.id))).scalar_one()
+        ticket_id = (await conn.execute(tickets.insert().values(
+            number=number, channel="phone", intake_line="12345", request_type="投诉", text=text, title=title,
+            state=state, lead_unit_id=unit_id, category_id=category_id, created_at=now, updated_at=now,
+            version=1, reopen_count=0, urge_count=0, publishable=False,
+        ).returning(tickets.c.id))).scalar_one()
+        await conn.execute(ticket_messages.insert().values(ticket_id=ticket_id, direction="in", channel="phone",
+                                                           text=text, attachments=[], created_at=now))
+        for reply in replies:
+            await conn.execute(ticket_messages.insert().values(ticket_id=ticket_id, direction="out",
+                                                               channel="phone", text=reply, attachments=[],
+                                                               created_at=now))
+    return ticket_id
+
+
+@dataclass
+class IntakeResultDouble:
+    ticket_id: int
+    ticket_number: str
+    created: bool = True
+    duplicate: bool = False
+    threaded: bool = False
+
+
+@dataclass
+class TicketServiceDouble:
+    """TEST DOUBLE of the core TicketService's two methods the chatbot uses (ingest, get_ticket_by_number)."""
+
+    messages: list = field(default_factory=list)
+    tickets: dict = field(default_factory=dict)
+
+    async def ingest(self, message):
+        for number, t in self.tickets.items():
+            if t["external_id"] == (message.channel, message.external_id):
+                return IntakeResultDouble(t["id"], number, created=False, duplicate=True)
+        self.messages.append(message)
+        number = f"20261123{len(self.tickets) + 1:05d}"
+        self.tickets[number] = {
+            "id": len(self.tickets) + 1, "number": number, "state": "dispatched", "state_label": "已派单",
+            "lead_unit_name": "云州市城市管理局", "reply_due_at": "2026-11-30T10:00:00+08:00", "satisfaction": None,
+            "external_id": (message.channel, message.external_id),
+            "citizen": {"identities": [{"kind": message.sender.kind, "value": message.sender.value}]},
+        }
+        return IntakeResultDouble(len(self.tickets), number)
+
+    async def get_ticket_by_number(self, number):
+        return self.tickets.get(number)
+
+
+async def load_demo(engine, clock, index) -> dict[str, int]:
+    """The packaged 云州市 demo articles, published and indexed; returns external id -> article id."""
+    import sqlalchemy as sa
+
+    from knowledge.articles import ArticleService
+    from knowledge.data import DEMO_ARTICLES
+    from knowledge.importer import Columns, import_file
+    from knowledge.tables import kb_articles
+
+    await seed_units(engine, clock.now())
+    service = ArticleService(engine, clock, index=index)
+    report = await import_file(service, EDITOR, DEMO_ARTICLES,
+                               Columns("id", "title", "body", "category", "unit", "keywords"))
+    assert report.failed == [] and report.created >= 30
+    async with engine.connect() as conn:
+        return dict((await conn.execute(sa.select(kb_articles.c.external_id, kb_articles.c.id))).all())

@@ -1,0 +1,119 @@
+"""Article workflow, permissions, versions and diffs, sanitizing, review and expiry sweeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from knowledge.articles import ArticleService
+from knowledge.errors import Conflict, Forbidden, InvalidInput
+from knowledge.search.embedded import EmbeddedSearchIndex
+from knowledge.search.base import SearchFilters
+from tests.knowledge.conftest import User
+from tests.knowledge.helpers import EDITOR, seed_units
+
+
+@pytest.fixture
+async def setup(engine, clock):
+    ids = await seed_units(engine, clock.now())
+    index = EmbeddedSearchIndex(engine)
+    await index.open()
+    service = ArticleService(engine, clock, index=index)
+    gas = User("gas-editor", "unit", ids["gas"])
+    water = User("water-editor", "unit", ids["water"])
+    return service, index, gas, water, ids
+
+
+BODY = '<p onclick="steal()">燃气泄漏请关闭阀门<script>alert(1)</script>，<a href="javascript:alert(1)">点此</a>拨打抢修电话。</p>'
+
+
+async def test_unit_creates_own_article_sanitized(setup):
+    service, _, gas, _, ids = setup
+    art = await service.create(gas, {"title": "燃气泄漏怎么办", "body": BODY, "keywords": ["漏气"]})
+    assert art["status"] == "draft" and art["version"] == 1 and art["unit_id"] == ids["gas"]
+    assert art["unit_code"] == "gas" and art["status_label"] == "草稿"
+    assert "script" not in art["body_html"] and "onclick" not in art["body_html"]
+    assert "javascript" not in art["body_html"]
+    assert "<p>" in art["body_html"] and "燃气泄漏请关闭阀门" in art["body_text"]
+    assert "alert" not in art["body_text"]
+
+
+async def test_permissions(setup):
+    service, _, gas, water, _ = setup
+    with pytest.raises(Forbidden):
+        await service.create(gas, {"title": "停水", "body": "停水通知", "unit": "water"})
+    with pytest.raises(Forbidden):
+        await service.create(User("a1", "agent"), {"title": "停水", "body": "停水通知"})
+    art = await service.create(gas, {"title": "燃气", "body": "燃气开户"})
+    with pytest.raises(Forbidden):
+        await service.update(water, art["id"], {"title": "改", "body": "改"})
+    with pytest.raises(Forbidden):
+        await service.transition(water, art["id"], "submit")
+    await service.transition(gas, art["id"], "submit")
+    with pytest.raises(Forbidden):
+        await service.transition(gas, art["id"], "publish")
+    with pytest.raises(InvalidInput):
+        await service.create(EDITOR, {"title": "", "body": "x"})
+    with pytest.raises(InvalidInput):
+        await service.create(EDITOR, {"title": "x", "body": "y", "unit": "no-such-unit"})
+
+
+async def test_workflow_versions_and_diff(setup, clock):
+    service, index, gas, _, _ = setup
+    art = await service.create(gas, {"title": "燃气开户办理", "body": "<p>携带房产证明到营业厅办理。</p>"})
+    await service.transition(gas, art["id"], "submit")
+    clock.advance(hours=1)
+    with pytest.raises(Conflict):
+        await service.transition(EDITOR, art["id"], "expire")  # not published yet
+    await service.transition(EDITOR, art["id"], "reject", "请补充办理时限")
+    await service.transition(gas, art["id"], "submit")
+    published = await service.transition(EDITOR, art["id"], "publish")
+    assert published["status"] == "published" and published["published_at"]
+    hit = (await index.search("燃气开户", SearchFilters(status=("published",)))).hits[0]
+    assert hit.key == f"article:{art['id']}"
+
+    clock.advance(hours=1)
+    edited = await service.update(gas, art["id"], {"title": "燃气开户办理", "body": "<p>携带房产证明和身份证到营业厅办理，三个工作日内上门通气。</p>"})
+    assert edited["version"] == 2 and edited["status"] == "in_review"  # a unit's edit is reviewed again
+    assert (await index.search("燃气开户", SearchFilters(status=("published",)))).total == 0
+    assert (await index.search("上门通气")).hits[0].status == "in_review"
+
+    versions = await service.versions(art["id"])
+    assert [(v["action"], v["changed_by"], v["version"]) for v in versions] == [
+        ("create", "gas-editor", 1), ("submit", "gas-editor", 1), ("reject", "editor1", 1),
+        ("submit", "gas-editor", 1), ("publish", "editor1", 1), ("edit", "gas-editor", 2)]
+    assert versions[2]["note"] == "请补充办理时限"
+    diff = await service.diff(art["id"], 1, 2)
+    assert "-携带房产证明到营业厅办理。" in diff["diff"]
+    assert "+携带房产证明和身份证到营业厅办理，三个工作日内上门通气。" in diff["diff"]
+    assert diff["changed_by"] == "gas-editor"
+
+    with pytest.raises(Conflict):
+        await service.update(gas, art["id"], {"title": "x", "body": "y"}, expected_version=1)
+    await service.transition(gas, art["id"], "archive")
+    with pytest.raises(Conflict):
+        await service.update(EDITOR, art["id"], {"title": "x", "body": "y"})
+
+
+async def test_expiry_and_review_flags(setup, clock):
+    service, _, gas, water, _ = setup
+    now = clock.now()
+    a = await service.create(gas, {"title": "冬季燃气安全", "body": "冬季注意通风",
+                                   "valid_to": (now + dt.timedelta(days=10)).isoformat(),
+                                   "review_due_at": (now + dt.timedelta(days=5)).isoformat()})
+    b = await service.create(water, {"title": "停水通知", "body": "计划停水",
+                                     "review_due_at": (now + dt.timedelta(days=30)).isoformat()})
+    for art in (a, b):
+        await service.transition(EDITOR, art["id"], "publish")
+    assert await service.flag_review_due() == {}
+    clock.advance(days=6)
+    assert await service.flag_review_due() == {"gas": [{"id": a["id"], "title": "冬季燃气安全"}]}
+    assert await service.flag_review_due() == {}  # flagged once
+    assert [x["id"] for x in await service.list(review_flagged=True)] == [a["id"]]
+    assert await service.expire_due() == []
+    clock.advance(days=5)
+    assert await service.expire_due() == [a["id"]]
+    assert (await service.get(a["id"]))["status"] == "expired"
+    assert (await service.get(b["id"]))["status"] == "published"
+    assert [x["id"] for x in await service.list(unit="water")] == [b["id"]]

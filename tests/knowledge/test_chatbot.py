@@ -1,0 +1,120 @@
+"""The chatbot dialogue: answer with source, clarify, feedback and gaps, question -> ticket, progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+import sqlalchemy as sa
+
+from hotline.messages import Identity, InboundMessage
+from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
+from knowledge.search.embedded import EmbeddedSearchIndex
+from knowledge.tables import kb_chat_log
+from tests.knowledge.helpers import TicketServiceDouble, load_demo
+
+_ids = itertools.count(1)
+
+
+def msg(text: str, user: str = "openid-1", channel: str = "wechat", external_id: str | None = None):
+    return InboundMessage(channel=channel, external_id=external_id or f"m{next(_ids)}",
+                          sender=Identity(kind="wechat" if channel == "wechat" else "web", value=user), text=text,
+                          received_at=dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc))
+
+
+@pytest.fixture(params=["db", pytest.param("redis", marks=pytest.mark.redis)])
+async def bot(request, engine, clock):
+    index = EmbeddedSearchIndex(engine)
+    await index.open()
+    demo = await load_demo(engine, clock, index)
+    service = TicketServiceDouble()
+    client = None
+    if request.param == "redis":
+        import redis.asyncio as aioredis
+
+        client = aioredis.from_url(request.getfixturevalue("redis_server").url)
+        await client.flushdb()
+        store = RedisDialogueStore(client)
+    else:
+        store = DbDialogueStore(engine, clock)
+    yield Chatbot(engine=engine, index=index, service=service, store=store, clock=clock), service, demo
+    if client is not None:
+        await client.aclose()
+
+
+async def test_answers_from_published_article_with_source_and_feedback(bot, engine):
+    chatbot, _, demo = bot
+    reply = await chatbot.respond(msg("灵活就业人员怎么缴纳社保？"))
+    assert reply.kind == "answer" and reply.article_id == demo["demo-001"]
+    assert "来源：《灵活就业人员如何缴纳社会保险》" in reply.text and "有帮助吗" in reply.text
+    assert (await chatbot.respond(msg("有用"))).kind == "feedback"
+    async with engine.connect() as conn:
+        row = (await conn.execute(sa.select(kb_chat_log))).one()
+    assert row.outcome == "answered" and row.helpful is True and row.article_id == demo["demo-001"]
+
+
+async def test_question_to_ticket_dialogue(bot):
+    chatbot, service, _ = bot
+    first = await chatbot.respond(msg("我家楼下的烧烤摊每天半夜油烟很大"))
+    assert first.kind == "offer" and "提交" in first.text
+    assert (await chatbot.respond(msg("提交"))).text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    assert (await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋"))).text == "请留下您的联系电话，方便承办单位与您联系。"
+    bad = await chatbot.respond(msg("不告诉你"))
+    assert bad.kind == "collect" and "格式不正确" in bad.text
+    done = await chatbot.respond(msg("我的电话是13812345678", external_id="final-1"))
+    assert done.kind == "ticket" and done.ticket_number == "2026112300001"
+    assert "2026112300001" in done.text
+    (sent,) = service.messages
+    assert sent.text == "我家楼下的烧烤摊每天半夜油烟很大\n地点：云湖区湖滨街道翠柳小区3栋\n联系电话：13812345678"
+    assert sent.external_id == "final-1" and sent.channel == "wechat"
+    assert sent.other_identities == (Identity(kind="phone", value="+8613812345678"),)
+    # WeChat redelivers the last message: same answer, no second ticket
+    again = await chatbot.respond(msg("我的电话是13812345678", external_id="final-1"))
+    assert again.ticket_number == "2026112300001" and len(service.messages) == 1
+    # progress by number, only for the owner
+    progress = await chatbot.respond(msg("查询工单2026112300001进度"))
+    assert progress.text == "工单 2026112300001 当前状态：已派单，承办单位：云州市城市管理局，答复期限：2026-11-30。"
+    other = await chatbot.respond(msg("2026112300001", user="someone-else"))
+    assert other.text == "未找到您名下的工单 2026112300001，请核对编号。"
+
+
+async def test_unhelpful_answer_leads_to_ticket_and_gap(bot, engine):
+    chatbot, service, _ = bot
+    assert (await chatbot.respond(msg("燃气泄漏怎么办"))).kind == "answer"
+    offer = await chatbot.respond(msg("没用"))
+    assert offer.kind == "offer"
+    collect = await chatbot.respond(msg("提交"))
+    # the question is already known, so the bot asks where next
+    assert collect.kind == "collect" and "地点" in collect.text
+    await chatbot.respond(msg("东山区凤凰街道"))
+    assert (await chatbot.respond(msg("023-88812345"))).kind == "ticket"
+    assert service.messages[0].text.startswith("燃气泄漏怎么办\n地点：东山区凤凰街道")
+    await chatbot.respond(msg("火星移民签证在哪里办", user="u2"))
+    await chatbot.respond(msg("火星移民签证在哪里办", user="u3"))
+    gaps = await knowledge_gaps(engine)
+    assert [(g["question"], g["count"]) for g in gaps] == [("火星移民签证在哪里办", 2), ("燃气泄漏怎么办", 1)]
+
+
+async def test_cancel_and_clarify(bot):
+    chatbot, service, demo = bot
+    await chatbot.respond(msg("提交"))
+    assert (await chatbot.respond(msg("取消"))).kind == "cancel"
+    reply = await chatbot.respond(msg("医保"))
+    assert reply.kind == "clarify" and len(reply.options) >= 2
+    chosen = await chatbot.respond(msg("2"))
+    assert chosen.kind == "answer" and chosen.article_id == reply.options[1]["article_id"]
+    assert service.messages == []
+
+
+async def test_search_down_still_offers_ticket(engine, clock):
+    class Broken:
+        tokenizer = synonyms = None
+
+        async def search(self, *a, **kw):
+            raise ConnectionError("down")
+
+    chatbot = Chatbot(engine=engine, index=Broken(), service=TicketServiceDouble(),
+                      store=DbDialogueStore(engine, clock), clock=clock)
+    reply = await chatbot.respond(msg("公积金怎么提取"))
+    assert reply.kind == "offer"

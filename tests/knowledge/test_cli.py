@@ -1,0 +1,135 @@
+"""``hotline kb``: import with progress, export, search --json, evaluate --json, reindex, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+import random
+
+import pytest
+from click.testing import CliRunner
+
+from hotline.cli import main
+from tests.knowledge.conftest import SHARED
+
+
+def write_csv(path, header, rows):
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def runner(monkeypatch, tmp_path):
+    for name in ("HOTLINE_DATABASE_URL", "HOTLINE_ELASTICSEARCH_URL", "HOTLINE_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return CliRunner()
+
+
+ARTICLES = [
+    ("faq-1", "公积金提取", "<p>租房可以提取住房公积金，每年一次。</p>", "住房公积金、租房"),
+    ("faq-2", "社保卡补办", "社保卡丢失请先挂失再到银行补办。", "社保卡"),
+    ("faq-3", "路灯报修", "道路路灯不亮请拨打12345。", "路灯"),
+]
+
+
+def test_import_search_export_reindex(runner, tmp_path):
+    data = str(tmp_path / "data")
+    src = write_csv(tmp_path / "kb.csv", ["编号", "标题", "正文", "关键词"], ARTICLES)
+    result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
+                                  "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": []}
+    assert "已导入：3/3" in result.stderr
+    # re-import: unchanged, then one edit
+    write_csv(src, ["编号", "标题", "正文", "关键词"],
+              [ARTICLES[0], ARTICLES[1], ("faq-3", "路灯报修", "道路路灯不亮请拨打12345或在城管公众号上报。", "路灯")])
+    result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
+                                  "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
+    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": []}
+
+    result = runner.invoke(main, ["kb", "search", "社保卡丢了", "--json", "--data-dir", data])
+    out = json.loads(result.stdout)
+    assert out["hits"][0]["title"] == "社保卡补办" and out["hits"][0]["status"] == "published"
+    result = runner.invoke(main, ["kb", "search", "城管公众号", "--json", "--data-dir", data])
+    assert json.loads(result.stdout)["hits"][0]["title"] == "路灯报修"
+
+    result = runner.invoke(main, ["kb", "reindex", "--data-dir", data])
+    assert result.exit_code == 0 and "索引重建完成：3 条" in result.stderr
+
+    out_file = tmp_path / "export.jsonl"
+    result = runner.invoke(main, ["kb", "export", str(out_file), "--data-dir", data])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["title"], r["version"]) for r in rows] == [
+        ("faq-1", "公积金提取", 1), ("faq-2", "社保卡补办", 1), ("faq-3", "路灯报修", 2)]
+    assert rows[0]["keywords"] == ["住房公积金", "租房"] and rows[0]["body"] == "<p>租房可以提取住房公积金，每年一次。</p>"
+
+
+def test_bad_input_fails_in_chinese(runner, tmp_path):
+    data = str(tmp_path / "data")
+    src = write_csv(tmp_path / "kb.csv", ["id", "title"], [("1", "x")])
+    result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "id", "--title-col", "title",
+                                  "--body-col", "body", "--data-dir", data])
+    assert result.exit_code != 0 and "缺少列：body" in result.stderr
+    result = runner.invoke(main, ["kb", "import", str(tmp_path / "nope.csv"), "--id-col", "id",
+                                  "--title-col", "t", "--body-col", "b", "--data-dir", data])
+    assert result.exit_code != 0 and "文件不存在" in result.stderr
+    result = runner.invoke(main, ["kb", "search", "  ", "--data-dir", data])
+    assert result.exit_code != 0 and "检索词不能为空" in result.stderr
+    result = runner.invoke(main, ["kb", "export", str(tmp_path / "x.txt"), "--data-dir", data])
+    assert result.exit_code != 0 and "csv" in result.stderr
+    # a row naming a unit that does not exist is reported, the others imported
+    src = write_csv(tmp_path / "units.csv", ["id", "title", "body", "unit"],
+                    [("1", "甲", "正文甲", ""), ("2", "乙", "正文乙", "no-such-unit")])
+    result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "id", "--title-col", "title",
+                                  "--body-col", "body", "--unit-col", "unit", "--data-dir", data])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["created"] == 1
+    assert "第 2 行未导入：单位 no-such-unit 不存在" in result.stderr
+
+
+def test_evaluate_on_own_files(runner, tmp_path):
+    articles = write_csv(tmp_path / "a.csv", ["doc", "text"], [
+        ("d1", "住房公积金提取需要身份证"), ("d1", "租房提取公积金每年一次"),
+        ("d2", "社保卡丢失请挂失补办"), ("d3", "路灯不亮请报修")])
+    queries = write_csv(tmp_path / "q.csv", ["q", "gold"], [
+        ("租房怎么提取公积金", "d1"), ("社保卡丢了", "d2"), ("路灯坏了", "d3"), ("没有这篇", "d9")])
+    result = runner.invoke(main, ["kb", "evaluate", "--articles", str(articles), "--id-col", "doc",
+                                  "--text-col", "text", "--queries", str(queries), "--query-col", "q",
+                                  "--gold-col", "gold", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["recall_at_1"] == 1.0 and out["recall_at_5"] == 1.0 and out["mrr"] == 1.0
+    assert out["queries"] == 3 and out["skipped"] == 1 and out["articles"] == 3
+    assert out["ms_per_query"] > 0 and set(out["bm25"]) >= {"recall_at_1", "recall_at_5", "mrr", "ms_per_query"}
+    result = runner.invoke(main, ["kb", "evaluate", "--articles", str(articles), "--id-col", "nope",
+                                  "--text-col", "text", "--queries", str(queries), "--query-col", "q",
+                                  "--gold-col", "gold"])
+    assert result.exit_code != 0 and "缺少列：nope" in result.stderr
+
+
+@pytest.mark.skipif(not (SHARED / "ncp_policy_qa").is_dir(), reason="../shared/data not present")
+def test_evaluate_on_shared_policy_qa_subsample(runner, tmp_path):
+    """Held-out questions of a subsample: articles from the other questions (+answers) of each document."""
+    with (SHARED / "ncp_policy_qa" / "NCPPolicies_train.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    random.Random(0).shuffle(rows)
+    rows = rows[:2000]
+    held, kept = rows[:400], rows[400:]
+    articles = write_csv(tmp_path / "a.csv", ["docid", "question", "answer"],
+                         [(r["docid"], r["question"], r["answer"]) for r in kept])
+    queries = write_csv(tmp_path / "q.csv", ["question", "docid"], [(r["question"], r["docid"]) for r in held])
+    result = runner.invoke(main, ["kb", "evaluate", "--articles", str(articles), "--id-col", "docid",
+                                  "--text-col", "question,answer", "--queries", str(queries),
+                                  "--query-col", "question", "--gold-col", "docid", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    known = {r["docid"] for r in kept}
+    assert out["queries"] == sum(r["docid"] in known for r in held) and out["skipped"] == 400 - out["queries"]
+    assert out["bm25"]["queries"] == out["queries"]
+    # a floor that broken tokenization or ranking would fall through (full comparison: bench/kb_bench.py)
+    assert out["recall_at_5"] >= 0.5 and out["bm25"]["recall_at_5"] >= 0.5
+    assert out["recall_at_1"] <= out["recall_at_5"] and out["mrr"] >= out["recall_at_1"]

@@ -1,0 +1,153 @@
+"""One contract for every search backend (embedded on SQLite and PostgreSQL; Elasticsearch when
+HOTLINE_ELASTICSEARCH_URL is set)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from knowledge.search.base import SearchDoc, SearchFilters
+from knowledge.synonyms import SynonymSet
+
+UTC = dt.timezone.utc
+
+
+def art(ref, title, body, **kw) -> SearchDoc:
+    kw.setdefault("status", "published")
+    return SearchDoc(kind="article", ref_id=str(ref), title=title, body=body, **kw)
+
+
+DOCS = [
+    art(1, "住房公积金提取指南", "职工购买自住住房、退休、偿还住房贷款本息，可以申请提取住房公积金。",
+        category="housing", unit="gjj", date=dt.datetime(2026, 1, 5, tzinfo=UTC)),
+    art(2, "社会保险费缴纳", "灵活就业人员可以通过手机银行缴纳社会保险费，每月15日前完成扣款。",
+        category="social", unit="rsj", date=dt.datetime(2026, 3, 1, tzinfo=UTC)),
+    art(3, "小区停车收费标准", "住宅小区停车服务收费实行政府指导价，业主可向物业查询收费标准。",
+        category="traffic", unit="fgw", status="draft", date=dt.datetime(2026, 6, 1, tzinfo=UTC)),
+    art(4, "燃气报修电话", "燃气泄漏请立即关闭阀门并拨打燃气公司24小时抢修电话。",
+        category="utility", unit="gas", date=dt.datetime(2026, 9, 1, tzinfo=UTC)),
+    SearchDoc(kind="ticket", ref_id="77", title="小区门口乱停车", body="晚上小区门口车辆乱停车，消防通道被堵。",
+              category="traffic", unit="jjzd", status="closed", date=dt.datetime(2026, 10, 1, tzinfo=UTC),
+              extra={"number": "20261001-0001", "reply": "已安排交警夜间巡查。"}),
+]
+
+
+async def loaded(index_factory):
+    index = await index_factory()
+    assert await index.upsert(DOCS) == len(DOCS)
+    return index
+
+
+async def test_chinese_query_finds_article_with_highlight(index_factory):
+    index = await loaded(index_factory)
+    result = await index.search("怎么提取公积金")
+    assert result.hits[0].key == "article:1"
+    assert "<em>提取</em>" in result.hits[0].highlight
+    assert result.hits[0].title == "住房公积金提取指南"
+
+
+async def test_synonyms_both_directions(index_factory):
+    index = await loaded(index_factory)
+    # the article says 社会保险 only
+    assert (await index.search("社保怎么交")).hits[0].key == "article:2"
+    # the article says 住房公积金; 公积金 alone must find it, and vice versa
+    assert (await index.search("公积金")).hits[0].key == "article:1"
+    assert "<em>" in (await index.search("社保")).hits[0].highlight
+
+
+async def test_user_edited_synonyms_apply_without_reindex(index_factory):
+    index = await loaded(index_factory)
+    before = await index.search("管道气")
+    index.set_synonyms(SynonymSet([("管道气", "燃气")]))
+    after = await index.search("管道气")
+    assert after.hits and after.hits[0].key == "article:4"
+    assert all(h.key != "article:4" for h in before.hits)
+
+
+async def test_filters(index_factory):
+    index = await loaded(index_factory)
+    everything = await index.search("停车")
+    assert {h.key for h in everything.hits} == {"article:3", "ticket:77"}
+    assert [h.key for h in (await index.search("停车", SearchFilters(kinds=("ticket",)))).hits] == ["ticket:77"]
+    assert [h.key for h in (await index.search("停车", SearchFilters(status=("published",)))).hits] == []
+    assert [h.key for h in (await index.search("停车", SearchFilters(unit="fgw"))).hits] == ["article:3"]
+    assert [h.key for h in (await index.search("停车", SearchFilters(category="traffic",
+                                                                   date_from=dt.datetime(2026, 7, 1, tzinfo=UTC)))).hits] == ["ticket:77"]
+    assert [h.key for h in (await index.search("停车", SearchFilters(date_to=dt.datetime(2026, 7, 1, tzinfo=UTC)))).hits] == ["article:3"]
+    hit = (await index.search("停车", SearchFilters(kinds=("ticket",)))).hits[0]
+    assert hit.extra["number"] == "20261001-0001" and hit.status == "closed" and hit.unit == "jjzd"
+    assert hit.date == dt.datetime(2026, 10, 1, tzinfo=UTC)
+
+
+async def test_ranking_prefers_the_focused_document(index_factory):
+    index = await index_factory()
+    await index.upsert([
+        art(10, "医保报销比例", "职工医保住院报销比例为百分之八十五，门诊报销按年度限额执行。"),
+        art(11, "城市公园开放时间", "公园每天六点开放。园内设有停车场，医保定点药店位于东门外。"),
+        art(12, "图书馆借阅规则", "读者凭读者证借阅图书，每次最多五册。"),
+    ])
+    result = await index.search("医保报销比例是多少")
+    assert [h.key for h in result.hits[:2]] == ["article:10", "article:11"]
+    assert result.total == 2
+    assert result.hits[0].score > result.hits[1].score
+
+
+async def test_upsert_replaces_and_delete_removes(index_factory):
+    index = await loaded(index_factory)
+    await index.upsert([art(4, "燃气报修电话", "天然气泄漏请拨打抢修热线。维修人员三十分钟内上门。")])
+    assert (await index.search("上门")).hits[0].key == "article:4"
+    assert (await index.search("关闭阀门")).total == 0
+    assert await index.count() == len(DOCS)
+    await index.delete(["article:4"])
+    assert (await index.search("上门")).total == 0
+    assert await index.count() == len(DOCS) - 1
+
+
+async def test_index_survives_restart_and_sees_other_writers(index_factory):
+    first = await loaded(index_factory)
+    second = await index_factory()  # e.g. the web process while the jobs worker writes
+    assert (await second.search("燃气泄漏")).hits[0].key == "article:4"
+    await first.upsert([art(20, "自来水停水通知", "因管网检修，明日全区供水暂停。")])
+    await first.delete(["article:2"])
+    if hasattr(second, "refresh"):
+        await second.refresh(force=True)
+    assert (await second.search("停水")).hits[0].key == "article:20"
+    assert (await second.search("社会保险")).total == 0
+
+
+async def test_reindex_swaps_while_search_keeps_answering(index_factory):
+    index = await loaded(index_factory)
+    seen_during = []
+
+    def source():
+        async def gen():
+            yield [art(1, "住房公积金提取指南", "提取住房公积金需要身份证和银行卡。")]
+            # half way through the rebuild the old index still answers
+            seen_during.append([h.key for h in (await index.search("燃气泄漏")).hits])
+            await index.upsert([art(30, "户籍迁入办理", "户口迁入需要提供房产证明。")])
+            yield [art(5, "入学报名时间", "小学入学报名在每年五月进行。")]
+        return gen
+
+    assert await index.reindex(source()) == 2
+    assert seen_during == [["article:4"]]
+    assert (await index.search("燃气泄漏")).total == 0          # not in the source any more
+    assert (await index.search("入学报名")).hits[0].key == "article:5"
+    assert (await index.search("户口迁入")).hits[0].key == "article:30"  # written during the rebuild
+    assert (await index.search("银行卡")).hits[0].key == "article:1"
+    assert await index.count() == 3
+
+
+async def test_concurrent_searches_during_writes(index_factory):
+    index = await loaded(index_factory)
+    docs = [art(100 + i, f"第{i}号通知", f"关于第{i}批次自来水管网改造的通知。") for i in range(60)]
+
+    async def write():
+        for i in range(0, 60, 10):
+            await index.upsert(docs[i:i + 10])
+
+    async def read():
+        for _ in range(10):
+            assert (await index.search("燃气泄漏")).hits[0].key == "article:4"
+
+    await asyncio.gather(write(), read())
+    assert (await index.search("管网改造")).total == 60

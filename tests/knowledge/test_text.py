@@ -1,0 +1,43 @@
+"""Tokenizer, synonyms, highlighting and the HTML sanitizer."""
+
+from __future__ import annotations
+
+from knowledge.sanitize import clean_html, plain_text
+from knowledge.search.base import highlight
+from knowledge.synonyms import SynonymSet, parse_group
+from knowledge.tokenize import Tokenizer
+
+
+def test_tokenizer_words_and_bigrams():
+    tok = Tokenizer(["云州市", "住房公积金"])
+    words = tok.words("请问云州市住房公积金怎么提取？")
+    assert "云州市" in words and "住房公积金" in words and "公积金" in words
+    assert "请问" not in words and "？" not in words and "怎么" not in words
+    assert tok.bigrams("公积金！ok") == ["公积", "积金", "ok"]
+
+
+def test_private_dictionaries_do_not_leak():
+    a, b = Tokenizer(["管道气"]), Tokenizer()
+    assert "管道气" in a.words("管道气泄漏") and "管道气" not in b.words("管道气泄漏")
+
+
+def test_synonym_groups():
+    syn = SynonymSet([("社保", "社会保险"), "公积金，住房公积金", ("孤单",)])
+    assert syn.expand(["社保", "交"]) == ["社保", "交", "社会保险"]
+    assert syn.expand(["住房公积金"]) == ["住房公积金", "公积金"]
+    assert len(syn.groups) == 2
+    assert parse_group(" 医保/ 医疗保险、医保 ") == ("医保", "医疗保险")
+
+
+def test_highlight_escapes_and_marks():
+    out = highlight("<b>社保</b>卡丢失后请挂失社保卡", ["社保卡", "社保"])
+    assert out == "&lt;b&gt;<em>社保</em>&lt;/b&gt;卡丢失后请挂失<em>社保卡</em>"
+
+
+def test_sanitizer_allow_list():
+    dirty = ('<h2 style="x">标题</h2><p onmouseover="x()">正文<iframe src="https://evil"></iframe>'
+             '<a href="javascript:alert(1)">坏</a><a href="https://ok.cn/a">好</a><svg onload=alert(1)></svg></p>')
+    clean = clean_html(dirty)
+    assert clean == ('<h2>标题</h2><p>正文<a rel="noopener noreferrer">坏</a>'
+                     '<a href="https://ok.cn/a" rel="noopener noreferrer">好</a></p>')
+    assert plain_text(clean) == "标题 正文 坏 好"

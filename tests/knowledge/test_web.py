@@ -1,0 +1,170 @@
+"""HTTP API: articles workflow over JSON, search, synonyms, gaps, agent assist (GET and websocket), web chat."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from aiohttp import web
+
+import knowledge.web
+from hotline import appkeys
+from hotline.config import Settings
+from knowledge.search.base import SearchDoc
+from tests.knowledge.conftest import user_middleware
+from tests.knowledge.helpers import TicketServiceDouble, load_demo
+
+
+class RouterDouble:
+    """TEST DOUBLE of the routing service's suggest()."""
+
+    def __init__(self):
+        self.calls = []
+
+    async def suggest(self, text, *, intake_line, channel):
+        self.calls.append((text, intake_line, channel))
+        return {"category": "C0803", "lead_unit": "gas", "confidence": 0.91, "top3": []}
+
+
+@pytest.fixture
+async def client(aiohttp_client, engine, clock, tmp_path):
+    app = web.Application(middlewares=[user_middleware()])
+    app[appkeys.SETTINGS] = Settings(data_dir=tmp_path, elasticsearch_url=None, redis_url=None)
+    app[appkeys.ENGINE] = engine
+    app[appkeys.CLOCK] = clock
+    app[appkeys.SERVICE] = TicketServiceDouble()
+    app[appkeys.ROUTER] = RouterDouble()
+    knowledge.web.setup(app)
+    c = await aiohttp_client(app)
+    await load_demo(engine, clock, app[appkeys.SEARCH])
+    return c
+
+
+EDITOR = {"X-Test-User": "dispatcher:editor1"}
+AGENT = {"X-Test-User": "agent:agent1"}
+
+
+async def unit_header(client, code):
+    import sqlalchemy as sa
+
+    from hotline.tables import units
+
+    async with client.app[appkeys.ENGINE].connect() as conn:
+        unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == code))).scalar_one()
+    return {"X-Test-User": f"unit:{code}-editor:{unit_id}"}
+
+
+async def test_article_workflow_over_http(client):
+    gas = await unit_header(client, "gas")
+    resp = await client.post("/api/v1/kb/articles", json={
+        "title": "燃气表更换", "body": "<p>燃气表使用满十年免费更换<img src=x onerror=alert(1)></p>"}, headers=gas)
+    assert resp.status == 201
+    art = await resp.json()
+    assert art["status"] == "draft" and "onerror" not in art["body_html"] and art["unit_code"] == "gas"
+    water = await unit_header(client, "water")
+    resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={"title": "x", "body": "y"}, headers=water)
+    assert resp.status == 403 and (await resp.json())["error"]["code"] == "forbidden"
+    assert (await client.post(f"/api/v1/kb/articles/{art['id']}/actions/submit", headers=gas)).status == 200
+    resp = await client.post(f"/api/v1/kb/articles/{art['id']}/actions/publish", headers=gas)
+    assert resp.status == 403
+    resp = await client.post(f"/api/v1/kb/articles/{art['id']}/actions/publish", json={"note": "已核实"},
+                             headers=EDITOR)
+    assert (await resp.json())["status"] == "published"
+    resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={
+        "title": "燃气表更换", "body": "燃气表使用满十年由燃气公司免费更换。", "version": 1}, headers=gas)
+    assert (await resp.json())["version"] == 2
+    resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={
+        "title": "燃气表更换", "body": "过期的修改", "version": 1}, headers=gas)
+    assert resp.status == 409
+    diff = await (await client.get(f"/api/v1/kb/articles/{art['id']}/diff?from=1&to=2", headers=AGENT)).json()
+    assert "+燃气表使用满十年由燃气公司免费更换。" in diff["diff"]
+    versions = await (await client.get(f"/api/v1/kb/articles/{art['id']}/versions", headers=AGENT)).json()
+    assert [v["action"] for v in versions["items"]] == ["create", "submit", "publish", "edit"]
+    assert versions["items"][2]["note"] == "已核实"
+
+
+async def test_bad_input_and_auth(client):
+    assert (await client.get("/api/v1/kb/search?q=社保")).status == 401
+    resp = await client.get("/api/v1/kb/search?q=", headers=AGENT)
+    assert resp.status == 400 and (await resp.json())["error"]["code"] == "invalid_input"
+    resp = await client.get("/api/v1/kb/search?q=社保&kind=person", headers=AGENT)
+    assert resp.status == 400
+    resp = await client.get("/api/v1/kb/search?q=社保&date_from=yesterday", headers=AGENT)
+    assert "date_from" in (await resp.json())["error"]["message"]
+    resp = await client.post("/api/v1/kb/articles", data="not json", headers={**EDITOR, "Content-Type": "application/json"})
+    assert resp.status == 400
+    resp = await client.post("/api/v1/kb/articles", json={"title": "无正文"}, headers=EDITOR)
+    assert resp.status == 400 and "body" in (await resp.json())["error"]["message"]
+    assert (await client.get("/api/v1/kb/articles/99999", headers=AGENT)).status == 404
+    resp = await client.post("/api/v1/kb/articles/1/actions/fly", headers=EDITOR)
+    assert resp.status == 400
+    resp = await client.post("/api/v1/kb/synonyms", json={"terms": "网约车,出租车"}, headers=AGENT)
+    assert resp.status == 403
+
+
+async def test_search_filters_and_synonym_editing(client):
+    result = await (await client.get("/api/v1/kb/search", params={"q": "社保卡丢了", "kind": "article"},
+                                     headers=AGENT)).json()
+    assert result["hits"][0]["title"] == "社保卡丢失后如何挂失补办"
+    assert "<em>社保卡</em>" in result["hits"][0]["highlight"]
+    result = await (await client.get("/api/v1/kb/search", params={"q": "停车", "unit": "police"},
+                                     headers=AGENT)).json()
+    assert [h["title"] for h in result["hits"]] == ["违法停车被贴罚单如何处理"]
+    before = await (await client.get("/api/v1/kb/search", params={"q": "摩的"}, headers=AGENT)).json()
+    assert before["total"] == 0
+    resp = await client.post("/api/v1/kb/synonyms", json={"terms": "摩的、出租车"}, headers=EDITOR)
+    assert resp.status == 201
+    after = await (await client.get("/api/v1/kb/search", params={"q": "摩的"}, headers=AGENT)).json()
+    assert after["hits"][0]["title"] == "出租车拒载绕路投诉"
+    groups = (await (await client.get("/api/v1/kb/synonyms", headers=AGENT)).json())["items"]
+    assert ["摩的", "出租车"] in [g["terms"] for g in groups] and ["社保", "社会保险", "社会保障"] in [g["terms"] for g in groups]
+
+
+async def test_assist_articles_similar_tickets_routing_and_insert(client):
+    index = client.app[appkeys.SEARCH]
+    await index.upsert([SearchDoc(kind="ticket", ref_id="41", title="", body="小区里闻到很重的燃气味，怀疑漏气",
+                                  unit="gas", status="closed",
+                                  extra={"number": "2026110100041", "unit_name": "云州燃气集团",
+                                         "reply": "抢修人员已到场处置，更换了老化软管。"})])
+    resp = await client.get("/api/v1/assist", params={"text": "家里燃气泄漏有异味怎么办"}, headers=AGENT)
+    data = await resp.json()
+    assert data["articles"][0]["title"] == "燃气泄漏应急处置"
+    article_id = data["articles"][0]["id"]
+    (similar,) = data["similar_tickets"]
+    assert similar["number"] == "2026110100041" and similar["reply"] == "抢修人员已到场处置，更换了老化软管。"
+    assert similar["unit_name"] == "云州燃气集团"
+    assert data["routing"]["lead_unit"] == "gas"
+    assert client.app[appkeys.ROUTER].calls == [("家里燃气泄漏有异味怎么办", "12345", "phone")]
+    # excluding the ticket being edited
+    data = await (await client.get("/api/v1/assist", params={"text": "燃气味漏气", "ticket_id": "41"},
+                                   headers=AGENT)).json()
+    assert data["similar_tickets"] == []
+    resp = await client.post("/api/v1/assist/insert", json={"article_id": article_id}, headers=AGENT)
+    text = (await resp.json())["text"]
+    assert text.startswith("发现燃气泄漏，请立即关闭燃气总阀") and "依据：《燃气泄漏应急处置》" in text
+
+
+async def test_assist_websocket_live_updates(client):
+    async with client.ws_connect("/api/v1/assist/ws", headers=AGENT) as ws:
+        await ws.send_str(json.dumps({"text": "公积金"}))
+        first = json.loads((await ws.receive()).data)
+        assert first["text"] == "公积金"
+        assert first["articles"][0]["title"].startswith("住房公积金")
+        await ws.send_str(json.dumps({"text": "公积金贷款最高能贷多少"}))
+        second = json.loads((await ws.receive()).data)
+        assert second["articles"][0]["title"] == "住房公积金贷款额度怎么计算"
+        await ws.send_str("不是 JSON")
+        assert json.loads((await ws.receive()).data)["error"]["code"] == "invalid_json"
+    resp = await client.get("/api/v1/assist/ws")
+    assert resp.status == 401
+
+
+async def test_web_chat_and_gaps(client):
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": "异地就医怎么备案"})
+    reply = await resp.json()
+    assert reply["kind"] == "answer" and "《异地就医备案怎么办理》" in reply["text"]
+    await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": "没用"})
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1"})
+    assert resp.status == 422
+    gaps = await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json()
+    assert gaps["items"][0]["question"] == "异地就医怎么备案"

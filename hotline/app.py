@@ -82,10 +82,6 @@ def create_app(
             from hotline.migrate import upgrade
 
             await upgrade(engine)
-        if demo:
-            from hotline.demo import seed_demo
-
-            await seed_demo(app[appkeys.SERVICE], print_logins=True)
         yield
         if owns_engine:
             await engine.dispose()
@@ -95,4 +91,12 @@ def create_app(
     for spec in PLUGINS if plugins is None else plugins:
         module_name, func_name = spec.split(":")
         getattr(importlib.import_module(module_name), func_name)(app)
+    if demo:
+        async def seed(app: web.Application) -> None:
+            # After every plugin started: the demo tickets get routed like real ones.
+            from hotline.demo import seed_demo
+
+            await seed_demo(app[appkeys.SERVICE], print_logins=True)
+
+        app.on_startup.append(seed)
     return app

@@ -6,6 +6,7 @@ printed once and kept in ``<data-dir>/demo-logins.txt`` (readable by the owner o
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 from importlib import resources
@@ -36,6 +37,12 @@ SAMPLE_TICKETS = [
 ]
 
 
+# Other packages' demo data, seeded after the city ("module:function" taking the TicketService).
+EXTRA_SEEDERS = [
+    "knowledge.importer:seed_demo_articles",
+]
+
+
 def demo_file(name: str) -> str:
     return resources.files("hotline.demo_data").joinpath(name).read_text(encoding="utf-8")
 
@@ -45,10 +52,12 @@ async def is_empty(service) -> bool:
         return (await conn.execute(sa.select(sa.func.count()).select_from(units))).scalar_one() == 0
 
 
-async def seed_demo(service, print_logins: bool = False, users: bool = True) -> list[tuple[str, str, str]]:
+async def seed_demo(service, print_logins: bool = False, users: bool = True,
+                    extras: bool = True) -> list[tuple[str, str, str]]:
     """Seed the demo city into an empty database; returns (username, role, password) of created users.
 
-    ``users=False`` seeds the city without the demo logins.
+    ``users=False`` seeds the city without the demo logins; ``extras=False`` without other packages'
+    demo data (the knowledge base).
     """
     if not await is_empty(service):
         return []
@@ -64,6 +73,9 @@ async def seed_demo(service, print_logins: bool = False, users: bool = True) -> 
             token = await issue_token(conn, user_id, now)
             logins.append((username, role, password, token))
     await _sample_tickets(service)
+    for spec in EXTRA_SEEDERS if extras else []:
+        module_name, func_name = spec.split(":")
+        await getattr(importlib.import_module(module_name), func_name)(service)
     if logins:
         _save_logins(service, logins)
     if print_logins and logins:

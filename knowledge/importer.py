@@ -125,3 +125,14 @@ async def export_file(engine, path, *, status: str | None = None) -> int:
     else:
         raise InputError("导出文件须以 .csv 或 .jsonl 结尾")
     return len(rows)
+
+
+async def seed_demo_articles(service) -> ImportReport:
+    """Publish the demo city's knowledge base (first start of ``hotline serve``); the index job picks it up."""
+    from hotline.users import SYSTEM
+    from knowledge.data import DEMO_ARTICLES
+
+    articles = ArticleService(service.engine, service.clock, index=None)
+    user = type("DemoEditor", (), {"username": SYSTEM.username, "role": "admin", "unit_id": None})()
+    return await import_file(articles, user, DEMO_ARTICLES, Columns("id", "title", "body", "category", "unit",
+                                                                    "keywords"), publish=True)

@@ -109,7 +109,7 @@ async def service(engine, clock, settings):
     from hotline.service import TicketService
 
     svc = TicketService(engine, clock=clock, settings=settings)
-    await seed_demo(svc, users=False)
+    await seed_demo(svc, users=False, extras=False)
     return svc
 
 

@@ -67,10 +67,14 @@ def store_url(request, tmp_path) -> str:
         path = tmp_path / "hotline.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
-    server = request.getfixturevalue("pg_server")
-    template = request.getfixturevalue("pg_template")
-    name = "t_" + uuid.uuid4().hex[:12]
+    return clone_pg(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template"))
+
+
+def clone_pg(server, template: str) -> str:
+    """A fresh PostgreSQL database copied from the migrated template; its URL."""
     import asyncio
+
+    name = "t_" + uuid.uuid4().hex[:12]
 
     async def _clone() -> None:
         engine = make_engine(server.url())

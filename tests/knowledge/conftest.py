@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
@@ -10,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from aiohttp import web
 
 from hotline.db import make_engine
+from tests.conftest import clone_pg
 
 ES_URL = os.environ.get("HOTLINE_ELASTICSEARCH_URL")
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
@@ -49,20 +48,6 @@ def user_middleware(header: str = "X-Test-User"):
     return middleware
 
 
-def _clone_pg(server, template: str) -> str:
-    name = "t_" + uuid.uuid4().hex[:12]
-
-    async def _clone() -> None:
-        engine = make_engine(server.url())
-        async with engine.connect() as conn:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(sa.text(f"CREATE DATABASE {name} TEMPLATE {template}"))
-        await engine.dispose()
-
-    asyncio.run(_clone())
-    return server.url(name)
-
-
 @pytest.fixture(params=BACKENDS)
 def backend_name(request) -> str:
     return request.param
@@ -75,7 +60,7 @@ def index_store_url(request, backend_name, tmp_path) -> str | None:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     if backend_name == "embedded-postgres":
-        return _clone_pg(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template"))
+        return clone_pg(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template"))
     return None
 
 

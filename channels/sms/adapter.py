@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import re
 import uuid
 
 import sqlalchemy as sa
@@ -29,17 +28,11 @@ from hotline.db import insert_ignore
 from hotline.identity import InvalidPhone, normalize_phone
 from hotline.lifecycle import TransitionError
 from hotline.messages import Identity, InboundMessage, OutboundMessage
+from hotline.jobs.callbacks import satisfaction_of
 from hotline.users import Actor
 
 log = logging.getLogger(__name__)
 CITIZEN = Actor(username="citizen:sms", role="citizen")
-SATISFACTION = {"1": "满意", "2": "基本满意", "3": "不满意", "满意": "满意", "基本满意": "基本满意", "不满意": "不满意"}
-_RATING = re.compile(r"^\s*(基本满意|不满意|满意|[123])\s*[。.!！]?\s*$")
-
-
-def satisfaction_of(text: str) -> str | None:
-    m = _RATING.match(text)
-    return SATISFACTION[m.group(1)] if m else None
 
 
 def _ack(exc) -> web.Response:

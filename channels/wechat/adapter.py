@@ -246,15 +246,14 @@ class WechatAdapter(ChannelAdapter):
     # -- outbound ------------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        """Template message when ``template`` is set, else a customer-service text message."""
+        """A template message when ``template`` names a configured template, else a customer-service text
+        message (inside the citizen's 48-hour window and quota)."""
         if message.recipient.kind != "wechat":
             return SendResult(ok=False, error="recipient_not_wechat")
         openid = message.recipient.value
         try:
-            if message.template:
-                template_id = self.settings.templates.get(message.template)
-                if not template_id:
-                    return SendResult(ok=False, error=f"unknown_template:{message.template}")
+            template_id = self.settings.templates.get(message.template) if message.template else None
+            if template_id:
                 data = await self.api.send_template(openid, template_id, message.template_data)
                 return SendResult(ok=True, external_id=str(data.get("msgid") or ""))
             if refused := await self._take_window_slot(openid):

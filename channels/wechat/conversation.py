@@ -6,6 +6,7 @@ import logging
 
 from channels.wechat.parse import WechatEvent, classify_text
 from hotline.actions import InvalidParams
+from hotline.jobs.callbacks import pending_callback_for, satisfaction_of
 from hotline.lifecycle import TransitionError
 from hotline.messages import InboundMessage
 from hotline.users import Actor
@@ -33,6 +34,12 @@ async def answer(service, chatbot, item: InboundMessage | WechatEvent) -> str | 
             return await progress(service, item.sender.value, number)
         if kind == "rate":
             return await rate(service, item.sender.value, number, satisfaction)
+        if (answer_to := satisfaction_of(item.text)) is not None:
+            # A bare "1/2/3" answers the callback question we sent this citizen (回访).
+            async with service.engine.connect() as conn:
+                pending = await pending_callback_for(conn, item.sender)
+            if pending is not None:
+                return await rate(service, item.sender.value, pending, answer_to)
         if chatbot is not None:
             return reply_text(await chatbot.respond(item))
     result = await service.ingest(item)

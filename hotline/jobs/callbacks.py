@@ -11,6 +11,8 @@ closes the ticket, or reopens it to the same unit with the citizen's reason.
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 
 import sqlalchemy as sa
@@ -120,6 +122,16 @@ async def due_task_ids(ctx) -> list[int]:
             callback_tasks.c.state.in_(OPEN_STATES), callback_tasks.c.mode == "auto",
             callback_tasks.c.next_attempt_at <= ctx.now()).order_by(callback_tasks.c.id))
         return list(rows.scalars())
+
+
+ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意", "满意": "满意", "基本满意": "基本满意", "不满意": "不满意"}
+_ANSWER = re.compile(r"^\s*(基本满意|不满意|满意|[123])\s*[。.!！]?\s*$")
+
+
+def satisfaction_of(text: str) -> str | None:
+    """The satisfaction a bare callback answer ("1", "满意" ...) gives, or None for anything else."""
+    m = _ANSWER.match(text or "")
+    return ANSWERS[m.group(1)] if m else None
 
 
 async def pending_callback_for(conn: AsyncConnection, identity: Identity) -> str | None:

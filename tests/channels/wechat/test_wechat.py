@@ -249,3 +249,57 @@ async def test_worker_adapters_send_without_the_web_app(engine, clock, fake_api,
         result = await adapters["wechat"].send(OutboundMessage(
             channel="wechat", recipient=Identity(kind="wechat", value="oia2TjjewbmiOUlr6X-1crbLOvLw"), text="通知"))
     assert result.ok
+
+
+async def test_a_bare_1_answers_the_callback_question_and_closes_the_ticket(aiohttp_client, engine, clock, tmp_path,
+                                                                           fake_api, citizen, monkeypatch):
+    """回访 over WeChat, end to end: the unit replies, jobs ask the citizen, "1" closes the ticket."""
+    import channels.web
+    from channels.wechat.settings import WechatSettings
+    from hotline.app import create_app
+    from hotline.config import Settings
+    from hotline.demo import seed_demo
+    from tests.channels.wechat.fakes import AES_KEY, APPID, APPSECRET
+
+    monkeypatch.setenv("HOTLINE_JOBS_RELAY_INTERVAL", "0.05")
+    monkeypatch.setenv("HOTLINE_JOBS_QUIET_START", "00:00")
+    monkeypatch.setenv("HOTLINE_JOBS_QUIET_END", "00:00")
+    app = create_app(Settings(data_dir=tmp_path / "data"), engine=engine, clock=clock,
+                     plugins=["hotline.api.setup:setup", "hotline.jobs.web:setup"])
+    channels.web.setup(app, only=["wechat"], channel_settings={"wechat": WechatSettings(
+        token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=fake_api.url)})
+    client = await aiohttp_client(app)
+    service = app[appkeys.SERVICE]
+    await seed_demo(service, users=False, extras=False)
+    await post(client, citizen.plain(fixture("text.xml")))
+    number = (await service.list_tickets(channel="wechat"))[0][0]["number"]
+    housing = Actor("housing-user", "unit", unit_id=await _unit_id(service, "housing"))
+    await service.transition(number, "dispatch", AGENT, {"lead_unit": "housing"})
+    await service.transition(number, "sign", housing)
+    await service.transition(number, "reply", housing, {"text": "路灯已修复。"})
+
+    async def until(check):
+        for _ in range(200):
+            if await check():
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
+    async def asked():
+        return any("1 满意" in json.dumps(r["json"], ensure_ascii=False)
+                   for r in fake_api.calls("/cgi-bin/message/custom/send"))
+
+    assert await until(asked), "the callback question never went out over WeChat"
+    status, body = await post(client, citizen.plain(text_xml("1")))
+    assert reply_content(body) == f"感谢您的评价！工单 {number} 已记录为“满意”。"
+
+    async def closed():
+        return (await service.get_ticket(number))["state"] == "closed"
+
+    assert await until(closed)
+    assert await count(engine, tickets) == 7  # six demo tickets and this one: "1" made no new ticket
+
+
+async def _unit_id(service, code: str) -> int:
+    async with service.engine.connect() as conn:
+        return (await conn.execute(sa.text("SELECT id FROM units WHERE code = :c"), {"c": code})).scalar_one()

@@ -105,5 +105,8 @@ async def test_template_progress_notice_fields_are_one_short_line(make_client, f
     assert sent["template_id"] == "TM00015-progress" and sent["touser"] == OPENID
     state = sent["data"]["state"]["value"]
     assert len(state) == 20 and "\n" not in state and state.startswith("已派单 承办单位")
-    unknown = await adapter.send(message.model_copy(update={"template": "nope"}))
-    assert (unknown.ok, unknown.error) == (False, "unknown_template:nope")
+    # A template that is not configured is sent as a customer-service text message instead, which
+    # needs the citizen's 48-hour window: this citizen never wrote, so it is refused as out of window.
+    unknown = await adapter.send(message.model_copy(update={"template": "nope", "text": "工单已派单"}))
+    assert (unknown.ok, unknown.error) == (False, "out_of_window")
+    assert len(fake_api.calls("/cgi-bin/message/template/send")) == 1

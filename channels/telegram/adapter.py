@@ -10,6 +10,7 @@ and notices go back through the Bot API (``api_base_url`` is configurable).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hmac
 import json
 import logging
@@ -25,6 +26,7 @@ from channels.base import ChannelAdapter, MalformedPayload, SendResult, Verifica
 from channels.telegram.parse import PARSERS, BotRequest, parse_update
 from channels.telegram.settings import TelegramSettings
 from hotline.actions import InvalidParams
+from hotline.jobs.callbacks import pending_callback_for, satisfaction_of
 from hotline.lifecycle import SATISFACTION, TransitionError
 from hotline.messages import OutboundMessage
 from hotline.users import Actor
@@ -104,6 +106,8 @@ class TelegramAdapter(ChannelAdapter):
 
     async def handle(self, req: BotRequest) -> None:
         if req.kind == "submit":
+            req = await self._callback_answer(req)
+        if req.kind == "submit":
             text = await self._submit(req)
         elif req.kind == "query":
             text, markup = await self._query(req)
@@ -126,6 +130,17 @@ class TelegramAdapter(ChannelAdapter):
             return f"已将您的补充内容记入工单 {result.ticket_number}。"
         return (f"您的诉求已受理，工单号：{result.ticket_number}\n"
                 f"可发送 /query {result.ticket_number} 查询办理进度。")
+
+    async def _callback_answer(self, req: BotRequest) -> BotRequest:
+        """A bare "1/2/3" answers the callback question we sent this citizen (回访): rate that ticket."""
+        satisfaction = satisfaction_of(req.inbound.text) if req.inbound is not None else None
+        if satisfaction is None:
+            return req
+        async with self.deps.service.engine.connect() as conn:
+            number = await pending_callback_for(conn, req.inbound.sender)
+        if number is None:
+            return req
+        return dataclasses.replace(req, kind="rate", number=number, satisfaction=satisfaction)
 
     async def _own_ticket(self, req: BotRequest) -> dict | None:
         ticket = await self.deps.service.get_ticket_by_number(req.number)

@@ -171,3 +171,34 @@ async def test_register_webhook(tg, bot_api):
     [call] = bot_api.sent("setWebhook")
     assert call["url"] == url and call["secret_token"] == HEADER_SECRET
     assert json.loads(call["allowed_updates"]) == ["callback_query", "message"]
+
+
+async def test_a_bare_1_answers_the_callback_question(tg, bot_api, engine):
+    """回访 over Telegram: after the unit's reply a callback task waits; the citizen's "1" records 满意."""
+    import re
+    from types import SimpleNamespace
+
+    from hotline.demo import seed_demo
+    from hotline.jobs.callbacks import create_task
+
+    service = tg.hotline_app[appkeys.SERVICE]
+    await seed_demo(service, users=False, extras=False)  # the demo units (and six demo tickets)
+    await deliver(tg, "message_text.json")
+    number = re.search(r"工单号：(\d{13})", bot_api.sent()[-1]["text"]).group(1)
+    async with engine.connect() as conn:
+        housing_id = (await conn.execute(sa.text("SELECT id FROM units WHERE code = 'housing'"))).scalar_one()
+    housing = Actor("housing-user", "unit", unit_id=housing_id)
+    await service.transition(number, "dispatch", AGENT, {"lead_unit": "housing"})
+    await service.transition(number, "sign", housing)
+    await service.transition(number, "reply", housing, {"text": "已在线办理换发护照预约。"})
+    async with engine.begin() as conn:
+        row = (await conn.execute(sa.select(tickets).where(tickets.c.number == number))).first()
+        assert await create_task(SimpleNamespace(now=service.now), conn, row)
+    before = await count(engine, tickets)
+    await deliver_json(tg, {**json.loads(update("message_text.json").body), "update_id": 999001,
+                            "message": {**json.loads(update("message_text.json").body)["message"],
+                                        "message_id": 999, "text": "1"}})
+    assert f"感谢您的评价（满意），工单 {number}" in bot_api.sent()[-1]["text"]
+    ticket = await service.get_ticket_by_number(number)
+    assert (ticket["state"], ticket["satisfaction"]) == ("callback_done", "满意")
+    assert await count(engine, tickets) == before  # the "1" made no new ticket

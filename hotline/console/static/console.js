@@ -37,6 +37,7 @@ async function api(path, options = {}) {
   return body;
 }
 
+const unitName = (code) => (units.find((u) => u.code === code) || {}).name || code || "人工派单";
 const fmt = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
 const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title: light || "无时限" });
 
@@ -126,7 +127,7 @@ async function showTicket(number) {
         h("tr", {}, h("th", {}, "市民"), h("td", {}, (t.citizen?.identities || []).map((i) => i.value).join("、") || "—")),
         h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
         route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
-          `${route.category_name || route.category || "?"} → ${route.lead_unit || "人工派单"}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
+          `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
           route.emergency ? h("div", { class: "alert" }, `疑似紧急情况：请转 ${route.emergency.number}（${route.emergency.reason}）`) : null)) : null)),
     h("div", { class: "card" }, h("h3", {}, "诉求与答复"),
       t.messages.map((m) => h("div", { class: `msg ${m.direction}` }, h("div", { class: "muted" }, `${fmt(m.created_at)} ${m.author || ""}`), m.text))),
@@ -171,7 +172,7 @@ async function runAssist() {
   const route = data.routing || data.router || null;
   $("#assist").replaceChildren(
     route ? h("div", { class: "card" }, h("strong", {}, "派单建议："),
-      `${route.category_name || route.category || "?"} → ${route.lead_unit || "人工派单"}（${Number(route.confidence || 0).toFixed(2)}）`,
+      `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（${Number(route.confidence || 0).toFixed(2)}）`,
       route.emergency ? h("div", { class: "alert" }, `疑似紧急情况，请立即转 ${route.emergency.number}`) : null) : null,
     h("div", { class: "card" }, h("strong", {}, "知识库："),
       (data.articles || []).slice(0, 3).map((a) => h("div", {},

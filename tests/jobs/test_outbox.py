@@ -72,10 +72,17 @@ async def test_stopping_redis_mid_run_loses_no_event(service, clock, store_url, 
         await asyncio.sleep(0.3)  # the relay keeps trying (and failing) meanwhile
         assert await undelivered_count(service.engine) == 3
         assert relay.done() is False
-        async with service.engine.connect() as conn:
-            claimed = set((await conn.execute(sa.select(outbox_claims.c.outbox_id))).scalars())
-            waiting = set((await conn.execute(sa.select(outbox.c.id).where(outbox.c.delivered_at.is_(None)))).scalars())
-        assert len(waiting - claimed) == 2  # the failed hand-overs were released, not lost
+
+        async def released() -> bool:
+            # The failed hand-overs are released, not lost. The relay keeps retrying, so a snapshot may
+            # fall between a claim and its release: look until one falls between two attempts.
+            async with service.engine.connect() as conn:
+                claimed = set((await conn.execute(sa.select(outbox_claims.c.outbox_id))).scalars())
+                waiting = set((await conn.execute(
+                    sa.select(outbox.c.id).where(outbox.c.delivered_at.is_(None)))).scalars())
+            return len(waiting - claimed) == 2
+
+        await wait_for(released, timeout=5.0)
 
         redis_server.start()
         await asyncio.sleep(h.ctx.jobs.relay_lease)  # the lost job's lease runs out

@@ -210,3 +210,33 @@ async def test_links_between_tickets(client, tokens):
     resp = await client.post(f"/api/v1/tickets/{a}/links", json={"kind": "related", "number": "2099010100001"},
                              headers=auth(tokens["agent"]))
     assert resp.status == 404
+
+
+async def test_deadlines_over_the_api_across_the_spring_festival_make_up_saturday(client, tokens, clock):
+    """Dispatched Friday 2026-02-13 17:00: Saturday 02-14 is a make-up working day, 02-15..02-23 are off."""
+    import datetime as dt
+
+    cst = dt.timezone(dt.timedelta(hours=8))
+    clock.set(dt.datetime(2026, 2, 13, 17, 0, tzinfo=cst))
+    number = (await create(client, tokens))["number"]
+    assert number.startswith("20260213")
+    t = await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "housing"})
+    due = {k: dt.datetime.fromisoformat(v).astimezone(cst) for k, v in t["deadlines"].items()
+           if k.endswith("_due_at") and v}
+    # Sign-for: 1 working hour left on Friday, the second on the make-up Saturday morning.
+    assert due["sign_due_at"] == dt.datetime(2026, 2, 14, 10, 0, tzinfo=cst)
+    # 求助, 3 working days: Fri 1 h + Sat 8 h + Tue 02-24 8 h + Wed 02-25 7 h -> Wed 17:00.
+    assert due["reply_due_at"] == dt.datetime(2026, 2, 25, 17, 0, tzinfo=cst)
+    clock.set(dt.datetime(2026, 2, 14, 10, 30, tzinfo=cst))  # the make-up Saturday, after the sign-for deadline
+    t = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["agent"]))).json()
+    assert t["deadlines"]["sign_light"] == "red"
+    await move(client, tokens["housing"], number, "sign")
+    clock.set(dt.datetime(2026, 2, 20, 12, 0, tzinfo=cst))  # during the holiday: no working time passes
+    t = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["agent"]))).json()
+    assert t["deadlines"]["reply_light"] == "green"
+    clock.set(dt.datetime(2026, 2, 25, 13, 0, tzinfo=cst))  # 4 of 24 working hours left: under 20 %
+    t = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["agent"]))).json()
+    assert t["deadlines"]["reply_light"] == "yellow"
+    await move(client, tokens["housing"], number, "reply", {"text": "已修复"})
+    await move(client, tokens["agent"], number, "callback", {"satisfaction": "基本满意"})
+    assert (await move(client, tokens["agent"], number, "close"))["state"] == "closed"

@@ -24,6 +24,7 @@ from knowledge.articles import READ_ROLES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
+from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 
@@ -324,10 +325,18 @@ class ChatIn(BaseModel):
     message_id: str | None = Field(default=None, max_length=100)
 
 
+CHAT_LIMIT: web.AppKey[SlidingWindowLimit] = web.AppKey("kb_chat_limit", SlidingWindowLimit)
+CHAT_PER_MINUTE = 20  # per visitor and per client address: a person types far slower than this
+
+
 @handler
 async def chatbot_message(request: web.Request) -> web.Response:
     """One citizen message to the web chatbot; answers from the knowledge base or collects a request."""
     body = ChatIn.model_validate(await body_of(request))
+    now = request.app[appkeys.CLOCK].now()
+    limit = request.app[CHAT_LIMIT]
+    if not (limit.allow(f"ip:{request.remote}", now) and limit.allow(f"user:{body.user_id}", now)):
+        return error(429, "too_many_requests", "发送过于频繁，请稍后再试")
     message = InboundMessage(
         channel="web", external_id=body.message_id or f"web-{uuid.uuid4().hex}",
         sender=Identity(kind="web", value=body.user_id), text=body.text,
@@ -358,6 +367,7 @@ def setup(app: web.Application) -> None:
         web.get("/api/v1/assist/ws", assist_ws),
         web.post("/api/v1/chatbot/messages", chatbot_message),
     ])
+    app[CHAT_LIMIT] = SlidingWindowLimit(CHAT_PER_MINUTE, dt.timedelta(minutes=1))
     app.cleanup_ctx.append(knowledge_ctx)
 
 

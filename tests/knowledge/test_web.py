@@ -168,3 +168,27 @@ async def test_web_chat_and_gaps(client):
     assert resp.status == 422
     gaps = await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json()
     assert gaps["items"][0]["question"] == "异地就医怎么备案"
+
+
+async def test_web_chat_is_rate_limited_per_visitor_and_per_address(client):
+    from knowledge.web import CHAT_PER_MINUTE
+
+    # The test app's clock stands still, so every message falls in the same minute.
+    for i in range(CHAT_PER_MINUTE):
+        resp = await client.post("/api/v1/chatbot/messages", json={"user_id": f"visitor-{i % 3}", "text": "你好"})
+        assert resp.status == 200, i
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-new", "text": "你好"})
+    assert resp.status == 429 and (await resp.json())["error"]["code"] == "too_many_requests"
+
+
+def test_sliding_window_forgets_old_hits():
+    import datetime as dt
+
+    from knowledge.ratelimit import SlidingWindowLimit
+
+    limit = SlidingWindowLimit(2, dt.timedelta(minutes=1))
+    t0 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
+    assert limit.allow("a", t0) and limit.allow("a", t0 + dt.timedelta(seconds=10))
+    assert not limit.allow("a", t0 + dt.timedelta(seconds=59))
+    assert limit.allow("b", t0 + dt.timedelta(seconds=59))
+    assert limit.allow("a", t0 + dt.timedelta(seconds=61))

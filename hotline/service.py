@@ -142,7 +142,8 @@ class TicketService:
     async def get_ticket(self, ref: str | int, viewer: Actor | None = None) -> dict:
         from hotline.views import load_ticket
 
-        ticket_id = await self.resolve_id(ref)
+        # An int is already an id (load_ticket answers NotFound); a string may be a number or an id.
+        ticket_id = ref if isinstance(ref, int) else await self.resolve_id(ref)
         async with self.engine.connect() as conn:
             return await load_ticket(self, conn, ticket_id, viewer)
 

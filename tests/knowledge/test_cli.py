@@ -111,7 +111,6 @@ def test_evaluate_on_own_files(runner, tmp_path):
     assert result.exit_code != 0 and "缺少列：nope" in result.stderr
 
 
-@pytest.mark.skipif(not (SHARED / "ncp_policy_qa").is_dir(), reason="../shared/data not present")
 def test_evaluate_on_shared_policy_qa_subsample(runner, tmp_path):
     """Held-out questions of a subsample: articles from the other questions (+answers) of each document."""
     with (SHARED / "ncp_policy_qa" / "NCPPolicies_train.csv").open(encoding="utf-8") as fh:

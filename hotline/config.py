@@ -55,4 +55,5 @@ SETTINGS_CLASSES: list[str] = [
     "channels.wechat.settings:WechatSettings",
     "channels.sms.settings:SmsSettings",
     "channels.phone.settings:PhoneSettings",
+    "knowledge.web:KnowledgeSettings",
 ]

@@ -95,12 +95,17 @@ class ArticleService:
         return _public(row)
 
     async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
-                   review_flagged: bool = False, limit: int = 50, offset: int = 0) -> list[dict]:
+                   review_flagged: bool = False, unit_id: int | None = None, limit: int = 50,
+                   offset: int = 0) -> list[dict]:
+        """Articles by filters; ``review_flagged`` keeps those the review sweep flagged (past their review
+        date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles)."""
         query = _select().order_by(kb_articles.c.id).limit(limit).offset(offset)
         if status:
             query = query.where(kb_articles.c.status == status)
         if unit:
             query = query.where(units.c.code == unit)
+        if unit_id is not None:
+            query = query.where(kb_articles.c.unit_id == unit_id)
         if category:
             query = query.where(kb_articles.c.category == category)
         if review_flagged:
@@ -220,16 +225,32 @@ class ArticleService:
             await self._after_change(article_id)
         return list(ids)
 
-    async def flag_review_due(self) -> dict[str, list[dict]]:
-        """Flag published articles past their review date; returns them grouped by owning unit code."""
+    async def flag_review_due(self, on_flagged=None) -> dict[str, list[dict]]:
+        """Flag published articles past their review date; returns them grouped by owning unit code.
+
+        Only rows this call flags are returned (a conditional update), so two sweeps running at once
+        never both report the same article. ``on_flagged(conn, rows)`` runs in the same transaction
+        (the review sweep records the owners' notices there): if it fails, nothing is flagged and the
+        next sweep tries again. Each row has ``id``, ``title``, ``unit_id``, ``unit_code``,
+        ``unit_name`` and ``review_due_at``.
+        """
         now = self.clock.now()
         async with self.engine.begin() as conn:
-            rows = (await conn.execute(_select().where(
+            due = (await conn.execute(_select().where(
                 kb_articles.c.status == "published", kb_articles.c.review_due_at.is_not(None),
-                kb_articles.c.review_due_at <= now, kb_articles.c.review_flagged_at.is_(None)))).mappings().all()
-            if rows:
-                await conn.execute(kb_articles.update().where(kb_articles.c.id.in_([r["id"] for r in rows]))
-                                   .values(review_flagged_at=now))
+                kb_articles.c.review_due_at <= now, kb_articles.c.review_flagged_at.is_(None))
+                .order_by(kb_articles.c.id))).mappings().all()
+            rows: list[dict] = []
+            if due:
+                flagged = set((await conn.execute(
+                    kb_articles.update().where(kb_articles.c.id.in_([r["id"] for r in due]),
+                                               kb_articles.c.review_flagged_at.is_(None))
+                    .values(review_flagged_at=now).returning(kb_articles.c.id))).scalars())
+                rows = [{"id": r["id"], "title": r["title"], "unit_id": r["unit_id"], "unit_code": r["unit_code"],
+                         "unit_name": r["unit_name"], "review_due_at": r["review_due_at"]}
+                        for r in due if r["id"] in flagged]
+            if rows and on_flagged is not None:
+                await on_flagged(conn, rows)
         grouped: dict[str, list[dict]] = {}
         for r in rows:
             grouped.setdefault(r["unit_code"] or "", []).append({"id": r["id"], "title": r["title"]})
@@ -270,6 +291,8 @@ def _public(row) -> dict:
         if isinstance(value, dt.datetime):
             out[key] = value.isoformat()
     out["status_label"] = STATUS_LABELS.get(out["status"], out["status"])
+    # Past its review date and flagged to the owning unit by the review sweep; an edit clears it.
+    out["review_due"] = out.get("review_flagged_at") is not None
     return out
 
 

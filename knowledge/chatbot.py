@@ -114,6 +114,17 @@ class DbDialogueStore:
         async with self.engine.begin() as conn:
             await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.user_key == user_key))
 
+    async def purge_expired(self) -> int:
+        """Delete the sessions past their expiry (``load`` already ignores them); returns how many."""
+        return await purge_expired_sessions(self.engine, self.clock.now())
+
+
+async def purge_expired_sessions(engine: AsyncEngine, now: dt.datetime) -> int:
+    """Delete dialogue sessions whose ``expires_at`` has passed (the hourly job; idempotent)."""
+    async with engine.begin() as conn:
+        done = await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.expires_at <= now))
+    return done.rowcount or 0
+
 
 def coverage(tokenizer, synonyms, question: str, text: str) -> float:
     """Share of the question's words (weighted by length) found in ``text``, synonyms counting.

@@ -10,6 +10,8 @@ Re-running is harmless (documents are upserted by key).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import logging
 from collections.abc import AsyncIterator
 
 import sqlalchemy as sa
@@ -24,6 +26,8 @@ from knowledge.tables import kb_articles, kb_state
 CURSOR = "index_cursor"
 EPOCH = "1970-01-01T00:00:00+00:00"
 BATCH = 500
+
+log = logging.getLogger(__name__)
 
 
 async def get_state(engine: AsyncEngine, name: str, default):
@@ -149,19 +153,24 @@ async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
 
 
 # -- entry points in the jobs system's convention: ``async def job(ctx, *ids)`` ---------------
-def _index_for(ctx) -> tuple[SearchIndex, bool]:
-    """The index the context carries, or a fresh write-side one (no load needed to write)."""
+async def _index_for(ctx) -> tuple[SearchIndex, bool]:
+    """The index the context carries, or a fresh write-side one (no load needed to write).
+
+    A fresh one (an RQ worker's, made per job) gets the synonyms stored now, so the words users
+    added as synonyms are tokenized the same way as in the web processes.
+    """
     existing = getattr(ctx, "search", None)
     if existing is not None:
         return existing, False
     from knowledge.search import make_index
+    from knowledge.synonyms_store import load_synonyms_or_defaults
 
-    return make_index(ctx.settings, ctx.engine), True
+    return make_index(ctx.settings, ctx.engine, synonyms=await load_synonyms_or_defaults(ctx.engine)), True
 
 
 async def index_pending_job(ctx, *ids) -> int:
     """Scheduled every few seconds: catch the search index up with tickets and articles."""
-    index, owned = _index_for(ctx)
+    index, owned = await _index_for(ctx)
     try:
         return await index_pending(ctx.engine, index)
     finally:
@@ -170,7 +179,7 @@ async def index_pending_job(ctx, *ids) -> int:
 
 
 async def reindex_job(ctx, *ids) -> int:
-    index, owned = _index_for(ctx)
+    index, owned = await _index_for(ctx)
     try:
         if owned:
             await index.open()
@@ -180,12 +189,97 @@ async def reindex_job(ctx, *ids) -> int:
             await index.close()
 
 
+REVIEW_TEXT = "【12345热线知识库】知识库文章已到复审日期：{titles}，请及时复核更新。"
+REVIEW_TITLES_SHOWN = 3
+SEND_NOTIFICATION = "hotline.jobs.tasks.send_notification"
+
+
+def review_text(articles: list[dict]) -> str:
+    """The notice to an owner: "知识库文章已到复审日期：《A》、《B》等5篇，请及时复核更新。"."""
+    shown = [f"《{a['title'][:40]}》" for a in articles[:REVIEW_TITLES_SHOWN]]
+    titles = "、".join(shown)
+    if len(articles) > len(shown):
+        titles += f"等{len(articles)}篇"
+    elif len(articles) > 1:
+        titles += f"共{len(articles)}篇"
+    return REVIEW_TEXT.format(titles=titles)
+
+
+def review_key(articles: list[dict]) -> str:
+    """Idempotency key of one owner's notice: the articles and the review dates that made them due.
+
+    The same flagged set always gives the same key (a re-run records nothing new); an article edited
+    (which clears the flag) and due again later gives a new one.
+    """
+    parts = sorted(f"{a['id']}@{_iso(a['review_due_at'])}" for a in articles)
+    return "kb_review:" + hashlib.sha1("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _iso(value) -> str:
+    return value.isoformat() if isinstance(value, dt.datetime) else str(value)
+
+
+async def record_review_notices(ctx, conn, rows: list[dict], now: dt.datetime) -> list[int]:
+    """One notice per owning unit (to each contact on each of its channels) listing its overdue articles.
+
+    Articles without a unit belong to the platform's editors: their notice goes to the platform units.
+    """
+    from hotline.jobs import notify
+
+    by_unit: dict[int | None, list[dict]] = {}
+    for r in rows:
+        by_unit.setdefault(r["unit_id"], []).append(r)
+    ids: list[int] = []
+    for unit_id, articles in by_unit.items():
+        if unit_id is not None:
+            targets = [("unit", (await conn.execute(sa.select(units).where(units.c.id == unit_id))).first())]
+        else:
+            targets = [("platform", u) for u in await conn.execute(
+                sa.select(units).where(units.c.kind == "platform", units.c.active.is_(True)))]
+        key, text = review_key(articles), review_text(articles)
+        for audience, unit in targets:
+            if unit is None:
+                continue
+            ids += await notify.to_contacts(ctx, conn, key=f"{key}:u{unit.id}", ticket_id=None, number=None,
+                                            audience=audience, kind="kb_review",
+                                            contacts=list(unit.contacts or []),
+                                            channels=list(unit.notify_channels or []), text=text, now=now)
+    return ids
+
+
 async def review_sweep_job(ctx, *ids) -> dict:
-    """Daily: expire articles past their validity and flag those past their review date to their units."""
+    """Daily: expire articles past their validity and flag those past their review date to their units.
+
+    Flagging and recording the owners' notices happen in one transaction, and only articles not
+    flagged yet are picked up, so running the sweep twice (or twice at once) notifies once. The
+    notices are sent by their own jobs (retried); the supervision sweep also sends any left pending.
+    """
     from hotline.clock import SystemClock
     from knowledge.articles import ArticleService
 
-    service = ArticleService(ctx.engine, getattr(ctx.service, "clock", None) or SystemClock())
+    clock = getattr(ctx.service, "clock", None) or SystemClock()
+    service = ArticleService(ctx.engine, clock)
     expired = await service.expire_due()
-    flagged = await service.flag_review_due()
-    return {"expired": expired, "flagged": flagged}
+    notices: list[int] = []
+
+    async def on_flagged(conn, rows):
+        notices.extend(await record_review_notices(ctx, conn, rows, clock.now()))
+
+    flagged = await service.flag_review_due(on_flagged)
+    queue = getattr(ctx, "queue", None)
+    for notice_id in notices:
+        if queue is not None:
+            await queue.enqueue(SEND_NOTIFICATION, notice_id)
+    if flagged:
+        log.info("knowledge review due: %s article(s) of %s unit(s) flagged, %s notice(s)",
+                 sum(len(v) for v in flagged.values()), len(flagged), len(notices))
+    return {"expired": expired, "flagged": flagged, "notices": notices}
+
+
+async def purge_chat_sessions_job(ctx, *ids) -> int:
+    """Hourly: delete chatbot dialogue sessions (kept in the database without Redis) that have expired."""
+    from hotline.clock import SystemClock
+    from knowledge.chatbot import purge_expired_sessions
+
+    clock = getattr(ctx.service, "clock", None) or SystemClock()
+    return await purge_expired_sessions(ctx.engine, clock.now())

@@ -1,14 +1,31 @@
-"""Synonym groups stored in ``kb_synonyms`` (editable through the API); defaults until edited."""
+"""Synonym groups stored in ``kb_synonyms`` (editable through the API); defaults until edited.
+
+Every process keeps its own copy in its search index. An edit bumps a version
+token in ``kb_state`` in the same transaction; each web process runs a
+:class:`SynonymWatcher` that compares a cheap stamp (that token plus the
+table's row count, highest id and newest change) every few seconds and
+reloads the groups when it moved, so edits made through any app instance
+reach all of them without a restart. Workers load the stored groups per job.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.db import utcnow
+from hotline.db import insert_ignore, utcnow
 from knowledge.errors import InvalidInput
 from knowledge.synonyms import DEFAULT_GROUPS, SynonymSet, parse_group
-from knowledge.tables import kb_synonyms
+from knowledge.tables import kb_state, kb_synonyms
+
+log = logging.getLogger(__name__)
+
+VERSION = "synonyms_version"  # kb_state row bumped by every edit
 
 
 async def ensure_defaults(engine: AsyncEngine) -> None:
@@ -30,6 +47,39 @@ async def load_synonyms(engine: AsyncEngine) -> SynonymSet:
     return SynonymSet([g["terms"] for g in await list_groups(engine)])
 
 
+async def load_synonyms_or_defaults(engine: AsyncEngine) -> SynonymSet:
+    """The stored groups, or the defaults when they cannot be read (e.g. the migration not applied yet)."""
+    try:
+        return await load_synonyms(engine)
+    except Exception:
+        log.warning("synonyms could not be loaded; using the defaults", exc_info=True)
+        return SynonymSet()
+
+
+async def _bump_version(conn) -> None:
+    """A new version token, in the caller's transaction (a fresh random one: concurrent edits never tie)."""
+    values = {"value": uuid.uuid4().hex, "updated_at": utcnow()}
+    where = kb_state.c.name == VERSION
+    if (await conn.execute(kb_state.update().where(where).values(**values))).rowcount:
+        return
+    inserted = (await conn.execute(insert_ignore(conn.dialect.name, kb_state).values(name=VERSION, **values)
+                                   .on_conflict_do_nothing().returning(kb_state.c.name))).scalar()
+    if inserted is None:  # another edit created the row meanwhile
+        await conn.execute(kb_state.update().where(where).values(**values))
+
+
+async def synonyms_stamp(engine: AsyncEngine) -> tuple:
+    """What changes whenever the stored groups do: the version token, row count, highest id, newest change.
+
+    The token covers edits through this module; the table aggregates cover rows written any other way.
+    """
+    async with engine.connect() as conn:
+        count, max_id, newest = (await conn.execute(sa.select(
+            sa.func.count(), sa.func.max(kb_synonyms.c.id), sa.func.max(kb_synonyms.c.updated_at)))).one()
+        token = (await conn.execute(sa.select(kb_state.c.value).where(kb_state.c.name == VERSION))).scalar()
+    return token, count, max_id, str(newest)
+
+
 async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None = None) -> dict:
     members = parse_group(terms)
     if len(members) < 2:
@@ -47,9 +97,72 @@ async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None 
             from knowledge.errors import NotFound
 
             raise NotFound(f"同义词组 {group_id} 不存在")
+        await _bump_version(conn)
     return {"id": group_id, "terms": list(members)}
 
 
 async def delete_group(engine: AsyncEngine, group_id: int) -> None:
     async with engine.begin() as conn:
-        await conn.execute(kb_synonyms.delete().where(kb_synonyms.c.id == group_id))
+        if (await conn.execute(kb_synonyms.delete().where(kb_synonyms.c.id == group_id))).rowcount:
+            await _bump_version(conn)
+
+
+class SynonymWatcher:
+    """Keeps one search index's synonyms in step with ``kb_synonyms`` (one per web process).
+
+    ``run`` checks :func:`synonyms_stamp` every ``interval`` seconds and reloads the groups into the
+    index when it changed; ``reload`` does it now (after an edit made by this process).
+    """
+
+    def __init__(self, engine: AsyncEngine, index, interval: float) -> None:
+        self.engine, self.index, self.interval = engine, index, interval
+        self.stamp: tuple | None = None
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task | None = None
+
+    async def load(self) -> SynonymSet:
+        """The stored groups, remembering the stamp they correspond to (read first: a change made
+        between the two reads is seen again on the next check)."""
+        self.stamp = await synonyms_stamp(self.engine)
+        return await load_synonyms(self.engine)
+
+    async def reload(self) -> bool:
+        """Load the groups into the index; returns whether they were reloaded."""
+        async with self._lock:
+            self.index.set_synonyms(await self.load())
+        return True
+
+    async def check(self) -> bool:
+        """Reload when the stored groups changed since the last load; returns whether they did."""
+        if await synonyms_stamp(self.engine) == self.stamp:
+            return False
+        async with self._lock:
+            stamp = await synonyms_stamp(self.engine)
+            if stamp == self.stamp:
+                return False
+            self.index.set_synonyms(await self.load())
+        log.info("synonyms reloaded (changed in the database)")
+        return True
+
+    async def run(self) -> None:
+        failing = False
+        while True:
+            await asyncio.sleep(self.interval)
+            try:
+                await self.check()
+                failing = False
+            except Exception:  # the database briefly unreachable: keep the current synonyms, try again
+                if not failing:
+                    log.warning("checking the stored synonyms failed; retrying", exc_info=True)
+                failing = True
+
+    def start(self) -> None:
+        if self._task is None and self.interval > 0:
+            self._task = asyncio.create_task(self.run(), name="kb-synonym-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline import appkeys
 from hotline.messages import Identity, InboundMessage
@@ -27,11 +28,22 @@ from knowledge.errors import Forbidden, InvalidInput, KbError
 from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
+from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
 
 log = logging.getLogger(__name__)
 
 ARTICLES: web.AppKey[ArticleService] = web.AppKey("kb_articles", ArticleService)
 ASSIST: web.AppKey[Assist] = web.AppKey("kb_assist", Assist)
+SYNONYM_WATCHER: web.AppKey[SynonymWatcher] = web.AppKey("kb_synonym_watcher", SynonymWatcher)
+
+
+class KnowledgeSettings(BaseSettings):
+    """Knowledge web settings (prefix ``HOTLINE_KB_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_KB_", extra="ignore")
+
+    # How often each app instance looks for synonym edits made by another instance (0: never).
+    synonyms_check_seconds: float = 5.0
 
 
 def _dumps(value) -> str:
@@ -114,14 +126,28 @@ def date_param(value: str | None, name: str) -> dt.datetime | None:
 # -- articles ------------------------------------------------------------------
 @handler
 async def list_articles(request: web.Request) -> web.Response:
-    """List knowledge articles with filters (status, category, unit, review_flagged)."""
-    staff(request)
+    """List knowledge articles with filters (status, category, unit, mine, review_flagged / review_due).
+
+    ``review_due=1`` (same as ``review_flagged=1``) lists the articles the daily review sweep flagged as
+    past their review date; ``mine=1`` keeps the caller's own unit's articles (unit users), so a unit's
+    to-review list is ``?mine=1&review_due=1``. Every item carries ``review_due`` (true while flagged).
+    """
+    user = staff(request)
     q = request.query
+    unit_id = None
+    if _flag(q.get("mine")):
+        unit_id = getattr(user, "unit_id", None)
+        if unit_id is None:
+            raise InvalidInput("mine=1 仅适用于成员单位账号")
     items = await request.app[ARTICLES].list(
         status=q.get("status") or None, unit=q.get("unit") or None, category=q.get("category") or None,
-        review_flagged=q.get("review_flagged") in ("1", "true"),
+        review_flagged=_flag(q.get("review_flagged")) or _flag(q.get("review_due")), unit_id=unit_id,
         limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9))
     return ok({"items": items})
+
+
+def _flag(value: str | None) -> bool:
+    return value in ("1", "true")
 
 
 @handler
@@ -217,7 +243,7 @@ async def list_synonyms(request: web.Request) -> web.Response:
 @handler
 async def save_synonyms(request: web.Request) -> web.Response:
     """Create or replace a synonym group."""
-    from knowledge.synonyms_store import load_synonyms, save_group
+    from knowledge.synonyms_store import save_group
 
     user = staff(request)
     if not is_editor(user):
@@ -225,21 +251,32 @@ async def save_synonyms(request: web.Request) -> web.Response:
     data = await body_of(request)
     group_id = int_param(request.match_info.get("id"), "id", None, 1, 2**31)
     saved = await save_group(request.app[appkeys.ENGINE], data.get("terms") or "", user.username, group_id)
-    request.app[appkeys.SEARCH].set_synonyms(await load_synonyms(request.app[appkeys.ENGINE]))
+    await _synonyms_changed(request.app)
     return ok(saved, 200 if group_id else 201)
 
 
 @handler
 async def delete_synonyms(request: web.Request) -> web.Response:
     """Delete a synonym group."""
-    from knowledge.synonyms_store import delete_group, load_synonyms
+    from knowledge.synonyms_store import delete_group
 
     user = staff(request)
     if not is_editor(user):
         raise Forbidden("只有平台编辑可以维护同义词")
     await delete_group(request.app[appkeys.ENGINE], _id(request))
-    request.app[appkeys.SEARCH].set_synonyms(await load_synonyms(request.app[appkeys.ENGINE]))
+    await _synonyms_changed(request.app)
     return ok({"deleted": True})
+
+
+async def _synonyms_changed(app: web.Application) -> None:
+    """This process sees its own edit at once; the others pick it up through their watcher."""
+    watcher = app.get(SYNONYM_WATCHER)
+    if watcher is not None:
+        await watcher.reload()
+    else:
+        from knowledge.synonyms_store import load_synonyms
+
+        app[appkeys.SEARCH].set_synonyms(await load_synonyms(app[appkeys.ENGINE]))
 
 
 @handler
@@ -373,23 +410,28 @@ def setup(app: web.Application) -> None:
 
 async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     from knowledge.search import make_index
-    from knowledge.synonyms_store import load_synonyms
 
     engine, clock = app[appkeys.ENGINE], app[appkeys.CLOCK]
     index = app.get(appkeys.SEARCH)
     owns_index = index is None
+    watcher = SynonymWatcher(engine, index, KnowledgeSettings().synonyms_check_seconds)
+    try:
+        if owns_index:
+            synonyms = await watcher.load()
+        else:  # an index handed in keeps its synonyms until the stored ones change
+            watcher.stamp = await synonyms_stamp(engine)
+    except Exception:  # e.g. the knowledge migration not applied yet: defaults until it is
+        log.warning("synonyms could not be loaded; using the defaults", exc_info=True)
+        synonyms = SynonymSet()
     if owns_index:
-        try:
-            synonyms = await load_synonyms(engine)
-        except Exception:  # e.g. the knowledge migration not applied yet: defaults until it is
-            log.warning("synonyms could not be loaded; using the defaults", exc_info=True)
-            synonyms = SynonymSet()
         index = make_index(app[appkeys.SETTINGS], engine, synonyms=synonyms)
         try:
             await index.open()
         except Exception:  # a search engine that is down must not stop intake; it is retried on use
             log.warning("search index could not be opened at startup", exc_info=True)
         app[appkeys.SEARCH] = index
+    watcher.index = index
+    app[SYNONYM_WATCHER] = watcher
     app[ARTICLES] = ArticleService(engine, clock, index=index)
     app[ASSIST] = Assist(index)
     if appkeys.CHATBOT not in app:
@@ -397,6 +439,9 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
                                        clock=clock)
+    watcher.start()
     yield
+    await watcher.stop()
     if owns_index:
         await index.close()
+

@@ -38,6 +38,7 @@ class JobSettings(BaseSettings):
     callback_attempts: int = 3           # unanswered requests before the callback is marked unreachable
     index_interval: float = 5.0          # seconds between search-index catch-up passes
     review_interval: float = 86400.0     # seconds between knowledge-base review sweeps
+    chat_purge_interval: float = 3600.0  # seconds between purges of expired chatbot sessions (no Redis)
 
 
 def periodic_jobs(jobs: JobSettings) -> list[tuple[str, float]]:
@@ -46,6 +47,7 @@ def periodic_jobs(jobs: JobSettings) -> list[tuple[str, float]]:
         ("hotline.jobs.tasks.sweep", jobs.sweep_interval),
         ("knowledge.jobs.index_pending_job", jobs.index_interval),
         ("knowledge.jobs.review_sweep_job", jobs.review_interval),
+        ("knowledge.jobs.purge_chat_sessions_job", jobs.chat_purge_interval),
     ]
 
 

@@ -109,9 +109,13 @@ async def unit_contacts(conn: AsyncConnection, unit_id: int | None) -> tuple[lis
 
 
 async def to_contacts(ctx, conn: AsyncConnection, *, key: str, ticket_id: int | None, number: str | None,
-                      audience: str, kind: str, contacts: list[dict], channels: list[str], text: str) -> list[int]:
-    """Record one notice per contact and configured channel (units are notified at any hour)."""
-    now = ctx.now()
+                      audience: str, kind: str, contacts: list[dict], channels: list[str], text: str,
+                      now: dt.datetime | None = None) -> list[int]:
+    """Record one notice per contact and configured channel (units are notified at any hour).
+
+    ``now`` defaults to the context's clock (callers without a ticket service may pass their own).
+    """
+    now = now or ctx.now()
     ids = []
     for contact in contacts:
         for channel in channels:

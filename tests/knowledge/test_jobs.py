@@ -112,4 +112,4 @@ async def test_job_entry_points_in_worker_convention(engine, clock, tmp_path):
                                         "valid_to": clock.now().isoformat()})
     await service.transition(EDITOR, art["id"], "publish")
     clock.advance(minutes=1)
-    assert await review_sweep_job(ctx) == {"expired": [art["id"]], "flagged": {}}
+    assert await review_sweep_job(ctx) == {"expired": [art["id"]], "flagged": {}, "notices": []}

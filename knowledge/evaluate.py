@@ -106,12 +106,13 @@ async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], q
                    float(np.percentile(times, 95)) if times else 0.0)
 
 
-async def build_embedded(articles: "OrderedDict[str, str]", log: Callable[[str], None] | None = None):
+async def build_embedded(articles: "OrderedDict[str, str]", log: Callable[[str], None] | None = None,
+                         places=None):
     """A memory-only embedded index over ``articles`` (the product's own ranking code)."""
     from knowledge.search.base import SearchDoc
     from knowledge.search.embedded import EmbeddedSearchIndex
 
-    index = EmbeddedSearchIndex(None)
+    index = EmbeddedSearchIndex(None, places=places)
     await index.open()
     docs = [SearchDoc(kind="article", ref_id=k, title="", body=v) for k, v in articles.items()]
     await index.reindex(_one_source(docs, log))
@@ -147,7 +148,9 @@ async def run_evaluation(articles_path, id_col: str, text_cols: Sequence[str], q
                          gold_col: str, *, baseline: bool = True, log: Callable[[str], None] | None = None) -> dict:
     articles = load_articles(articles_path, id_col, text_cols)
     queries = load_queries(queries_path, query_col, gold_col)
-    index = await build_embedded(articles, log)
+    from knowledge.places import configured_places
+
+    index = await build_embedded(articles, log, places=configured_places())
 
     async def rank(query: str) -> list[str]:
         return [h.ref_id for h in (await index.search(query, limit=10)).hits]

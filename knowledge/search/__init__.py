@@ -5,20 +5,26 @@ from knowledge.search.base import SearchDoc, SearchFilters, SearchHit, SearchInd
 __all__ = ["SearchDoc", "SearchFilters", "SearchHit", "SearchIndex", "SearchResult", "make_index"]
 
 
-def make_index(settings, engine, tokenizer=None, synonyms=None) -> SearchIndex:
-    """The configured backend: Elasticsearch when ``settings.elasticsearch_url`` is set, else embedded."""
+def make_index(settings, engine, tokenizer=None, synonyms=None, places=None) -> SearchIndex:
+    """The configured backend: Elasticsearch when ``settings.elasticsearch_url`` is set, else embedded.
+
+    Place names for place-aware ranking: the default ones plus the configured gazetteers.
+    """
+    from knowledge.places import configured_places
     from knowledge.synonyms import SynonymSet
     from knowledge.tokenize import Tokenizer
 
     synonyms = synonyms or SynonymSet()
     tokenizer = tokenizer or Tokenizer(synonyms.terms())
+    places = places or configured_places()
     if getattr(settings, "elasticsearch_url", None):
         from elasticsearch import AsyncElasticsearch
 
         from knowledge.search.elasticsearch import ElasticsearchIndex
 
         client = AsyncElasticsearch(settings.elasticsearch_url, request_timeout=5)
-        return ElasticsearchIndex(client, tokenizer=tokenizer, synonyms=synonyms, owns_client=True)
+        return ElasticsearchIndex(client, tokenizer=tokenizer, synonyms=synonyms, owns_client=True,
+                                  places=places)
     from knowledge.search.embedded import EmbeddedSearchIndex
 
-    return EmbeddedSearchIndex(engine, tokenizer=tokenizer, synonyms=synonyms)
+    return EmbeddedSearchIndex(engine, tokenizer=tokenizer, synonyms=synonyms, places=places)

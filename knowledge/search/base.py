@@ -104,6 +104,13 @@ class SearchIndex(abc.ABC):
     async def reindex(self, source: DocSource) -> int:
         """Build a fresh index from ``source`` (batches) and switch to it; search keeps answering meanwhile."""
 
+    def use_places(self, places) -> None:
+        """Place names (:class:`knowledge.places.Places`) for place-aware ranking; the tokenizer keeps them whole."""
+        self.places = places
+        for name in places.words():
+            if len(name) >= 3:
+                self.tokenizer.add_word(name)
+
     def set_synonyms(self, synonyms) -> None:
         self.synonyms = synonyms
         for term in synonyms.terms():
@@ -123,10 +130,13 @@ def query_terms(tokenizer, synonyms, query: str) -> tuple[list[str], list[str], 
     return words, added, bigrams
 
 
-def weighted(words: list[str], added: list[str]) -> dict[str, float]:
+def weighted(words: list[str], added: list[str], places=None) -> dict[str, float]:
+    """Query term -> weight: typed words 1 (place words more, see :mod:`knowledge.places`), synonyms less."""
+    from knowledge.places import QUERY_PLACE_WEIGHT
+
     out: dict[str, float] = {}
     for w in words:
-        out[w] = out.get(w, 0.0) + 1.0
+        out[w] = out.get(w, 0.0) + (QUERY_PLACE_WEIGHT if places is not None and places.is_place(w) else 1.0)
     for w in added:
         out[w] = out.get(w, 0.0) + SYNONYM_WEIGHT
     return out

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
+from knowledge.places import (
+    OTHER_REGION_PENALTY, QUERY_PLACE_WEIGHT, SAME_REGION_BOOST, Places, QueryRegions, default_places,
+)
 from knowledge.search.base import (
     SYNONYM_WEIGHT, DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
     doc_text, highlight, highlight_terms, query_terms,
@@ -47,6 +50,7 @@ def index_template(prefix: str, replicas: int = 0) -> dict[str, Any]:
                     "body": {"type": "text", "index": False},
                     "words": {"type": "text", "analyzer": "hotline_tokens", "similarity": "hotline_bm25"},
                     "bigrams": {"type": "text", "analyzer": "hotline_tokens", "similarity": "hotline_bm25"},
+                    "regions": {"type": "keyword"},
                     "category": {"type": "keyword"},
                     "unit": {"type": "keyword"},
                     "status": {"type": "keyword"},
@@ -58,12 +62,18 @@ def index_template(prefix: str, replicas: int = 0) -> dict[str, Any]:
     }
 
 
-def build_query(words: list[str], added: list[str], bigrams: list[str],
-                filters: SearchFilters | None) -> dict[str, Any]:
-    """The query DSL: BM25 on jieba words, synonyms and bigrams at lower boosts, filters as non-scoring clauses."""
+def build_query(words: list[str], added: list[str], bigrams: list[str], filters: SearchFilters | None,
+                place_words: Sequence[str] = (), regions: QueryRegions | None = None) -> dict[str, Any]:
+    """The query DSL: BM25 on jieba words, synonyms and bigrams at lower boosts, filters as non-scoring clauses.
+
+    Place words count ``QUERY_PLACE_WEIGHT`` times; with regions in the query, scores are multiplied
+    as the embedded backend's re-rank does (:func:`knowledge.places.rerank_factor`).
+    """
     should: list[dict] = []
     if words:
         should.append({"match": {"words": {"query": " ".join(words)}}})
+    if place_words:
+        should.append({"match": {"words": {"query": " ".join(place_words), "boost": QUERY_PLACE_WEIGHT - 1}}})
     if added:
         should.append({"match": {"words": {"query": " ".join(added), "boost": SYNONYM_WEIGHT}}})
     if bigrams:
@@ -85,18 +95,27 @@ def build_query(words: list[str], added: list[str], bigrams: list[str],
         if f.date_to:
             rng["lte"] = f.date_to.isoformat()
         flt.append({"range": {"date": rng}})
-    return {"bool": {"should": should, "minimum_should_match": 1, "filter": flt}}
+    query = {"bool": {"should": should, "minimum_should_match": 1, "filter": flt}}
+    if not regions:
+        return query
+    functions = [{"filter": {"terms": {"regions": sorted(regions.named)}}, "weight": SAME_REGION_BOOST}]
+    if regions.within - regions.named:
+        functions.append({"filter": {"terms": {"regions": sorted(regions.within)}}, "weight": 1.0})
+    functions.append({"filter": {"exists": {"field": "regions"}}, "weight": OTHER_REGION_PENALTY})
+    return {"function_score": {"query": query, "score_mode": "first", "boost_mode": "multiply",
+                               "functions": functions}}
 
 
 class ElasticsearchIndex(SearchIndex):
     def __init__(self, client, *, prefix: str = "hotline-kb", tokenizer: Tokenizer | None = None,
                  synonyms: SynonymSet | None = None, refresh: str | bool = "wait_for",
-                 replicas: int = 0, owns_client: bool = False) -> None:
+                 replicas: int = 0, owns_client: bool = False, places: Places | None = None) -> None:
         self.client = client
         self.alias = prefix
         self.prefix = prefix
         self.synonyms = synonyms or SynonymSet()
         self.tokenizer = tokenizer or Tokenizer(self.synonyms.terms())
+        self.use_places(places or default_places())
         self.refresh = refresh
         self.replicas = replicas
         self.owns_client = owns_client
@@ -113,6 +132,8 @@ class ElasticsearchIndex(SearchIndex):
         if not await self.client.indices.exists_alias(name=self.alias):
             name = self._new_index_name()
             await self.client.indices.create(index=name, aliases={self.alias: {"is_write_index": True}})
+        else:  # an index made from an older template: add the fields added since (mappings only grow)
+            await self.client.indices.put_mapping(index=self.alias, properties={"regions": {"type": "keyword"}})
         self._opened = True
 
     async def _ensure_open(self) -> None:
@@ -126,10 +147,12 @@ class ElasticsearchIndex(SearchIndex):
 
     def _source(self, doc: SearchDoc) -> dict[str, Any]:
         text = doc_text(doc)
+        words = self.tokenizer.words(text)
         return {
             "key": doc.key, "kind": doc.kind, "ref_id": str(doc.ref_id), "title": doc.title or "",
-            "body": doc.body or "", "words": " ".join(self.tokenizer.words(text)),
-            "bigrams": " ".join(self.tokenizer.bigrams(text)), "category": doc.category, "unit": doc.unit,
+            "body": doc.body or "", "words": " ".join(words),
+            "bigrams": " ".join(self.tokenizer.bigrams(text)), "regions": sorted(self.places.regions(words)),
+            "category": doc.category, "unit": doc.unit,
             "status": doc.status, "date": doc.date.isoformat() if doc.date else None, "extra": doc.extra or {},
         }
 
@@ -175,7 +198,9 @@ class ElasticsearchIndex(SearchIndex):
             return SearchResult([], 0)
         await self._ensure_open()
         resp = await self.client.search(
-            index=self.alias, query=build_query(words, added, bigrams, filters), size=limit,
+            index=self.alias, size=limit,
+            query=build_query(words, added, bigrams, filters, [w for w in words if self.places.is_place(w)],
+                              self.places.query_regions(words)),
             track_total_hits=True, source_excludes=["words", "bigrams"])
         terms = highlight_terms(words + added)
         hits = []

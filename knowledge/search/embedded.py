@@ -13,6 +13,7 @@ index (``hotline kb evaluate``, the benchmark).
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from knowledge.search.base import (
     DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
     doc_text, highlight, highlight_terms, query_terms, weighted,
 )
+from knowledge.places import RERANK_DEPTH, Places, QueryRegions, default_places, rerank_factor
 from knowledge.search.ranker import Ranker, Segment, top_k
 from knowledge.synonyms import SynonymSet
 from knowledge.tables import kb_search_docs
@@ -49,8 +51,9 @@ class _Doc:
 class _Block:
     """A segment plus the documents it holds and their filter columns."""
 
-    def __init__(self, docs: Sequence[_Doc]) -> None:
+    def __init__(self, docs: Sequence[_Doc], places: Places) -> None:
         self.docs = list(docs)
+        self.regions = [places.regions(d.words) for d in self.docs]
         self.keys = [d.doc.key for d in self.docs]
         self.index = {k: i for i, k in enumerate(self.keys)}
         self.segment = Segment.build([d.words for d in self.docs],
@@ -83,6 +86,18 @@ class _Block:
                 m &= self.dates <= f.date_to.timestamp()
         return m
 
+    def rerank(self, scores: np.ndarray, query_regions: QueryRegions) -> None:
+        """Place-aware re-rank of the best candidates, in place (see :mod:`knowledge.places`)."""
+        if not query_regions:
+            return
+        for i in top_k(scores, RERANK_DEPTH):
+            scores[i] *= rerank_factor(query_regions, self.regions[i])
+
+
+def _interned(words: list[str]) -> list[str]:
+    """One string object per distinct token (a 100k-article index holds millions of token references)."""
+    return list(map(sys.intern, words))
+
 
 def _now_seq() -> int:
     return time.time_ns() // 1000
@@ -90,14 +105,16 @@ def _now_seq() -> int:
 
 class EmbeddedSearchIndex(SearchIndex):
     def __init__(self, engine: AsyncEngine | None, *, tokenizer: Tokenizer | None = None,
-                 synonyms: SynonymSet | None = None, ranker: Ranker | None = None) -> None:
+                 synonyms: SynonymSet | None = None, ranker: Ranker | None = None,
+                 places: Places | None = None) -> None:
         self.engine = engine
         self.synonyms = synonyms or SynonymSet()
         self.tokenizer = tokenizer or Tokenizer(self.synonyms.terms())
+        self.use_places(places or default_places())
         self.ranker = ranker or Ranker(k1=1.2, b=0.9, bigram_weight=1.0)
         self._docs: dict[str, _Doc] = {}
-        self._main = _Block([])
-        self._delta = _Block([])
+        self._main = _Block([], self.places)
+        self._delta = _Block([], self.places)
         self._delta_dirty = False
         self._last_seq = 0
         self._last_refresh = 0.0
@@ -111,7 +128,7 @@ class EmbeddedSearchIndex(SearchIndex):
         docs = await self._load_since(0)
         for d in docs:
             self._docs[d.doc.key] = d
-        self._main = await asyncio.to_thread(_Block, list(self._docs.values()))
+        self._main = await asyncio.to_thread(_Block, list(self._docs.values()), self.places)
         self._last_refresh = time.monotonic()
 
     async def close(self) -> None:
@@ -120,7 +137,7 @@ class EmbeddedSearchIndex(SearchIndex):
 
     # -- writes ----------------------------------------------------------
     def _prepare(self, doc: SearchDoc, seq: int) -> _Doc:
-        return _Doc(doc, self.tokenizer.words(doc_text(doc)), seq)
+        return _Doc(doc, _interned(self.tokenizer.words(doc_text(doc))), seq)
 
     async def upsert(self, docs: Iterable[SearchDoc]) -> int:
         seq = _now_seq()
@@ -166,7 +183,7 @@ class EmbeddedSearchIndex(SearchIndex):
     async def _merge(self) -> None:
         try:
             snapshot = list(self._docs.values())
-            block = await asyncio.to_thread(_Block, snapshot)
+            block = await asyncio.to_thread(_Block, snapshot, self.places)
             # Anything changed or deleted while building stays out of the new main.
             for i, d in enumerate(block.docs):
                 current = self._docs.get(d.doc.key)
@@ -202,7 +219,7 @@ class EmbeddedSearchIndex(SearchIndex):
             doc = SearchDoc(kind=r["kind"], ref_id=r["ref_id"], title=r["title"], body=r["body"],
                             category=r["category"], unit=r["unit"], status=r["status"], date=r["date"],
                             extra=r["extra"] or {})
-            out.append(_Doc(doc, r["words"].split(), r["seq"], r["deleted"]))
+            out.append(_Doc(doc, _interned(r["words"].split()), r["seq"], r["deleted"]))
             self._last_seq = max(self._last_seq, r["seq"])
         return out
 
@@ -224,7 +241,7 @@ class EmbeddedSearchIndex(SearchIndex):
     # -- reads -----------------------------------------------------------
     def _current_delta(self) -> _Block:
         if self._delta_dirty:
-            self._delta = _Block(self._delta_docs())
+            self._delta = _Block(self._delta_docs(), self.places)
             self._delta_dirty = False
         return self._delta
 
@@ -234,13 +251,15 @@ class EmbeddedSearchIndex(SearchIndex):
         if not words and not bigrams:
             return SearchResult([], 0)
         blocks = [self._main, self._current_delta()]
-        scores = self.ranker.score([b.segment for b in blocks], weighted(words, added), bigrams)
+        scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), bigrams)
+        query_regions = self.places.query_regions(words)
         hits: list[tuple[float, _Doc]] = []
         total = 0
         for block, s in zip(blocks, scores):
             if not block.docs:
                 continue
             s = np.where(block.mask(filters), s, 0.0)
+            block.rerank(s, query_regions)
             total += int((s > 0).sum())
             hits.extend((float(s[i]), block.docs[i]) for i in top_k(s, limit))
         hits.sort(key=lambda h: -h[0])
@@ -268,7 +287,7 @@ class EmbeddedSearchIndex(SearchIndex):
             for key, d in self._docs.items():
                 if d.seq >= started:
                     fresh[key] = d
-            block = await asyncio.to_thread(_Block, list(fresh.values()))
+            block = await asyncio.to_thread(_Block, list(fresh.values()), self.places)
             self._docs = dict(fresh)
             self._main = block
             self._delta_dirty = True

@@ -47,6 +47,7 @@ class FakeElasticsearch:
         r.add_post("/{index}/_count", self.count)
         r.add_get("/{index}/_count", self.count, allow_head=False)
         r.add_post("/{index}/_refresh", self.refresh)
+        r.add_put("/{index}/_mapping", self.put_mapping)
         r.add_put("/{index}", self.create_index)
         r.add_delete("/{index}", self.delete_index)
         return app
@@ -102,6 +103,11 @@ class FakeElasticsearch:
             self.aliases.setdefault(alias, set()).add(name)
         return _json({"acknowledged": True, "shards_acknowledged": True, "index": name})
 
+    async def put_mapping(self, request):
+        for name in self._resolve(request.match_info["index"]):
+            self.indices[name].setdefault("mapping_updates", []).append(request["body"])
+        return _json({"acknowledged": True})
+
     async def delete_index(self, request):
         name = request.match_info["index"]
         if name not in self.indices:
@@ -140,7 +146,10 @@ class FakeElasticsearch:
 
     async def search(self, request):
         body = request["body"]
-        q = body["query"]["bool"]
+        functions, q = [], body["query"]
+        if "function_score" in q:  # score_mode "first", boost_mode "multiply" (what the backend sends)
+            functions, q = q["function_score"]["functions"], q["function_score"]["query"]
+        q = q["bool"]
         hits = []
         for doc in self._docs(request.match_info["index"]):
             if not all(_filter_ok(f, doc) for f in q.get("filter", [])):
@@ -150,6 +159,7 @@ class FakeElasticsearch:
                 (fieldname, spec), = clause["match"].items()
                 tokens = set(doc.get(fieldname, "").split())
                 score += spec.get("boost", 1.0) * sum(1 for t in spec["query"].split() if t in tokens)
+            score *= next((fn["weight"] for fn in functions if _filter_ok(fn["filter"], doc)), 1.0)
             if score > 0:
                 excluded = request.query.get("_source_excludes", "").split(",")
                 source = {k: v for k, v in doc.items() if k not in excluded}
@@ -165,7 +175,11 @@ class FakeElasticsearch:
 
 def _filter_ok(f: dict, doc: dict) -> bool:
     (kind, spec), = f.items()
+    if kind == "exists":
+        return bool(doc.get(spec["field"]))
     (fieldname, value), = spec.items()
+    if kind == "terms" and isinstance(doc.get(fieldname), list):  # a multi-valued keyword field
+        return bool(set(doc[fieldname]) & set(value))
     if kind == "term":
         return doc.get(fieldname) == value
     if kind == "terms":

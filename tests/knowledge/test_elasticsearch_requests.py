@@ -119,3 +119,39 @@ async def test_delete_and_engine_down(fake_es, es_index):
     fake_es.fail = True
     with pytest.raises(Exception):
         await es_index.upsert([doc(2, "停车", "停车")])
+
+
+async def test_opening_an_existing_index_adds_new_fields(fake_es, es_index):
+    (name,) = fake_es.aliases["kbtest"]
+    again = ElasticsearchIndex(AsyncElasticsearch(fake_es.url), prefix="kbtest", owns_client=True)
+    await again.open()
+    await again.close()
+    # an index made by an older template gets the regions field before documents carrying it arrive
+    assert fake_es.indices[name]["mapping_updates"] == [{"properties": {"regions": {"type": "keyword"}}}]
+
+
+async def test_place_words_and_regions_in_documents_and_queries(fake_es, es_index):
+    await es_index.upsert([
+        doc(1, "山东", "山东省优化审批流程，推行不见面审批和网上办理。"),
+        doc(2, "河南", "河南省优化审批流程，推行不见面审批、网上办理和容缺受理。"),
+        doc(3, "全国", "优化审批流程的通用要求。"),
+    ])
+    sources = {op["key"]: op for op in fake_es.of("PUT", "/_bulk")[-1].body if "key" in op} or {
+        op["key"]: op for op in fake_es.of("POST", "/_bulk")[-1].body if "key" in op}
+    assert sources["article:1"]["regions"] == ["山东"] and sources["article:2"]["regions"] == ["河南"]
+    assert sources["article:3"]["regions"] == []
+
+    result = await es_index.search("山东省优化审批流程有哪些措施")
+    (req,) = fake_es.of("POST", "/kbtest/_search")
+    fs = req.body["query"]["function_score"]
+    should = fs["query"]["bool"]["should"]
+    # the place word counts four times: once with the other words, three more times on its own
+    assert {"match": {"words": {"query": "山东 山东省", "boost": 3.0}}} in should
+    assert fs["score_mode"] == "first" and fs["boost_mode"] == "multiply"
+    assert fs["functions"] == [{"filter": {"terms": {"regions": ["山东"]}}, "weight": 1.3},
+                               {"filter": {"exists": {"field": "regions"}}, "weight": 0.7}]
+    assert [h.key for h in result.hits][0] == "article:1"
+    assert [h.key for h in result.hits][-1] == "article:2"  # another province goes below the general one
+
+    await es_index.search("审批流程")  # no place named: the plain query, no function_score
+    assert "bool" in fake_es.of("POST", "/kbtest/_search")[-1].body["query"]

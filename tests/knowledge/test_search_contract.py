@@ -92,6 +92,23 @@ async def test_ranking_prefers_the_focused_document(index_factory):
     assert result.hits[0].score > result.hits[1].score
 
 
+async def test_place_named_in_the_query_ranks_its_articles_first(index_factory):
+    index = await index_factory()
+    await index.upsert([
+        art(20, "河南省审批", "河南省优化审批流程，推行不见面审批、网上办理、容缺受理和审批流程再造。"),
+        art(21, "审批通则", "优化审批流程的通用要求：网上办理。"),
+        art(22, "山东省审批", "山东省推行不见面审批。"),
+    ])
+    # Henan's article shares the most words, but the question is about Shandong: Shandong first,
+    # the article naming no place next, the other province last.
+    result = await index.search("山东省优化审批流程有哪些措施")
+    assert [h.key for h in result.hits] == ["article:22", "article:21", "article:20"]
+    # the short form of the name works the same way
+    assert (await index.search("山东优化审批流程")).hits[0].key == "article:22"
+    # without a place, the words decide
+    assert (await index.search("优化审批流程网上办理容缺受理")).hits[0].key == "article:20"
+
+
 async def test_upsert_replaces_and_delete_removes(index_factory):
     index = await loaded(index_factory)
     await index.upsert([art(4, "燃气报修电话", "天然气泄漏请拨打抢修热线。维修人员三十分钟内上门。")])

@@ -1,4 +1,4 @@
-"""The text classifier: jieba tokens -> word + character TF-IDF -> calibrated linear model.
+"""The text classifier: jieba tokens -> word + character n-gram TF-IDF -> calibrated linear model.
 
 A :class:`RoutingModel` bundles one :class:`TextHead` per target (the ticket
 category and, when the training data has it, the request type), the user
@@ -17,60 +17,101 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.svm import LinearSVC
 
 from routing.segment import Segmenter
 
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4  # 4: Features (word block + character n-gram block over segmented docs)
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 
 Progress = Callable[[Iterable[str]], Iterable[str]]
 
 
 def analyze(doc: str) -> list[str]:
-    """Features of a prepared doc: words, word bigrams, and characters / character n-grams inside words.
-
-    Character features (prefixed ``#``) make the model robust to a different
-    segmentation of the same text (public corpora are segmented by others).
-    """
+    """Word features of a segmented doc (space-separated tokens): words and word bigrams."""
     words = doc.split()
-    feats = words + [f"{a} {b}" for a, b in zip(words, words[1:])]
-    for w in words:
-        n = len(w)
-        feats += ["#" + c for c in w]
-        if n >= 3:
-            feats += ["#" + w[i:i + 2] for i in range(n - 1)]
-        if n >= 4:
-            feats += ["#" + w[i:i + 3] for i in range(n - 2)]
-    return feats
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+def char_text(doc: str) -> str:
+    """The tokens of a segmented doc joined without spaces, for character n-grams across word boundaries."""
+    return doc.replace(" ", "")
 
 
 def identity(features: list[str]) -> list[str]:
-    return features
+    return features  # the analyzer of format-3 model files (see LegacyFeatures)
 
 
-def make_features(max_features: int = 400_000) -> TfidfVectorizer:
-    """TF-IDF over already analysed feature lists (see :func:`analyze`)."""
-    return TfidfVectorizer(analyzer=identity, lowercase=False, sublinear_tf=True, max_features=max_features,
-                           dtype=np.float32)
+class Features:
+    """Two TF-IDF blocks over a segmented doc, each L2-normalised, side by side.
+
+    * words and word bigrams (:func:`analyze`), with a vocabulary;
+    * characters, character bigrams and trigrams over the joined tokens (:func:`char_text`), so a
+      different segmentation of the same text (public corpora are segmented by others) still matches.
+      They are hashed into ``char_buckets`` columns: the vocabulary lookup of ~900 n-grams per long
+      message would cost more than jieba's segmentation of it.
+
+    ``transform`` takes what :meth:`RoutingModel.prepare` returns (space-joined tokens).
+    """
+
+    def __init__(self, max_words: int = 400_000, char_buckets: int = 2 ** 19) -> None:
+        self.words = TfidfVectorizer(analyzer=analyze, lowercase=False, sublinear_tf=True, max_features=max_words,
+                                     dtype=np.float32)
+        self.chars = HashingVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False, n_features=char_buckets,
+                                       alternate_sign=False, norm=None, dtype=np.float32)
+        self.char_idf = TfidfTransformer(sublinear_tf=True)
+
+    def fit(self, docs: Sequence[str]) -> "Features":
+        self.words.fit(docs)
+        self.char_idf.fit(self.chars.transform([char_text(d) for d in docs]))
+        return self
+
+    def transform(self, docs: Sequence[str]):
+        chars = self.char_idf.transform(self.chars.transform([char_text(d) for d in docs]))
+        return sp.hstack([self.words.transform(docs), chars], format="csr", dtype=np.float32)
+
+
+def make_features() -> Features:
+    return Features()
+
+
+class LegacyFeatures:
+    """Format-3 model files: one TF-IDF over words, word bigrams and characters inside words."""
+
+    def __init__(self, vectorizer: TfidfVectorizer) -> None:
+        self.vectorizer = vectorizer
+
+    @staticmethod
+    def analyze(doc: str) -> list[str]:
+        words = doc.split()
+        feats = analyze(doc)
+        for w in words:
+            feats += ["#" + c for c in w]
+            feats += ["#" + w[i:i + 2] for i in range(len(w) - 1)] if len(w) >= 3 else []
+            feats += ["#" + w[i:i + 3] for i in range(len(w) - 2)] if len(w) >= 4 else []
+        return feats
+
+    def transform(self, docs: Sequence[str]):
+        return self.vectorizer.transform([self.analyze(d) for d in docs])
 
 
 class TextHead:
     """One prediction target: a sigmoid-calibrated linear SVM over the model's shared features.
 
     After fitting, the SVM weights and the per-class sigmoid parameters are kept
-    as plain arrays so that prediction is one sparse product (sklearn's own
+    as plain (sparse) arrays so that prediction is one sparse product (sklearn's own
     calibrated predict costs milliseconds of input checks per class and call).
     """
 
     def __init__(self, *, C: float = 2.0) -> None:
         self.C = C
         self.classes: list[str] = []
-        self.coef: np.ndarray | None = None
+        self.coef: sp.csr_matrix | np.ndarray | None = None
         self.intercept: np.ndarray | None = None
         self.sig_a: np.ndarray | None = None
         self.sig_b: np.ndarray | None = None
@@ -89,7 +130,8 @@ class TextHead:
         clf = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False).fit(X, list(labels))
         fitted = clf.calibrated_classifiers_[0]
         self.classes = [str(c) for c in clf.classes_]
-        self.coef = np.asarray(fitted.estimator.coef_, dtype=np.float32)
+        # sparse: weights of hashed character columns that no training text filled are exactly zero
+        self.coef = sp.csr_matrix(np.asarray(fitted.estimator.coef_, dtype=np.float32))
         self.intercept = np.asarray(fitted.estimator.intercept_, dtype=np.float32)
         self.sig_a = np.array([c.a_ for c in fitted.calibrators], dtype=np.float64)
         self.sig_b = np.array([c.b_ for c in fitted.calibrators], dtype=np.float64)
@@ -98,7 +140,8 @@ class TextHead:
     def predict_proba(self, X) -> np.ndarray:
         if self.fallback is not None:
             return self.fallback.predict_proba(X)
-        d = np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept
+        d = X @ self.coef.T  # a sparse matrix, or an array for format-3 files
+        d = np.asarray(d.toarray() if sp.issparse(d) else d, dtype=np.float64) + self.intercept
         p = 1.0 / (1.0 + np.exp(d * self.sig_a + self.sig_b))
         if len(self.classes) == 2:  # binary SVM: one decision value, one calibrator for the positive class
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])
@@ -114,7 +157,7 @@ def new_version(now: dt.datetime | None = None) -> str:
 class RoutingModel:
     """Shared features, a category head, a request-type head, and the segmenter dictionary they were trained with."""
 
-    def __init__(self, vectorizer: TfidfVectorizer, category: TextHead, request_type: TextHead | None = None, *,
+    def __init__(self, vectorizer: Features | LegacyFeatures, category: TextHead, request_type: TextHead | None = None, *,
                  user_words: Sequence[str] = (), version: str | None = None, meta: dict | None = None) -> None:
         self.vectorizer = vectorizer
         self.category = category
@@ -131,11 +174,11 @@ class RoutingModel:
             self._segmenter = Segmenter(self.user_words)
         return self._segmenter
 
-    def prepare(self, texts: Iterable[str], progress: Progress | None = None) -> list[list[str]]:
-        """Segment and analyse texts into feature lists."""
+    def prepare(self, texts: Iterable[str], progress: Progress | None = None) -> list[str]:
+        """Segment texts into docs (space-joined routing tokens), the input of ``vectorizer.transform``."""
         seg = self.segmenter
         items = progress(texts) if progress else texts
-        return [analyze(seg.prepare(t)) for t in items]
+        return [seg.prepare(t) for t in items]
 
     # -- training -----------------------------------------------------
     @classmethod
@@ -166,12 +209,12 @@ class RoutingModel:
         return model
 
     # -- prediction ---------------------------------------------------
-    def predict_labels(self, docs: Sequence[list[str]]) -> list[str]:
+    def predict_labels(self, docs: Sequence[str]) -> list[str]:
         """The most likely category label of each prepared doc."""
         classes = np.array(self.category.classes)
         return list(classes[self.category.predict_proba(self.vectorizer.transform(docs)).argmax(axis=1)])
 
-    def predict_docs(self, docs: Sequence[list[str]], top: int = 3) -> list[dict[str, Any]]:
+    def predict_docs(self, docs: Sequence[str], top: int = 3) -> list[dict[str, Any]]:
         """Predictions for prepared docs: best label, its probability and the top labels per head."""
         X = self.vectorizer.transform(docs)
         out: list[dict[str, Any]] = [{} for _ in docs]
@@ -207,9 +250,10 @@ class RoutingModel:
         """Load a model file. Model files are trusted artefacts (pickle): only load your own."""
         with open(path, "rb") as fh:
             state = pickle.load(fh)
-        if not isinstance(state, dict) or state.get("format") != MODEL_FORMAT:
+        if not isinstance(state, dict) or state.get("format") not in (3, MODEL_FORMAT):
             raise ValueError(f"not a routing model file: {path}")
-        return cls(state["vectorizer"], state["category"], state["request_type"], user_words=state["user_words"],
+        vectorizer = state["vectorizer"] if state["format"] == MODEL_FORMAT else LegacyFeatures(state["vectorizer"])
+        return cls(vectorizer, state["category"], state["request_type"], user_words=state["user_words"],
                    version=state["version"], meta=state["meta"])
 
 

@@ -5,13 +5,45 @@ import numpy as np
 import pytest
 
 from routing.build_default_model import seed_rows
-from routing.classifier import REQUEST_TYPES, RoutingModel, TextHead, analyze, evaluate, metrics
+from routing.classifier import (REQUEST_TYPES, Features, LegacyFeatures, RoutingModel, TextHead, analyze, evaluate,
+                                identity, metrics)
 from tests.routing.conftest import SHARED
 
 
-def test_analyze_has_words_bigrams_and_chars():
-    feats = analyze("物业 停车费")
-    assert {"物业", "停车费", "物业 停车费", "#物", "#停车", "#车费"} <= set(feats)
+def test_analyze_has_words_and_bigrams():
+    assert analyze("物业 乱收 停车费") == ["物业", "乱收", "停车费", "物业 乱收", "乱收 停车费"]
+
+
+def test_features_add_character_ngrams_across_word_boundaries():
+    feats = Features().fit(["物业 停车费", "路灯 不亮"])
+    assert {"物业", "物业 停车费"} <= set(feats.words.vocabulary_)
+    n_words = len(feats.words.vocabulary_)
+    X = feats.transform(["物业 停车费", "物 业停车费", "停车费 物业"])
+    assert X.shape == (3, n_words + feats.chars.n_features)
+    chars = X[:, n_words:].toarray()
+    assert np.allclose(chars[0], chars[1])  # another segmentation of the same text: identical character block
+    assert not np.allclose(chars[0], chars[2])  # same words, other order: "业停" and "费物" span word boundaries
+    assert np.allclose(X[0].multiply(X[0]).sum(), 2.0)  # each block L2-normalised
+    assert X[0, :n_words].nnz == 3 and X[1, :n_words].nnz == 0  # the word block knows only the trained words
+
+
+def test_format3_model_files_still_load(tmp_path):
+    """Models trained before the character block (format 3) keep working after an upgrade."""
+    import pickle
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    rows = seed_rows()
+    docs = [" ".join(r["text"]) for r in rows]  # one token per character is enough here
+    labels = [r["category"][:3] for r in rows]
+    vec = TfidfVectorizer(analyzer=identity, lowercase=False).fit([LegacyFeatures.analyze(d) for d in docs])
+    head = TextHead().fit(vec.transform([LegacyFeatures.analyze(d) for d in docs]), labels)
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps({"format": 3, "version": "routing-old", "meta": {}, "user_words": [],
+                                   "vectorizer": vec, "category": head, "request_type": None}))
+    model = RoutingModel.load(path)
+    assert model.version == "routing-old" and isinstance(model.vectorizer, LegacyFeatures)
+    assert model.predict(rows[0]["text"])["category"]["label"] == labels[0]
 
 
 def test_default_model_predicts_category_and_type_with_probabilities(default_model):

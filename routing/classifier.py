@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.svm import LinearSVC
@@ -50,30 +50,27 @@ def identity(features: list[str]) -> list[str]:
 class Features:
     """Two TF-IDF blocks over a segmented doc, each L2-normalised, side by side.
 
-    * words and word bigrams (:func:`analyze`), with a vocabulary;
+    * words and word bigrams (:func:`analyze`);
     * characters, character bigrams and trigrams over the joined tokens (:func:`char_text`), so a
       different segmentation of the same text (public corpora are segmented by others) still matches.
-      They are hashed into ``char_buckets`` columns: the vocabulary lookup of ~900 n-grams per long
-      message would cost more than jieba's segmentation of it.
 
     ``transform`` takes what :meth:`RoutingModel.prepare` returns (space-joined tokens).
     """
 
-    def __init__(self, max_words: int = 400_000, char_buckets: int = 2 ** 19) -> None:
+    def __init__(self, max_words: int = 400_000, max_chars: int = 400_000) -> None:
         self.words = TfidfVectorizer(analyzer=analyze, lowercase=False, sublinear_tf=True, max_features=max_words,
                                      dtype=np.float32)
-        self.chars = HashingVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False, n_features=char_buckets,
-                                       alternate_sign=False, norm=None, dtype=np.float32)
-        self.char_idf = TfidfTransformer(sublinear_tf=True)
+        self.chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), lowercase=False, sublinear_tf=True,
+                                     max_features=max_chars, dtype=np.float32)
 
     def fit(self, docs: Sequence[str]) -> "Features":
         self.words.fit(docs)
-        self.char_idf.fit(self.chars.transform([char_text(d) for d in docs]))
+        self.chars.fit([char_text(d) for d in docs])
         return self
 
     def transform(self, docs: Sequence[str]):
-        chars = self.char_idf.transform(self.chars.transform([char_text(d) for d in docs]))
-        return sp.hstack([self.words.transform(docs), chars], format="csr", dtype=np.float32)
+        return sp.hstack([self.words.transform(docs), self.chars.transform([char_text(d) for d in docs])],
+                         format="csr")
 
 
 def make_features() -> Features:
@@ -104,14 +101,14 @@ class TextHead:
     """One prediction target: a sigmoid-calibrated linear SVM over the model's shared features.
 
     After fitting, the SVM weights and the per-class sigmoid parameters are kept
-    as plain (sparse) arrays so that prediction is one sparse product (sklearn's own
+    as plain arrays so that prediction is one sparse product (sklearn's own
     calibrated predict costs milliseconds of input checks per class and call).
     """
 
     def __init__(self, *, C: float = 2.0) -> None:
         self.C = C
         self.classes: list[str] = []
-        self.coef: sp.csr_matrix | np.ndarray | None = None
+        self.coef: np.ndarray | None = None
         self.intercept: np.ndarray | None = None
         self.sig_a: np.ndarray | None = None
         self.sig_b: np.ndarray | None = None
@@ -130,8 +127,7 @@ class TextHead:
         clf = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False).fit(X, list(labels))
         fitted = clf.calibrated_classifiers_[0]
         self.classes = [str(c) for c in clf.classes_]
-        # sparse: weights of hashed character columns that no training text filled are exactly zero
-        self.coef = sp.csr_matrix(np.asarray(fitted.estimator.coef_, dtype=np.float32))
+        self.coef = np.asarray(fitted.estimator.coef_, dtype=np.float32)
         self.intercept = np.asarray(fitted.estimator.intercept_, dtype=np.float32)
         self.sig_a = np.array([c.a_ for c in fitted.calibrators], dtype=np.float64)
         self.sig_b = np.array([c.b_ for c in fitted.calibrators], dtype=np.float64)
@@ -140,8 +136,7 @@ class TextHead:
     def predict_proba(self, X) -> np.ndarray:
         if self.fallback is not None:
             return self.fallback.predict_proba(X)
-        d = X @ self.coef.T  # a sparse matrix, or an array for format-3 files
-        d = np.asarray(d.toarray() if sp.issparse(d) else d, dtype=np.float64) + self.intercept
+        d = np.asarray(X @ self.coef.T, dtype=np.float64) + self.intercept
         p = 1.0 / (1.0 + np.exp(d * self.sig_a + self.sig_b))
         if len(self.classes) == 2:  # binary SVM: one decision value, one calibrator for the positive class
             return np.column_stack([1.0 - p[:, 0], p[:, 0]])

@@ -51,7 +51,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
     text = _full_text(message)
     if len(text) > service.settings.max_text_chars:
         raise InvalidParams(f"诉求内容超过 {service.settings.max_text_chars} 字")
-    new = NewTicket(channel=message.channel, text=text or "（无文字内容）", request_type=message.request_type or "求助",
+    new = NewTicket(channel=message.channel, text=text or "（无文字内容）", request_type=message.request_type,
                     identities=identities, citizen_name=message.sender_name, intake_line=message.intake_line,
                     title=message.subject)
     # The routing suggestion is CPU work: do it before taking the write lock.

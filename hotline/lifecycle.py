@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
+DEFAULT_REQUEST_TYPE = "求助"  # when neither the citizen, the agent nor the router says
 SATISFACTION = ("满意", "基本满意", "不满意")
 EMERGENCY_NUMBERS = ("110", "119", "120")
 

@@ -23,7 +23,7 @@ from hotline.actions import InvalidParams, NotFound
 from hotline.citizens import resolve_citizen
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings
-from hotline.lifecycle import REQUEST_TYPES, TransitionError, find_move
+from hotline.lifecycle import DEFAULT_REQUEST_TYPE, REQUEST_TYPES, TransitionError, find_move
 from hotline.messages import INTAKE_LINES, Identity
 from hotline.numbering import next_ticket_number
 from hotline.tables import (audit_log, categories, outbox, ticket_events, ticket_links, ticket_messages,
@@ -62,7 +62,7 @@ log = logging.getLogger(__name__)
 class NewTicket:
     channel: str
     text: str
-    request_type: str
+    request_type: str | None = None  # None: the router's prediction (求助 without a router)
     identities: list[Identity] = field(default_factory=list)
     citizen_name: str | None = None
     intake_line: str = "12345"
@@ -164,7 +164,7 @@ class TicketService:
     async def create_ticket(self, new: NewTicket, actor: Actor = SYSTEM, *, conn: AsyncConnection | None = None,
                             inbound: dict | None = None) -> dict:
         """Create a ticket (routing suggestion included). ``inbound`` is the first message's row values."""
-        if new.request_type not in REQUEST_TYPES:
+        if new.request_type is not None and new.request_type not in REQUEST_TYPES:
             raise InvalidParams(f"未知诉求类型 {new.request_type}（可用：{'、'.join(REQUEST_TYPES)}）")
         if new.intake_line not in INTAKE_LINES:
             raise InvalidParams(f"未知受理热线 {new.intake_line}")
@@ -181,7 +181,7 @@ class TicketService:
         if self.router is None:
             return None
         return await self.router.suggest(new.text, intake_line=new.intake_line, channel=new.channel,
-                                         title=new.title)
+                                         title=new.title, request_type=new.request_type)
 
     async def create_on(self, conn: AsyncConnection, new: NewTicket, actor: Actor, suggestion: dict | None,
                         inbound: dict | None = None) -> dict:
@@ -195,10 +195,11 @@ class TicketService:
             if category_id is None and new.category:
                 raise InvalidParams(f"分类 {new.category} 不存在")
         area = (suggestion or {}).get("area") or {}
+        request_type = new.request_type or (suggestion or {}).get("request_type") or DEFAULT_REQUEST_TYPE
         citizen_id = await resolve_citizen(conn, new.identities, now, new.citizen_name) if new.identities else None
         number = await next_ticket_number(conn, now, self.settings.timezone)
         ticket_id = (await conn.execute(sa.insert(tickets).values(
-            number=number, channel=new.channel, intake_line=new.intake_line, request_type=new.request_type,
+            number=number, channel=new.channel, intake_line=new.intake_line, request_type=request_type,
             category_id=category_id, district=new.district or area.get("district"),
             address=new.address or area.get("address"), title=new.title or new.text[:30], text=new.text,
             state="new", citizen_id=citizen_id, reopen_count=0, urge_count=0, publishable=new.publishable,
@@ -212,7 +213,7 @@ class TicketService:
                 ticket_id=ticket_id, direction="in", channel=new.channel, author=actor.username,
                 text=new.text, attachments=[], created_at=now))
         row = await self.ticket_row(conn, ticket_id)
-        await self._record(conn, row, "create", None, "new", actor, {"request_type": new.request_type}, now)
+        await self._record(conn, row, "create", None, "new", actor, {"request_type": request_type}, now)
         if suggestion and suggestion.get("auto_dispatch") and suggestion.get("lead_unit") \
                 and not suggestion.get("emergency"):
             params = {"lead_unit": suggestion["lead_unit"], "co_units": suggestion.get("co_units") or [],

@@ -128,7 +128,7 @@ class RoutingService:
 
     # -- suggesting -----------------------------------------------------
     async def suggest(self, text: str, *, intake_line: str = "12345", channel: str = "",
-                      title: str | None = None) -> dict[str, Any]:
+                      title: str | None = None, request_type: str | None = None) -> dict[str, Any]:
         if self.model is None:
             await self.reload()
         else:
@@ -136,10 +136,12 @@ class RoutingService:
         model, rules = self.model, self.rules
         return await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.suggest_sync(text, intake_line=intake_line, channel=channel, title=title,
-                                            model=model, rules=rules))
+                                            request_type=request_type, model=model, rules=rules))
 
     def suggest_sync(self, text: str, *, intake_line: str = "12345", channel: str = "", title: str | None = None,
-                     model: RoutingModel | None = None, rules: RuleTable | None = None) -> dict[str, Any]:
+                     request_type: str | None = None, model: RoutingModel | None = None,
+                     rules: RuleTable | None = None) -> dict[str, Any]:
+        """What, where, how urgent and which unit; a ``request_type`` already recorded by a person wins over the model's."""
         model, rules = model or self.model, rules or self.rules
         full = f"{title}。{text}" if title else (text or "")
         pred = model.predict(full, top=5)
@@ -152,7 +154,9 @@ class RoutingService:
             share = sum(p for c, _, p in candidates if c is not None and self.taxonomy.top(c).code == top.code)
             level1 = {"code": top.code, "name": top.name, "confidence": round(min(share, 1.0), 4)}
 
-        if pred["request_type"] is not None:
+        if request_type in REQUEST_TYPES:
+            rtype, rtype_p = request_type, 1.0
+        elif pred["request_type"] is not None:
             rtype, rtype_p = pred["request_type"]["label"], pred["request_type"]["confidence"]
         else:
             rtype, rtype_p = guess_request_type(full)

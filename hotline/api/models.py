@@ -27,7 +27,7 @@ class CitizenIn(Strict):
 class TicketIn(Strict):
     channel: Literal[CHANNELS]  # type: ignore[valid-type]
     text: str = Field(min_length=1, max_length=20000)
-    request_type: Literal[REQUEST_TYPES]  # type: ignore[valid-type]
+    request_type: Literal[REQUEST_TYPES] | None = None  # type: ignore[valid-type]  # None: the router's
     intake_line: Literal[INTAKE_LINES] = "12345"  # type: ignore[valid-type]
     title: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=50)

@@ -42,6 +42,9 @@ async def test_create_answers_201_with_number_state_deadlines(client, tokens):
     assert ticket["number"].startswith("20261123") and len(ticket["number"]) == 13
     assert ticket["state"] == "new" and ticket["state_label"] == "新建"
     assert "deadlines" in ticket and ticket["citizen"]["identities"] == [{"kind": "phone", "value": "+8613800135678"}]
+    assert ticket["request_type"] == "求助"
+    untyped = await create(client, tokens, {k: v for k, v in NEW.items() if k != "request_type"})
+    assert untyped["request_type"] == "求助"  # left open: the router's type, 求助 without a router
 
 
 async def test_whole_lifecycle_by_the_right_roles(client, tokens):

@@ -102,6 +102,15 @@ async def test_return_goes_back_to_the_dispatch_queue(service):
     assert t["lead_unit"]["code"] == "housing"
 
 
+async def test_request_type_left_open_without_a_router_is_help(service):
+    ticket = await service.create_ticket(NewTicket(channel="web", text="小区门口路灯不亮已经一周"))
+    async with service.engine.connect() as conn:
+        stored = (await conn.execute(sa.select(tickets.c.request_type).where(tickets.c.id == ticket["id"]))).scalar()
+    assert stored == "求助"
+    with pytest.raises(InvalidParams, match="未知诉求类型"):
+        await service.create_ticket(NewTicket(channel="web", text="路灯不亮", request_type="闲聊"))
+
+
 async def test_extension_moves_the_deadline_by_working_days(service, clock):
     ticket = await new_ticket(service, request_type="投诉")
     number = ticket["number"]

@@ -50,3 +50,18 @@ async def test_intake_suggestion_and_dispatcher_corrections(aiohttp_client, engi
     ]
     assert rows[0]["category"] == "C0901" and rows[0]["actor"] == "dispatcher1"
     assert rows[0]["model_version"] == suggestion["model_version"]
+
+
+async def test_request_type_left_open_is_filled_from_the_router(aiohttp_client, engine, tmp_path):
+    app = create_app(Settings(data_dir=tmp_path), engine=engine, migrate=False,
+                     plugins=["hotline.api.setup:setup", "routing.web:setup"])
+    await aiohttp_client(app)
+    service = app[SERVICE]
+    await seed_demo(service, users=False)
+    open_type = await service.create_ticket(NewTicket(channel="wechat", text="我要举报东山区幸福路有人违规搭建彩钢棚"))
+    given = await service.create_ticket(NewTicket(channel="phone", text="我要举报东山区幸福路有人违规搭建彩钢棚",
+                                                  request_type="投诉"))
+    async with engine.connect() as conn:
+        rows = {r.id: r for r in (await conn.execute(sa.select(tickets))).all()}
+    assert rows[open_type["id"]].request_type == "举报" == rows[open_type["id"]].routing["request_type"]
+    assert rows[given["id"]].request_type == "投诉" == rows[given["id"]].routing["request_type"]

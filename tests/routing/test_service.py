@@ -66,6 +66,20 @@ async def test_area_rule_routes_to_street_office_and_falls_through_without_area(
     assert (await service.suggest("流动摊贩影响通行"))["lead_unit"] is None
 
 
+async def test_request_type_recorded_by_a_person_wins_over_the_model_for_rules(tmp_path):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(auto_threshold=0.0))
+    await service.reload()
+    service.rules = RuleTable.from_csv_text("id,request_type,lead_unit\n1,举报,police\n2,,urban\n")
+    text = "我要举报东山区幸福路有人违规搭建彩钢棚"
+    predicted = await service.suggest(text)
+    assert (predicted["request_type"], predicted["lead_unit"]) == ("举报", "police")
+    assert predicted["request_type_confidence"] < 1.0
+    recorded = await service.suggest(text, request_type="咨询")
+    assert (recorded["request_type"], recorded["request_type_confidence"], recorded["lead_unit"]) == ("咨询", 1.0, "urban")
+    # the model's own view stays in the audited scores
+    assert recorded["scores"]["request_type"][0][0] == "举报"
+
+
 async def test_hot_swap_when_a_new_model_is_activated(tmp_path):
     settings = RoutingSettings(reload_check_seconds=0)
     service = RoutingService(data_dir=tmp_path, settings=settings)

@@ -185,7 +185,7 @@ async function runAssist() {
 
 async function createFromForm(extraAnswer) {
   const f = $("#new-form");
-  const body = { channel: f.channel.value, intake_line: f.intake_line.value, request_type: f.request_type.value, text: f.text.value.trim() };
+  const body = { channel: f.channel.value, intake_line: f.intake_line.value, request_type: f.request_type.value || null, text: f.text.value.trim() };
   const citizen = {};
   if (f.phone.value.trim()) citizen.phone = f.phone.value.trim();
   if (f.name.value.trim()) citizen.name = f.name.value.trim();

@@ -162,6 +162,10 @@ async def sign(ctx: Ctx) -> dict:
 async def return_(ctx: Ctx) -> dict:
     await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
                            .values(active=False))
+    # An extension the returning unit asked for is not the next unit's to inherit.
+    await ctx.conn.execute(sa.update(extensions).where(
+        extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested",
+    ).values(state="cancelled", decided_at=ctx.now))
     await _message(ctx, "note", f"退单原因：{ctx.params.reason}")
     ctx.data["returned_by"] = ctx.actor.unit_id
     return {"lead_unit_id": None, "sign_due_at": None, "reply_due_at": None, "signed_at": None}
@@ -231,8 +235,10 @@ async def reopen(ctx: Ctx) -> dict:
         raise InvalidParams("只有回访不满意的工单可以重办")
     if ctx.ticket.lead_unit_id is None:
         raise InvalidParams("工单没有承办单位，无法重办")
-    await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
-                           .values(active=True, dispatched_at=ctx.now))
+    # The units handling it when it closed take it again; units it was returned by stay out.
+    await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id,
+                                                         ticket_units.c.active.is_(True))
+                           .values(dispatched_at=ctx.now))
     await _message(ctx, "note", f"重办原因：{ctx.params.reason}")
     category_code = await ctx.service.category_code(ctx.conn, ctx.ticket.category_id)
     values = {"reopen_count": ctx.ticket.reopen_count + 1, "satisfaction": None, "closed_at": None,

@@ -167,7 +167,7 @@ extensions = sa.Table(
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id"), nullable=False),
     sa.Column("days", sa.Integer, nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
-    sa.Column("state", sa.String(10), nullable=False),  # requested | approved | denied
+    sa.Column("state", sa.String(10), nullable=False),  # requested | approved | denied | cancelled (unit returned the ticket)
     sa.Column("requested_at", UtcDateTime, nullable=False),
     sa.Column("decided_at", UtcDateTime),
     sa.Column("starts_at", UtcDateTime),

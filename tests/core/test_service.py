@@ -155,6 +155,29 @@ async def test_unsatisfied_callback_reopens_to_the_same_unit(service):
     assert (await service.get_ticket(number))["urge_count"] == 1
 
 
+async def test_reopen_goes_to_the_last_units_only_and_a_return_drops_the_pending_extension(service):
+    from hotline.views import unit_sees_ticket
+
+    number = (await new_ticket(service, text="楼道灯坏了"))["number"]
+    transport, housing = await unit_actor(service, "transport"), await unit_actor(service, "housing")
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    await service.transition(number, "sign", transport)
+    await service.transition(number, "request_extension", transport, {"days": 5, "reason": "需协调"})
+    await service.transition(number, "return", transport, {"reason": "不属于本单位职责"})
+    t = await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    assert [x["state"] for x in t["extensions"]] == ["cancelled"]
+    await service.transition(number, "sign", housing)
+    with pytest.raises(InvalidParams, match="没有待审批"):  # nothing of the returning unit's is left to approve
+        await service.transition(number, "approve_extension", DISPATCHER)
+    await service.transition(number, "reply", housing, {"text": "已修好"})
+    await service.transition(number, "callback", AGENT, {"satisfaction": "不满意"})
+    t = await service.transition(number, "reopen", AGENT, {"reason": "灯还是不亮"})
+    assert t["lead_unit"]["code"] == "housing"
+    async with service.engine.connect() as conn:
+        assert await unit_sees_ticket(conn, t["id"], housing.unit_id, lead_only=True)
+        assert not await unit_sees_ticket(conn, t["id"], transport.unit_id)
+
+
 async def test_reject_answer_emergency_merge(service):
     a, b, c, d = [await new_ticket(service, text=f"诉求{i}") for i in range(4)]
     t = await service.transition(a["number"], "reject", AGENT, {"reason": "in_litigation"})

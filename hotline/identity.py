@@ -46,7 +46,8 @@ def mask_phone(value: str | None) -> str | None:
     return f"{national[:3]}****{national[-4:]}"
 
 
-_PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# A mobile number written into text: 13912345678, +86 139-1234-5678, 86 139 1234 5678 ...
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
 
 
 def mask_phones_in_text(text: str | None) -> str | None:
@@ -54,3 +55,16 @@ def mask_phones_in_text(text: str | None) -> str | None:
     if not text:
         return text
     return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+
+
+def mask_author(author: str | None) -> str | None:
+    """A message author as unit users see it: ``phone:``/``email:`` identities masked, names kept."""
+    if not author:
+        return author
+    kind, _, value = author.partition(":")
+    if kind == "phone" and value:
+        return f"phone:{mask_phone(value)}"
+    if kind == "email" and "@" in value:
+        local, _, domain = value.partition("@")
+        return f"email:{local[:1]}***@{domain}"
+    return mask_phones_in_text(author)

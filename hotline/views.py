@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.citizens import citizen_identities_of
-from hotline.identity import mask_phone, mask_phones_in_text
+from hotline.identity import mask_author, mask_phone, mask_phones_in_text
 from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, STATE_LABELS
 from hotline.tables import (attachments, categories, citizen_identities, extensions, ticket_events, ticket_links,
                             ticket_messages, ticket_units, tickets, units)
@@ -117,7 +117,8 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
 
 async def _history(conn: AsyncConnection, ticket_id: int, mask: bool) -> dict:
     messages = [
-        {"id": m.id, "direction": m.direction, "channel": m.channel, "author": m.author,
+        {"id": m.id, "direction": m.direction, "channel": m.channel,
+         "author": mask_author(m.author) if mask else m.author,
          "text": mask_phones_in_text(m.text) if mask else m.text, "created_at": _iso(m.created_at),
          "attachments": m.attachments or []}
         for m in await conn.execute(sa.select(ticket_messages).where(ticket_messages.c.ticket_id == ticket_id)

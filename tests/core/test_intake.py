@@ -98,3 +98,25 @@ async def test_a_failed_intake_leaves_nothing_half_written(service):
     # The same message can be delivered again later (without the oversize part) and is accepted once.
     ok = await service.ingest(msg("big"))
     assert ok.created and await counts(service) == (before[0] + 1, before[1] + 1)
+
+
+async def test_unit_users_see_sender_identities_and_numbers_in_text_masked(service):
+    from hotline.users import Actor
+    from hotline.views import load_ticket
+    from tests.core.test_service import DISPATCHER, unit_actor
+
+    result = await service.ingest(InboundMessage(
+        channel="sms", external_id="sms-1", sender=Identity(kind="phone", value="+8613812345678"),
+        text="井盖丢失，请回电 +86 139-1234-5678 或 8613912345679", received_at=NOW))
+    await service.transition(result.ticket_number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    async with service.engine.connect() as conn:
+        ticket_id = (await conn.execute(sa.select(tickets.c.id).where(
+            tickets.c.number == result.ticket_number))).scalar_one()
+        seen = await load_ticket(service, conn, ticket_id, housing)
+        staff = await load_ticket(service, conn, ticket_id, Actor("agent1", "agent"))
+    [inbound] = [m for m in seen["messages"] if m["direction"] == "in"]
+    assert inbound["author"] == "phone:138****5678"
+    assert inbound["text"] == "井盖丢失，请回电 139****5678 或 139****5679"
+    assert "12345678" not in str(seen) and "1234-5678" not in str(seen)
+    assert [m["author"] for m in staff["messages"] if m["direction"] == "in"] == ["phone:+8613812345678"]

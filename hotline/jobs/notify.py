@@ -26,6 +26,8 @@ SEND = "hotline.jobs.tasks.send_notification"
 IDENTITY_KIND = {"sms": "phone", "email": "email", "wechat": "wechat", "telegram": "telegram"}
 CONTACT_FIELD = {"sms": "phone", "email": "email", "wechat": "wechat", "telegram": "telegram"}
 
+CLAIM_LEASE = dt.timedelta(minutes=10)  # a send claimed longer ago than this died with its worker
+
 
 class SendFailed(Exception):
     """A retryable send failure: the job is retried with back-off."""
@@ -138,8 +140,7 @@ async def _claim(ctx, notification_id: int):
         done = await conn.execute(sa.update(notifications).where(
             notifications.c.id == notification_id,
             sa.or_(notifications.c.state == "pending",
-                   sa.and_(notifications.c.state == "sending",
-                           notifications.c.claimed_at < now - dt.timedelta(minutes=10))),
+                   sa.and_(notifications.c.state == "sending", notifications.c.claimed_at < now - CLAIM_LEASE)),
             notifications.c.send_after <= now,
         ).values(state="sending", claimed_at=now, attempts=notifications.c.attempts + 1))
         if done.rowcount != 1:
@@ -207,9 +208,13 @@ async def _sms_fallback(ctx, row) -> int | None:
 
 
 async def due_ids(ctx, limit: int = 500) -> list[int]:
-    """Pending notifications whose time has come (e.g. held overnight, or whose job was lost)."""
+    """Notifications to (re)send: pending ones whose time has come (held overnight, or whose job was lost),
+    and ones whose sender died mid-send (claimed longer ago than the lease)."""
+    now = ctx.now()
     async with ctx.engine.connect() as conn:
         rows = await conn.execute(sa.select(notifications.c.id).where(
-            notifications.c.state == "pending", notifications.c.send_after <= ctx.now(),
+            notifications.c.send_after <= now,
+            sa.or_(notifications.c.state == "pending",
+                   sa.and_(notifications.c.state == "sending", notifications.c.claimed_at < now - CLAIM_LEASE)),
         ).order_by(notifications.c.id).limit(limit))
         return list(rows.scalars())

@@ -94,3 +94,23 @@ async def test_no_second_acknowledgement_where_the_channel_answered_itself(inpro
     assert inproc.channels["wechat"].sent == []
     [mail] = inproc.channels["email"].sent
     assert email.ticket_number in mail.text and wechat.ticket_number not in mail.text
+
+
+async def test_a_send_whose_worker_died_is_taken_up_by_the_sweep_after_the_lease(inproc, service, clock):
+    import sqlalchemy as sa
+
+    inproc.channels["sms"].retryable_failures = 0
+    number = await new_ticket(service)
+    await inproc.settle()
+    inproc.channels["sms"].sent.clear()
+    # As if the worker was killed inside adapter.send(): claimed, never finished.
+    async with service.engine.begin() as conn:
+        await conn.execute(sa.update(notifications).values(state="sending", claimed_at=clock.now(), sent_at=None))
+    await inproc.sweep()
+    assert inproc.channels["sms"].sent == []  # still within the lease: maybe still sending
+    clock.advance(minutes=11)
+    await inproc.sweep()
+    [sent] = inproc.channels["sms"].sent
+    assert number in sent.text
+    [row] = await rows(service.engine, notifications)
+    assert row.state == "sent"

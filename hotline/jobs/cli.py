@@ -66,7 +66,9 @@ def retry_cmd(data_dir, failure_id):
             from hotline.jobs.queue import RqQueue
 
             engine = _engine(settings)
-            queue = RqQueue(settings.redis_url)
+            from hotline.jobs.context import JobSettings
+
+            queue = RqQueue.configured(settings.redis_url, JobSettings())
             try:
                 return await retry_failure(engine, queue, fid, "cli")
             finally:

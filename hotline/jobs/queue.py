@@ -129,6 +129,11 @@ class RqQueue:
         self.retry_delays = tuple(retry_delays)
         self.rq_queue = rq.Queue(name, connection=self.connection, job_class=HotlineJob)
 
+    @classmethod
+    def configured(cls, redis_url: str, jobs) -> "RqQueue":
+        """The queue the workers read (``HOTLINE_JOBS_QUEUE_NAME``) with the configured retry delays."""
+        return cls(redis_url, name=jobs.queue_name, retry_delays=jobs.retry_delays)
+
     async def enqueue(self, func, *ids, delay=None, job_id=None) -> str:
         return await asyncio.to_thread(self.enqueue_sync, func, *ids, delay=delay, job_id=job_id)
 

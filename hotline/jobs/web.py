@@ -13,10 +13,11 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from redis.exceptions import RedisError
 
 from hotline import appkeys
 from hotline.api.auth import require
-from hotline.api.errors import ApiError
+from hotline.api.errors import ApiError, json_response
 from hotline.jobs import callbacks, failures
 from hotline.jobs.context import JobContext, JobSettings, periodic_jobs
 from hotline.jobs.outbox import pause, relay_forever
@@ -40,7 +41,7 @@ def make_context(app: web.Application, jobs: JobSettings | None = None) -> JobCo
     ctx = JobContext(settings, jobs, app[appkeys.ENGINE], app[appkeys.SERVICE], app.get(appkeys.CHANNELS) or {})
     ctx.search = app.get(appkeys.SEARCH)
     if settings.redis_url:
-        ctx.queue = RqQueue(settings.redis_url, name=jobs.queue_name, retry_delays=jobs.retry_delays)
+        ctx.queue = RqQueue.configured(settings.redis_url, jobs)
     else:
         ctx.queue = InProcessQueue(ctx, retry_delays=jobs.retry_delays)
     return ctx
@@ -83,20 +84,21 @@ async def list_jobs(request: web.Request) -> web.Response:
     if state not in ("failed", "retried", "discarded", "all"):
         raise ApiError(422, "invalid_params", "state 只能是 failed、retried、discarded 或 all")
     items = await failures.list_failures(request.app[appkeys.ENGINE], state=None if state == "all" else state)
-    return web.json_response({"items": items, "total": len(items)})
+    return json_response({"items": items, "total": len(items)})
 
 
 async def retry_job(request: web.Request) -> web.Response:
     """Queue a failed job again (admin)."""
     actor = require(request, "admin")
+    failure_id = _failure_id(request)
     try:
         job_id = await failures.retry_failure(request.app[appkeys.ENGINE], request.app[appkeys.QUEUE],
-                                              _failure_id(request), actor.username)
+                                              failure_id, actor.username)
     except failures.FailureNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
-    except Exception as exc:
+    except (OSError, RedisError) as exc:  # Redis down or unreachable
         raise ApiError(503, "queue_unavailable", f"任务队列不可用：{exc}") from None
-    return web.json_response({"id": _failure_id(request), "state": "retried", "job_id": job_id})
+    return json_response({"id": failure_id, "state": "retried", "job_id": job_id})
 
 
 async def discard_job(request: web.Request) -> web.Response:
@@ -106,7 +108,7 @@ async def discard_job(request: web.Request) -> web.Response:
         await failures.discard_failure(request.app[appkeys.ENGINE], _failure_id(request), actor.username)
     except failures.FailureNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
-    return web.json_response({"id": _failure_id(request), "state": "discarded"})
+    return json_response({"id": _failure_id(request), "state": "discarded"})
 
 
 async def callback_queue(request: web.Request) -> web.Response:
@@ -114,7 +116,7 @@ async def callback_queue(request: web.Request) -> web.Response:
     require(request, "agent", "dispatcher", "admin")
     async with request.app[appkeys.ENGINE].connect() as conn:
         items = await callbacks.phone_queue(conn)
-    return web.json_response({"items": items, "total": len(items)})
+    return json_response({"items": items, "total": len(items)})
 
 
 async def callback_unanswered(request: web.Request) -> web.Response:
@@ -126,7 +128,7 @@ async def callback_unanswered(request: web.Request) -> web.Response:
     state = await callbacks.phone_unanswered(request.app[JOB_CONTEXT], int(raw))
     if state == "missing":
         raise ApiError(404, "not_found", f"回访任务 {raw} 不存在")
-    return web.json_response({"id": int(raw), "state": state})
+    return json_response({"id": int(raw), "state": state})
 
 
 def setup(app: web.Application) -> None:

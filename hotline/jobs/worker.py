@@ -55,7 +55,7 @@ def run_worker(settings: Settings, *, burst: bool = False, jobs: JobSettings | N
     if not settings.redis_url:
         raise ValueError("redis_url is required for an RQ worker")
     jobs = jobs or JobSettings()
-    queue = RqQueue(settings.redis_url, name=jobs.queue_name, retry_delays=jobs.retry_delays)
+    queue = RqQueue.configured(settings.redis_url, jobs)
     loop = LoopThread()
     ctx = loop.run(build_context(settings, queue=queue, clock=clock, channels=channels, jobs=jobs))
     ticker = None

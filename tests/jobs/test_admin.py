@@ -66,16 +66,19 @@ async def test_api_failed_jobs_are_admin_only(jobs_client, service, tokens, role
 
 
 async def test_api_unknown_failure_and_bad_state(jobs_client, tokens):
-    resp = await jobs_client.post("/api/v1/jobs/abc/discard", headers=auth(tokens["admin"]))
-    assert resp.status == 404 and "不存在" in (await resp.json())["error"]["message"]
+    for action in ("discard", "retry"):
+        resp = await jobs_client.post(f"/api/v1/jobs/abc/{action}", headers=auth(tokens["admin"]))
+        assert resp.status == 404 and "不存在" in (await resp.json())["error"]["message"]
+    resp = await jobs_client.get("/api/v1/jobs?state=bogus", headers=auth(tokens["admin"]))
+    assert resp.status == 422 and "只能是" in await resp.text()  # readable Chinese, not \u escapes
     resp = await jobs_client.get("/api/v1/jobs?state=weird", headers=auth(tokens["admin"]))
     assert resp.status == 422 and (await resp.json())["error"]["code"] == "invalid_params"
 
 
-def _cli(store_url, *args, redis_url=None):
+def _cli(store_url, *args, redis_url=None, **extra_env):
     from hotline.cli import main
 
-    env = {"HOTLINE_DATABASE_URL": store_url, "HOTLINE_REDIS_URL": redis_url or ""}
+    env = {"HOTLINE_DATABASE_URL": store_url, "HOTLINE_REDIS_URL": redis_url or "", **extra_env}
     return CliRunner().invoke(main, list(args), env=env)
 
 
@@ -124,9 +127,10 @@ def test_cli_retry_through_redis_queues_for_the_workers(store_url, redis_server)
     from redis import Redis
 
     failure = _in_store(store_url, lambda e: _fail_one(e, "cli-rq"))
-    result = _cli(store_url, "jobs", "retry", str(failure), redis_url=redis_server.url)
+    result = _cli(store_url, "jobs", "retry", str(failure), redis_url=redis_server.url,
+                  HOTLINE_JOBS_QUEUE_NAME="retry-q")
     assert result.exit_code == 0, result.output
-    queued = rq.Queue("hotline", connection=Redis.from_url(redis_server.url))
+    queued = rq.Queue("retry-q", connection=Redis.from_url(redis_server.url))  # the queue the workers read
     assert any(j.func_name == "tests.jobs.jobfuncs.mark" and j.args == ("cli-rq",) for j in queued.jobs)
     queued.empty()
 

@@ -11,9 +11,8 @@ closes the ticket, or reopens it to the same unit with the citizen's reason.
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,7 +21,7 @@ from hotline.db import insert_ignore
 from hotline.jobs import notify
 from hotline.jobs.tables import callback_tasks
 from hotline.messages import Identity
-from hotline.tables import citizen_identities, tickets
+from hotline.tables import citizen_identities, outbox, tickets
 from hotline.users import SYSTEM
 
 AUTO_CHANNELS = ("sms", "wechat", "telegram")
@@ -114,6 +113,29 @@ async def on_callback(ctx, ticket_id: int, satisfaction: str | None, reason: str
         note = {"note": f"回访{satisfaction}，自动办结"}
         await service.transition_on(conn, ticket_id, "close", SYSTEM, note, None)
         return "closed"
+
+
+STRANDED_AFTER = dt.timedelta(minutes=5)  # a recorded answer not acted on by then lost its job
+
+
+async def stranded_results(ctx) -> list[int]:
+    """Outbox ids of callback answers whose close/reopen job was lost (crash between delivery and queueing).
+
+    A ticket stays in ``callback_done`` only until :func:`on_callback` runs; one still there well after
+    its (delivered) callback event is handed over again. :func:`on_callback` is safe to run twice.
+    """
+    cutoff = ctx.now() - STRANDED_AFTER
+    async with ctx.engine.connect() as conn:
+        ticket_ids = list((await conn.execute(sa.select(tickets.c.id).where(
+            tickets.c.state == "callback_done", tickets.c.updated_at < cutoff))).scalars())
+        out = []
+        for ticket_id in ticket_ids:
+            newest = (await conn.execute(sa.select(outbox.c.id, outbox.c.delivered_at).where(
+                outbox.c.topic == "ticket.callback", outbox.c.payload["ticket_id"].as_integer() == ticket_id,
+            ).order_by(outbox.c.id.desc()).limit(1))).first()
+            if newest is not None and newest.delivered_at is not None and newest.delivered_at < cutoff:
+                out.append(newest.id)
+        return out
 
 
 async def due_task_ids(ctx) -> list[int]:

@@ -169,7 +169,8 @@ async def callback_result(ctx, outbox_id: int) -> None:
 
 
 async def sweep(ctx) -> None:
-    """The periodic pass: supervision stages, due callback requests, notices held over night."""
+    """The periodic pass: supervision stages, due callback requests, notices held over night (or whose
+    sender died), callback answers whose follow-up job was lost."""
     done = await supervision.sweep(ctx)
     if done:
         log.info("supervision: %s", done)
@@ -177,3 +178,5 @@ async def sweep(ctx) -> None:
         await ctx.queue.enqueue(callback_attempt, task_id)
     for notice_id in await notify.due_ids(ctx):
         await ctx.queue.enqueue(send_notification, notice_id)
+    for outbox_id in await callbacks.stranded_results(ctx):
+        await ctx.queue.enqueue(callback_result, outbox_id)

@@ -170,3 +170,25 @@ async def test_satisfaction_sms_through_the_real_adapter_closes_the_loop(aiohttp
         await until(closed, "the ticket to close")
         [task] = await rows(service.engine, callback_tasks)
         assert (task.state, task.satisfaction) == ("answered", "满意")
+
+
+async def test_answer_whose_close_job_was_lost_is_acted_on_by_the_sweep(harness, service, clock):
+    from hotline.jobs import tasks
+    from hotline.tables import outbox
+
+    number = await replied(service)
+    await harness.settle()
+    await service.transition(number, "callback", CITIZEN, {"satisfaction": "满意"})
+    async with service.engine.connect() as conn:
+        event_id = (await conn.execute(sa.select(sa.func.max(outbox.c.id)).where(
+            outbox.c.topic == "ticket.callback"))).scalar_one()
+    # Delivered, but the process died before queueing the close job it found.
+    _, lost_jobs = await tasks._deliver_one(harness.ctx, event_id)  # noqa: SLF001
+    assert lost_jobs == [("hotline.jobs.tasks.callback_result", event_id)]
+    await harness.sweep()
+    assert (await service.get_ticket(number))["state"] == "callback_done"  # may still be on its way
+    clock.advance(minutes=6)
+    await harness.sweep()
+    assert (await service.get_ticket(number))["state"] == "closed"
+    await harness.sweep()  # nothing left to do, nothing done twice
+    assert [e["action"] for e in (await service.get_ticket(number))["events"]].count("close") == 1

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import insert_ignore, utcnow
-from hotline.jobs.tables import outbox_claims
+from hotline.jobs.tables import job_failures, outbox_claims
 from hotline.tables import outbox
 
 log = logging.getLogger(__name__)
@@ -50,11 +50,14 @@ async def relay_once(engine: AsyncEngine, queue, *, lease: float = 300.0, batch:
     Raises the queue's error (e.g. Redis down) after releasing the row it could not queue.
     """
     now = utcnow()
+    # A delivery that failed all its retries waits for an admin (``hotline jobs retry``), not for the lease.
+    gave_up = sa.exists().where(job_failures.c.job_id == sa.literal("outbox-").concat(sa.cast(outbox.c.id, sa.String)),
+                                job_failures.c.state == "failed")
     query = (sa.select(outbox.c.id)
              .select_from(outbox.outerjoin(outbox_claims, outbox_claims.c.outbox_id == outbox.c.id))
              .where(outbox.c.delivered_at.is_(None),
                     sa.or_(outbox_claims.c.outbox_id.is_(None),
-                           outbox_claims.c.claimed_at < now - dt.timedelta(seconds=lease)))
+                           sa.and_(outbox_claims.c.claimed_at < now - dt.timedelta(seconds=lease), ~gave_up)))
              .order_by(outbox.c.id).limit(batch))
     async with engine.connect() as conn:
         ids = list((await conn.execute(query)).scalars())

@@ -112,3 +112,33 @@ async def wait_for(check, timeout: float = 10.0) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("timed out")
+
+
+
+class HoldingQueue:
+    """A queue whose jobs never run (a worker that keeps failing them)."""
+
+    def __init__(self) -> None:
+        self.queued: list[tuple] = []
+
+    async def enqueue(self, func, *ids, delay=None, job_id=None) -> str:
+        self.queued.append((func, ids, job_id))
+        return job_id or "job"
+
+
+async def test_event_whose_delivery_gave_up_waits_for_an_admin_not_for_the_lease(inproc, service):
+    from hotline.jobs import failures
+
+    await new_ticket(service, identities=[phone(7)])
+    [event_id] = [r.id for r in await rows(service.engine, outbox) if r.delivered_at is None]
+    holding = HoldingQueue()
+    assert await relay_once(service.engine, holding, lease=0.0) == 1
+    assert await relay_once(service.engine, holding, lease=0.0) == 1  # lease over, never delivered: again
+    failure_id = await failures.record_failure(  # the job failed every retry: recorded for the admin
+        service.engine, job_id=f"outbox-{event_id}", func="hotline.jobs.tasks.deliver_event", args=[event_id],
+        backend="inprocess", attempts=4, error="RuntimeError: 坏了")
+    assert await relay_once(service.engine, holding, lease=0.0) == 0  # not a new failure every few minutes
+    await failures.retry_failure(service.engine, inproc.queue, failure_id, "admin")
+    await inproc.drain()
+    assert await undelivered_count(service.engine) == 0
+    assert [m.recipient.value for m in inproc.channels["sms"].sent] == [phone(7).value]

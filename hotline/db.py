@@ -81,8 +81,14 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def is_postgres(engine: AsyncEngine) -> bool:
-    return engine.dialect.name == "postgresql"
+async def lock_for_transaction(conn, key: str) -> None:
+    """Serialise transactions that share ``key`` until they end.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of ``key``. SQLite needs nothing: every
+    write transaction already starts with ``BEGIN IMMEDIATE`` and so runs alone.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
 def insert_ignore(engine_or_dialect_name, table: sa.Table):

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.actions import InvalidParams
 from hotline.citizens import find_citizen, resolve_citizen
-from hotline.db import insert_ignore
+from hotline.db import insert_ignore, lock_for_transaction
 from hotline.identity import InvalidPhone, normalize_identity
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import InboundMessage
@@ -59,6 +59,9 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
     if create_ticket:
         suggestion = await service.suggest(new)
     async with service.transaction() as conn:
+        # One sender's messages are threaded one at a time: two quick messages of one conversation must not
+        # each miss the other's (uncommitted) new ticket and open two.
+        await lock_for_transaction(conn, f"intake:{message.channel}:{message.sender.kind}:{message.sender.value}")
         message_id = await _store_message(conn, service, message, text)
         if message_id is None:  # lost a race with a concurrent delivery of the same message
             return await _existing_in(conn, message)

@@ -63,6 +63,18 @@ async def test_same_conversation_and_reply_to_thread(service):
     assert reply.threaded and reply.ticket_id == first.ticket_id
 
 
+async def test_a_burst_of_messages_of_one_conversation_gives_one_ticket(service):
+    results = await asyncio.gather(*(
+        service.ingest(msg(f"burst-{i}", channel="email", sender="burst@example.cn", text=f"第{i}条：井盖丢失",
+                           thread_hint="conv-burst")) for i in range(5)))
+    assert len({r.ticket_id for r in results}) == 1
+    assert sum(r.created for r in results) == 1 and sum(r.threaded for r in results) == 4
+    async with service.engine.connect() as conn:
+        count = (await conn.execute(sa.select(sa.func.count()).select_from(ticket_messages).where(
+            ticket_messages.c.ticket_id == results[0].ticket_id))).scalar_one()
+    assert count == 5
+
+
 async def test_closed_ticket_is_not_reopened_by_a_new_message(service):
     from hotline.users import Actor
 

@@ -9,7 +9,9 @@ message and the ticket it creates or joins are written in one transaction.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,9 +146,11 @@ async def _store_attachments(conn: AsyncConnection, service: TicketService, mess
         path = root / digest[:2] / digest
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(att.data)
-            tmp.replace(path)
+            # A temporary name of its own: two processes storing the same file must not share one.
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=digest[:8], suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(att.data)
+            os.replace(tmp, path)
         await conn.execute(sa.insert(attachments).values(
             message_id=message_id, filename=att.filename, content_type=att.content_type, size=len(att.data),
             sha256=digest, path=str(path), created_at=message.received_at))

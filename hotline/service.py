@@ -29,6 +29,7 @@ from hotline.numbering import next_ticket_number
 from hotline.tables import (audit_log, categories, outbox, ticket_events, ticket_links, ticket_messages,
                             tickets)
 from hotline.users import SYSTEM, Actor
+from hotline.validation import validation_message
 from hotline.workcal import DeadlinePolicy, WorkingCalendar
 
 
@@ -53,6 +54,7 @@ class TicketEvent:
     at: dt.datetime
 
 
+MAX_ID = 2**31 - 1  # integer primary keys; anything larger is no ticket (and PostgreSQL would refuse it)
 Listener = Callable[[AsyncConnection, TicketEvent], Awaitable[None]]
 AfterCommit = Callable[[TicketEvent], Awaitable[None]]
 log = logging.getLogger(__name__)
@@ -129,7 +131,7 @@ class TicketService:
 
     async def resolve_id(self, ref: str | int) -> int:
         """A ticket id from an id or a ticket number."""
-        if not str(ref).isdigit():
+        if not str(ref).isdigit() or (len(str(ref)) < 13 and int(ref) > MAX_ID):
             raise NotFound(f"工单 {ref} 不存在")
         async with self.engine.connect() as conn:
             column = tickets.c.number if isinstance(ref, str) and len(ref) >= 13 else tickets.c.id
@@ -249,7 +251,7 @@ class TicketService:
         try:
             parsed = model.model_validate(params)
         except pydantic.ValidationError as exc:
-            raise InvalidParams(_first_error(exc)) from None
+            raise InvalidParams(validation_message(exc, "参数")) from None
         now = self.now()
         data: dict = {}
         values = await handler(actions.Ctx(conn, row, actor, parsed, now, self, data))
@@ -314,12 +316,6 @@ class TicketService:
         from hotline.intake import ingest
 
         return await ingest(self, message)
-
-
-def _first_error(exc: pydantic.ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ())) or "参数"
-    return f"{where}：{err.get('msg')}"
 
 
 def _jsonable(value: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import hashlib
 import secrets
@@ -96,11 +97,12 @@ async def actor_for_token(conn: AsyncConnection, token: str, now: dt.datetime) -
 async def authenticate(conn: AsyncConnection, username: str, password: str) -> Actor | None:
     row = (await conn.execute(sa.select(users).where(users.c.username == username,
                                                      users.c.active.is_(True)))).first()
+    # argon2 takes tens of milliseconds of CPU: off the event loop.
     if row is None or not row.password_hash:
-        _hasher.hash(password)  # same cost whether or not the user exists
+        await asyncio.to_thread(_hasher.hash, password)  # same cost whether or not the user exists
         return None
     try:
-        _hasher.verify(row.password_hash, password)
+        await asyncio.to_thread(_hasher.verify, row.password_hash, password)
     except (VerifyMismatchError, InvalidHashError):
         return None
     return _actor(row)

@@ -59,10 +59,11 @@ async def login(request: web.Request) -> web.Response:
     """Log in with username and password; sets the console session cookie and returns the token."""
     body = await read_json(request, LoginIn)
     service = request.app[appkeys.SERVICE]
-    async with service.engine.begin() as conn:
+    async with service.engine.connect() as conn:  # checked on a read connection: no write lock held meanwhile
         actor = await authenticate(conn, body.username, body.password)
-        if actor is None:
-            raise ApiError(401, "bad_credentials", "用户名或密码错误")
+    if actor is None:
+        raise ApiError(401, "bad_credentials", "用户名或密码错误")
+    async with service.engine.begin() as conn:
         token = await issue_token(conn, actor.user_id, service.now(), kind="session")
         await service.audit(conn, actor, "login", "user", str(actor.user_id))
     response = json_response({"token": token, "user": _me(actor)})

@@ -9,6 +9,7 @@ import pydantic
 from aiohttp import web
 
 from hotline.lifecycle import TransitionError
+from hotline.validation import validation_message  # noqa: F401 - also imported from here by plugins
 
 log = logging.getLogger(__name__)
 
@@ -32,23 +33,13 @@ def error_response(status: int, code: str, message: str) -> web.Response:
     return json_response({"error": {"code": code, "message": message}}, status=status)
 
 
-def validation_message(exc: pydantic.ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ())) or "请求体"
-        kind = err.get("type", "")
-        if kind == "extra_forbidden":
-            parts.append(f"{where}：未知字段")
-        elif kind == "missing":
-            parts.append(f"{where}：缺少必填字段")
-        else:
-            parts.append(f"{where}：{err.get('msg')}")
-    return "；".join(parts)
-
-
 _HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                422: "invalid_params", 429: "too_many_requests"}
+
+
+_HTTP_REASONS = {404: "接口不存在", 405: "不支持该请求方法", 413: "请求体过大",
+                 415: "不支持的请求体类型"}
 
 
 @web.middleware
@@ -64,8 +55,14 @@ async def error_middleware(request: web.Request, handler):
     except web.HTTPException as exc:
         if exc.status < 400 or not _is_machine_path(request.path) or exc.content_type == "application/json":
             raise
-        message = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
+        own_text = exc.text and not exc.text.startswith(f"{exc.status}:")
+        message = exc.text if own_text else _HTTP_REASONS.get(exc.status, exc.reason)
         return error_response(exc.status, _HTTP_CODES.get(exc.status, "error"), message)
+    except Exception:
+        if not _is_machine_path(request.path):
+            raise
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "服务器内部错误，请稍后重试；问题已记录")
 
 
 def _is_machine_path(path: str) -> bool:

@@ -64,7 +64,7 @@ def _date(request: web.Request, name: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "bad_query", f"{name} 必须是 ISO 8601 日期时间") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    return value if value.tzinfo else value.replace(tzinfo=request.app[appkeys.SERVICE].calendar.tz)
 
 
 ALLOWED_FILTERS = {"state", "channel", "request_type", "unit", "category", "district", "phone", "q",

@@ -110,11 +110,14 @@ async def test_bad_input_gets_clear_4xx_and_writes_nothing(client, tokens, servi
         (json.dumps({**NEW, "citizen": {"phone": "12"}}).encode(), 422, "invalid_params"),
         (json.dumps({**NEW, "category": "C9999"}).encode(), 422, "invalid_params"),
     ]
+    messages = []
     for raw, status, code in cases:
         resp = await client.post("/api/v1/tickets", data=raw, headers=h)
         body = await resp.json()
         assert (resp.status, body["error"]["code"]) == (status, code), raw[:60]
-        assert body["error"]["message"]
+        messages.append(body["error"]["message"])
+    assert messages[2:6] == ["priority：未知字段", "text：必须是字符串",
+                             "request_type：只能是 咨询、求助、投诉、举报、建议、表扬", "text：最多 20000 个字符"]
     resp = await client.post("/api/v1/tickets", data=b"text=1", headers={**auth(tokens["agent"]),
                                                                         "Content-Type": "text/plain"})
     assert resp.status == 415
@@ -128,7 +131,31 @@ async def test_bad_input_gets_clear_4xx_and_writes_nothing(client, tokens, servi
     t = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["agent"]))).json()
     assert t["state"] == "new" and t["version"] == 1
     assert (await client.get("/api/v1/tickets/99999999", headers=auth(tokens["agent"]))).status == 404
+    # Beyond the integer range (PostgreSQL would refuse the query): still just "no such ticket".
+    assert (await client.get("/api/v1/tickets/123456789012", headers=auth(tokens["agent"]))).status == 404
+    err = await move(client, tokens["agent"], number, "accept", {"bogus": 1}, status=422)
+    assert err["error"]["message"] == "bogus：未知字段"
+    resp = await client.get("/api/v1/no-such-route", headers=auth(tokens["agent"]))
+    assert resp.status == 404 and (await resp.json())["error"]["message"] == "接口不存在"
+    resp = await client.delete("/api/v1/tickets", headers=auth(tokens["agent"]))
+    assert resp.status == 405 and (await resp.json())["error"]["message"] == "不支持该请求方法"
     assert (await client.get("/api/v1/nowhere", headers=auth(tokens["agent"]))).status == 404
+
+
+async def test_unexpected_failure_is_a_json_500_in_chinese(aiohttp_client):
+    from aiohttp import web
+
+    from hotline.api.errors import error_middleware
+
+    async def broken(request):
+        raise RuntimeError("bug")
+
+    app = web.Application(middlewares=[error_middleware])
+    app.router.add_get("/api/v1/broken", broken)
+    client = await aiohttp_client(app)
+    resp = await client.get("/api/v1/broken")
+    assert resp.status == 500
+    assert (await resp.json())["error"] == {"code": "internal_error", "message": "服务器内部错误，请稍后重试；问题已记录"}
 
 
 async def test_concurrent_transitions_one_wins_the_other_409(client, tokens):

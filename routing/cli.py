@@ -128,7 +128,7 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
     """用历史工单和派单纠正重新训练，并与当前模型在留出集上比较。"""
     from routing import store
     from routing.build_default_model import seed_rows
-    from routing.retrain import Example, load_history, retrain as do_retrain
+    from routing.retrain import Example, NotEnoughData, load_history, retrain as do_retrain
     from routing.taxonomy import Taxonomy
 
     if not 0 < holdout < 1:
@@ -150,29 +150,34 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
             raise
 
     examples, engine = run(history())
-    if len(examples) < 10 or len({e.category for e in examples}) < 2:
-        run(engine.dispose())
-        fail(f"历史数据不足：只有 {len(examples)} 条已分类工单/纠正记录（至少需要 10 条、2 个分类）")
-    current_path = store.active_model_path(settings.data_dir)
-    current = load_model(str(current_path))
-    seed = [Example(r["text"], r["category"], r["request_type"]) for r in seed_rows()] if with_seed else []
-    new, report = do_retrain(examples, current, Taxonomy.from_csv(), seed_examples=seed, holdout=holdout,
-                             progress=progress("分词", "分词完成，正在训练并在留出集上比较……"))
-    folder = store.models_dir(settings.data_dir)
-    path = new.save(folder / f"{new.version}.pkl")
-    do_activate = activate and report["not_worse"]
-
-    async def register():
+    try:
+        if len(examples) < 10 or len({e.category for e in examples}) < 2:
+            fail(f"历史数据不足：只有 {len(examples)} 条人工确认的已分类工单/纠正记录（至少需要 10 条、2 个分类）")
+        current_path = store.active_model_path(settings.data_dir)
+        current = load_model(str(current_path))
+        seed = [Example(r["text"], r["category"], r["request_type"]) for r in seed_rows()] if with_seed else []
         try:
+            new, report = do_retrain(examples, current, Taxonomy.from_csv(), seed_examples=seed, holdout=holdout,
+                                     progress=progress("分词", "分词完成，正在训练并在留出集上比较……"))
+        except NotEnoughData as exc:
+            fail(str(exc))
+        folder = store.models_dir(settings.data_dir)
+        path = new.save(folder / f"{new.version}.pkl")
+        do_activate = activate and report["not_worse"]
+        if do_activate:  # before registering: a file that does not load is refused and not marked active
+            try:
+                store.activate_file(settings.data_dir, path)
+            except store.ModelFileError as exc:
+                fail(str(exc))
+
+        async def register():
             async with engine.begin() as conn:
                 await store.register_model(conn, version=new.version, path=path, metrics=report["new"],
                                            compared_with=report["current"], active=do_activate)
-        finally:
-            await engine.dispose()
 
-    run(register())
-    if do_activate:
-        store.activate_file(settings.data_dir, path)
+        run(register())
+    finally:
+        run(engine.dispose())  # on every way out, fail() included
     report |= {"model_file": str(path), "activated": do_activate}
     click.echo(json.dumps(report, ensure_ascii=False, indent=2))
     n, c = report["new"], report["current"]
@@ -212,7 +217,10 @@ def import_rules(file, data_dir) -> None:
 
     if not Path(file).is_file():
         fail(f"找不到规则文件：{file}")
-    text = Path(file).read_text(encoding="utf-8-sig")
+    try:
+        text = Path(file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        fail("规则文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
 
     async def go(conn):
         known = await store.unit_codes(conn)

@@ -62,7 +62,7 @@ class Gazetteer:
     def add(self, name: str, level: str, code: str = "", parent: Entry | None = None,
             aliases: list[str] | tuple[str, ...] = ()) -> Entry:
         if level not in LEVELS:
-            raise ValueError(f"unknown level {level!r}")
+            raise ValueError(f"未知的地名层级“{level}”（可用：{'、'.join(LEVELS)}）")
         entry = Entry(name, level, code, parent, [a for a in aliases if a])
         self.entries.append(entry)
         if code:
@@ -90,7 +90,11 @@ class Gazetteer:
         """CSV with columns code,name,level,parent_code,aliases (aliases separated by ';')."""
         gaz = into or cls()
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            for row in csv.DictReader(fh):
+            reader = csv.DictReader(fh)
+            for row in reader:
+                if row.get("level") not in LEVELS:
+                    raise ValueError(f"地名表 {path} 第 {reader.line_num} 行：未知的地名层级“{row.get('level') or ''}”"
+                                     f"（可用：{'、'.join(LEVELS)}）")
                 parent = gaz.by_code(row.get("parent_code") or "")
                 gaz.add(row["name"], row["level"], row["code"], parent, (row.get("aliases") or "").split(";"))
         return gaz

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -14,6 +15,10 @@ from routing.tables import routing_corrections
 from routing.taxonomy import Taxonomy
 
 
+class NotEnoughData(ValueError):
+    """Too little history to hold out an evaluation slice (message in Chinese, for the CLI)."""
+
+
 @dataclass
 class Example:
     text: str
@@ -22,17 +27,31 @@ class Example:
 
 
 async def load_history(engine: AsyncEngine) -> list[Example]:
-    """Tickets with a final category, with dispatcher corrections taking precedence per ticket."""
-    from hotline.tables import categories, tickets
+    """Labels a person set or confirmed, with dispatcher corrections taking precedence per ticket.
+
+    A ticket's category is the router's own suggestion unless a person changed it, so training and
+    evaluating on every ticket would favour the current model. A dispatched ticket counts only when
+    - its category differs from the router's suggestion stored with it (``tickets.routing``; a ticket
+      without a suggestion was categorised by a person), or
+    - a person dispatched it: a ``dispatch`` event in ``ticket_events`` whose actor is not ``system``
+      (automatic dispatch is recorded as ``system``); the dispatcher saw the category and kept or changed it.
+    Every ``routing_corrections`` row is a person's decision and always counts.
+    """
+    from hotline.tables import categories, ticket_events, tickets
+    from hotline.users import SYSTEM
 
     by_ticket: dict[int, Example] = {}
     async with engine.connect() as conn:
+        by_person = set((await conn.execute(sa.select(ticket_events.c.ticket_id).distinct().where(
+            ticket_events.c.action == "dispatch", ticket_events.c.actor != SYSTEM.username))).scalars())
         rows = await conn.execute(
-            sa.select(tickets.c.id, tickets.c.title, tickets.c.text, tickets.c.request_type, categories.c.code)
+            sa.select(tickets.c.id, tickets.c.title, tickets.c.text, tickets.c.request_type, tickets.c.routing,
+                      categories.c.code)
             .join(categories, categories.c.id == tickets.c.category_id)
             .where(tickets.c.lead_unit_id.is_not(None)))
-        for tid, title, text, rtype, code in rows:
-            by_ticket[tid] = Example("。".join(t for t in (title, text) if t), code, rtype)
+        for tid, title, text, rtype, routing, code in rows:
+            if tid in by_person or (routing or {}).get("category") != code:
+                by_ticket[tid] = Example("。".join(t for t in (title, text) if t), code, rtype)
         rows = await conn.execute(sa.select(routing_corrections).order_by(routing_corrections.c.id))
         for r in rows.mappings():
             if r["category"]:
@@ -75,7 +94,13 @@ def retrain(history: list[Example], current: RoutingModel, taxonomy: Taxonomy, *
             holdout: float = 0.2, progress: Progress | None = None) -> tuple[RoutingModel, dict]:
     train, test = split(history, holdout)
     if not test:
-        raise ValueError("held-out slice is empty")
+        # split() holds out round(n * holdout) of a label with n examples: some label needs `need` of them.
+        need = next(n for n in itertools.count(2) if round(n * holdout) >= 1)
+        sizes = Counter(e.category for e in history)
+        raise NotEnoughData(
+            f"历史数据不足，留出评估集为空：共 {len(history)} 条、{len(sizes)} 个分类，每个分类最多 "
+            f"{max(sizes.values(), default=0)} 条；按留出比例 {holdout}，至少要有一个分类有 {need} 条"
+            f"（建议每个分类都不少于 {need} 条，即至少 {need * max(len(sizes), 2)} 条）")
     train = train + list(seed_examples)
     new = RoutingModel.train([e.text for e in train], [e.category for e in train],
                              [e.request_type or "" for e in train], user_words=current.user_words,

@@ -8,6 +8,7 @@ one JSON-serialisable suggestion. Loading and CPU-bound work run in a thread.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -27,6 +28,8 @@ from routing.sensitive import SensitivityChecker
 from routing.settings import RoutingSettings
 from routing.tables import routing_rules
 from routing.taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
 
 TYPE_WORDS = (("举报", "举报"), ("投诉", "投诉"), ("表扬", "表扬"), ("感谢", "表扬"), ("建议", "建议"),
               ("希望", "建议"), ("求助", "求助"), ("帮忙", "求助"), ("请问", "咨询"), ("咨询", "咨询"), ("怎么", "咨询"))
@@ -65,6 +68,7 @@ class RoutingService:
         self.sensitive = SensitivityChecker()
         self.model: RoutingModel | None = None
         self.model_path: Path | None = None
+        self.model_error: str | None = None  # why the file ACTIVE names could not be loaded (old model kept)
         self.rules = RuleTable.default()
         self._pointer_mtime: float | None = None
         self._rules_stamp: tuple | None = None
@@ -78,18 +82,32 @@ class RoutingService:
         pointer = store.active_pointer(self.data_dir)
         return pointer.stat().st_mtime if pointer.exists() else None
 
-    def _load_model(self) -> tuple[RoutingModel, Path]:
-        path = store.active_model_path(self.data_dir)
+    def _load_model(self, path: Path) -> RoutingModel:
         model = RoutingModel.load(path)
         model.segmenter.add_words(self.gazetteer.names())
         model.segmenter.prepare("预热")  # build jieba's trie now, not on the first ticket
-        return model, path
+        return model
 
     async def reload(self) -> dict[str, Any]:
-        """Load the active model and the rule table again (hot swap; requests keep using the old ones meanwhile)."""
+        """Load the active model and the rule table again (hot swap; requests keep using the old ones meanwhile).
+
+        A model file that cannot be loaded while another model is in use is logged and the old model kept;
+        the pointer state is recorded all the same, so it is not retried until models/ACTIVE changes again.
+        """
         async with self._lock:
+            # Stamps first: a change landing while we load is then seen by the next check.
             mtime = self._pointer_state()
-            model, path = await asyncio.get_running_loop().run_in_executor(None, self._load_model)
+            rules_stamp = await self._rules_state()
+            path = store.active_model_path(self.data_dir)
+            try:
+                model = await asyncio.get_running_loop().run_in_executor(None, self._load_model, path)
+                error = None
+            except Exception:
+                if self.model is None:
+                    raise
+                log.exception("cannot load routing model %s; keeping %s", path, self.model.version)
+                error = f"无法加载模型文件 {path.name}（详见日志），继续使用模型 {self.model.version}"
+                model, path = self.model, self.model_path
             rules = self.rules
             if self.engine is not None:
                 try:
@@ -98,9 +116,8 @@ class RoutingService:
                 except IntegrityError:  # another process seeded the empty table first
                     async with self.engine.connect() as conn:
                         rules = await store.load_rules(conn)
-            self.model, self.model_path, self.rules = model, path, rules
-            self._pointer_mtime, self._checked_at = mtime, time.monotonic()
-            self._rules_stamp = await self._rules_state()
+            self.model, self.model_path, self.rules, self.model_error = model, path, rules, error
+            self._pointer_mtime, self._rules_stamp, self._checked_at = mtime, rules_stamp, time.monotonic()
         return self.status()
 
     async def _rules_state(self) -> tuple | None:
@@ -124,7 +141,8 @@ class RoutingService:
     def status(self) -> dict[str, Any]:
         return {"model_version": self.model.version if self.model else None,
                 "model_path": str(self.model_path) if self.model_path else None,
-                "model_meta": self.model.meta if self.model else None, "rules": len(self.rules.rules)}
+                "model_meta": self.model.meta if self.model else None, "model_error": self.model_error,
+                "rules": len(self.rules.rules)}
 
     # -- suggesting -----------------------------------------------------
     async def suggest(self, text: str, *, intake_line: str = "12345", channel: str = "",

@@ -42,13 +42,23 @@ def active_model_path(data_dir: Path | None) -> Path:
     return DEFAULT_MODEL
 
 
+class ModelFileError(ValueError):
+    """A model file that may not be activated (message in Chinese, for the CLI and the API)."""
+
+
 def activate_file(data_dir: Path, model_path: Path) -> None:
-    """Point ACTIVE at a model file inside ``<data_dir>/models`` (atomic replace)."""
+    """Point ACTIVE at a model file inside ``<data_dir>/models`` (atomic replace) once it loads."""
+    from routing.classifier import RoutingModel  # sklearn only where models are handled
+
     folder = models_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     model_path = Path(model_path).resolve()
     if model_path.parent != folder.resolve():
-        raise ValueError("model file must be inside the models directory")
+        raise ModelFileError(f"模型文件必须位于模型目录 {folder} 中：{model_path}")
+    try:
+        RoutingModel.load(model_path)  # a file the service cannot load must never become the active one
+    except Exception as exc:
+        raise ModelFileError(f"模型文件无法加载（不存在、已损坏或格式不对），未启用：{model_path}") from exc
     tmp = folder / "ACTIVE.tmp"
     tmp.write_text(model_path.name, encoding="utf-8")
     tmp.replace(active_pointer(data_dir))
@@ -105,5 +115,5 @@ def rule_dicts(table: RuleTable) -> list[dict]:
     return [r.to_row() | {"id": r.id, "enabled": r.enabled, "co_units": r.co_units} for r in table.rules]
 
 
-__all__ = ["Rule", "RuleTable", "DEFAULT_MODEL", "active_model_path", "activate_file", "load_rules",
-           "replace_rules", "rules_or_seed", "register_model", "models_dir", "rule_dicts", "unit_codes"]
+__all__ = ["Rule", "RuleTable", "DEFAULT_MODEL", "ModelFileError", "active_model_path", "activate_file",
+           "load_rules", "replace_rules", "rules_or_seed", "register_model", "models_dir", "rule_dicts", "unit_codes"]

@@ -80,7 +80,11 @@ async def import_rules(request: web.Request) -> web.Response:
         async with engine.begin() as conn:
             known = await store.unit_codes(conn) or None  # an empty units table cannot validate codes
             if request.content_type == "text/csv":
-                table = RuleTable.from_csv_text(await request.text(), known)
+                try:
+                    text = await request.text()
+                except (UnicodeDecodeError, LookupError):  # e.g. a GBK export from Excel, or an unknown charset
+                    return error(400, "bad_request", "CSV 文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
+                table = RuleTable.from_csv_text(text, known)
             else:
                 try:
                     body = await request.json()

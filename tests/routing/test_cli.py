@@ -138,3 +138,34 @@ def test_retrain_compares_and_activates_when_not_worse(tmp_path):
 def test_retrain_needs_history(tmp_path):
     res = invoke("retrain", "--data-dir", tmp_path / "empty")
     assert res.exit_code != 0 and "历史数据不足" in res.stderr
+
+
+def test_rules_import_rejects_a_gbk_file(tmp_path):
+    f = tmp_path / "rules.csv"
+    f.write_bytes("id,category,lead_unit,note\n7,C02,ecology,噪音投诉转生态环境局\n".encode("gbk"))  # an Excel export
+    res = invoke("rules", "import", f, "--data-dir", tmp_path / "data")
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit)
+    assert "文件必须是 UTF-8 编码" in res.stderr
+
+
+def test_retrain_with_too_few_examples_for_a_held_out_slice(tmp_path):
+    data_dir = tmp_path / "data"
+    codes = ["C01", "C02", "C03", "C04", "C05"]
+
+    async def go():  # 10 tickets over 5 categories: 2 each, none held out at 20 %
+        data_dir.mkdir(parents=True)
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            cats = await insert_categories(conn)
+            unit = await insert_unit(conn, "housing")
+            for i in range(10):
+                await insert_ticket(conn, f"第{i}件诉求", number=f"N{i}", category_id=cats[codes[i % 5]],
+                                    lead_unit_id=unit)
+        await engine.dispose()
+
+    asyncio.run(go())
+    res = invoke("retrain", "--data-dir", data_dir, "--no-seed")
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+    assert "留出评估集为空" in res.stderr and "至少要有一个分类有 3 条" in res.stderr
+    assert not list(store.models_dir(data_dir).glob("*.pkl"))

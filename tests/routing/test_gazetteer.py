@@ -57,3 +57,13 @@ def test_flat_taidi_place_list_fills_levels_from_other_matches():
     assert (area["city"], area["district"], area["span"]) == ("A市", "A1区", [0, 5])
     area = gaz.extract("A7县星沙街道的路灯坏了")
     assert area["district"] == "A7县" and area["address"] == "A7县"
+
+
+def test_unknown_level_in_a_configured_csv_names_file_line_and_levels(tmp_path):
+    f = tmp_path / "places.csv"
+    f.write_text("code,name,level,parent_code,aliases\nd-a,甲区,district,,\ns-a,乙街道,街道,d-a,\n", encoding="utf-8")
+    with pytest.raises(ValueError) as info:
+        Gazetteer.from_csv(f)
+    message = str(info.value)
+    assert str(f) in message and "第 3 行" in message and "街道" in message
+    assert "district" in message and "street" in message and "community" in message

@@ -1,5 +1,6 @@
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
 
 from routing.build_default_model import seed_rows
@@ -39,3 +40,35 @@ def test_retrain_reports_both_models_on_the_same_slice(default_model):
     assert report["current"]["model_version"] == default_model.version != new.version
     assert report["not_worse"] == (report["new"]["macro_f1"] >= report["current"]["macro_f1"])
     assert isinstance(new, RoutingModel) and new.request_type is not None
+
+
+async def test_history_keeps_only_labels_a_person_set_or_confirmed(engine):
+    """A category the router suggested and nobody looked at would favour the current model."""
+    from hotline.tables import ticket_events
+
+    now = dt.datetime.now(dt.timezone.utc)
+    async with engine.begin() as conn:
+        cats = await insert_categories(conn)
+        unit = await insert_unit(conn, "ecology")
+
+        async def ticket(text, number, code, suggested, dispatched_by=None):
+            tid = await insert_ticket(conn, text, number=number, category_id=cats[code], lead_unit_id=unit,
+                                      routing={"category": suggested, "lead_unit": "ecology"})
+            if dispatched_by:
+                await conn.execute(sa.insert(ticket_events).values(
+                    ticket_id=tid, action="dispatch", from_state="new", to_state="dispatched", actor=dispatched_by,
+                    data={"lead_unit": "ecology", "category": code}, at=now))
+
+        await ticket("只有路由器的建议", "R1", "C0203", "C0203")
+        await ticket("系统自动派单", "R2", "C0203", "C0203", dispatched_by="system")
+        await ticket("派单员确认了分类", "P1", "C0203", "C0203", dispatched_by="d1")
+        await ticket("受理时改了分类", "P2", "C0202", "C0203")
+        await insert_ticket(conn, "没有路由建议", number="P3", category_id=cats["C0202"], lead_unit_id=unit)
+    history = sorted((e.text, e.category) for e in await load_history(engine))
+    assert history == sorted([("派单员确认了分类", "C0203"), ("受理时改了分类", "C0202"), ("没有路由建议", "C0202")])
+
+
+def test_retrain_with_an_empty_held_out_slice_says_how_many_are_needed(default_model):
+    history = [Example(f"诉求{i}", f"C0{i % 5 + 1}") for i in range(10)]  # 2 per category: none held out
+    with pytest.raises(ValueError, match="至少要有一个分类有 3 条"):
+        retrain(history, default_model, Taxonomy.from_csv(), holdout=0.2)

@@ -1,5 +1,7 @@
 import json
 import os
+import pickle
+import shutil
 
 import pytest
 import sqlalchemy as sa
@@ -103,3 +105,66 @@ async def test_rule_table_changed_elsewhere_is_picked_up(engine, tmp_path):
         await store.replace_rules(conn, RuleTable.from_csv_text("id,lead_unit\n1,platform\n"), actor="cli")
     out = await service.suggest("公司拖欠三个月工资")
     assert (out["lead_unit"], out["rule"]) == ("platform", 1)
+
+
+async def test_unloadable_active_model_keeps_the_old_one_without_retrying(tmp_path, monkeypatch):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(reload_check_seconds=0))
+    first = await service.suggest("小区停水了")
+    folder = store.models_dir(tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = store.DEFAULT_MODEL.read_bytes()
+    (folder / "broken.pkl").write_bytes(data[: len(data) // 2])  # a truncated copy
+    store.active_pointer(tmp_path).write_text("broken.pkl", encoding="utf-8")  # not through activate_file
+    os.utime(store.active_pointer(tmp_path), (1, 1))
+    second = await service.suggest("小区停水了")
+    assert second["model_version"] == first["model_version"] == service.model.version
+    assert "broken.pkl" in service.status()["model_error"]
+
+    calls = []
+    real = service._load_model
+    monkeypatch.setattr(service, "_load_model", lambda path: calls.append(path) or real(path))
+    await service.suggest("小区停水了")
+    await service.suggest("小区停水了")
+    assert calls == []  # the failed pointer state is remembered: no new attempt on every ticket
+
+    shutil.copy(store.DEFAULT_MODEL, folder / "good.pkl")  # the next activation is picked up again
+    store.activate_file(tmp_path, folder / "good.pkl")
+    os.utime(store.active_pointer(tmp_path), (2, 2))
+    await service.suggest("小区停水了")
+    assert calls == [folder / "good.pkl"]
+    assert service.status()["model_error"] is None and service.status()["model_path"] == str(folder / "good.pkl")
+
+
+async def test_activation_refuses_a_model_file_that_does_not_load(tmp_path):
+    folder = store.models_dir(tmp_path)
+    folder.mkdir(parents=True)
+    good = folder / "good.pkl"
+    shutil.copy(store.DEFAULT_MODEL, good)
+    store.activate_file(tmp_path, good)
+    (folder / "truncated.pkl").write_bytes(good.read_bytes()[:1000])
+    (folder / "other.pkl").write_bytes(pickle.dumps({"format": 99}))
+    for name in ("truncated.pkl", "other.pkl", "missing.pkl"):
+        with pytest.raises(store.ModelFileError, match="模型文件无法加载"):
+            store.activate_file(tmp_path, folder / name)
+        assert store.active_model_path(tmp_path) == good
+    with pytest.raises(store.ModelFileError, match="模型目录"):
+        store.activate_file(tmp_path, store.DEFAULT_MODEL)
+
+
+async def test_rule_import_landing_during_a_reload_is_picked_up_next_time(engine, tmp_path):
+    service = RoutingService(data_dir=tmp_path, engine=engine, settings=RoutingSettings(reload_check_seconds=0))
+    await service.reload()
+    assert (await service.suggest("公司拖欠三个月工资"))["lead_unit"] == "hrss"
+    real, imported = service._rules_state, []
+
+    async def import_then_stamp():
+        if not imported:  # another process imports rules while this reload is under way
+            imported.append(True)
+            async with engine.begin() as conn:
+                await store.replace_rules(conn, RuleTable.from_csv_text("id,lead_unit\n1,platform\n"), actor="cli")
+        return await real()
+
+    service._rules_state = import_then_stamp
+    await service.reload()
+    out = await service.suggest("公司拖欠三个月工资")
+    assert imported and (out["lead_unit"], out["rule"]) == ("platform", 1)

@@ -127,3 +127,13 @@ async def test_reload_and_status(client):
     assert body["model_version"].startswith("default-") and body["rules"] > 40
     resp = await client.get("/api/v1/routing/status", headers=as_role("agent"))
     assert (await resp.json())["model_version"] == body["model_version"]
+
+
+async def test_rules_csv_that_is_not_utf8_is_a_bad_request(client):
+    before = client.app[ROUTER].rules.to_csv_text()
+    body = "id,category,lead_unit,note\n7,C02,ecology,噪音投诉转生态环境局\n".encode("gbk")  # an Excel export
+    resp = await client.put("/api/v1/routing/rules", data=body,
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 400
+    assert "UTF-8" in (await resp.json())["error"]["message"]
+    assert client.app[ROUTER].rules.to_csv_text() == before

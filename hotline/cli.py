@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import socket
 import sys
 from pathlib import Path
 
 import click
+import pydantic
 
 from hotline.config import Settings
+from hotline.validation import error_text
 
 # "module:attribute" of click groups/commands contributed by packages.
 GROUPS: list[str] = [
@@ -29,8 +32,15 @@ GROUPS: list[str] = [
 
 
 def settings_from(data_dir: str | None) -> Settings:
-    """Settings from the environment, with ``--data-dir`` taking precedence over HOTLINE_DATA_DIR."""
-    settings = Settings()
+    """Settings from the environment, with ``--data-dir`` taking precedence over HOTLINE_DATA_DIR.
+
+    Bad configuration ends the command with a Chinese message naming the variable, not a traceback.
+    """
+    try:
+        settings = Settings()
+    except pydantic.ValidationError as exc:
+        fail("配置有误：" + "；".join(f"HOTLINE_{'_'.join(map(str, e['loc'])).upper()}：{error_text(e)}"
+                                   for e in exc.errors()))
     if data_dir:
         settings.data_dir = Path(data_dir)
     return settings
@@ -43,13 +53,18 @@ def data_dir_option(func):
         envvar="HOTLINE_DATA_DIR",
         type=click.Path(file_okay=False),
         default=None,
-        help="Directory for the embedded store (default ./data; HOTLINE_DATABASE_URL selects PostgreSQL).",
+        help="内置存储目录（默认 ./data；设置 HOTLINE_DATABASE_URL 则使用 PostgreSQL）。",
     )(func)
 
 
 def run(coro):
-    """Run a coroutine for a CLI command."""
-    return asyncio.run(coro)
+    """Run a coroutine for a CLI command; an unreachable database ends it with a message."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    try:
+        return asyncio.run(coro)
+    except (OperationalError, InterfaceError, ConnectionError, socket.gaierror) as exc:
+        fail(f"无法连接数据库：{getattr(exc, 'orig', None) or exc}")
 
 
 def fail(message: str, code: int = 2) -> None:

@@ -32,11 +32,11 @@ def with_service(data_dir, work):
 
 @click.command()
 @data_dir_option
-@click.option("--host", default=None, help="Listen address (default 127.0.0.1, HOTLINE_HOST).")
-@click.option("--port", default=None, type=int, help="Port (default 8080, HOTLINE_PORT).")
-@click.option("--no-demo", is_flag=True, help="Do not seed the demo city into an empty database.")
+@click.option("--host", default=None, help="监听地址（默认 127.0.0.1，HOTLINE_HOST）。")
+@click.option("--port", default=None, type=int, help="端口（默认 8080，HOTLINE_PORT）。")
+@click.option("--no-demo", is_flag=True, help="空数据库不导入演示城市数据。")
 def serve(data_dir, host, port, no_demo):
-    """Run the service: migrations, demo data on first start, web console and API."""
+    """启动服务：升级数据库，首次启动导入演示数据，提供坐席控制台和 API。"""
     from aiohttp import web
 
     from hotline.app import create_app
@@ -49,41 +49,44 @@ def serve(data_dir, host, port, no_demo):
     app = create_app(settings, demo=not no_demo)
     where = settings.database_url and "PostgreSQL" or str(settings.data_dir.resolve())
     click.echo(f"12345 热线服务启动：http://{settings.host}:{settings.port}/ （数据：{where}）")
-    web.run_app(app, host=settings.host, port=settings.port, print=None)
+    try:
+        web.run_app(app, host=settings.host, port=settings.port, print=None)
+    except OSError as exc:  # port taken, address not ours ...
+        fail(f"无法在 {settings.host}:{settings.port} 上监听：{exc.strerror or exc}")
 
 
 @click.group()
 def db():
-    """Database schema."""
+    """数据库结构。"""
 
 
 @db.command("upgrade")
 @data_dir_option
 def db_upgrade(data_dir):
-    """Apply all pending migrations."""
-    from hotline.migrate import upgrade_sync
+    """执行所有未执行的数据库迁移。"""
+    from hotline.migrate import upgrade_url
 
     settings = settings_from(data_dir)
     if not settings.database_url:
         settings.ensure_data_dir()
-    upgrade_sync(settings.resolved_database_url())
+    run(upgrade_url(settings.resolved_database_url()))
     click.echo("数据库已升级到最新版本")
 
 
 @click.group()
 def users():
-    """Users and roles."""
+    """用户与角色。"""
 
 
 @users.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["agent", "dispatcher", "unit", "leader", "admin"]))
-@click.option("--unit", default=None, help="Member unit code (required for role=unit).")
-@click.option("--password", default=None, help="Console password (none: the user works with API tokens only).")
-@click.option("--print-token", is_flag=True, help="Create and print an API token.")
+@click.option("--unit", default=None, help="承办单位代码（角色为 unit 时必填）。")
+@click.option("--password", default=None, help="控制台登录密码（不设则只能用 API 令牌）。")
+@click.option("--print-token", is_flag=True, help="创建并打印一个 API 令牌。")
 @data_dir_option
 def users_add(name, role, unit, password, print_token, data_dir):
-    """Add a user NAME with a role."""
+    """添加用户 NAME 并指定角色。"""
     from hotline.users import SYSTEM, UserError, create_user, issue_token
 
     async def work(service):
@@ -105,14 +108,14 @@ def users_add(name, role, unit, password, print_token, data_dir):
 
 @click.group()
 def units():
-    """Member units (承办单位)."""
+    """承办单位。"""
 
 
 @units.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @data_dir_option
 def units_import(file, data_dir):
-    """Import member units from a CSV FILE (code,name,kind,parent_code,contact_*,notify_channels)."""
+    """从 CSV 文件 FILE 导入承办单位（列：code,name,kind,parent_code,contact_*,notify_channels）。"""
     from hotline.directory import ImportError_, import_units, parse_units_csv
     from hotline.users import SYSTEM
 

@@ -8,8 +8,12 @@ subclass with its own prefix (``HOTLINE_WECHAT_`` ...) and lists it in
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATABASE_SCHEMES = ("postgres://", "postgresql://", "postgresql+asyncpg://", "sqlite+aiosqlite://")
 
 
 class Settings(BaseSettings):
@@ -27,6 +31,30 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # Deadline policy as JSON, e.g. {"sign_hours": 2, "reply_days": {"咨询": 1}, "category_days": {"C0801": 1}}
     deadlines: dict = {}
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str | None) -> str | None:
+        if value and not value.startswith(DATABASE_SCHEMES):
+            raise ValueError("只支持 PostgreSQL（postgresql://用户:密码@主机/库名）或 SQLite（sqlite+aiosqlite:///路径）")
+        return value or None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知时区 {value}（例如 Asia/Shanghai）") from None
+        return value
+
+    @field_validator("deadlines")
+    @classmethod
+    def _valid_deadlines(cls, value: dict) -> dict:
+        from hotline.workcal import DeadlinePolicy
+
+        DeadlinePolicy.from_settings(value)  # raises a Chinese ValueError on unknown keys or bad numbers
+        return value
 
     def resolved_database_url(self) -> str:
         """The SQLAlchemy async URL: PostgreSQL when configured, else SQLite under data_dir."""

@@ -32,14 +32,16 @@ async def upgrade(engine: AsyncEngine) -> None:
         await conn.run_sync(_do)
 
 
-def upgrade_sync(url: str) -> None:
+async def upgrade_url(url: str) -> None:
+    """Upgrade the database at ``url`` with an engine of its own."""
     from hotline.db import make_engine
 
-    async def _go() -> None:
-        engine = make_engine(url)
-        try:
-            await upgrade(engine)
-        finally:
-            await engine.dispose()
+    engine = make_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
 
-    asyncio.run(_go())
+
+def upgrade_sync(url: str) -> None:
+    asyncio.run(upgrade_url(url))

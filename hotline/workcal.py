@@ -106,11 +106,16 @@ class DeadlinePolicy:
         config = config or {}
         unknown = set(config) - {"sign_hours", "reply_days", "category_days", "yellow_fraction"}
         if unknown:
-            raise ValueError(f"unknown deadline settings: {', '.join(sorted(unknown))}")
-        policy.sign_hours = float(config.get("sign_hours", policy.sign_hours))
-        policy.reply_days = {**policy.reply_days, **config.get("reply_days", {})}
-        policy.category_days = dict(config.get("category_days", {}))
-        policy.yellow_fraction = float(config.get("yellow_fraction", policy.yellow_fraction))
+            raise ValueError(f"未知的时限设置项：{', '.join(sorted(unknown))}"
+                             "（可用：sign_hours、reply_days、category_days、yellow_fraction）")
+        try:
+            policy.sign_hours = float(config.get("sign_hours", policy.sign_hours))
+            policy.reply_days = {**policy.reply_days,
+                                 **{k: float(v) for k, v in dict(config.get("reply_days", {})).items()}}
+            policy.category_days = {k: float(v) for k, v in dict(config.get("category_days", {})).items()}
+            policy.yellow_fraction = float(config.get("yellow_fraction", policy.yellow_fraction))
+        except (TypeError, ValueError):
+            raise ValueError("时限设置中的小时数、天数和比例必须是数字") from None
         return policy
 
     def days_for(self, request_type: str, category_code: str | None) -> float:

@@ -101,3 +101,32 @@ def test_serve_on_a_fresh_data_dir_answers_healthz_and_seeds_the_demo(tmp_path):
         proc.terminate()
         output = proc.communicate(timeout=20)[0]
     assert "演示账号" in output and "admin" in output
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"HOTLINE_PORT": "abc"}, "HOTLINE_PORT：必须是整数"),
+    ({"HOTLINE_DATABASE_URL": "mysql://root@127.0.0.1/hotline"}, "HOTLINE_DATABASE_URL：只支持 PostgreSQL"),
+    ({"HOTLINE_DEADLINES": '{"sign_hour": 1}'}, "未知的时限设置项：sign_hour"),
+    ({"HOTLINE_DEADLINES": '{"reply_days": {"咨询": "明天"}}'}, "必须是数字"),
+    ({"HOTLINE_TIMEZONE": "Mars/Olympus"}, "未知时区 Mars/Olympus"),
+])
+def test_bad_configuration_is_one_chinese_line_and_exit_2(tmp_path, env, expected):
+    result = CliRunner().invoke(main, ["db", "upgrade", "--data-dir", str(tmp_path)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "配置有误" in result.output and expected in result.output
+    assert isinstance(result.exception, SystemExit)  # fail(), not an exception escaping
+
+
+def test_unreachable_database_is_a_message_not_a_traceback(tmp_path):
+    with socket.socket() as s:  # a loopback port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"HOTLINE_DATABASE_URL": f"postgresql://hotline@127.0.0.1:{port}/hotline"}
+    result = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert result.exit_code == 2 and "无法连接数据库" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_help_is_chinese():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    assert "监听地址" in result.output and "内置存储目录" in result.output

@@ -4,7 +4,8 @@ yellow -> *reminder* to the unit; red -> *urge* (督办, the core ``urge``
 transition, which notifies the unit's contacts and supervisor); still red
 ``escalate_after_hours`` working hours after the urge -> *escalation* to the
 platform's supervisors. Each stage is recorded in ``supervision_stages`` once
-per ticket and reply round, in the same transaction as its effect (the urge
+per ticket, reply round and handling unit (a unit that gets a ticket another
+returned starts with no stages), in the same transaction as its effect (the urge
 transition, or an outbox event for the notice).
 """
 
@@ -68,16 +69,16 @@ async def sweep(ctx) -> list[tuple[str, str]]:
     async with ctx.engine.connect() as conn:
         rows = list(await conn.execute(sa.select(tickets).where(tickets.c.state.in_(SUPERVISED_STATES))
                                        .order_by(tickets.c.id)))
-        reached: dict[tuple[int, int], dict] = {}
+        reached: dict[tuple[int, int, int | None], dict] = {}
         if rows:
             found = await conn.execute(sa.select(supervision_stages).where(
                 supervision_stages.c.ticket_id.in_([r.id for r in rows])))
             for s in found:
-                reached.setdefault((s.ticket_id, s.round), {})[s.stage] = s.at
+                reached.setdefault((s.ticket_id, s.round, s.unit_id), {})[s.stage] = s.at
     done = []
     for row in rows:
         light = deadlines(ctx.service, row, now)["light"]
-        stages = reached.get((row.id, row.reopen_count), {})
+        stages = reached.get((row.id, row.reopen_count, row.lead_unit_id), {})
         stage = _due(ctx, row, stages, light, now)
         if stage and await _record(ctx, row, stage, light, now):
             done.append((row.number, stage))

@@ -87,5 +87,6 @@ supervision_stages = sa.Table(
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id")),
     sa.Column("light", sa.String(10), nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
-    sa.UniqueConstraint("ticket_id", "round", "stage", name="uq_supervision_stages_ticket_round_stage"),
+    # Once per reply round and handling unit: a unit the ticket is re-dispatched to after a return starts afresh.
+    sa.UniqueConstraint("ticket_id", "round", "unit_id", "stage", name="uq_supervision_stages_ticket_round_unit_stage"),
 )

@@ -119,3 +119,22 @@ async def test_reopened_ticket_is_supervised_afresh(inproc, service, clock):
     assert [(r.round, r.stage) for r in await rows(service.engine, supervision_stages)] == [(0, "urge"), (1, "urge")]
     urges = await rows(service.engine, notifications, notifications.c.kind == "urge")
     assert sorted(n.channel for n in urges) == ["email", "email", "sms", "sms"]  # housing: sms + email, twice
+
+
+async def test_unit_given_a_returned_ticket_starts_afresh(inproc, service, clock):
+    from tests.jobs.helpers import DISPATCHER, unit_actor
+
+    number = await dispatched(service, "housing")  # Mon 10:00: sign-for due 12:00
+    at(clock, 12, 5)
+    await inproc.sweep()
+    assert [s for s, _ in await stages(service.engine)] == ["urge"]
+    await service.transition(number, "return", await unit_actor(service, "housing"), {"reason": "不属于本单位职责"})
+    at(clock, 12, 10)
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "s-yunhu-hubin"})  # due 14:10
+    at(clock, 15, 30)  # housing's urge was 3.5 working hours ago; the street office is red for the first time
+    await inproc.sweep()
+    street = await unit_actor(service, "s-yunhu-hubin")
+    recorded = [(r.stage, r.unit_id) for r in await rows(service.engine, supervision_stages,
+                                                         order=supervision_stages.c.id)]
+    assert recorded[1:] == [("urge", street.unit_id)]  # its own urge, not an escalation from housing's
+    assert any("督办" in t for t in inproc.channels["sms"].texts(STREET_RAW))

@@ -44,6 +44,8 @@ MESSAGES = {
 def error_text(err: dict) -> str:
     """One pydantic error (an item of ``ValidationError.errors()``) in Chinese."""
     kind = err.get("type", "")
+    if kind == "string_too_short" and (err.get("ctx") or {}).get("min_length") == 1:
+        return "不能为空"
     template = MESSAGES.get(kind)
     if template is None:
         if kind == "value_error":  # our own validators raise Chinese messages

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.tables import units
+from hotline.validation import error_text
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
 from knowledge.sanitize import clean_html, plain_text
 from knowledge.search.base import SearchDoc
@@ -66,7 +67,7 @@ def parse_input(data: dict[str, Any]) -> ArticleInput:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(x) for x in first["loc"])
-        raise InvalidInput(f"字段 {field} 不合法：{first['msg']}") from None
+        raise InvalidInput(f"字段 {field} 不合法：{error_text(first)}") from None
 
 
 def is_editor(user) -> bool:
@@ -189,7 +190,10 @@ class ArticleService:
             await _record(conn, article_id, "edit", user.username, now)
         return await self._after_change(article_id)
 
-    async def transition(self, user, article_id: int, action: str, note: str | None = None) -> dict:
+    async def transition(self, user, article_id: int, action: str, note: str | None = None,
+                         expected_version: int | None = None) -> dict:
+        """Move an article through the workflow. ``expected_version`` pins the version the user reviewed;
+        the move is refused (409) when the article changed meanwhile (edited, or moved by someone else)."""
         if action not in TRANSITIONS:
             raise InvalidInput(f"未知操作：{action}")
         sources, target, editors_only = TRANSITIONS[action]
@@ -200,12 +204,18 @@ class ArticleService:
             raise Forbidden("无权操作该知识条目")
         if current["status"] not in sources:
             raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识不能执行该操作")
+        if expected_version is not None and expected_version != current["version"]:
+            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
         now = self.clock.now()
         values: dict[str, Any] = {"status": target, "updated_by": user.username, "updated_at": now}
         if target == "published":
             values["published_at"] = now
         async with self.engine.begin() as conn:
-            await conn.execute(kb_articles.update().where(kb_articles.c.id == article_id).values(**values))
+            done = await conn.execute(kb_articles.update().where(
+                kb_articles.c.id == article_id, kb_articles.c.status == current["status"],
+                kb_articles.c.version == current["version"]).values(**values))
+            if done.rowcount != 1:
+                raise Conflict("知识已被他人修改，请刷新后重试")
             await _record(conn, article_id, action, user.username, now, note)
         return await self._after_change(article_id)
 

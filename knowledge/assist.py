@@ -7,22 +7,25 @@ import logging
 from typing import Any
 
 from knowledge.search.base import SearchFilters
+from knowledge.visibility import is_unit_user, unit_code, visible_hits
 
 log = logging.getLogger(__name__)
 ASSIST_TIMEOUT = 1.5  # seconds per source; a slow source is left out rather than delaying the others
 
 
 class Assist:
-    def __init__(self, index) -> None:
+    def __init__(self, index, engine=None) -> None:
         self.index = index
+        self.engine = engine  # needed to show unit users their own tickets (without it they get none)
 
     async def suggest(self, text: str, *, router=None, exclude_ticket: str | None = None, intake_line: str = "12345",
-                      channel: str = "phone", limit: int = 5) -> dict[str, Any]:
+                      channel: str = "phone", limit: int = 5, viewer=None) -> dict[str, Any]:
+        """``viewer`` is the user asking: a unit user only gets tickets dispatched to the unit, phones masked."""
         text = (text or "").strip()
         if not text:
             return {"articles": [], "similar_tickets": [], "routing": None}
         articles, tickets, routing = await asyncio.gather(
-            self._articles(text, limit), self._tickets(text, limit, exclude_ticket),
+            self._articles(text, limit), self._tickets(text, limit, exclude_ticket, viewer),
             self._routing(router, text, intake_line, channel))
         return {"articles": articles, "similar_tickets": tickets, "routing": routing}
 
@@ -36,15 +39,14 @@ class Assist:
         return [{"id": int(h.ref_id), "title": h.title, "highlight": h.highlight, "score": round(h.score, 4),
                  "unit": h.unit, "unit_name": h.extra.get("unit_name"), "category": h.category} for h in result.hits]
 
-    async def _tickets(self, text: str, limit: int, exclude: str | None) -> list[dict]:
+    async def _tickets(self, text: str, limit: int, exclude: str | None, viewer=None) -> list[dict]:
         try:
-            result = await asyncio.wait_for(self.index.search(
-                text, SearchFilters(kinds=("ticket",)), limit=limit + 1), ASSIST_TIMEOUT)
+            hits = await asyncio.wait_for(self._ticket_hits(text, limit + 1, viewer), ASSIST_TIMEOUT)
         except Exception:
             log.warning("assist: ticket search unavailable", exc_info=True)
             return []
         out = []
-        for h in result.hits:
+        for h in hits:
             if exclude is not None and h.ref_id == str(exclude):
                 continue
             out.append({"id": int(h.ref_id), "number": h.extra.get("number"), "title": h.title,
@@ -53,6 +55,15 @@ class Assist:
                         "category": h.category, "created_at": h.date.isoformat() if h.date else None,
                         "score": round(h.score, 4)})
         return out[:limit]
+
+    async def _ticket_hits(self, text: str, limit: int, viewer) -> list:
+        if not is_unit_user(viewer):
+            return (await self.index.search(text, SearchFilters(kinds=("ticket",)), limit=limit)).hits
+        code = await unit_code(self.engine, viewer.unit_id) if self.engine is not None else None
+        if code is None:
+            return []
+        result = await self.index.search(text, SearchFilters(kinds=("ticket",), unit=code), limit=limit)
+        return await visible_hits(self.engine, viewer.unit_id, result.hits)
 
     async def _routing(self, router, text: str, intake_line: str, channel: str) -> dict | None:
         if router is None:

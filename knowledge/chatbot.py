@@ -13,11 +13,16 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   ticket through the core's ``service.ingest`` and gives its number.
 * A ticket number asks for progress (only the citizen's own tickets).
 * Every question is logged; unanswered and unhelpful ones are knowledge gaps.
+
+One user's messages are handled one at a time (a per-user lock in the process, and
+with the Redis store also a Redis lock across processes), so two quick messages
+cannot both complete the dialogue and create two tickets.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -28,6 +33,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.db import insert_ignore
 from hotline.messages import Identity, InboundMessage
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log, kb_chat_sessions
@@ -47,6 +53,8 @@ CLARIFY_AT = 0.45  # coverage needed to offer choices
 AMBIGUOUS_RATIO = 0.85  # a runner-up this close to the best, also covering the question: ask which
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 STATE_TTL = 30 * 60
+LOCK_TIMEOUT = 30  # seconds a Redis dialogue lock lives if its holder dies
+LOCK_WAIT = 10  # seconds a message waits for the user's previous one before the bot answers "busy"
 
 ASK = {
     "what": "请简要描述您要反映的问题。",
@@ -58,7 +66,7 @@ ASK = {
 @dataclass
 class BotReply:
     text: str
-    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | cancel
+    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | cancel | busy
     article_id: int | None = None
     ticket_number: str | None = None
     options: list[dict[str, Any]] = field(default_factory=list)
@@ -74,9 +82,29 @@ class DialogueStore(Protocol):
     async def clear(self, user_key: str) -> None: ...
 
 
+class DialogueBusy(Exception):
+    """The user's previous message is still being handled (another process holds the lock)."""
+
+
 class RedisDialogueStore:
     def __init__(self, redis, prefix: str = "hotline:chat:", ttl: int = STATE_TTL) -> None:
         self.redis, self.prefix, self.ttl = redis, prefix, ttl
+
+    @contextlib.asynccontextmanager
+    async def lock(self, user_key: str):
+        """One dialogue step at a time per user across processes; raises :class:`DialogueBusy` after LOCK_WAIT."""
+        from redis.exceptions import LockError
+
+        lock = self.redis.lock(f"{self.prefix}lock:{user_key}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
+        if not await lock.acquire():
+            raise DialogueBusy(user_key)
+        try:
+            yield
+        finally:
+            try:
+                await lock.release()
+            except LockError:  # held longer than LOCK_TIMEOUT: it expired and may be someone else's now
+                log.warning("chatbot dialogue lock for %s expired before release", user_key)
 
     async def load(self, user_key: str) -> dict | None:
         raw = await self.redis.get(self.prefix + user_key)
@@ -104,11 +132,10 @@ class DbDialogueStore:
     async def save(self, user_key: str, state: dict) -> None:
         expires = self.clock.now() + dt.timedelta(seconds=self.ttl)
         async with self.engine.begin() as conn:
-            done = await conn.execute(kb_chat_sessions.update().where(kb_chat_sessions.c.user_key == user_key)
-                                      .values(state=state, expires_at=expires))
-            if done.rowcount == 0:
-                await conn.execute(kb_chat_sessions.insert().values(user_key=user_key, state=state,
-                                                                    expires_at=expires))
+            stmt = insert_ignore(conn, kb_chat_sessions).values(user_key=user_key, state=state, expires_at=expires)
+            await conn.execute(stmt.on_conflict_do_update(
+                index_elements=[kb_chat_sessions.c.user_key],
+                set_={"state": stmt.excluded.state, "expires_at": stmt.excluded.expires_at}))
 
     async def clear(self, user_key: str) -> None:
         async with self.engine.begin() as conn:
@@ -150,9 +177,17 @@ class Chatbot:
                  answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT) -> None:
         self.engine, self.index, self.service, self.store, self.clock = engine, index, service, store, clock
         self.answer_at, self.clarify_at = answer_at, clarify_at
+        self._locks: dict[str, list] = {}  # user key -> [asyncio.Lock, messages waiting or running]
 
     async def respond(self, message: InboundMessage) -> BotReply:
         key = user_key(message)
+        try:
+            async with self._serialised(key):
+                return await self._respond(message, key)
+        except DialogueBusy:
+            return BotReply("您的上一条消息还在处理中，请稍后再发送。", "busy")
+
+    async def _respond(self, message: InboundMessage, key: str) -> BotReply:
         state = await self.store.load(key) or {}
         if state.get("last_in") == message.external_id and state.get("last_reply"):
             return BotReply(**state["last_reply"])  # the channel redelivered the same message
@@ -161,6 +196,24 @@ class Chatbot:
         state["last_reply"] = reply.as_json()
         await self.store.save(key, state)
         return reply
+
+    @contextlib.asynccontextmanager
+    async def _serialised(self, key: str):
+        """One message per user at a time: in this process, and across processes when the store can lock."""
+        entry = self._locks.setdefault(key, [asyncio.Lock(), 0])
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                store_lock = getattr(self.store, "lock", None)
+                if store_lock is None:
+                    yield
+                else:
+                    async with store_lock(key):
+                        yield
+        finally:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
 
     async def _step(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
         stage = state.get("stage")
@@ -178,6 +231,8 @@ class Chatbot:
             article_id = state["options"][int(text) - 1]
             return await self._answer(key, message.channel, state.get("question", ""), article_id, 1.0)
         if stage == "offer" and (text in ("是", "好", "好的", "提交", "需要") or text in SUBMIT_WORDS):
+            return self._start_collect({"what": state.get("question") or None})
+        if stage in ("choose", "feedback") and text in SUBMIT_WORDS:  # what was asked is the problem
             return self._start_collect({"what": state.get("question") or None})
         number = TICKET_NUMBER.search(text)
         if number:

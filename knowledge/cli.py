@@ -9,35 +9,8 @@ from dataclasses import dataclass
 
 import click
 
+from hotline.cli import data_dir_option, fail, run, settings_from
 from knowledge.evaluate import InputError
-
-# hotline.cli imports this module to register ``kb``; its helpers are therefore
-# looked up when a command runs, not at import time (no circular import).
-
-
-def data_dir_option(func):
-    return click.option(
-        "--data-dir", "data_dir", envvar="HOTLINE_DATA_DIR", type=click.Path(file_okay=False), default=None,
-        help="Directory for the embedded store (default ./data; HOTLINE_DATABASE_URL selects PostgreSQL).",
-    )(func)
-
-
-def fail(message: str) -> None:
-    from hotline.cli import fail as core_fail
-
-    core_fail(message)
-
-
-def run(coro):
-    from hotline.cli import run as core_run
-
-    return core_run(coro)
-
-
-def settings_from(data_dir):
-    from hotline.cli import settings_from as core_settings_from
-
-    return core_settings_from(data_dir)
 
 
 @dataclass

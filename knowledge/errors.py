@@ -24,3 +24,4 @@ class NotFound(KbError):
 
 class Conflict(KbError):
     status, code = 409, "conflict"
+

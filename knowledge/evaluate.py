@@ -26,17 +26,20 @@ def read_rows(path: str | Path) -> Iterable[dict]:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"文件不存在：{path}")
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with path.open(encoding="utf-8-sig") as fh:
-            for number, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError:
-                        raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
-        return
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        yield from csv.DictReader(fh)
+    try:
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            with path.open(encoding="utf-8-sig") as fh:
+                for number, line in enumerate(fh, 1):
+                    if line.strip():
+                        try:
+                            yield json.loads(line)
+                        except json.JSONDecodeError:
+                            raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
+            return
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            yield from csv.DictReader(fh)
+    except UnicodeDecodeError:  # e.g. a CSV saved by Excel as GBK
+        raise InputError(f"文件必须是 UTF-8 编码：{path.name}") from None
 
 
 def require_columns(row: dict, columns: Sequence[str], path) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.articles import ArticleService, InvalidInput, _public, _select
+from knowledge.errors import KbError
 from knowledge.evaluate import InputError, read_rows, require_columns
 from knowledge.tables import kb_articles
 
@@ -50,8 +51,10 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
         if number == 1:
             require_columns(row, wanted, path)
         try:
+            if not isinstance(row, dict):
+                raise InvalidInput("不是 JSON 对象")
             await _import_row(service, user, row, cols, publish, report)
-        except InvalidInput as exc:
+        except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             report.failed.append((number, exc.message))
         if progress:
             progress(number)
@@ -59,11 +62,11 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
 
 
 async def _import_row(service, user, row: dict, cols: Columns, publish: bool, report: ImportReport) -> None:
-    external_id = str(row[cols.id]).strip()
+    external_id = _text(row.get(cols.id)).strip()
     if not external_id:
         raise InvalidInput("缺少编号")
     data = {
-        "external_id": external_id, "title": str(row[cols.title] or "").strip(), "body": str(row[cols.body] or ""),
+        "external_id": external_id, "title": _text(row.get(cols.title)).strip(), "body": _text(row.get(cols.body)),
         "category": (row.get(cols.category) or None) if cols.category else None,
         "unit": (row.get(cols.unit) or None) if cols.unit else None,
         "keywords": _keywords(row.get(cols.keywords)) if cols.keywords else [],
@@ -84,6 +87,10 @@ async def _import_row(service, user, row: dict, cols: Columns, publish: bool, re
         report.updated += 1
     if publish and article["status"] != "published":
         await service.transition(user, article["id"], "publish", "批量导入")
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _clean(body: str) -> str:

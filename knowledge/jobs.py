@@ -1,10 +1,16 @@
 """Index jobs: catch the search index up with articles and tickets, and rebuild it.
 
-``index_pending`` follows ``kb_articles.updated_at``, ``tickets.updated_at`` and
+``index_pending`` follows ``kb_articles`` and ``tickets`` by ``(updated_at, id)`` and
 ``ticket_messages.id`` with a cursor stored in ``kb_state``. The cursor only
 moves after the index accepted the batch, so when the search engine is down
 nothing is lost: intake keeps writing tickets and the next run catches up.
 Re-running is harmless (documents are upserted by key).
+
+Paging on ``(updated_at, id)`` gets past any number of rows sharing one timestamp
+(``expire_due`` stamps every expired article with the same ``now``). A row whose
+transaction took its ``updated_at`` before the cursor but committed after the
+read would be skipped, so for :data:`OVERLAP_FOR` after the cursor last moved
+each run first re-reads the rows updated within :data:`OVERLAP` before it.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from knowledge.tables import kb_articles, kb_state
 CURSOR = "index_cursor"
 EPOCH = "1970-01-01T00:00:00+00:00"
 BATCH = 500
+OVERLAP = dt.timedelta(seconds=30)  # re-read window before the cursor, for late commits
+OVERLAP_FOR = dt.timedelta(minutes=2)  # how long after the cursor moved the window is re-read
 
 log = logging.getLogger(__name__)
 
@@ -86,43 +94,54 @@ async def article_docs(engine: AsyncEngine, article_ids: list[int]) -> list[Sear
 
 
 async def index_pending(engine: AsyncEngine, index: SearchIndex, batch: int = BATCH) -> int:
-    """Index everything changed since the stored cursor. Returns how many documents were written."""
-    cursor = await get_state(engine, CURSOR, {"articles": EPOCH, "tickets": EPOCH, "message_id": 0})
+    """Index everything changed since the stored cursor. Returns how many changed documents were written
+    (rows re-read in the overlap window that were indexed before are not counted)."""
+    cursor = await get_state(engine, CURSOR, None) or {}
+    # Older cursors hold the timestamps only: id 0 re-reads the rows at those timestamps.
+    stored = {name: (dt.datetime.fromisoformat(cursor.get(name, EPOCH)), cursor.get(f"{name}_id", 0))
+              for name in ("articles", "tickets")}
+    message_id = cursor.get("message_id", 0)
+    read = dict(stored)
+    moved_at = cursor.get("moved_at")
+    if moved_at and utcnow() - dt.datetime.fromisoformat(moved_at) < OVERLAP_FOR:
+        read = {name: (at - OVERLAP, 0) for name, (at, _) in stored.items()}
     written = 0
     while True:
-        since_articles = dt.datetime.fromisoformat(cursor["articles"])
-        since_tickets = dt.datetime.fromisoformat(cursor["tickets"])
         async with engine.connect() as conn:
-            arts = (await conn.execute(
-                sa.select(kb_articles.c.id, kb_articles.c.updated_at).where(kb_articles.c.updated_at >= since_articles)
-                .order_by(kb_articles.c.updated_at).limit(batch))).all()
-            tks = (await conn.execute(
-                sa.select(tickets.c.id, tickets.c.updated_at).where(tickets.c.updated_at >= since_tickets)
-                .order_by(tickets.c.updated_at).limit(batch))).all()
+            arts = (await conn.execute(_page(kb_articles, read["articles"], batch))).all()
+            tks = (await conn.execute(_page(tickets, read["tickets"], batch))).all()
             msgs = (await conn.execute(
                 sa.select(ticket_messages.c.id, ticket_messages.c.ticket_id)
-                .where(ticket_messages.c.id > cursor["message_id"], ticket_messages.c.ticket_id.is_not(None))
+                .where(ticket_messages.c.id > message_id, ticket_messages.c.ticket_id.is_not(None))
                 .order_by(ticket_messages.c.id).limit(batch))).all()
         ticket_ids = sorted({r.id for r in tks} | {m.ticket_id for m in msgs})
         docs = await article_docs(engine, [r.id for r in arts]) + await ticket_docs(engine, ticket_ids)
         if docs:
             await index.upsert(docs)  # raises when the engine is down: the cursor stays put
-        new = dict(cursor)
+        written += sum((r.updated_at, r.id) > stored["articles"] for r in arts)
+        written += len({r.id for r in tks if (r.updated_at, r.id) > stored["tickets"]} | {m.ticket_id for m in msgs})
         if arts:
-            new["articles"] = arts[-1].updated_at.isoformat()
+            read["articles"] = (arts[-1].updated_at, arts[-1].id)
         if tks:
-            new["tickets"] = tks[-1].updated_at.isoformat()
-        if msgs:
-            new["message_id"] = msgs[-1].id
-        if new == cursor:
-            return written
-        # Timestamps are inclusive (>=) so rows sharing the last timestamp are not skipped;
-        # a full batch stuck on one timestamp would loop, so stop when nothing advanced.
-        written += len(docs)
-        await set_state(engine, CURSOR, new)
+            read["tickets"] = (tks[-1].updated_at, tks[-1].id)
+        new = {name: max(stored[name], read[name]) for name in stored}
+        if new != stored or msgs:
+            stored = new
+            message_id = msgs[-1].id if msgs else message_id
+            await set_state(engine, CURSOR, {
+                "articles": new["articles"][0].isoformat(), "articles_id": new["articles"][1],
+                "tickets": new["tickets"][0].isoformat(), "tickets_id": new["tickets"][1],
+                "message_id": message_id, "moved_at": utcnow().isoformat()})
         if len(arts) < batch and len(tks) < batch and len(msgs) < batch:
             return written
-        cursor = new
+
+
+def _page(table: sa.Table, after: tuple[dt.datetime, int], batch: int):
+    """The next ``batch`` rows of ``table`` after ``after`` in (updated_at, id) order."""
+    at, last_id = after
+    return (sa.select(table.c.id, table.c.updated_at)
+            .where(sa.or_(table.c.updated_at > at, sa.and_(table.c.updated_at == at, table.c.id > last_id)))
+            .order_by(table.c.updated_at, table.c.id).limit(batch))
 
 
 def all_docs(engine: AsyncEngine, batch: int = BATCH):

@@ -20,7 +20,9 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline import appkeys
+from hotline.identity import mask_phones_in_text
 from hotline.messages import Identity, InboundMessage
+from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
@@ -29,6 +31,7 @@ from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
+from knowledge.visibility import is_unit_user, unit_search
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +73,7 @@ def handler(func):
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or "请求体"
-            return error(422, "invalid_params", f"{where}：{first['msg']}")
+            return error(422, "invalid_params", f"{where}：{error_text(first)}")
 
     return wrapped
 
@@ -177,12 +180,17 @@ async def update_article(request: web.Request) -> web.Response:
 
 @handler
 async def article_action(request: web.Request) -> web.Response:
-    """Move an article through its workflow (submit, approve, publish, expire, archive ...)."""
+    """Move an article through its workflow (submit, approve, publish, expire, archive ...).
+
+    The optional body ``{"note": ..., "version": n}`` pins the version the user reviewed: 409 if it changed.
+    """
     user = staff(request)
-    note = None
-    if request.can_read_body:
-        note = (await body_of(request)).get("note")
-    return ok(await request.app[ARTICLES].transition(user, _id(request), request.match_info["action"], note))
+    data = await body_of(request) if request.can_read_body else {}
+    expected = data.get("version")
+    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
+        raise InvalidInput("version 必须是整数")
+    return ok(await request.app[ARTICLES].transition(user, _id(request), request.match_info["action"],
+                                                     data.get("note"), expected_version=expected))
 
 
 @handler
@@ -208,8 +216,12 @@ def _id(request: web.Request) -> int:
 # -- search, synonyms, gaps ------------------------------------------------------------
 @handler
 async def search(request: web.Request) -> web.Response:
-    """Search articles and tickets (Chinese full text, synonyms, filters, highlighting)."""
-    staff(request)
+    """Search articles and tickets (Chinese full text, synonyms, filters, highlighting).
+
+    Unit users get only tickets dispatched to their unit, with phone numbers masked
+    (:mod:`knowledge.visibility`).
+    """
+    user = staff(request)
     q = request.query
     text = (q.get("q") or "").strip()
     if not text:
@@ -223,8 +235,13 @@ async def search(request: web.Request) -> web.Response:
                             status=tuple(s for s in q.get("status", "").split(",") if s),
                             date_from=date_param(q.get("date_from"), "date_from"),
                             date_to=date_param(q.get("date_to"), "date_to"))
+    limit = int_param(q.get("limit"), "limit", 10, 1, 100)
     try:
-        result = await request.app[appkeys.SEARCH].search(text, filters, limit=int_param(q.get("limit"), "limit", 10, 1, 100))
+        if is_unit_user(user):
+            result = await unit_search(request.app[appkeys.SEARCH], request.app[appkeys.ENGINE], user, text, filters,
+                                       limit)
+        else:
+            result = await request.app[appkeys.SEARCH].search(text, filters, limit=limit)
     except Exception:
         log.warning("search backend failed", exc_info=True)
         return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
@@ -282,18 +299,23 @@ async def _synonyms_changed(app: web.Application) -> None:
 @handler
 async def gaps(request: web.Request) -> web.Response:
     """Questions the chatbot could not answer, or whose answer did not help (for knowledge editors)."""
-    staff(request)
+    user = staff(request)
     since = date_param(request.query.get("since"), "since")
     items = await knowledge_gaps(request.app[appkeys.ENGINE], since,
                                  int_param(request.query.get("limit"), "limit", 100, 1, 1000))
+    if is_unit_user(user):  # citizens' own words: numbers they typed are masked for member units
+        items = [{**i, "question": mask_phones_in_text(i["question"])} for i in items]
     return ok({"items": items})
 
 
 # -- assist ----------------------------------------------------------------------------
 @handler
 async def assist(request: web.Request) -> web.Response:
-    """Agent assist for a text being typed: suggested articles, similar past tickets, the router's suggestion."""
-    staff(request)
+    """Agent assist for a text being typed: suggested articles, similar past tickets, the router's suggestion.
+
+    Unit users get only similar tickets dispatched to their unit, with phone numbers masked.
+    """
+    user = staff(request)
     q = request.query
     text = q.get("text") or ""
     if len(text) > 5000:
@@ -301,7 +323,7 @@ async def assist(request: web.Request) -> web.Response:
     return ok(await request.app[ASSIST].suggest(text, router=request.app.get(appkeys.ROUTER),
                                                 exclude_ticket=q.get("ticket_id"),
                                                 intake_line=q.get("intake_line", "12345"),
-                                                channel=q.get("channel", "phone")))
+                                                channel=q.get("channel", "phone"), viewer=user))
 
 
 @handler
@@ -324,7 +346,7 @@ async def assist_ws(request: web.Request) -> web.StreamResponse:
     Messages arriving while a suggestion is computed are coalesced: only the newest text is answered.
     """
     try:
-        staff(request)
+        user = staff(request)
     except KbError as exc:
         return error(exc.status, exc.code, exc.message)
     ws = web.WebSocketResponse(heartbeat=30)
@@ -350,7 +372,7 @@ async def assist_ws(request: web.Request) -> web.StreamResponse:
             await ws.send_str(_dumps({"error": {"code": "invalid_json", "message": "消息必须是 JSON 对象"}}))
             continue
         result = await service.suggest(text, router=request.app.get(appkeys.ROUTER),
-                                       exclude_ticket=payload.get("ticket_id"))
+                                       exclude_ticket=payload.get("ticket_id"), viewer=user)
         await ws.send_str(_dumps({"text": text, **result}))
     return ws
 
@@ -433,7 +455,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     watcher.index = index
     app[SYNONYM_WATCHER] = watcher
     app[ARTICLES] = ArticleService(engine, clock, index=index)
-    app[ASSIST] = Assist(index)
+    app[ASSIST] = Assist(index, engine)
     if appkeys.CHATBOT not in app:
         redis = app.get(appkeys.REDIS)
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)

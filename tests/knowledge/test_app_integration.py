@@ -34,3 +34,70 @@ async def test_search_and_assist_with_core_auth(client):
     # the routing package's real suggester, read from app[ROUTER] per request
     assert data["routing"] is not None and "lead_unit" in data["routing"]
     assert client.app[appkeys.CHATBOT] is not None
+
+
+async def test_unit_user_search_and_assist_show_only_own_tickets_masked(client, engine, clock):
+    """A unit user sees only tickets dispatched to the unit, citizens' phone numbers masked."""
+    import sqlalchemy as sa
+
+    from hotline.tables import ticket_units, units
+    from knowledge.jobs import ticket_docs
+    from tests.knowledge.helpers import add_ticket
+
+    now = clock.now()
+    async with engine.connect() as conn:
+        ids = dict((await conn.execute(sa.select(units.c.code, units.c.id))).all())
+    own = await add_ticket(engine, now, "2026112300101", "翠柳小区燃气管道漏气有异味\n联系电话：13812345678",
+                           unit_id=ids["gas"], replies=["已派人处置，回访号码13812345678"])
+    other = await add_ticket(engine, now, "2026112300102", "湖滨街道燃气管道漏气有异味\n联系电话：13912345678",
+                             unit_id=ids["water"])
+    # dispatched to gas, then taken back: the index still names gas as the lead unit
+    moved = await add_ticket(engine, now, "2026112300103", "商铺燃气管道漏气有异味\n联系电话：13712345678",
+                             unit_id=ids["gas"])
+    async with engine.begin() as conn:
+        for ticket_id, unit, active in [(own, "gas", True), (other, "water", True), (moved, "gas", False)]:
+            await conn.execute(ticket_units.insert().values(ticket_id=ticket_id, unit_id=ids[unit], role="lead",
+                                                            active=active, dispatched_at=now))
+        gas_user = await create_user(conn, "gas1", "unit", now, unit_code="gas")
+        gas = {"Authorization": f"Bearer {await issue_token(conn, gas_user, now)}"}
+    await client.app[appkeys.SEARCH].upsert(await ticket_docs(engine, [own, other, moved]))
+    agent = {"Authorization": f"Bearer {client.token}"}
+
+    params = {"q": "燃气管道漏气", "kind": "ticket"}
+    data = await (await client.get("/api/v1/kb/search", params=params, headers=agent)).json()
+    assert {int(h["id"]) for h in data["hits"]} == {own, other, moved}
+
+    resp = await client.get("/api/v1/kb/search", params=params, headers=gas)
+    assert resp.status == 200
+    body = await resp.text()
+    data = await resp.json()
+    assert [int(h["id"]) for h in data["hits"]] == [own] and data["total"] == 1
+    assert "13812345678" not in body and "13912345678" not in body and "13712345678" not in body
+    assert "138****5678" in data["hits"][0]["extra"]["text"] and "138****5678" in data["hits"][0]["extra"]["reply"]
+    data = await (await client.get("/api/v1/kb/search", params={"q": "燃气管道漏气"}, headers=gas)).json()
+    assert [int(h["id"]) for h in data["hits"] if h["kind"] == "ticket"] == [own]
+
+    resp = await client.get("/api/v1/assist", params={"text": "燃气管道漏气有异味"}, headers=gas)
+    body = await resp.text()
+    similar = (await resp.json())["similar_tickets"]
+    assert [t["id"] for t in similar] == [own] and similar[0]["reply"] == "已派人处置，回访号码138****5678"
+    assert "13812345678" not in body and "13912345678" not in body
+    similar = (await (await client.get("/api/v1/assist", params={"text": "燃气管道漏气有异味"},
+                                       headers=agent)).json())["similar_tickets"]
+    assert {t["id"] for t in similar} == {own, other, moved}
+
+
+async def test_unit_user_sees_knowledge_gaps_with_numbers_masked(client, engine, clock):
+    from knowledge.tables import kb_chat_log
+
+    now = clock.now()
+    async with engine.begin() as conn:
+        await conn.execute(kb_chat_log.insert().values(
+            channel="wechat", user_key="wechat:o1", question="我家燃气表不走字怎么办，电话13812345678",
+            outcome="unanswered", created_at=now))
+        gas_user = await create_user(conn, "gas2", "unit", now, unit_code="gas")
+        gas = {"Authorization": f"Bearer {await issue_token(conn, gas_user, now)}"}
+    seen = (await (await client.get("/api/v1/kb/gaps", headers=gas)).json())["items"]
+    assert [i["question"] for i in seen] == ["我家燃气表不走字怎么办，电话138****5678"]
+    staff = (await (await client.get("/api/v1/kb/gaps", headers={"Authorization": f"Bearer {client.token}"})).json())
+    assert staff["items"][0]["question"].endswith("13812345678")

@@ -117,3 +117,36 @@ async def test_expiry_and_review_flags(setup, clock):
     assert (await service.get(a["id"]))["status"] == "expired"
     assert (await service.get(b["id"]))["status"] == "published"
     assert [x["id"] for x in await service.list(unit="water")] == [b["id"]]
+
+
+async def test_transition_refused_when_the_article_changed_since_it_was_read(setup):
+    service, _, gas, _, _ = setup
+    art = await service.create(gas, {"title": "燃气过户", "body": "携带房产证到营业厅办理。"})
+    await service.transition(gas, art["id"], "submit")
+    reviewed = await service.get(art["id"])  # v1, in review
+    # the unit edits meanwhile (v2): publishing the reviewed v1 is refused, v2 can be published
+    await service.update(gas, art["id"], {"title": "燃气过户", "body": "携带房产证和身份证到营业厅办理。"})
+    with pytest.raises(Conflict):
+        await service.transition(EDITOR, art["id"], "publish", expected_version=reviewed["version"])
+    assert (await service.get(art["id"]))["status"] == "in_review"
+    assert (await service.transition(EDITOR, art["id"], "publish", expected_version=2))["status"] == "published"
+
+
+async def test_concurrent_publish_and_archive_only_one_succeeds(setup):
+    service, _, gas, _, _ = setup
+    # the one that read the article before the other wrote must not succeed too
+    other = await service.create(gas, {"title": "燃气停气通知", "body": "计划停气。"})
+    await service.transition(gas, other["id"], "submit")
+    stale = await service.get(other["id"])
+    get = service.get
+
+    async def read_before_the_other_wrote(article_id):
+        return stale if article_id == other["id"] else await get(article_id)
+
+    await service.transition(gas, other["id"], "archive")
+    service.get = read_before_the_other_wrote
+    with pytest.raises(Conflict):
+        await service.transition(EDITOR, other["id"], "publish")
+    service.get = get
+    assert (await service.get(other["id"]))["status"] == "archived"
+    assert [v["action"] for v in await service.versions(other["id"])] == ["create", "submit", "archive"]

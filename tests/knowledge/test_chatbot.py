@@ -118,3 +118,52 @@ async def test_search_down_still_offers_ticket(engine, clock):
                       store=DbDialogueStore(engine, clock), clock=clock)
     reply = await chatbot.respond(msg("公积金怎么提取"))
     assert reply.kind == "offer"
+
+
+async def test_two_quick_messages_completing_the_dialogue_make_one_ticket(bot):
+    import asyncio
+
+    chatbot, service, _ = bot
+    ingest = service.ingest
+
+    async def slow_ingest(message):  # the core's intake takes a while: the second message arrives meanwhile
+        await asyncio.sleep(0.05)
+        return await ingest(message)
+
+    service.ingest = slow_ingest
+    await chatbot.respond(msg("提交"))
+    await chatbot.respond(msg("小区门口的路灯坏了一个月"))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区"))
+    replies = await asyncio.gather(chatbot.respond(msg("13812345678", external_id="quick-1")),
+                                   chatbot.respond(msg("13812345678", external_id="quick-2")))
+    assert len(service.messages) == 1
+    assert [r.kind for r in replies].count("ticket") == 1
+    assert chatbot._locks == {}  # noqa: SLF001 - no lock left behind per user
+
+
+async def test_first_messages_saved_at_once_do_not_collide(engine, clock):
+    import asyncio
+
+    store = DbDialogueStore(engine, clock)
+    for i in range(5):
+        key = f"web:web:new-{i}"
+        await asyncio.gather(store.save(key, {"stage": "offer"}), store.save(key, {"stage": "collect"}))
+        assert (await store.load(key))["stage"] in ("offer", "collect")
+    await store.save("web:web:new-0", {"stage": "feedback"})
+    assert await store.load("web:web:new-0") == {"stage": "feedback"}
+
+
+async def test_submit_after_choices_keeps_the_question(bot):
+    chatbot, service, _ = bot
+    reply = await chatbot.respond(msg("医保"))
+    assert reply.kind == "clarify" and "提交" in reply.text
+    collect = await chatbot.respond(msg("提交"))
+    # what the citizen asked is the problem: the bot goes on with where
+    assert collect.kind == "collect" and collect.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    await chatbot.respond(msg("东山区凤凰街道"))
+    assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
+    assert service.messages[0].text.startswith("医保\n地点：东山区凤凰街道")
+    # straight from an answer's "did this help?" too
+    assert (await chatbot.respond(msg("燃气泄漏怎么办", user="u2"))).kind == "answer"
+    collect = await chatbot.respond(msg("提交", user="u2"))
+    assert collect.kind == "collect" and "地点" in collect.text

@@ -132,3 +132,49 @@ def test_evaluate_on_shared_policy_qa_subsample(runner, tmp_path):
     # a floor that broken tokenization or ranking would fall through (full comparison: bench/kb_bench.py)
     assert out["recall_at_5"] >= 0.5 and out["bm25"]["recall_at_5"] >= 0.5
     assert out["recall_at_1"] <= out["recall_at_5"] and out["mrr"] >= out["recall_at_1"]
+
+
+def _import(runner, src, data, *extra):
+    return runner.invoke(main, ["kb", "import", str(src), "--id-col", "id", "--title-col", "title",
+                                "--body-col", "body", *extra, "--data-dir", data])
+
+
+def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
+    import sqlite3
+
+    data = str(tmp_path / "data")
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body"], [("a1", "公积金提取", "租房可以提取公积金。")])
+    assert _import(runner, src, data).exit_code == 0
+    with sqlite3.connect(tmp_path / "data" / "hotline.db") as db:
+        db.execute("UPDATE kb_articles SET status = 'archived' WHERE external_id = 'a1'")
+    # an archived article in the file, and a JSONL row without a column: reported, the others imported
+    write_csv(src, ["id", "title", "body"], [("a1", "公积金提取", "租房每年可以提取一次公积金。"),
+                                             ("a2", "社保卡补办", "社保卡丢失请先挂失。")])
+    result = _import(runner, src, data)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert json.loads(result.stdout) == {"created": 1, "updated": 0, "unchanged": 0,
+                                         "failed": [{"row": 1, "error": "已归档的知识不能再编辑"}]}
+    assert "第 1 行未导入：已归档的知识不能再编辑" in result.stderr
+    jsonl = tmp_path / "kb.jsonl"
+    jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"id": "j1", "title": "路灯报修", "body": "路灯不亮请拨打12345。"},
+        {"id": "j2", "title": "只有标题"},
+        {"title": "没有编号", "body": "正文"},
+    ]) + "\n", encoding="utf-8")
+    result = _import(runner, jsonl, data)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    out = json.loads(result.stdout)
+    assert out["created"] == 1 and [f["row"] for f in out["failed"]] == [2, 3]
+    assert "第 2 行未导入：字段 body 不合法：不能为空" in result.stderr and "第 3 行未导入：缺少编号" in result.stderr
+
+
+def test_gbk_files_fail_in_chinese(runner, tmp_path):
+    data = str(tmp_path / "data")
+    src = tmp_path / "gbk.csv"
+    src.write_bytes("id,title,body\n1,社保卡补办,社保卡丢失请先挂失。\n".encode("gbk"))
+    result = _import(runner, src, data)
+    assert result.exit_code != 0 and "文件必须是 UTF-8 编码" in result.stderr and "Traceback" not in result.output
+    queries = write_csv(tmp_path / "q.csv", ["q", "gold"], [("社保卡丢了", "1")])
+    result = runner.invoke(main, ["kb", "evaluate", "--articles", str(src), "--id-col", "id", "--text-col", "body",
+                                  "--queries", str(queries), "--query-col", "q", "--gold-col", "gold"])
+    assert result.exit_code != 0 and "文件必须是 UTF-8 编码：gbk.csv" in result.stderr

@@ -113,3 +113,32 @@ async def test_job_entry_points_in_worker_convention(engine, clock, tmp_path):
     await service.transition(EDITOR, art["id"], "publish")
     clock.advance(minutes=1)
     assert await review_sweep_job(ctx) == {"expired": [art["id"]], "flagged": {}, "notices": []}
+
+
+async def test_cursor_gets_past_many_rows_sharing_one_timestamp(engine, clock, index):
+    """600 articles with one updated_at (as expire_due stamps them) and a later one are all indexed."""
+    import datetime as dt
+
+    from knowledge.tables import kb_articles
+
+    now = clock.now()
+
+    def row(i, at):
+        return {"title": f"批量条目{i}", "body_html": f"<p>第{i}条</p>", "body_text": f"第{i}条", "keywords": [],
+                "status": "expired", "version": 1, "created_by": "t", "updated_by": "system", "created_at": at,
+                "updated_at": at}
+
+    async with engine.begin() as conn:
+        await conn.execute(kb_articles.insert(), [row(i, now) for i in range(600)])
+    await index_pending(engine, index)
+    assert await index.count() == 600
+    async with engine.begin() as conn:
+        await conn.execute(kb_articles.insert(), [row(600, clock.advance(seconds=1))])
+    assert await index_pending(engine, index) == 1
+    assert await index.count() == 601
+    assert await index_pending(engine, index) == 0  # the overlap re-read counts nothing new
+    # a transaction that took its timestamp before the cursor but committed after the last run
+    async with engine.begin() as conn:
+        await conn.execute(kb_articles.insert(), [row(601, now + dt.timedelta(milliseconds=500))])
+    await index_pending(engine, index)
+    assert await index.count() == 602

@@ -192,3 +192,32 @@ def test_sliding_window_forgets_old_hits():
     assert not limit.allow("a", t0 + dt.timedelta(seconds=59))
     assert limit.allow("b", t0 + dt.timedelta(seconds=59))
     assert limit.allow("a", t0 + dt.timedelta(seconds=61))
+
+
+async def test_article_action_pins_the_reviewed_version(client):
+    gas = await unit_header(client, "gas")
+    art = await (await client.post("/api/v1/kb/articles", json={"title": "燃气过户", "body": "携带房产证办理"},
+                                   headers=gas)).json()
+    await client.post(f"/api/v1/kb/articles/{art['id']}/actions/submit", headers=gas)
+    await client.put(f"/api/v1/kb/articles/{art['id']}", json={"title": "燃气过户", "body": "携带房产证和身份证办理"},
+                     headers=gas)  # v2 saved while the editor reviews v1
+    url = f"/api/v1/kb/articles/{art['id']}/actions/publish"
+    resp = await client.post(url, json={"version": 1, "note": "已核实"}, headers=EDITOR)
+    assert resp.status == 409 and (await resp.json())["error"]["code"] == "conflict"
+    resp = await client.post(url, json={"version": "2"}, headers=EDITOR)
+    assert resp.status == 400 and (await resp.json())["error"]["message"] == "version 必须是整数"
+    resp = await client.post(url, json={"version": 2}, headers=EDITOR)
+    assert resp.status == 200 and (await resp.json())["status"] == "published"
+
+
+async def test_validation_errors_are_chinese(client):
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "", "text": "你好"})
+    assert resp.status == 422
+    assert (await resp.json())["error"] == {"code": "invalid_params", "message": "user_id：不能为空"}
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "v1"})
+    assert (await resp.json())["error"]["message"] == "text：缺少必填字段"
+    resp = await client.post("/api/v1/kb/articles", json={"title": "", "body": "正文"}, headers=EDITOR)
+    assert resp.status == 400 and (await resp.json())["error"]["message"] == "字段 title 不合法：不能为空"
+    resp = await client.post("/api/v1/kb/articles", json={"title": "标题", "body": "正文", "valid_to": "2026-01-31T08:00"},
+                             headers=EDITOR)
+    assert (await resp.json())["error"]["message"] == "字段 valid_to 不合法：日期需要带时区"

@@ -83,7 +83,7 @@ async def serve(args, database_url: str | None, redis_url: str | None, ready, st
         settings = Settings(data_dir=data_dir, database_url=database_url, redis_url=redis_url)
         app = create_app(settings, plugins=["hotline.api.setup:setup", "hotline.live:setup"])
         channels.web.setup(app, only=["wechat"], channel_settings={"wechat": WechatSettings(
-            token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=api.url,
+            token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY if args.encrypted else None, api_base=api.url,
             max_concurrent_answers=args.max_concurrent_answers)})
         runner = web.AppRunner(app, access_log=None, backlog=1024)
         await runner.setup()

@@ -153,13 +153,16 @@ def error_json(exc: ChannelError) -> web.Response:
 
 
 async def read_body(request: web.Request, max_bytes: int) -> bytes:
-    """The request body, refusing anything larger than ``max_bytes`` before reading it all."""
+    """The whole request body, refusing anything larger than ``max_bytes`` before reading it all."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise PayloadTooLarge(f"请求体超过 {max_bytes} 字节")
-    body = await request.content.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise PayloadTooLarge(f"请求体超过 {max_bytes} 字节")
-    return body
+    # content.read(n) returns only what is already buffered: read chunk by chunk until EOF.
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            raise PayloadTooLarge(f"请求体超过 {max_bytes} 字节")
+    return bytes(body)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

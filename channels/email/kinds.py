@@ -17,7 +17,8 @@ def mail_kind(raw: bytes) -> str:
                                     policy=compat32)
     ctype = (head.get_content_type() or "").lower()
     report = (head.get_param("report-type") or "").lower() if ctype == "multipart/report" else ""
-    if report == "delivery-status" or (head.get("From") or "").lower().startswith(("mailer-daemon", "postmaster")):
+    sender = decode_header_value(head.get("From")).lower()  # a raw 8-bit From is a Header, not a str
+    if report == "delivery-status" or sender.startswith(("mailer-daemon", "postmaster")):
         return "delivery-status"
     if report == "disposition-notification":
         return "read-receipt"

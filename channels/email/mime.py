@@ -120,11 +120,15 @@ def _html_to_text(html: str) -> str:
 
 
 def _filename(part: Message) -> str | None:
-    name = part.get_filename()
+    name = part.get_param("filename", header="content-disposition")
     if name is None:
         name = part.get_param("name")
-        if isinstance(name, tuple):  # RFC 2231 value
-            name = email.utils.collapse_rfc2231_value(name)
+    if isinstance(name, tuple):  # RFC 2231: (charset, language, value); decode with our charset mapping
+        charset, _language, value = name
+        try:
+            name = decode_bytes(value.encode("latin-1", "surrogateescape"), charset)
+        except UnicodeEncodeError:
+            name = value
     if not name:
         return None
     name = decode_header_value(name)

@@ -13,7 +13,6 @@ mailed through the e-mail channel's SMTP settings.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -54,7 +53,7 @@ def _letter_event(payload: Mapping[str, Any]) -> tuple[str, letters.LetterIn]:
         try:
             data = base64.b64decode(item["data"], validate=True)
             name, ctype = str(item["filename"])[:300], str(item.get("content_type") or "application/octet-stream")
-        except (KeyError, TypeError, binascii.Error):
+        except (KeyError, TypeError, ValueError):  # binascii.Error, and ValueError for non-ASCII data
             raise MalformedPayload("attachments：附件格式错误") from None
         letters.check_attachment(settings, name, ctype, len(data), len(files))
         files.append(Attachment(filename=name, content_type=ctype, data=data, size=len(data)))

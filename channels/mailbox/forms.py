@@ -19,8 +19,12 @@ MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
 
 
 def client_ip(request: web.Request, settings: MailboxSettings) -> str:
-    if settings.trust_forwarded_for and request.headers.get("X-Forwarded-For"):
-        return request.headers["X-Forwarded-For"].split(",")[0].strip()[:100]
+    if settings.trust_forwarded_for:
+        # Our reverse proxy appends the address it saw: the rightmost entry. Entries to its left
+        # were written by the client and prove nothing.
+        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
+        if hops[-1]:
+            return hops[-1][:100]
     return request.remote or "unknown"
 
 

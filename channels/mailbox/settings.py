@@ -25,4 +25,5 @@ class MailboxSettings(BaseSettings):
     # X-Mailbox-Timestamp (unix seconds) and X-Mailbox-Signature = hex HMAC-SHA256(secret, f"{ts}.{body}").
     partner_secret: str | None = None
     partner_max_skew_seconds: int = 300
-    trust_forwarded_for: bool = False  # behind our own reverse proxy: client IP from X-Forwarded-For
+    # Behind our own reverse proxy: the client IP is the rightmost X-Forwarded-For entry (the one it appends).
+    trust_forwarded_for: bool = False

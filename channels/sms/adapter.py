@@ -1,8 +1,9 @@
 """SMS adapter: signed gateway webhooks (inbound messages, delivery receipts) and outbound sending.
 
 Concatenated inbound messages are stored part by part and handed to intake
-once complete. A reply of 1/2/3 (or 满意/基本满意/不满意) to a callback SMS
-is recorded as the satisfaction of the ticket that SMS was about.
+once complete (see :meth:`SmsAdapter._assemble`). A reply of 1/2/3 (or
+满意/基本满意/不满意) to a callback SMS is recorded as the satisfaction of the
+ticket that SMS was about.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import datetime as dt
 import logging
 import uuid
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -33,6 +35,26 @@ from hotline.users import Actor
 
 log = logging.getLogger(__name__)
 CITIZEN = Actor(username="citizen:sms", role="citizen")
+# Stored parts of a long SMS are dropped after this long, whether their message completed or not.
+PART_MAX_AGE = dt.timedelta(hours=24)
+# sms_parts.total of a part already joined into an accepted message (real totals are 1..20); such
+# parts are kept (until PART_MAX_AGE) so that the gateway's retries of them dedupe.
+JOINED = 0
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """A whole inbound SMS: its text, its external id, and the stored parts it was joined from."""
+
+    text: str
+    external_id: str
+    part_ids: tuple[int, ...] = ()
+    stamp: dt.datetime | None = None  # when its first stored part arrived
+
+
+def _long_id(mo: MobileOriginated, stamp: dt.datetime) -> str:
+    """The external id of a long SMS: the phone, its UDH reference and when its first part was stored."""
+    return f"{mo.sender}:{mo.udh.ref}:{stamp.astimezone(dt.timezone.utc):%Y%m%dT%H%M%S.%f}"
 
 
 def _ack(exc) -> web.Response:
@@ -88,20 +110,20 @@ class SmsAdapter(ChannelAdapter):
         """A citizen's SMS (or one part of a long one) forwarded by the gateway."""
         data = await self._verified_json(request)
         mo: MobileOriginated = dispatch_event(self.name, INBOUND_TYPES, payload_type(data), data)
-        text = await self._assemble(mo)
-        if text is None:
+        assembled = await self._assemble(mo)
+        if assembled is None:
             return web.json_response({"status": "partial"})
-        external_id = mo.id
-        if mo.udh:
-            external_id = f"{mo.sender}:{mo.udh.ref}:{mo.received_at.astimezone(dt.timezone.utc):%Y%m%d}"
-        message = InboundMessage(channel=self.name, external_id=external_id,
+        text = assembled.text
+        message = InboundMessage(channel=self.name, external_id=assembled.external_id,
                                  sender=Identity(kind="phone", value=mo.sender), text=text,
                                  received_at=mo.received_at, intake_line=self.line_for(mo.to), meta={"to": mo.to})
         if rating := satisfaction_of(text):
             rated = await self._rate(message, rating)
             if rated is not None:
+                await self._mark_joined(assembled)
                 return web.json_response(rated)
         result = await self.service.ingest(message)
+        await self._mark_joined(assembled)
         if result.created and self.settings.auto_reply:
             self._background(self.send(OutboundMessage(
                 channel=self.name, recipient=message.sender, ticket_number=result.ticket_number,
@@ -111,19 +133,49 @@ class SmsAdapter(ChannelAdapter):
                                   "created": result.created, "threaded": result.threaded,
                                   "duplicate": result.duplicate})
 
-    async def _assemble(self, mo: MobileOriginated) -> str | None:
-        """The whole text once every part of a concatenated SMS is here, else None."""
+    async def _assemble(self, mo: MobileOriginated) -> Assembled | None:
+        """The whole message once every part of a concatenated SMS is here, else None.
+
+        A phone reuses its UDH references (8 bits: 256 of them), so a stored part in the same slot
+        (phone, reference, sequence number) with other text belongs to an older message and is
+        replaced, and parts older than PART_MAX_AGE are dropped. Parts stay until the message is
+        accepted (:meth:`_mark_joined`), so a retry after a failed intake assembles the same message.
+        """
         if mo.udh is None or mo.udh.total == 1:
-            return mo.text
+            return Assembled(mo.text, mo.id)
+        now = self.service.now()
+        same_ref = (sms_parts.c.sender == mo.sender, sms_parts.c.ref == mo.udh.ref)
         async with self.service.engine.begin() as conn:
-            await conn.execute(insert_ignore(conn, sms_parts).values(
-                sender=mo.sender, ref=mo.udh.ref, seq=mo.udh.seq, total=mo.udh.total, text=mo.text,
-                created_at=self.service.now()).on_conflict_do_nothing())
-            rows = (await conn.execute(sa.select(sms_parts.c.seq, sms_parts.c.text).where(
-                sms_parts.c.sender == mo.sender, sms_parts.c.ref == mo.udh.ref))).all()
+            await conn.execute(sa.delete(sms_parts).where(sms_parts.c.created_at < now - PART_MAX_AGE))
+            slot = (await conn.execute(sa.select(sms_parts).where(
+                *same_ref, sms_parts.c.seq == mo.udh.seq))).first()
+            if slot is not None and slot.text != mo.text:
+                await conn.execute(sa.delete(sms_parts).where(sms_parts.c.id == slot.id))
+                slot = None
+            if slot is not None and slot.total == JOINED:  # the gateway retries a part of an accepted message
+                joined = (await conn.execute(sa.select(sms_parts).where(
+                    *same_ref, sms_parts.c.total == JOINED))).all()
+                text = segments.join({r.seq: r.text for r in joined if r.created_at == slot.created_at})
+                return Assembled(text, _long_id(mo, slot.created_at))
+            if slot is None:
+                await conn.execute(insert_ignore(conn, sms_parts).values(
+                    sender=mo.sender, ref=mo.udh.ref, seq=mo.udh.seq, total=mo.udh.total, text=mo.text,
+                    created_at=now).on_conflict_do_nothing())
+            rows = (await conn.execute(sa.select(sms_parts).where(
+                *same_ref, sms_parts.c.total == mo.udh.total))).all()
         if len(rows) < mo.udh.total:
             return None
-        return segments.join({row.seq: row.text for row in rows})
+        stamp = min(r.created_at for r in rows)
+        return Assembled(segments.join({r.seq: r.text for r in rows}), _long_id(mo, stamp),
+                         tuple(r.id for r in rows), stamp)
+
+    async def _mark_joined(self, assembled: Assembled) -> None:
+        """After intake accepted a long SMS: its parts no longer complete anything, but retries still dedupe."""
+        if not assembled.part_ids:
+            return
+        async with self.service.engine.begin() as conn:
+            await conn.execute(sa.update(sms_parts).where(sms_parts.c.id.in_(assembled.part_ids))
+                               .values(total=JOINED, created_at=assembled.stamp))
 
     async def _rate(self, message: InboundMessage, satisfaction: str) -> dict | None:
         """Record a satisfaction reply on the ticket of the latest unanswered callback SMS to this phone."""

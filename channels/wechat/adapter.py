@@ -33,6 +33,9 @@ from hotline.db import insert_ignore
 from hotline.messages import Identity, InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
+# Pushes after which WeChat lets us send customer-service messages for 48 hours: any message from the
+# citizen, and the subscribe, SCAN and CLICK (menu) events. VIEW (a menu link) and LOCATION reports do not.
+WINDOW_EVENTS = frozenset({"subscribe", "scan", "menu"})
 
 
 def _ack(_exc) -> web.Response:
@@ -94,6 +97,11 @@ class WechatAdapter(ChannelAdapter):
                             query.get("nonce", ""))
         except InvalidSignatureException:
             raise VerificationFailed("微信签名校验失败") from None
+        # The signature covers only token, timestamp and nonce: bound the timestamp so that a
+        # captured query string cannot be replayed (with any body) later.
+        stamp = query.get("timestamp", "")
+        if not stamp.isdigit() or abs(self.now().timestamp() - int(stamp)) > self.settings.replay_window_seconds:
+            raise VerificationFailed("微信请求时间戳无效或已过期")
 
     @webhook(_ack)
     async def verify_server(self, request: web.Request) -> web.Response:
@@ -107,8 +115,10 @@ class WechatAdapter(ChannelAdapter):
         started = asyncio.get_running_loop().time()
         query = request.query
         self._check_signature(query)
-        body = await read_body(request, self.settings.max_body_bytes)
         encrypted = query.get("encrypt_type") == "aes"
+        if self.settings.aes_key and not encrypted:  # compatible and safe mode both send encrypt_type=aes
+            raise VerificationFailed("已配置消息加密，不接受未加密的消息")
+        body = await read_body(request, self.settings.max_body_bytes)
         payload = parse_xml(body)
         if encrypted:
             payload = parse_xml(self._decrypt(payload, query))
@@ -181,7 +191,7 @@ class WechatAdapter(ChannelAdapter):
     async def _after_now(self, key: str, item: InboundMessage | WechatEvent, reply: str | None, *,
                          passive: bool) -> None:
         openid = item.openid if isinstance(item, WechatEvent) else item.sender.value
-        if not (isinstance(item, WechatEvent) and item.kind == "unsubscribe"):
+        if not isinstance(item, WechatEvent) or item.kind in WINDOW_EVENTS:
             await self._touch_window(openid)
         await self.dedupe.remember(key, (reply or "") if passive else "")
         if not passive and reply:

@@ -23,7 +23,7 @@ async def test_configured_channels_come_from_the_environment(monkeypatch, engine
                      plugins=["hotline.api.setup:setup", "hotline.live:setup", "channels.web:setup"])
     assert {"wechat", "phone"} <= set(app[appkeys.CHANNELS]) and "sms" not in app[appkeys.CHANNELS]
     client = await aiohttp_client(app)
-    citizen = CitizenWechat()
+    citizen = CitizenWechat(clock=clock)
     status, body = await post(client, citizen.encrypted(fixture("event_subscribe.xml"))[:3])
     assert status == 200 and "<Encrypt>" in body
     # Events are deduplicated by FromUserName + CreateTime.

@@ -16,7 +16,7 @@ from hotline.config import Settings
 from hotline.tables import tickets
 from knowledge.search.embedded import EmbeddedSearchIndex
 from tests.channels.wechat.conftest import post
-from tests.channels.wechat.fakes import AES_KEY, APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi, text_xml
+from tests.channels.wechat.fakes import APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi, text_xml
 from tests.knowledge.helpers import load_demo
 
 
@@ -31,7 +31,7 @@ async def wechat(aiohttp_client, engine, clock, tmp_path):
                          engine=engine, clock=clock,
                          plugins=["hotline.api.setup:setup", "hotline.live:setup", "knowledge.web:setup"])
         channels.web.setup(app, only=["wechat"], channel_settings={"wechat": WechatSettings(
-            token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=api.url)})
+            token=TOKEN, appid=APPID, appsecret=APPSECRET, api_base=api.url)})
         yield await aiohttp_client(app)
 
 

@@ -119,3 +119,20 @@ def test_html_only_reply_quote_is_stripped():
     html_part = rest[rest.index(b"------=_NextPart_6561A2B5_0F2E3D40_5C6B7A81\r\n"):]
     mail = parse_mail(head + html_part)
     assert mail.text == "补充一下：今晚十一点半又在施工了，我录了视频，需要的话可以提供。"
+
+
+def test_raw_8bit_gbk_from_header_is_a_message_not_a_crash():
+    # compat32 hands a raw 8-bit From back as an email.header.Header, not a str.
+    raw = fixture("raw_8bit_gbk_from.eml")
+    assert mail_kind(raw) == "message"
+    msg = parse_raw(raw, EmailSettings(), NOW)
+    assert msg.sender.value == "chenzhe@example.net" and msg.sender_name == "陈喆"
+    assert msg.subject == "关于翠柳小区夜间噪音的投诉" and "烧烤店" in msg.text
+
+
+def test_rfc2231_gb2312_filename_is_read_as_gb18030():
+    mail = parse_mail(fixture("rfc2231_gb2312_filename.eml"))
+    [att] = mail.attachments
+    assert att.filename == "喆的照片.jpg"  # 喆 is GBK-only: not decodable as strict GB2312
+    assert att.content_type == "image/jpeg" and att.data.startswith(b"\xff\xd8\xff")
+    assert "孩子喆喆差点摔倒" in mail.text

@@ -64,13 +64,13 @@ class Browser:
         return data
 
     async def submit(self, fields: dict, files=(), *, csrf: str | None = None, answer: str | None = None,
-                     fetch: bool = True):
+                     fetch: bool = True, headers: dict | None = None):
         if fetch:
             _, got_csrf, got_answer = await self.form()
             csrf = got_csrf if csrf is None else csrf
             answer = got_answer if answer is None else answer
         payload = {**fields, "csrf": csrf or "", "answer": answer or ""}
-        resp = await self.client.post("/mailbox", data=self.multipart(payload, files))
+        resp = await self.client.post("/mailbox", data=self.multipart(payload, files), headers=headers)
         return resp.status, await resp.text()
 
     async def query(self, number: str, code: str):

@@ -157,3 +157,21 @@ async def test_failed_queries_are_rate_limited(aiohttp_client, engine, clock, tm
         assert status == 404
     status, page = await browser.query(number, code)
     assert status == 429 and "流动摊贩" not in page
+
+
+async def test_per_ip_limit_uses_the_address_our_proxy_appended(aiohttp_client, engine, clock, tmp_path):
+    client = await aiohttp_client(make_app(engine, clock, tmp_path, trust_forwarded_for=True,
+                                           ip_letters_per_hour=2))
+    browser = Browser(client)
+    phones = ["13700001111", "13700002222", "13700003333"]
+    # The client writes its own X-Forwarded-For; our reverse proxy appends the address it saw (rightmost).
+    results = []
+    for i, phone in enumerate(phones):
+        forwarded = {"X-Forwarded-For": f"10.0.0.{i + 1}, 198.51.100.{i + 7}, 203.0.113.9"}
+        status, page = await browser.submit({**FORM, "phone": phone}, headers=forwarded)
+        results.append((status, "提交过于频繁" in page))
+    assert results == [(200, False), (200, False), (429, True)]
+    # Another citizen behind the same proxy is counted on its own address.
+    status, _ = await browser.submit({**FORM, "phone": "13700004444"},
+                                     headers={"X-Forwarded-For": "203.0.113.10"})
+    assert status == 200

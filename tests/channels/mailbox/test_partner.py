@@ -78,3 +78,14 @@ async def test_send_shows_on_query_page_or_mails(aiohttp_client, engine, clock, 
         assert msg["To"] == "chenjg@example.com" and body["number"] in msg["Subject"]
     finally:
         await sink.stop()
+
+
+async def test_partner_attachment_with_non_ascii_data_is_400(aiohttp_client, engine, clock, tmp_path):
+    client = await aiohttp_client(make_app(engine, clock, tmp_path))
+    [photo] = LETTER["attachments"]
+    # A portal that put the file name (or text) where the base64 data belongs.
+    broken = {**LETTER, "attachments": [{**photo, "data": "路口现场照片"}]}
+    status, body = await post(client, signed(broken))
+    assert status == 400 and body["error"] == {"code": "malformed_payload", "message": "attachments：附件格式错误"}
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(tickets))).scalar_one() == 0

@@ -248,3 +248,67 @@ async def test_unknown_types_and_statuses_are_acknowledged(make_client, service,
     resp = await client.post("/channels/sms/receipt", data=data, headers=headers)
     assert resp.status == 200 and (await resp.json())["status"] == "ignored"
     assert await snapshot(service.engine) == before
+
+
+# -- long messages: reused references, stale parts, retries ----------------------------------
+
+PART1, PART2 = fixture("mo_part1.json"), fixture("mo_part2.json")
+# The same phone a day later: its 8-bit UDH reference counter has come round to "a7" again.
+LATER1 = fixture("mo_part1.json", id="MO2611241100000011", received_at="2026-11-24T11:00:00+08:00",
+                 text="文三路138号3幢门口的垃圾桶已经三天没有清运了，天气热，气味很大，苍蝇很多，")
+LATER2 = fixture("mo_part2.json", id="MO2611241100000012", received_at="2026-11-24T11:00:01+08:00",
+                 text="请环卫部门尽快清运。")
+
+
+async def test_reused_reference_a_day_later_is_a_second_ticket_and_retried_parts_dedupe(make_client, service,
+                                                                                       clock):
+    client = await make_client(auto_reply=False)
+    assert (await inbound(client, clock, PART1))[1] == {"status": "partial"}
+    _, first = await inbound(client, clock, PART2)
+    assert first["created"] is True
+    _, again = await inbound(client, clock, PART1)  # the gateway re-delivers a part
+    assert (again["duplicate"], again["ticket_number"]) == (True, first["ticket_number"])
+
+    clock.advance(hours=25)
+    assert (await inbound(client, clock, LATER1))[1] == {"status": "partial"}
+    _, second = await inbound(client, clock, LATER2)
+    assert second["created"] is True and second["ticket_number"] != first["ticket_number"]
+    for part in (LATER2, LATER1):
+        _, again = await inbound(client, clock, part)
+        assert (again["duplicate"], again["ticket_number"]) == (True, second["ticket_number"])
+
+    texts = {n: (await service.get_ticket_by_number(n))["text"] for n in (first["ticket_number"],
+                                                                          second["ticket_number"])}
+    assert texts == {first["ticket_number"]: PART1["text"] + PART2["text"],
+                     second["ticket_number"]: LATER1["text"] + LATER2["text"]}
+    stored = await rows(service.engine, ticket_messages, ticket_messages.c.external_id.startswith("+8613900139000:a7:"))
+    assert len(stored) == 2
+
+
+async def test_a_part_older_than_24_hours_is_not_joined(make_client, service, clock):
+    client = await make_client(auto_reply=False)
+    assert (await inbound(client, clock, PART1))[1] == {"status": "partial"}  # its second part never came
+    clock.advance(hours=25)
+    assert (await inbound(client, clock, LATER2))[1] == {"status": "partial"}
+    _, body = await inbound(client, clock, LATER1)
+    assert (await service.get_ticket_by_number(body["ticket_number"]))["text"] == LATER1["text"] + LATER2["text"]
+    assert await rows(service.engine, tickets, tickets.c.text.contains("鸽子")) == []
+
+
+async def test_parts_are_kept_until_the_message_is_accepted(make_client, service, clock, monkeypatch):
+    client = await make_client(auto_reply=False)
+    real_ingest = service.ingest
+    failures = [RuntimeError("database connection lost")]
+
+    async def flaky_ingest(message):
+        if failures:
+            raise failures.pop()
+        return await real_ingest(message)
+
+    monkeypatch.setattr(service, "ingest", flaky_ingest)
+    await inbound(client, clock, PART1)
+    status, _ = await inbound(client, clock, PART2)
+    assert status == 500
+    status, body = await inbound(client, clock, PART2)  # the gateway retries the part
+    assert status == 200 and body["created"] is True
+    assert (await service.get_ticket_by_number(body["ticket_number"]))["text"] == PART1["text"] + PART2["text"]

@@ -12,7 +12,7 @@ from channels.wechat.settings import WechatSettings
 from hotline import appkeys
 from hotline.app import create_app
 from hotline.config import Settings
-from tests.channels.wechat.fakes import AES_KEY, APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi
+from tests.channels.wechat.fakes import APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi
 
 
 @pytest.fixture
@@ -22,16 +22,19 @@ async def fake_api():
 
 
 @pytest.fixture
-def citizen() -> CitizenWechat:
-    return CitizenWechat()
+def citizen(clock) -> CitizenWechat:
+    return CitizenWechat(clock=clock)
 
 
 @pytest.fixture
 def make_client(aiohttp_client, engine, clock, tmp_path, fake_api):
-    """Build a client for an app with the WeChat channel; keyword args override WechatSettings."""
+    """Build a client for an app with the WeChat channel; keyword args override WechatSettings.
+
+    The default is a plaintext-mode account (no EncodingAESKey); pass ``aes_key=AES_KEY`` for safe mode.
+    """
 
     async def make(redis_url: str | None = None, chatbot=None, **overrides):
-        values = dict(token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=fake_api.url)
+        values = dict(token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=None, api_base=fake_api.url)
         values.update(overrides)
         app = create_app(Settings(data_dir=tmp_path / "data", redis_url=redis_url), engine=engine, clock=clock,
                          plugins=["hotline.api.setup:setup", "hotline.live:setup"])

@@ -8,8 +8,7 @@ from urllib.parse import urlsplit, parse_qsl
 from channels.wechat.settings import WechatSettings
 from hotline.messages import Identity, OutboundMessage
 from tests.channels.contract_case import ContractCase, Req
-from tests.channels.wechat.fakes import (AES_KEY, APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi,
-                                         fixture, text_xml)
+from tests.channels.wechat.fakes import APPID, APPSECRET, TOKEN, CitizenWechat, FakeWechatApi, fixture, text_xml
 
 OPENID = "oia2TjjewbmiOUlr6X-1crbLOvLw"
 
@@ -27,7 +26,8 @@ class WechatCase(ContractCase):
 
     async def make_settings(self, stack: contextlib.AsyncExitStack) -> WechatSettings:
         api = await FakeWechatApi().start(stack)
-        return WechatSettings(token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=api.url)
+        # A plaintext-mode account (no EncodingAESKey): the requests below are plaintext.
+        return WechatSettings(token=TOKEN, appid=APPID, appsecret=APPSECRET, api_base=api.url)
 
     def bad_signature_request(self) -> Req:
         return _req(*self.citizen.plain(text_xml("路灯坏了"), bad_signature=True))

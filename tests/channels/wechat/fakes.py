@@ -9,6 +9,7 @@ data format).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import itertools
 import re
@@ -28,6 +29,8 @@ TOKEN = "hotline12345token"
 APPID = "wx5823bf96d3bd56c7"
 APPSECRET = "9a1b2c3d4e5f60718293a4b5c6d7e8f9"
 AES_KEY = "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C"  # 43 chars, as WeChat's console generates
+# Where the shared ``clock`` fixture starts (tests/conftest.py): the app's time unless a test moves it.
+CLOCK_START = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
 
 
 class FakeWechatApi:
@@ -116,17 +119,24 @@ def text_xml(content: str, *, openid: str = "oia2TjjewbmiOUlr6X-1crbLOvLw", msg_
 
 
 class CitizenWechat:
-    """Builds the requests WeChat's servers send: signed query, plaintext or encrypted body."""
+    """Builds the requests WeChat's servers send: signed query, plaintext or encrypted body.
 
-    def __init__(self, token: str = TOKEN, aes_key: str = AES_KEY, appid: str = APPID) -> None:
+    Timestamps are "now" on ``clock`` (the app's clock in the test), else :data:`CLOCK_START`.
+    """
+
+    def __init__(self, token: str = TOKEN, aes_key: str = AES_KEY, appid: str = APPID, clock=None) -> None:
         self.token = token
         self.crypto = WeChatCrypto(token, aes_key, appid)
+        self.clock = clock
+
+    def now(self) -> int:
+        return int((self.clock.now() if self.clock is not None else CLOCK_START).timestamp())
 
     def _signature(self, *parts: str) -> str:
         return hashlib.sha1("".join(sorted([self.token, *parts])).encode()).hexdigest()
 
-    def query(self, *, bad_signature: bool = False) -> dict[str, str]:
-        timestamp, nonce = str(int(time.time())), str(secrets.randbelow(10**10))
+    def query(self, *, bad_signature: bool = False, timestamp: int | None = None) -> dict[str, str]:
+        timestamp, nonce = str(self.now() if timestamp is None else timestamp), str(secrets.randbelow(10**10))
         signature = self._signature(timestamp, nonce)
         if bad_signature:
             signature = "0" * 40

@@ -13,7 +13,7 @@ from hotline import appkeys
 from hotline.tables import ticket_messages, tickets
 from hotline.users import Actor
 from tests.channels.wechat.conftest import post
-from tests.channels.wechat.fakes import TOKEN, fixture, text_xml
+from tests.channels.wechat.fakes import AES_KEY, TOKEN, fixture, text_xml
 
 AGENT = Actor(username="agent1", role="agent")
 
@@ -51,7 +51,7 @@ async def test_plaintext_text_creates_ticket_and_replies_with_number(make_client
 
 
 async def test_encrypted_round_trip_decrypts_with_wechatpy(make_client, citizen, engine):
-    client = await make_client()
+    client = await make_client(aes_key=AES_KEY)
     path, headers, body, query = citizen.encrypted(text_xml("小区电梯停运三天了"))
     assert b"<Encrypt>" in body and "电梯".encode() not in body
     status, text = await post(client, (path, headers, body))
@@ -62,7 +62,7 @@ async def test_encrypted_round_trip_decrypts_with_wechatpy(make_client, citizen,
 
 
 async def test_compatible_mode_decrypts_and_answers_encrypted(make_client, citizen, engine):
-    client = await make_client()
+    client = await make_client(aes_key=AES_KEY)
     path, headers, body, query = citizen.encrypted(text_xml("公交站台顶棚漏雨"), compatible=True)
     assert "公交站台".encode() in body and b"<Encrypt>" in body
     status, text = await post(client, (path, headers, body))
@@ -72,9 +72,7 @@ async def test_compatible_mode_decrypts_and_answers_encrypted(make_client, citiz
 async def test_encrypted_with_wrong_appid_or_signature_is_rejected(make_client, citizen, engine):
     from wechatpy.crypto import WeChatCrypto
 
-    from tests.channels.wechat.fakes import AES_KEY
-
-    client = await make_client()
+    client = await make_client(aes_key=AES_KEY)
     other_app = WeChatCrypto(TOKEN, AES_KEY, "wx0000000000000000")
     status, text = await post(client, citizen.encrypted(text_xml("测试"), crypto=other_app))
     assert status == 401 and "AppId" in json.loads(text)["error"]["message"]
@@ -259,7 +257,7 @@ async def test_a_bare_1_answers_the_callback_question_and_closes_the_ticket(aioh
     from hotline.app import create_app
     from hotline.config import Settings
     from hotline.demo import seed_demo
-    from tests.channels.wechat.fakes import AES_KEY, APPID, APPSECRET
+    from tests.channels.wechat.fakes import APPID, APPSECRET
 
     monkeypatch.setenv("HOTLINE_JOBS_RELAY_INTERVAL", "0.05")
     monkeypatch.setenv("HOTLINE_JOBS_QUIET_START", "00:00")
@@ -267,7 +265,7 @@ async def test_a_bare_1_answers_the_callback_question_and_closes_the_ticket(aioh
     app = create_app(Settings(data_dir=tmp_path / "data"), engine=engine, clock=clock,
                      plugins=["hotline.api.setup:setup", "hotline.jobs.web:setup"])
     channels.web.setup(app, only=["wechat"], channel_settings={"wechat": WechatSettings(
-        token=TOKEN, appid=APPID, appsecret=APPSECRET, aes_key=AES_KEY, api_base=fake_api.url)})
+        token=TOKEN, appid=APPID, appsecret=APPSECRET, api_base=fake_api.url)})  # plaintext mode
     client = await aiohttp_client(app)
     service = app[appkeys.SERVICE]
     await seed_demo(service, users=False, extras=False)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from channels.tables import wechat_deliveries, wechat_sessions
 from hotline.tables import citizens, ticket_messages, tickets
 from tests.channels.wechat.conftest import post
-from tests.channels.wechat.fakes import fixture, text_xml
+from tests.channels.wechat.fakes import AES_KEY, fixture, text_xml
 
 
 async def nothing_written(engine) -> None:
@@ -65,7 +65,7 @@ async def test_oversize_body_is_413(make_client, citizen, engine):
 
 
 async def test_encrypted_body_without_encrypt_or_garbage_is_400(make_client, citizen, engine):
-    client = await make_client()
+    client = await make_client(aes_key=AES_KEY)
     path, headers, body, query = citizen.encrypted(text_xml("测试"))
     status, text = await post(client, (path, headers, b"<xml><ToUserName>gh</ToUserName></xml>"))
     assert status == 400
@@ -87,3 +87,37 @@ async def test_encrypted_message_without_aes_key_configured_is_401(make_client, 
     status, text = await post(client, citizen.encrypted(text_xml("测试")))
     assert status == 401
     await nothing_written(engine)
+
+
+async def test_replayed_query_string_is_401_once_its_timestamp_is_stale(make_client, citizen, engine, clock):
+    client = await make_client()
+    path, headers, body = citizen.plain(text_xml("小区门口路灯坏了", msg_id="24602378921423800"))
+    status, _ = await post(client, (path, headers, body))
+    assert status == 200
+    # The signature covers only token, timestamp and nonce: a captured query string with any body.
+    forged = text_xml("伪造的诉求内容", msg_id="24602378921423801").encode()
+    clock.advance(seconds=301)
+    status, text = await post(client, (path, headers, forged))
+    assert status == 401 and error_of(text) == {"code": "verification_failed",
+                                                "message": "微信请求时间戳无效或已过期"}
+    # A timestamp from the future is refused as well; within 300 s either way is accepted.
+    now = citizen.now()
+    status, _ = await post(client, citizen.plain(fixture("event_click.xml"), timestamp=now + 301))
+    assert status == 401
+    status, _ = await post(client, citizen.plain(fixture("event_click.xml"), timestamp=now - 300))
+    assert status == 200
+    resp = await client.get("/channels/wechat", params={**citizen.query(timestamp=now - 3600), "echostr": "1"})
+    assert resp.status == 401
+    async with engine.connect() as conn:
+        texts = (await conn.execute(sa.select(tickets.c.text))).scalars().all()
+    assert texts == ["小区门口路灯坏了"]
+
+
+async def test_plaintext_is_refused_when_an_aes_key_is_configured(make_client, citizen, engine):
+    client = await make_client(aes_key=AES_KEY)
+    status, text = await post(client, citizen.plain(text_xml("路灯坏了")))
+    assert status == 401 and error_of(text) == {"code": "verification_failed",
+                                                "message": "已配置消息加密，不接受未加密的消息"}
+    await nothing_written(engine)
+    status, text = await post(client, citizen.encrypted(text_xml("路灯坏了"))[:3])
+    assert status == 200 and "<Encrypt>" in text

@@ -110,3 +110,20 @@ async def test_template_progress_notice_fields_are_one_short_line(make_client, f
     unknown = await adapter.send(message.model_copy(update={"template": "nope", "text": "工单已派单"}))
     assert (unknown.ok, unknown.error) == (False, "out_of_window")
     assert len(fake_api.calls("/cgi-bin/message/template/send")) == 1
+
+
+@pytest.mark.parametrize("payload, opens", [
+    ("text.xml", True), ("event_subscribe.xml", True), ("event_scan.xml", True), ("event_click.xml", True),
+    ("event_view.xml", False), ("event_location.xml", False),
+])
+async def test_only_messages_subscribe_scan_and_click_open_the_window(make_client, citizen, fake_api, payload,
+                                                                      opens):
+    # WeChat allows customer-service messages after these pushes only; a menu link (VIEW) or an
+    # automatic location report does not open the 48-hour window, and WeChat would answer 45015.
+    client = await make_client()
+    adapter = client.app[appkeys.CHANNELS]["wechat"]
+    status, _ = await post(client, citizen.plain(fixture(payload, FromUserName="o-window-test")))
+    assert status == 200
+    result = await adapter.send(cs(openid="o-window-test"))
+    assert result.ok is opens and (opens or result.error == "out_of_window"), result
+    assert len(fake_api.calls("/cgi-bin/message/custom/send")) == (1 if opens else 0)

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # Pushes after which WeChat lets us send customer-service messages for 48 hours: any message from the
 # citizen, and the subscribe, SCAN and CLICK (menu) events. VIEW (a menu link) and LOCATION reports do not.
 WINDOW_EVENTS = frozenset({"subscribe", "scan", "menu"})
+RETRY_TEXT = "抱歉，系统繁忙，您刚才的消息未能受理，请稍后重新发送。"
 
 
 def _ack(_exc) -> web.Response:
@@ -204,7 +205,13 @@ class WechatAdapter(ChannelAdapter):
         try:
             claimed, reply = await task
         except Exception:
+            # WeChat was already told "success" and will not retry: tell the citizen to send it again.
             log.exception("wechat message %s failed after the reply deadline", key)
+            if isinstance(item, InboundMessage):
+                await self._touch_window(item.sender.value)  # the citizen just wrote: the window is open
+                result = await self.send(OutboundMessage(channel="wechat", recipient=item.sender, text=RETRY_TEXT))
+                if not result.ok:
+                    log.warning("could not ask %s to resend: %s", item.sender.value, result.error)
             return
         if claimed:
             await self._after(key, item, reply, passive=False)

@@ -39,6 +39,7 @@ class JobSettings(BaseSettings):
     index_interval: float = 5.0          # seconds between search-index catch-up passes
     review_interval: float = 86400.0     # seconds between knowledge-base review sweeps
     chat_purge_interval: float = 3600.0  # seconds between purges of expired chatbot sessions (no Redis)
+    channel_prune_interval: float = 3600.0  # seconds between purges of day-old channel guard rows
 
 
 def periodic_jobs(jobs: JobSettings) -> list[tuple[str, float]]:
@@ -48,6 +49,7 @@ def periodic_jobs(jobs: JobSettings) -> list[tuple[str, float]]:
         ("knowledge.jobs.index_pending_job", jobs.index_interval),
         ("knowledge.jobs.review_sweep_job", jobs.review_interval),
         ("knowledge.jobs.purge_chat_sessions_job", jobs.chat_purge_interval),
+        ("channels.jobs.prune_job", jobs.channel_prune_interval),
     ]
 
 

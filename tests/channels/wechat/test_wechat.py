@@ -215,18 +215,68 @@ async def test_late_reply_goes_out_as_customer_service_message(make_client, citi
                                           "text": {"content": "您好，燃气报修请拨打96777，我们已为您记录。"}}]
 
 
-async def test_old_dedupe_keys_are_pruned(make_client, citizen, engine, clock):
+async def test_day_old_guard_rows_are_pruned_by_the_channel_job(make_client, citizen, engine, clock):
     import datetime as dt
+    from types import SimpleNamespace
 
+    from channels.jobs import prune_job
     from channels.tables import wechat_deliveries
-    from channels.wechat.dedupe import DatabaseDedupe
 
     client = await make_client()
     await post(client, citizen.plain(fixture("event_subscribe.xml")))
-    dedupe = DatabaseDedupe(engine)
-    assert await dedupe.prune(clock.now() - dt.timedelta(hours=1)) == 0
-    assert await dedupe.prune(clock.now() + dt.timedelta(seconds=1)) == 1
+    ctx = SimpleNamespace(engine=engine, now=clock.now)
+    assert (await prune_job(ctx))["wechat_deliveries"] == 0
+    clock.advance(hours=25)
+    assert (await prune_job(ctx))["wechat_deliveries"] == 1
     assert await count(engine, wechat_deliveries) == 0
+    assert (await prune_job(ctx))["wechat_deliveries"] == 0  # safe to run twice
+
+
+async def test_a_claim_whose_handler_died_is_taken_over_after_the_lease(engine, clock, redis_server):
+    import asyncio as aio
+    import datetime as dt
+
+    from redis.asyncio import Redis
+
+    from channels.wechat.dedupe import DatabaseDedupe, RedisDedupe
+
+    db = DatabaseDedupe(engine, lease=8)
+    assert await db.claim("m1", clock.now()) is True
+    assert await db.claim("m1", clock.now() + dt.timedelta(seconds=5)) is False  # still being handled
+    assert await db.claim("m1", clock.now() + dt.timedelta(seconds=9)) is True   # its handler died
+    await db.remember("m1", "")
+    assert await db.claim("m1", clock.now() + dt.timedelta(seconds=60)) is False  # answered: never again
+
+    redis = Redis.from_url(redis_server.url)
+    try:
+        await redis.delete("hotline:wechat:claim:m2", "hotline:wechat:seen:m2")
+        fast = RedisDedupe(redis, ttl_seconds=3600, lease=0.2)
+        assert await fast.claim("m2", clock.now()) is True
+        assert await fast.claim("m2", clock.now()) is False
+        await aio.sleep(0.3)
+        assert await fast.claim("m2", clock.now()) is True
+        await fast.remember("m2", "已受理")
+        await aio.sleep(0.3)
+        assert await fast.claim("m2", clock.now()) is False and await fast.reply_for("m2") == "已受理"
+    finally:
+        await redis.aclose()
+
+
+async def test_a_message_failing_after_the_deadline_asks_the_citizen_to_resend(make_client, citizen, fake_api):
+    class FailingChatbot:
+        async def respond(self, message):
+            await asyncio.sleep(0.3)
+            raise RuntimeError("database went away")
+
+    client = await make_client(chatbot=FailingChatbot(), reply_deadline_seconds=0.1)
+    status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
+    assert (status, body) == (200, "success")
+    for _ in range(100):
+        if fake_api.calls("/cgi-bin/message/custom/send"):
+            break
+        await asyncio.sleep(0.05)
+    [sent] = fake_api.calls("/cgi-bin/message/custom/send")
+    assert "请稍后重新发送" in sent["json"]["text"]["content"]
 
 
 async def test_worker_adapters_send_without_the_web_app(engine, clock, fake_api, citizen, make_client):

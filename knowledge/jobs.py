@@ -162,13 +162,29 @@ def all_docs(engine: AsyncEngine, batch: int = BATCH):
     return source
 
 
+REINDEX_MARGIN = dt.timedelta(minutes=1)  # slow commits and clock skew between processes
+
+
 async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
     """Rebuild the whole index from the database; search keeps answering from the old one meanwhile.
 
-    Changes made during the rebuild are carried over by the backend, and the
-    ``index_pending`` cursor is left alone (re-indexing a row twice is harmless).
+    Rows changed while it ran (by any process: another one's writes may have gone to the old
+    index only) are written again once the new index is in place. The ``index_pending`` cursor
+    is left alone (re-indexing a row twice is harmless).
     """
-    return await index.reindex(all_docs(engine))
+    started = utcnow() - REINDEX_MARGIN
+    count = await index.reindex(all_docs(engine))
+    async with engine.connect() as conn:
+        article_ids = list((await conn.execute(sa.select(kb_articles.c.id).where(
+            kb_articles.c.updated_at >= started))).scalars())
+        ticket_ids = list((await conn.execute(sa.select(tickets.c.id).where(
+            tickets.c.updated_at >= started))).scalars())
+    for i in range(0, max(len(article_ids), len(ticket_ids)), BATCH):
+        docs = (await article_docs(engine, article_ids[i:i + BATCH])
+                + await ticket_docs(engine, ticket_ids[i:i + BATCH]))
+        if docs:
+            await index.upsert(docs)
+    return count
 
 
 # -- entry points in the jobs system's convention: ``async def job(ctx, *ids)`` ---------------

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from hotline.tables import ticket_messages, tickets
 from knowledge.articles import ArticleService
+from hotline.db import utcnow
 from knowledge.jobs import CURSOR, get_state, index_pending, reindex
 from knowledge.search.base import SearchDoc, SearchFilters
 from knowledge.search.embedded import EmbeddedSearchIndex
@@ -142,3 +143,25 @@ async def test_cursor_gets_past_many_rows_sharing_one_timestamp(engine, clock, i
         await conn.execute(kb_articles.insert(), [row(601, now + dt.timedelta(milliseconds=500))])
     await index_pending(engine, index)
     assert await index.count() == 602
+
+
+async def test_reindex_writes_again_what_changed_while_it_ran(engine, clock, index):
+    """A change another process made mid-rebuild (to the old index only) is in the new index afterwards."""
+    ids = await seed_units(engine, clock.now())
+    await add_ticket(engine, clock.now(), "2026112300005", "公交车站牌被撞坏", unit_id=ids["transport"])
+    ticket_id = await _ticket_id(engine, "2026112300005")
+    rebuild = index.reindex
+
+    async def reindex_while_another_process_writes(source):
+        async def racing_source():
+            async for batch in source():
+                yield batch  # this batch was read before the change below
+                async with engine.begin() as conn:
+                    await conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(
+                        text="公交车站牌被撞坏，公交集团已维修", updated_at=utcnow()))
+        return await rebuild(racing_source)
+
+    index.reindex = reindex_while_another_process_writes
+    assert await reindex(engine, index) == 1
+    [hit] = (await index.search("维修")).hits
+    assert hit.key == f"ticket:{ticket_id}"

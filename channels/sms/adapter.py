@@ -3,7 +3,9 @@
 Concatenated inbound messages are stored part by part and handed to intake
 once complete (see :meth:`SmsAdapter._assemble`). A reply of 1/2/3 (or
 满意/基本满意/不满意) to a callback SMS is recorded as the satisfaction of the
-ticket that SMS was about.
+ticket that SMS was about. The new ticket's number goes back through the
+notification jobs (recorded and retried like every notice; sent at once even
+in quiet hours, as it answers the citizen's own message).
 """
 
 from __future__ import annotations
@@ -64,9 +66,6 @@ def _ack(exc) -> web.Response:
 class SmsAdapter(ChannelAdapter):
     name = "sms"
 
-    @property
-    def acknowledges_intake(self) -> bool:  # type: ignore[override]
-        return self.settings.auto_reply
     settings_class = SmsSettings
 
     def __init__(self, deps, settings=None) -> None:
@@ -124,11 +123,6 @@ class SmsAdapter(ChannelAdapter):
                 return web.json_response(rated)
         result = await self.service.ingest(message)
         await self._mark_joined(assembled)
-        if result.created and self.settings.auto_reply:
-            self._background(self.send(OutboundMessage(
-                channel=self.name, recipient=message.sender, ticket_number=result.ticket_number,
-                external_id=f"ack:{result.ticket_number}",
-                text=f"您的诉求已受理，工单编号：{result.ticket_number}。【12345政务服务便民热线】")))
         return web.json_response({"status": "ok", "ticket_number": result.ticket_number,
                                   "created": result.created, "threaded": result.threaded,
                                   "duplicate": result.duplicate})

@@ -21,4 +21,3 @@ class SmsSettings(BaseSettings):
     retry_backoff_seconds: float = 0.5
     receipt_url: str | None = None           # where the gateway posts delivery receipts
     callback_valid_days: int = 7             # how long a satisfaction reply to a callback SMS counts
-    auto_reply: bool = True                  # answer a new request with its ticket number

@@ -87,15 +87,18 @@ async def record(conn: AsyncConnection, *, key: str, ticket_id: int | None, audi
     return result.scalar()
 
 
-async def to_citizen(ctx, conn: AsyncConnection, ticket, key: str, kind: str, text: str) -> int | None:
-    """Record a citizen notice for ``ticket`` (a tickets row) on their channel, held over quiet hours."""
+async def to_citizen(ctx, conn: AsyncConnection, ticket, key: str, kind: str, text: str, *,
+                     answering: bool = False) -> int | None:
+    """Record a citizen notice for ``ticket`` (a tickets row) on their channel, held over quiet hours
+    unless it is ``answering`` a message the citizen has just sent (the ticket number for a request)."""
     route = citizen_route(ticket.channel, await citizen_identities_of(conn, ticket.citizen_id))
     if route is None:
         return None
     channel, id_kind, value = route
     now = ctx.now()
     return await record(conn, key=key, ticket_id=ticket.id, audience="citizen", kind=kind, channel=channel,
-                        recipient_kind=id_kind, recipient=value, text=text, send_after=quiet_until(ctx, now),
+                        recipient_kind=id_kind, recipient=value, text=text,
+                        send_after=now if answering else quiet_until(ctx, now),
                         now=now, template=f"ticket_{kind}",
                         template_data={"number": ticket.number, "text": text})
 

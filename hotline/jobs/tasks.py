@@ -57,9 +57,13 @@ async def _notify_units(ctx, conn, key, ticket, kind, text, targets: list[tuple[
     return ids
 
 
+def _from_citizen(payload: dict) -> bool:
+    return str(payload.get("actor", "")).startswith("citizen:")
+
+
 def _acknowledged(ctx, ticket, payload: dict, action: str) -> bool:
     """A request the citizen sent on a channel whose adapter answered it with its number right away."""
-    if action != "create" or not str(payload.get("actor", "")).startswith("citizen:"):
+    if action != "create" or not _from_citizen(payload):
         return False
     return bool(getattr(ctx.channels.get(ticket.channel), "acknowledges_intake", False))
 
@@ -76,7 +80,8 @@ async def _on_event(ctx, conn, row, ticket) -> tuple[list[int], list[tuple[str, 
     fields = {"number": ticket.number, "title": ticket.title or "", "unit": unit.name if unit else "承办单位"}
     if topic.startswith("ticket.") and action in CITIZEN_TEXT and not _acknowledged(ctx, ticket, payload, action):
         text = CITIZEN_TEXT[action].format(text=(params.get("text") or "")[:300], **fields)
-        found = await notify.to_citizen(ctx, conn, ticket, f"{key}:citizen", action, text)
+        found = await notify.to_citizen(ctx, conn, ticket, f"{key}:citizen", action, text,
+                                        answering=_from_citizen(payload) and action == "create")
         notices += [found] if found else []
     if topic == "ticket.reply":
         task_id = await callbacks.create_task(ctx, conn, ticket)

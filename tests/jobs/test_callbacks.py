@@ -127,7 +127,7 @@ async def test_satisfaction_sms_through_the_real_adapter_closes_the_loop(aiohttp
                          plugins=["hotline.api.setup:setup", "hotline.jobs.web:setup"])
         app[appkeys.SERVICE] = service
         channels.web.setup(app, only=["sms"], channel_settings={"sms": SmsSettings(
-            secret=SECRET, api_base=gateway.url, api_key=API_KEY, retry_backoff_seconds=0.01, auto_reply=False)})
+            secret=SECRET, api_base=gateway.url, api_key=API_KEY, retry_backoff_seconds=0.01)})
         client = await aiohttp_client(app)
 
         async def until(check, what):

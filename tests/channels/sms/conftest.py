@@ -21,12 +21,13 @@ async def gateway():
 
 @pytest.fixture
 def make_client(aiohttp_client, service, settings, clock, gateway):
-    async def make(**overrides):
+    async def make(jobs: bool = False, **overrides):
+        """``jobs=True``: with the in-process jobs, which send the notices (the ticket number ...)."""
         values = dict(secret=SECRET, api_base=gateway.url, api_key=API_KEY, retry_backoff_seconds=0.01,
                       lines={"12345": "12345", "10690012345888": "mayor"})
         values.update(overrides)
-        app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
-                         plugins=["hotline.api.setup:setup", "hotline.live:setup"])
+        plugins = ["hotline.api.setup:setup", "hotline.live:setup"] + (["hotline.jobs.web:setup"] if jobs else [])
+        app = create_app(settings, engine=service.engine, clock=clock, migrate=False, plugins=plugins)
         app[appkeys.SERVICE] = service
         channels.web.setup(app, only=["sms"], channel_settings={"sms": SmsSettings(**values)})
         return await aiohttp_client(app)

@@ -18,7 +18,7 @@ class SmsCase(ContractCase):
 
     async def make_settings(self, stack: contextlib.AsyncExitStack) -> SmsSettings:
         gateway = await FakeGateway().start(stack)
-        return SmsSettings(secret=SECRET, api_base=gateway.url, api_key=API_KEY, auto_reply=False)
+        return SmsSettings(secret=SECRET, api_base=gateway.url, api_key=API_KEY)
 
     def _req(self, data: dict, **kw) -> Req:
         body, headers = signed(data, at=NOW, **kw)

@@ -98,14 +98,18 @@ async def review(engine: AsyncEngine, pub_id: int, decision: str, reviewer: str,
                  edits: dict | None = None, note: str | None = None) -> dict | None:
     """Approve ("published") or reject ("rejected") a pending publication; None when it does not exist."""
     values = {"state": decision, "reviewer": reviewer, "reviewed_at": now, "review_note": note}
-    for key, value in (edits or {}).items():
-        if value is not None:
-            values[key] = redact(value)
     async with engine.begin() as conn:
-        state = (await conn.execute(sa.select(mail_publications.c.state).where(
-            mail_publications.c.id == pub_id))).scalar()
-        if state is None:
+        row = (await conn.execute(sa.select(mail_publications.c.state, tickets.c.id, tickets.c.citizen_id)
+                                  .join(tickets, tickets.c.id == mail_publications.c.ticket_id)
+                                  .where(mail_publications.c.id == pub_id))).first()
+        if row is None:
             return None
+        state = row.state
+        # Edits are redacted like the draft, with the writer's known names: a name pasted back is removed.
+        names = await _names(conn, row.id, row.citizen_id)
+        for key, value in (edits or {}).items():
+            if value is not None:
+                values[key] = redact(value, names)
         result = await conn.execute(sa.update(mail_publications).where(
             mail_publications.c.id == pub_id, mail_publications.c.state == "pending").values(**values))
         if result.rowcount != 1:

@@ -63,10 +63,12 @@ async def test_closed_letter_is_redacted_reviewed_and_published(aiohttp_client, 
 
     # The agent edits the title (re-redacted: the phone typed in is removed) and approves.
     resp = await client.post(f"/api/v1/mailbox/publications/{draft['id']}/approve", headers=agent,
-                             json={"title": "文三路学院路口增设行人信号灯 13905712233"})
+                             json={"title": "文三路学院路口增设行人信号灯 13905712233",
+                                   "question": "陈建国反映：文三路与学院路口缺少行人信号灯"})
     published = await resp.json()
     assert resp.status == 200 and published["state"] == "published" and published["reviewer"] == "agent1"
     assert published["title"] == "文三路学院路口增设行人信号灯 [电话已隐去]"
+    assert "陈建国" not in published["question"]  # the writer's name, pasted back by the agent
     resp = await client.post(f"/api/v1/mailbox/publications/{draft['id']}/reject", headers=agent,
                              json={"note": "重复"})
     assert resp.status == 409

@@ -184,13 +184,9 @@ class SmsAdapter(ChannelAdapter):
         if row is None:
             return None
         number = row.ticket_number
-        stored = await intake.ingest(self.service, message.model_copy(update={"thread_hint": number}),
-                                     create_ticket=False)
-        if stored.duplicate:
-            return {"status": "duplicate", "ticket_number": number}
-        async with self.service.engine.begin() as conn:
-            await conn.execute(sa.update(sms_outbound).where(sms_outbound.c.id == row.id)
-                               .values(answered_at=self.service.now(), updated_at=self.service.now()))
+        # Stored first (once, even when the gateway retries); the callback is marked answered only after
+        # the rating is on the ticket, so a retry after a failure in between records it then.
+        await intake.ingest(self.service, message.model_copy(update={"thread_hint": number}), create_ticket=False)
         ticket = await self.service.get_ticket_by_number(number)
         action = "callback" if ticket and ticket["state"] == "replied" else "rate"
         try:
@@ -198,6 +194,9 @@ class SmsAdapter(ChannelAdapter):
         except TransitionError as exc:
             log.warning("sms satisfaction for %s not recorded: %s", number, exc.message)
             return {"status": "rating_refused", "ticket_number": number}
+        async with self.service.engine.begin() as conn:
+            await conn.execute(sa.update(sms_outbound).where(sms_outbound.c.id == row.id)
+                               .values(answered_at=self.service.now(), updated_at=self.service.now()))
         self._background(self.send(OutboundMessage(
             channel=self.name, recipient=message.sender, ticket_number=number, external_id=f"thanks:{message.external_id}",
             text=f"感谢您对工单{number}的评价（{satisfaction}）。【12345政务服务便民热线】")))
@@ -255,7 +254,9 @@ class SmsAdapter(ChannelAdapter):
         except GatewayError as exc:
             await self._mark(ref, status="failed", error=str(exc)[:200], attempts=getattr(exc, "attempts", 1))
             return SendResult(ok=False, error=str(exc), retryable=exc.retryable)
-        await self._mark(ref, status="sent", gateway_id=gateway_id, attempts=attempts)
+        # A delivery receipt may have come in while we waited for the gateway's answer: keep it.
+        await self._mark(ref, status=sa.case((sms_outbound.c.status == "delivered", "delivered"), else_="sent"),
+                         gateway_id=gateway_id, attempts=attempts)
         return SendResult(ok=True, external_id=gateway_id)
 
     async def _mark(self, ref: str, **values) -> None:

@@ -323,3 +323,45 @@ async def test_parts_are_kept_until_the_message_is_accepted(make_client, service
     status, body = await inbound(client, clock, PART2)  # the gateway retries the part
     assert status == 200 and body["created"] is True
     assert (await service.get_ticket_by_number(body["ticket_number"]))["text"] == PART1["text"] + PART2["text"]
+
+
+async def test_rating_that_failed_midway_is_recorded_when_the_gateway_retries(make_client, service, clock, gateway,
+                                                                             monkeypatch):
+    client = await make_client()
+    adapter = client.app[appkeys.CHANNELS]["sms"]
+    number = await replied_ticket(service, "路灯不亮")
+    await adapter.send(OutboundMessage(channel="sms", recipient=Identity(kind="phone", value="13800138000"),
+                                       template="callback", ticket_number=number, text=f"工单{number}请评价：1满意"))
+    transition = service.transition
+
+    async def database_hiccup(*args, **kwargs):
+        monkeypatch.setattr(service, "transition", transition)  # only the first call fails
+        raise ConnectionError("database connection lost")
+
+    monkeypatch.setattr(service, "transition", database_hiccup)
+    status, _ = await inbound(client, clock, fixture("mo.json", id="MO-R9", text="1"))
+    assert status >= 500  # the gateway will retry
+    status, body = await inbound(client, clock, fixture("mo.json", id="MO-R9", text="1"))
+    assert body == {"status": "rated", "ticket_number": number, "satisfaction": "满意"}
+    assert (await service.get_ticket_by_number(number))["state"] == "callback_done"
+
+
+async def test_a_receipt_that_beats_the_send_answer_is_kept(make_client, service):
+    client = await make_client()
+    adapter = client.app[appkeys.CHANNELS]["sms"]
+    mark = adapter._mark  # noqa: SLF001
+
+    async def receipt_first(ref, **values):
+        if values.get("gateway_id"):  # the gateway's answer arrives after its delivery receipt
+            async with service.engine.begin() as conn:
+                await conn.execute(sa.update(sms_outbound).where(sms_outbound.c.client_ref == ref)
+                                   .values(status="delivered"))
+        await mark(ref, **values)
+
+    adapter._mark = receipt_first  # noqa: SLF001
+    result = await adapter.send(OutboundMessage(channel="sms", recipient=Identity(kind="phone", value="13800138000"),
+                                                text="通知", external_id="r-1"))
+    assert result.ok
+    async with service.engine.connect() as conn:
+        row = (await conn.execute(sa.select(sms_outbound).where(sms_outbound.c.client_ref == "r-1"))).one()
+    assert row.status == "delivered" and row.gateway_id

@@ -202,15 +202,20 @@ async def test_chatbot_answers_passively_when_fast(make_client, citizen):
     assert bot.seen[0].text == "燃气怎么报修" and bot.seen[0].sender.kind == "wechat"
 
 
-async def test_late_reply_goes_out_as_customer_service_message(make_client, citizen, fake_api):
-    client = await make_client(chatbot=SlowChatbot(0.5), reply_deadline_seconds=0.1)
-    status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
-    assert (status, body) == (200, "success")
+async def customer_service_sends(fake_api) -> list[dict]:
+    """The customer-service messages sent, once the first has arrived (they go out after the answer)."""
     for _ in range(100):
         if fake_api.calls("/cgi-bin/message/custom/send"):
             break
         await asyncio.sleep(0.05)
-    sent = fake_api.calls("/cgi-bin/message/custom/send")
+    return fake_api.calls("/cgi-bin/message/custom/send")
+
+
+async def test_late_reply_goes_out_as_customer_service_message(make_client, citizen, fake_api):
+    client = await make_client(chatbot=SlowChatbot(0.5), reply_deadline_seconds=0.1)
+    status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
+    assert (status, body) == (200, "success")
+    sent = await customer_service_sends(fake_api)
     assert [s["json"] for s in sent] == [{"touser": "oia2TjjewbmiOUlr6X-1crbLOvLw", "msgtype": "text",
                                           "text": {"content": "您好，燃气报修请拨打96777，我们已为您记录。"}}]
 
@@ -271,11 +276,7 @@ async def test_a_message_failing_after_the_deadline_asks_the_citizen_to_resend(m
     client = await make_client(chatbot=FailingChatbot(), reply_deadline_seconds=0.1)
     status, body = await post(client, citizen.plain(text_xml("燃气怎么报修")))
     assert (status, body) == (200, "success")
-    for _ in range(100):
-        if fake_api.calls("/cgi-bin/message/custom/send"):
-            break
-        await asyncio.sleep(0.05)
-    [sent] = fake_api.calls("/cgi-bin/message/custom/send")
+    [sent] = await customer_service_sends(fake_api)
     assert "请稍后重新发送" in sent["json"]["text"]["content"]
 
 

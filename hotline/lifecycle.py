@@ -12,6 +12,8 @@ from dataclasses import dataclass
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
 DEFAULT_REQUEST_TYPE = "求助"  # when neither the citizen, the agent nor the router says
 SATISFACTION = ("满意", "基本满意", "不满意")
+# What a citizen may answer a callback with: the digit offered ("回复 1 满意 …") or the word itself.
+SATISFACTION_ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意", **{s: s for s in SATISFACTION}}
 EMERGENCY_NUMBERS = ("110", "119", "120")
 
 # The seven standard reasons a request is outside 12345's acceptance scope.

@@ -19,6 +19,7 @@ from hotline.identity import InvalidPhone, normalize_phone
 from hotline.lifecycle import REQUEST_TYPES
 from hotline.messages import Attachment, Identity, InboundMessage
 from hotline.tables import tickets
+from hotline.validation import error_text
 
 LABELS = {"name": "姓名", "phone": "手机号码", "email": "电子邮箱", "subject": "标题", "text": "信件内容",
           "request_type": "诉求类型", "publishable": "是否公开", "attachments": "附件"}
@@ -79,10 +80,8 @@ def validation_messages(exc: pydantic.ValidationError) -> list[str]:
             msg = f"不能超过 {err['ctx']['max_length']} 个字"
         elif kind == "literal_error":
             msg = "请从列表中选择"
-        elif kind == "extra_forbidden":
-            msg = "未知字段"
         else:
-            msg = str(err.get("msg", "")).removeprefix("Value error, ")
+            msg = error_text(err)  # the shared Chinese wording (our validators' own messages included)
         out.append(f"{label}：{msg}")
     return out
 

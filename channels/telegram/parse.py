@@ -18,11 +18,10 @@ import pydantic
 from aiogram.types import CallbackQuery, Message, Update
 
 from channels.base import MalformedPayload, dispatch_event
-from hotline.lifecycle import SATISFACTION
+from hotline.lifecycle import SATISFACTION_ANSWERS
 from hotline.messages import Attachment, Identity, InboundMessage, Location
 
 NUMBER = re.compile(r"^\d{13}$")
-RATING_WORDS = {"1": "满意", "2": "基本满意", "3": "不满意", **{s: s for s in SATISFACTION}}
 
 
 @dataclass(frozen=True)
@@ -97,7 +96,7 @@ def _message(payload: Mapping[str, Any]) -> BotRequest:
         return BotRequest("query", msg.chat.id, user_id, number=rest)
     if command == "/rate":
         number, _, word = rest.partition(" ")
-        satisfaction = RATING_WORDS.get(word.strip())
+        satisfaction = SATISFACTION_ANSWERS.get(word.strip())
         if not NUMBER.match(number) or satisfaction is None:
             return BotRequest("help", msg.chat.id, user_id,
                               error="格式：/rate 工单号 满意|基本满意|不满意，例如：/rate 2026112300001 满意")
@@ -118,9 +117,9 @@ def _callback(payload: Mapping[str, Any]) -> BotRequest:
     chat_id = cb.message.chat.id if cb.message else cb.from_user.id
     kind, _, rest = (cb.data or "").partition(":")
     number, _, word = rest.partition(":")
-    if kind != "rate" or not NUMBER.match(number) or word not in RATING_WORDS:
+    if kind != "rate" or not NUMBER.match(number) or word not in SATISFACTION_ANSWERS:
         return BotRequest("help", chat_id, str(cb.from_user.id), callback_id=cb.id, error="无法识别的操作")
-    return BotRequest("rate", chat_id, str(cb.from_user.id), number=number, satisfaction=RATING_WORDS[word],
+    return BotRequest("rate", chat_id, str(cb.from_user.id), number=number, satisfaction=SATISFACTION_ANSWERS[word],
                       callback_id=cb.id)
 
 

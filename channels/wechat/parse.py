@@ -12,12 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from channels.base import MalformedPayload, dispatch_event
+from hotline.lifecycle import SATISFACTION_ANSWERS
 from hotline.messages import Attachment, Identity, InboundMessage, Location
 
 CHANNEL = "wechat"
 TICKET_NUMBER = r"(20\d{2}[01]\d[0-3]\d\d{5})"
-SATISFACTION_WORDS = {"1": "满意", "2": "基本满意", "3": "不满意", "满意": "满意", "基本满意": "基本满意",
-                      "不满意": "不满意"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,7 @@ _RATE = re.compile(rf"^\s*(?:评价)?\s*[:：]?\s*{TICKET_NUMBER}\s*[,，:：]?\
 def classify_text(text: str) -> tuple[str, str | None, str | None]:
     """("progress", number, None) | ("rate", number, satisfaction) | ("submit", None, None)."""
     if m := _RATE.match(text):
-        return "rate", m.group(1), SATISFACTION_WORDS[m.group(2)]
+        return "rate", m.group(1), SATISFACTION_ANSWERS[m.group(2)]
     if m := _PROGRESS.match(text):
         return "progress", m.group(1), None
     return "submit", None, None

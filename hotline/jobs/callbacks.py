@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotline.db import insert_ignore
 from hotline.jobs import notify
 from hotline.jobs.tables import callback_tasks
+from hotline.lifecycle import SATISFACTION_ANSWERS
 from hotline.messages import Identity
 from hotline.tables import citizen_identities, outbox, tickets
 from hotline.users import SYSTEM
@@ -146,14 +147,13 @@ async def due_task_ids(ctx) -> list[int]:
         return list(rows.scalars())
 
 
-ANSWERS = {"1": "满意", "2": "基本满意", "3": "不满意", "满意": "满意", "基本满意": "基本满意", "不满意": "不满意"}
 _ANSWER = re.compile(r"^\s*(基本满意|不满意|满意|[123])\s*[。.!！]?\s*$")
 
 
 def satisfaction_of(text: str) -> str | None:
     """The satisfaction a bare callback answer ("1", "满意" ...) gives, or None for anything else."""
     m = _ANSWER.match(text or "")
-    return ANSWERS[m.group(1)] if m else None
+    return SATISFACTION_ANSWERS[m.group(1)] if m else None
 
 
 async def pending_callback_for(conn: AsyncConnection, identity: Identity) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 
 import pytest
@@ -83,15 +84,24 @@ def bare_service(engine, clock):
     return TicketService(engine, clock=clock)
 
 
+@contextlib.asynccontextmanager
+async def harness_for(request, service, clock, store_url):
+    """A harness of the parametrized backend ("inprocess" or "rq", the latter on the test redis-server)."""
+    redis_url = request.getfixturevalue("redis_server").url if request.param == "rq" else None
+    h = make_harness(request.param, service, clock, store_url, redis_url)
+    try:
+        yield h
+    finally:
+        if isinstance(h.queue, InProcessQueue):
+            await h.queue.close()
+        else:
+            h.queue.close()
+
+
 @pytest.fixture(params=["inprocess", "rq"])
 async def queue_harness(request, bare_service, clock, store_url):
-    redis_url = request.getfixturevalue("redis_server").url if request.param == "rq" else None
-    h = make_harness(request.param, bare_service, clock, store_url, redis_url)
-    yield h
-    if isinstance(h.queue, InProcessQueue):
-        await h.queue.close()
-    else:
-        h.queue.close()
+    async with harness_for(request, bare_service, clock, store_url) as h:
+        yield h
 
 
 async def quiet_outbox(service) -> None:
@@ -106,14 +116,9 @@ async def quiet_outbox(service) -> None:
 
 @pytest.fixture(params=["inprocess", "rq"])
 async def harness(request, service, clock, store_url):
-    redis_url = request.getfixturevalue("redis_server").url if request.param == "rq" else None
     await quiet_outbox(service)
-    h = make_harness(request.param, service, clock, store_url, redis_url)
-    yield h
-    if isinstance(h.queue, InProcessQueue):
-        await h.queue.close()
-    else:
-        h.queue.close()
+    async with harness_for(request, service, clock, store_url) as h:
+        yield h
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     secret_key: str = "change-me"
     max_text_chars: int = 20_000
     public_base_url: str = "http://127.0.0.1:8080"
+    # Behind our own reverse proxy: per-address limits on public pages (web chatbot, mailbox) use the
+    # rightmost X-Forwarded-For entry, the one that proxy appends, instead of the proxy's own address.
+    trust_forwarded_for: bool = False
     # Deadline policy as JSON, e.g. {"sign_hours": 2, "reply_days": {"咨询": 1}, "category_days": {"C0801": 1}}
     deadlines: dict = {}
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline import appkeys
+from hotline.api.remote import client_address
 from hotline.identity import mask_phones_in_text
 from hotline.messages import Identity, InboundMessage
 from hotline.validation import error_text
@@ -394,7 +395,7 @@ async def chatbot_message(request: web.Request) -> web.Response:
     body = ChatIn.model_validate(await body_of(request))
     now = request.app[appkeys.CLOCK].now()
     limit = request.app[CHAT_LIMIT]
-    if not (limit.allow(f"ip:{request.remote}", now) and limit.allow(f"user:{body.user_id}", now)):
+    if not (limit.allow(f"ip:{client_address(request)}", now) and limit.allow(f"user:{body.user_id}", now)):
         return error(429, "too_many_requests", "发送过于频繁，请稍后再试")
     message = InboundMessage(
         channel="web", external_id=body.message_id or f"web-{uuid.uuid4().hex}",

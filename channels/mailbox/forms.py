@@ -8,6 +8,7 @@ from aiohttp import web
 
 from channels.mailbox.letters import LetterError, check_attachment
 from channels.mailbox.settings import MailboxSettings
+from hotline.api.remote import client_address
 from hotline.messages import Attachment
 
 FORM_COOKIE = "mailbox_form"
@@ -19,13 +20,7 @@ MAGIC = {"image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",),
 
 
 def client_ip(request: web.Request, settings: MailboxSettings) -> str:
-    if settings.trust_forwarded_for:
-        # Our reverse proxy appends the address it saw: the rightmost entry. Entries to its left
-        # were written by the client and prove nothing.
-        hops = [h.strip() for h in ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")]
-        if hops[-1]:
-            return hops[-1][:100]
-    return request.remote or "unknown"
+    return client_address(request, settings.trust_forwarded_for)
 
 
 def sniff_ok(content_type: str, data: bytes) -> bool:

@@ -26,4 +26,5 @@ class MailboxSettings(BaseSettings):
     partner_secret: str | None = None
     partner_max_skew_seconds: int = 300
     # Behind our own reverse proxy: the client IP is the rightmost X-Forwarded-For entry (the one it appends).
-    trust_forwarded_for: bool = False
+    # None (the default) follows HOTLINE_TRUST_FORWARDED_FOR.
+    trust_forwarded_for: bool | None = None

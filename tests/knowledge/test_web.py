@@ -181,6 +181,27 @@ async def test_web_chat_is_rate_limited_per_visitor_and_per_address(client):
     assert resp.status == 429 and (await resp.json())["error"]["code"] == "too_many_requests"
 
 
+async def test_web_chat_behind_our_proxy_limits_each_citizen_address(client):
+    from knowledge.web import CHAT_PER_MINUTE
+
+    client.app[appkeys.SETTINGS].trust_forwarded_for = True
+    # Every request reaches us from the proxy; the client writes its own (untrusted) entries on the left.
+    def via_proxy(citizen: str, forged: str) -> dict:
+        return {"X-Forwarded-For": f"{forged}, {citizen}"}
+
+    for i in range(CHAT_PER_MINUTE):
+        resp = await client.post("/api/v1/chatbot/messages", json={"user_id": f"visitor-{i}", "text": "你好"},
+                                 headers=via_proxy("203.0.113.9", f"10.0.0.{i}"))
+        assert resp.status == 200, i
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-new", "text": "你好"},
+                             headers=via_proxy("203.0.113.9", "10.9.9.9"))
+    assert resp.status == 429
+    # Another citizen behind the same proxy is not blocked by the first one's burst.
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-other", "text": "你好"},
+                             headers=via_proxy("203.0.113.10", "10.0.0.1"))
+    assert resp.status == 200
+
+
 def test_sliding_window_forgets_old_hits():
     import datetime as dt
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from channels.tables_mail import mail_letters
+from hotline import appkeys
 from hotline.tables import attachments, ticket_messages, tickets
 from tests.channels.mailbox.helpers import Browser, load, make_app, number_and_code
 
@@ -159,9 +161,13 @@ async def test_failed_queries_are_rate_limited(aiohttp_client, engine, clock, tm
     assert status == 429 and "流动摊贩" not in page
 
 
-async def test_per_ip_limit_uses_the_address_our_proxy_appended(aiohttp_client, engine, clock, tmp_path):
-    client = await aiohttp_client(make_app(engine, clock, tmp_path, trust_forwarded_for=True,
-                                           ip_letters_per_hour=2))
+@pytest.mark.parametrize("trusted_by", ["mailbox", "core"])
+async def test_per_ip_limit_uses_the_address_our_proxy_appended(aiohttp_client, engine, clock, tmp_path, trusted_by):
+    # HOTLINE_MAILBOX_TRUST_FORWARDED_FOR, or when unset HOTLINE_TRUST_FORWARDED_FOR (shared with the web chatbot).
+    own = {"trust_forwarded_for": True} if trusted_by == "mailbox" else {}
+    app = make_app(engine, clock, tmp_path, ip_letters_per_hour=2, **own)
+    app[appkeys.SETTINGS].trust_forwarded_for = trusted_by == "core"
+    client = await aiohttp_client(app)
     browser = Browser(client)
     phones = ["13700001111", "13700002222", "13700003333"]
     # The client writes its own X-Forwarded-For; our reverse proxy appends the address it saw (rightmost).

@@ -96,12 +96,18 @@ async def _sample_tickets(service) -> None:
     from hotline.tables import outbox
     from hotline.users import SYSTEM
 
-    for channel, request_type, text, phone in SAMPLE_TICKETS:
-        await service.create_ticket(NewTicket(channel=channel, text=text, request_type=request_type,
-                                              identities=[normalize_identity("phone", phone)]), SYSTEM)
-    # Demo citizens are made up: their events must not send notices to real phone numbers.
-    async with service.engine.begin() as conn:
-        await conn.execute(sa.update(outbox).where(outbox.c.delivered_at.is_(None)).values(delivered_at=service.now()))
+    new = [NewTicket(channel=channel, text=text, request_type=request_type,
+                     identities=[normalize_identity("phone", phone)])
+           for channel, request_type, text, phone in SAMPLE_TICKETS]
+    suggestions = [await service.suggest(ticket) for ticket in new]
+    # Demo citizens are made up: their events must never send notices to real phone numbers. The events
+    # are written already delivered in the tickets' own transaction, so a running relay never sees them.
+    async with service.transaction() as conn:
+        before = (await conn.execute(sa.select(sa.func.coalesce(sa.func.max(outbox.c.id), 0)))).scalar_one()
+        for ticket, suggestion in zip(new, suggestions):
+            await service.create_on(conn, ticket, SYSTEM, suggestion)
+        await conn.execute(sa.update(outbox).where(outbox.c.id > before, outbox.c.delivered_at.is_(None))
+                           .values(delivered_at=service.now()))
 
 
 def _save_logins(service, logins) -> None:

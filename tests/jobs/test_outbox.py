@@ -142,3 +142,28 @@ async def test_event_whose_delivery_gave_up_waits_for_an_admin_not_for_the_lease
     await inproc.drain()
     assert await undelivered_count(service.engine) == 0
     assert [m.recipient.value for m in inproc.channels["sms"].sent] == [phone(7).value]
+
+
+async def test_demo_seeding_under_a_running_relay_queues_nothing(engine, clock, settings):
+    """The demo's made-up citizens must never get notices, even when the relay already runs (``serve --demo``)."""
+    from hotline.demo import seed_demo
+    from hotline.service import TicketService
+
+    class RecordingQueue:
+        def __init__(self):
+            self.jobs = []
+
+        async def enqueue(self, func, *args, job_id=None):
+            self.jobs.append((func, args, job_id))
+
+    svc = TicketService(engine, clock=clock, settings=settings)
+    queue, stop = RecordingQueue(), asyncio.Event()
+    relay = asyncio.create_task(relay_forever(engine, queue, interval=0, stop=stop))
+    try:
+        await seed_demo(svc, users=False, extras=False)
+        await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await relay
+    assert await rows(engine, outbox, order=outbox.c.id)  # the demo tickets did write their events
+    assert queue.jobs == [] and await undelivered_count(engine) == 0

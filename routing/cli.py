@@ -1,4 +1,4 @@
-"""``hotline routing ...``: train, evaluate, retrain, rule import/export."""
+"""``hotline routing ...``: train, evaluate, retrain, audit, rule import/export."""
 
 from __future__ import annotations
 
@@ -187,12 +187,82 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
         fail("新模型比当前模型差，未启用", code=1)
 
 
+@routing.command()
+@data_dir_option
+@click.option("--since", default=None, help="开始日期 YYYY-MM-DD（含；默认结束日期前 --days 天）")
+@click.option("--until", default=None, help="结束日期 YYYY-MM-DD（含；默认今天）")
+@click.option("--days", default=30, show_default=True, type=click.IntRange(1, 3660), help="未给开始日期时统计的天数")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+def audit(data_dir, since, until, days, as_json) -> None:
+    """分拨建议质量审计：按模型版本和置信度统计建议是否被采纳、自动派单是否被退回，以及不同自动派单阈值的效果。"""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from routing.audit import period, routing_audit
+    from routing.settings import RoutingSettings
+
+    settings = settings_from(data_dir)
+    try:
+        start, end = period(since, until, settings.timezone, dt.datetime.now(ZoneInfo(settings.timezone)).date(), days)
+    except ValueError as exc:
+        fail(str(exc))
+    threshold = RoutingSettings().auto_threshold
+
+    async def go(engine):
+        return await routing_audit(engine, start, end, threshold=threshold)
+
+    report = run(_with_engine(data_dir, go, transaction=False))
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        click.echo(audit_text(report, settings.timezone))
+
+
+def audit_text(report: dict, zone: str) -> str:
+    """The audit for a terminal: figures, then bar charts per confidence band and per threshold."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    def pct(value) -> str:
+        return "—" if value is None else f"{value * 100:.1f}%"
+
+    def bar(value) -> str:
+        return "█" * round((value or 0) * 30)
+
+    day = dt.timedelta(days=1)
+    first = dt.datetime.fromisoformat(report["since"]).astimezone(ZoneInfo(zone)).date()
+    last = (dt.datetime.fromisoformat(report["until"]).astimezone(ZoneInfo(zone)) - day).date()
+    lines = [f"分拨建议质量审计 {first} 至 {last}",
+             f"工单 {report['tickets']} 件，已派单 {report['dispatched']} 件；建议单位被采纳 {pct(report['unit_accuracy'])}，"
+             f"前三建议含最终单位 {pct(report['top3_accuracy'])}，退回率 {pct(report['return_rate'])}",
+             f"自动派单 {report['auto_dispatched']} 件，准确率 {pct(report['auto_precision'])}，被退回 {report['auto_returned']} 件"]
+    if report["versions"]:
+        lines += ["", "按模型版本："]
+        lines += [f"  {v['model_version']:<24} 工单 {v['tickets']:>6}  已派单 {v['dispatched']:>6}  采纳 {pct(v['unit_accuracy']):>6}  "
+                  f"自动派单准确率 {pct(v['auto_precision']):>6}" for v in report["versions"]]
+    lines += ["", "按置信度（建议单位被采纳的比例）："]
+    lines += [f"  {b['from']:.1f}–{b['to']:.1f}  {bar(b['unit_accuracy']):<30} {pct(b['unit_accuracy']):>6}  （{b['dispatched']} 件）"
+              for b in report["bands"]]
+    current = report.get("threshold")
+    lines += ["", "若自动派单阈值为（覆盖已派单工单的比例 / 准确率）："]
+    lines += [f"  {t['threshold']:.2f}{' *' if current is not None and abs(t['threshold'] - current) < 1e-9 else '  '} "
+              f"覆盖 {pct(t['coverage']):>6} {bar(t['coverage']):<30} 准确率 {pct(t['precision']):>6}"
+              for t in report["thresholds"]]
+    if current is not None:
+        lines.append(f"  （* 当前阈值 HOTLINE_ROUTING_AUTO_THRESHOLD={current}）")
+    if report["confusions"]:
+        lines += ["", "最常见的改派（建议 → 最终）："]
+        lines += [f"  {c['suggested_name']} → {c['final_name']}：{c['count']} 件" for c in report["confusions"]]
+    return "\n".join(lines)
+
+
 @routing.group()
 def rules() -> None:
     """分拨规则表的导入与导出。"""
 
 
-async def _with_engine(data_dir, fn):
+async def _with_engine(data_dir, fn, *, transaction: bool = True):
+    """Run ``fn`` on the configured (migrated) database: with a transaction's connection, or the engine."""
     from hotline.db import make_engine
     from hotline.migrate import upgrade
 
@@ -202,6 +272,8 @@ async def _with_engine(data_dir, fn):
     engine = make_engine(settings.resolved_database_url())
     try:
         await upgrade(engine)
+        if not transaction:
+            return await fn(engine)
         async with engine.begin() as conn:
             return await fn(conn)
     finally:
@@ -245,6 +317,9 @@ def export_rules(data_dir, out) -> None:
     table = run(_with_engine(data_dir, store.rules_or_seed))
     text = table.to_csv_text()
     if out:
-        Path(out).write_text(text, encoding="utf-8")
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            fail(f"无法写入文件：{out}（{exc.strerror or exc}）")
     else:
         click.echo(text, nl=False)

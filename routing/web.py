@@ -7,16 +7,20 @@ Routes (JSON unless noted):
   GET  /api/v1/routing/rules.csv     admins: export as CSV
   POST /api/v1/routing/reload        admins: hot-swap model and rules
   GET  /api/v1/routing/status        staff: model version and rule count
+  GET  /api/v1/routing/audit         dispatchers, leaders, admins: suggestion quality (?since=&until= local dates)
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from hotline.appkeys import ENGINE, ROUTER, SERVICE, SETTINGS
 from routing import store
+from routing.audit import period, routing_audit
 from routing.corrections import record_correction
 from routing.rules import RuleError, RuleTable
 from routing.service import RoutingService
@@ -124,6 +128,27 @@ async def status(request: web.Request) -> web.Response:
     return web.json_response(request.app[ROUTER].status())
 
 
+async def audit(request: web.Request) -> web.Response:
+    """How often the router's suggestions were right, per model version, confidence band and threshold."""
+    if denied := allowed(request, ("dispatcher", "leader", "admin")):
+        return denied
+    zone = request.app[SETTINGS].timezone
+    try:
+        days = int(request.query.get("days", "30"))
+        if not 1 <= days <= 3660:
+            raise ValueError
+    except ValueError:
+        return error(400, "invalid_period", "days 应为 1 到 3660 之间的整数")
+    today = dt.datetime.now(ZoneInfo(zone)).date()
+    try:
+        since, until = period(request.query.get("since"), request.query.get("until"), zone, today, days)
+    except ValueError as exc:
+        return error(400, "invalid_period", str(exc))
+    router = request.app[ROUTER]
+    return web.json_response(await routing_audit(request.app[ENGINE], since, until,
+                                                 threshold=router.settings.auto_threshold))
+
+
 def setup(app: web.Application) -> None:
     async def router_ctx(app: web.Application) -> AsyncIterator[None]:
         service = RoutingService(data_dir=app[SETTINGS].data_dir, engine=app[ENGINE])
@@ -141,3 +166,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/v1/routing/rules.csv", export_rules)
     app.router.add_post("/api/v1/routing/reload", reload)
     app.router.add_get("/api/v1/routing/status", status)
+    app.router.add_get("/api/v1/routing/audit", audit)

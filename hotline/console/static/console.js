@@ -293,12 +293,77 @@ async function showJobs() {
       : h("p", { class: "muted" }, "没有失败的任务")));
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  for (const c of children.flat()) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+function pct(value) { return value === null || value === undefined ? "—" : `${(value * 100).toFixed(1)}%`; }
+
+// Grouped horizontal bars: rows of {label, values: [0..1 or null], note}; one colour per series.
+function barChart(rows, series) {
+  const rowH = 16 * series.length + 10, left = 120, width = 320, height = rows.length * rowH + 24;
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${left + width + 120} ${height}`, role: "img" });
+  rows.forEach((row, i) => {
+    const y = i * rowH;
+    chart.append(svg("text", { x: 0, y: y + 13 }, row.label));
+    row.values.forEach((v, j) => {
+      const w = Math.round((v || 0) * width);
+      chart.append(svg("rect", { x: left, y: y + j * 16, width: w, height: 13, fill: series[j].color },
+        svg("title", {}, `${series[j].name} ${pct(v)}`)));
+      chart.append(svg("text", { x: left + w + 4, y: y + j * 16 + 11, class: "value" }, pct(v)));
+    });
+    if (row.note) chart.append(svg("text", { x: left + width + 64, y: y + 13, class: "note" }, row.note));
+  });
+  series.forEach((s, j) => {
+    chart.append(svg("rect", { x: left + j * 110, y: height - 12, width: 10, height: 10, fill: s.color }));
+    chart.append(svg("text", { x: left + j * 110 + 14, y: height - 3 }, s.name));
+  });
+  return chart;
+}
+
+async function showRouting() {
+  const f = $("#routing-period");
+  const params = new URLSearchParams();
+  if (f && f.since.value) params.set("since", f.since.value);
+  if (f && f.until.value) params.set("until", f.until.value);
+  const r = await api(`/api/v1/routing/audit?${params}`);
+  const period = h("form", { id: "routing-period", class: "row", onsubmit: (ev) => { ev.preventDefault(); showRouting().catch((err) => alert(err.message)); } },
+    h("label", {}, "开始日期", h("input", { type: "date", name: "since", value: f ? f.since.value : "" })),
+    h("label", {}, "结束日期", h("input", { type: "date", name: "until", value: f ? f.until.value : "" })),
+    h("button", { type: "submit" }, "统计"));
+  const summary = h("p", {}, `工单 ${r.tickets} 件，已派单 ${r.dispatched} 件；建议单位被采纳 ${pct(r.unit_accuracy)}，`,
+    `前三建议含最终单位 ${pct(r.top3_accuracy)}，退回率 ${pct(r.return_rate)}；自动派单 ${r.auto_dispatched} 件，`,
+    `准确率 ${pct(r.auto_precision)}，被退回 ${r.auto_returned} 件。`);
+  const bands = barChart(r.bands.map((b) => ({ label: `${b.from.toFixed(1)}–${b.to.toFixed(1)}`, values: [b.unit_accuracy], note: `${b.dispatched} 件` })),
+    [{ name: "建议被采纳", color: "#2e7d32" }]);
+  const thresholds = barChart(r.thresholds.map((t) => ({
+    label: `阈值 ${t.threshold.toFixed(2)}${r.threshold !== null && Math.abs(t.threshold - r.threshold) < 1e-9 ? "（当前）" : ""}`,
+    values: [t.coverage, t.precision], note: `${t.tickets} 件` })),
+    [{ name: "覆盖", color: "#1565c0" }, { name: "准确率", color: "#b71c1c" }]);
+  const versions = h("table", {}, h("tr", {}, ["模型版本", "工单", "已派单", "采纳", "前三命中", "自动派单准确率"].map((t) => h("th", {}, t))),
+    r.versions.map((v) => h("tr", {}, h("td", {}, v.model_version), h("td", {}, v.tickets), h("td", {}, v.dispatched),
+      h("td", {}, pct(v.unit_accuracy)), h("td", {}, pct(v.top3_accuracy)), h("td", {}, pct(v.auto_precision)))));
+  const moves = r.confusions.length ? h("table", {}, h("tr", {}, h("th", {}, "建议单位"), h("th", {}, "最终单位"), h("th", {}, "件数")),
+    r.confusions.map((c) => h("tr", {}, h("td", {}, c.suggested_name), h("td", {}, c.final_name), h("td", {}, c.count))))
+    : h("p", { class: "muted" }, "没有改派");
+  $("#detail").replaceChildren(h("div", { class: "card" }, h("h2", {}, "分拨建议质量"), period, summary),
+    h("div", { class: "card" }, h("h3", {}, "按置信度：建议单位被采纳的比例"), bands),
+    h("div", { class: "card" }, h("h3", {}, "若调整自动派单阈值：覆盖已派单工单的比例与准确率"), thresholds),
+    h("div", { class: "card" }, h("h3", {}, "按模型版本"), versions),
+    h("div", { class: "card" }, h("h3", {}, "最常见的改派"), moves));
+}
+
 function switchView(view) {
   document.querySelectorAll("nav button").forEach((b) => b.classList.toggle("active", b.dataset.view === view));
   $("#new-ticket").hidden = view !== "new";
   $("#detail").hidden = view === "new";
   if (view === "callbacks") showCallbacks().catch((err) => alert(err.message));
   if (view === "jobs") showJobs().catch((err) => alert(err.message));
+  if (view === "routing") showRouting().catch((err) => alert(err.message));
 }
 
 async function start() {

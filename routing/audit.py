@@ -167,23 +167,3 @@ async def routing_audit(engine: AsyncEngine, since: dt.datetime, until: dt.datet
                        for (s, f), n in audit.confusions.most_common(10)],
     }
 
-
-def period(since: str | None, until: str | None, zone: str, today: dt.date, days: int = 30
-           ) -> tuple[dt.datetime, dt.datetime]:
-    """Local dates (YYYY-MM-DD, both inclusive; default the last ``days`` days up to today) as a UTC range."""
-    from zoneinfo import ZoneInfo
-
-    def parse(value: str, name: str) -> dt.date:
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"{name}日期格式应为 YYYY-MM-DD：{value}") from None
-
-    last = parse(until, "结束") if until else today
-    first = parse(since, "开始") if since else last - dt.timedelta(days=days - 1)
-    if first > last:
-        raise ValueError("开始日期不能晚于结束日期")
-    tz = ZoneInfo(zone)
-    start = dt.datetime.combine(first, dt.time(), tz).astimezone(dt.timezone.utc)
-    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz).astimezone(dt.timezone.utc)
-    return start, end

@@ -195,15 +195,13 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 def audit(data_dir, since, until, days, as_json) -> None:
     """分拨建议质量审计：按模型版本和置信度统计建议是否被采纳、自动派单是否被退回，以及不同自动派单阈值的效果。"""
-    import datetime as dt
-    from zoneinfo import ZoneInfo
-
-    from routing.audit import period, routing_audit
+    from hotline.periods import local_period, today_in
+    from routing.audit import routing_audit
     from routing.settings import RoutingSettings
 
     settings = settings_from(data_dir)
     try:
-        start, end = period(since, until, settings.timezone, dt.datetime.now(ZoneInfo(settings.timezone)).date(), days)
+        start, end = local_period(since, until, settings.timezone, today_in(settings.timezone), days)
     except ValueError as exc:
         fail(str(exc))
     threshold = RoutingSettings().auto_threshold

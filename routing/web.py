@@ -12,15 +12,14 @@ Routes (JSON unless noted):
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import AsyncIterator
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from hotline.appkeys import ENGINE, ROUTER, SERVICE, SETTINGS
+from hotline.periods import query_period
 from routing import store
-from routing.audit import period, routing_audit
+from routing.audit import routing_audit
 from routing.corrections import record_correction
 from routing.rules import RuleError, RuleTable
 from routing.service import RoutingService
@@ -132,16 +131,8 @@ async def audit(request: web.Request) -> web.Response:
     """How often the router's suggestions were right, per model version, confidence band and threshold."""
     if denied := allowed(request, ("dispatcher", "leader", "admin")):
         return denied
-    zone = request.app[SETTINGS].timezone
     try:
-        days = int(request.query.get("days", "30"))
-        if not 1 <= days <= 3660:
-            raise ValueError
-    except ValueError:
-        return error(400, "invalid_period", "days 应为 1 到 3660 之间的整数")
-    today = dt.datetime.now(ZoneInfo(zone)).date()
-    try:
-        since, until = period(request.query.get("since"), request.query.get("until"), zone, today, days)
+        since, until = query_period(request.query, request.app[SETTINGS].timezone)
     except ValueError as exc:
         return error(400, "invalid_period", str(exc))
     router = request.app[ROUTER]

@@ -124,18 +124,6 @@ def test_audit_cli_prints_figures_and_charts(tmp_path):
     assert res.exit_code == 2 and "开始日期不能晚于结束日期" in res.output
 
 
-def test_period_is_local_days_inclusive():
-    import datetime as dt
-
-    from routing.audit import period
-
-    start, end = period("2026-11-01", "2026-11-02", "Asia/Shanghai", dt.date(2026, 11, 23))
-    assert start == dt.datetime(2026, 10, 31, 16, 0, tzinfo=dt.timezone.utc)
-    assert end == dt.datetime(2026, 11, 2, 16, 0, tzinfo=dt.timezone.utc)
-    start, end = period(None, None, "Asia/Shanghai", dt.date(2026, 11, 23), days=7)
-    assert (end - start) == dt.timedelta(days=7) and start.astimezone().date() <= dt.date(2026, 11, 17)
-
-
 async def test_audit_over_http(aiohttp_client, service, clock, tmp_path):
     from aiohttp import web
 

@@ -104,10 +104,18 @@ class RoutingService:
                 error = None
             except Exception:
                 if self.model is None:
-                    raise
-                log.exception("cannot load routing model %s; keeping %s", path, self.model.version)
-                error = f"无法加载模型文件 {path.name}（详见日志），继续使用模型 {self.model.version}"
-                model, path = self.model, self.model_path
+                    if path == store.DEFAULT_MODEL:
+                        raise
+                    # Nothing to keep yet (start-up): fall back to the shipped default rather than not start.
+                    log.exception("cannot load routing model %s; using the default model", path)
+                    model = await asyncio.get_running_loop().run_in_executor(None, self._load_model,
+                                                                              store.DEFAULT_MODEL)
+                    error = f"无法加载模型文件 {path.name}（详见日志），暂用默认模型 {model.version}"
+                    path = store.DEFAULT_MODEL
+                else:
+                    log.exception("cannot load routing model %s; keeping %s", path, self.model.version)
+                    error = f"无法加载模型文件 {path.name}（详见日志），继续使用模型 {self.model.version}"
+                    model, path = self.model, self.model_path
             rules = self.rules
             if self.engine is not None:
                 try:

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from routing.rules import Rule, RuleTable
+from routing.rules import Rule, RuleError, RuleTable
 from routing.tables import routing_models, routing_rules
 
 DEFAULT_MODEL = Path(__file__).with_name("data") / "default_model.pkl"
@@ -32,13 +32,14 @@ def active_pointer(data_dir: Path) -> Path:
 
 
 def active_model_path(data_dir: Path | None) -> Path:
-    """The model file to load: the one ACTIVE names, else the shipped default."""
+    """The model file to load: the one ACTIVE names (even if it is gone: loading it then fails and is reported),
+    else the shipped default."""
     if data_dir is not None:
         pointer = active_pointer(data_dir)
         if pointer.exists():
-            path = models_dir(data_dir) / pointer.read_text(encoding="utf-8").strip()
-            if path.exists():
-                return path
+            name = pointer.read_text(encoding="utf-8").strip()
+            if name:
+                return models_dir(data_dir) / name
     return DEFAULT_MODEL
 
 
@@ -72,8 +73,26 @@ async def load_rules(conn: AsyncConnection) -> RuleTable | None:
     return RuleTable.from_rows({**r, "enabled": "1" if r["enabled"] else "0"} for r in rows)
 
 
+MAX_RULE_ID = 2**31 - 1  # an integer column
+RULE_LABELS = {"category": "分类", "request_type": "诉求类型", "area": "区域", "intake_line": "热线号码",
+               "lead_unit": "主办单位", "co_units": "协办单位", "note": "备注"}
+
+
+def check_rule_sizes(table: RuleTable) -> None:
+    """Values the rule table's columns cannot hold (PostgreSQL refuses them) as a RuleError for the admin."""
+    for r in table.rules:
+        if not -MAX_RULE_ID <= r.id <= MAX_RULE_ID:
+            raise RuleError(f"规则编号 {r.id} 超出范围（最大 {MAX_RULE_ID}）")
+        row = r.to_row()
+        for name, label in RULE_LABELS.items():
+            limit = routing_rules.c[name].type.length
+            if limit and len(row[name]) > limit:
+                raise RuleError(f"规则 {r.id}：{label}（{name}）过长，最多 {limit} 个字符，现有 {len(row[name])} 个")
+
+
 async def replace_rules(conn: AsyncConnection, table: RuleTable, *, actor: str = "system") -> None:
     """Replace the whole rule table (one transaction: the caller's)."""
+    check_rule_sizes(table)
     now = utcnow()
     await conn.execute(sa.delete(routing_rules))
     if table.rules:

@@ -168,3 +168,33 @@ async def test_rule_import_landing_during_a_reload_is_picked_up_next_time(engine
     await service.reload()
     out = await service.suggest("公司拖欠三个月工资")
     assert imported and (out["lead_unit"], out["rule"]) == ("platform", 1)
+
+
+async def test_active_naming_a_missing_file_keeps_the_model_in_use(tmp_path):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(reload_check_seconds=0))
+    folder = store.models_dir(tmp_path)
+    folder.mkdir(parents=True)
+    rows = seed_rows()
+    model = RoutingModel.train([r["text"] for r in rows], [r["category"][:3] for r in rows])
+    store.activate_file(tmp_path, model.save(folder / "mine.pkl"))
+    assert (await service.suggest("小区停水了"))["model_version"] == model.version
+    (folder / "mine.pkl").unlink()  # deleted, or ACTIVE edited by hand to a wrong name
+    store.active_pointer(tmp_path).write_text("mine-typo.pkl", encoding="utf-8")
+    os.utime(store.active_pointer(tmp_path), (1, 1))
+    out = await service.suggest("小区停水了")
+    assert out["model_version"] == model.version  # not silently swapped for the shipped default
+    assert "mine-typo.pkl" in service.status()["model_error"]
+
+
+@pytest.mark.parametrize("content", ["missing.pkl", "broken.pkl", ""])
+async def test_start_with_an_unusable_active_model_falls_back_to_the_default(tmp_path, content):
+    folder = store.models_dir(tmp_path)
+    folder.mkdir(parents=True)
+    (folder / "broken.pkl").write_bytes(store.DEFAULT_MODEL.read_bytes()[:1000])
+    store.active_pointer(tmp_path).write_text(content, encoding="utf-8")
+    service = RoutingService(data_dir=tmp_path)
+    status = await service.reload()  # the service still starts
+    assert status["model_version"].startswith("default-")
+    assert (await service.suggest("小区停水了"))["category"]
+    if content:
+        assert content in status["model_error"]

@@ -18,7 +18,7 @@ DEMO_GAZETTEER = Path(__file__).with_name("data") / "gazetteer_yunzhou.csv"
 
 # House numbers, buildings and units that follow a road or estate name.
 DETAIL_RE = re.compile(
-    r"^(?:(?:(?![的了在和与是])[\u4e00-\u9fa5]){1,8}(?:路|街(?!道)|大道|巷|弄))?"
+    r"^(?:(?:(?![的了在和与是])[\u4e00-\u9fa5]){1,8}(?:路(?![灯面])|街(?!道)|大道|巷|弄))?"
     r"(?:[0-9０-９一二三四五六七八九十百]+(?:号院|号楼|号|栋|幢|单元|楼|室|组|期))*"
 )
 SUFFIX_LEVELS = [("社区", "community"), ("村", "community"), ("街道", "street"), ("镇", "street"), ("乡", "street"),
@@ -179,12 +179,18 @@ class Gazetteer:
             if nxt is None:
                 break
             end = nxt.end
-        detail = re.sub(r"\s+", "", text[start:end])
         admin = sorted([e for e in chain if e.level != "place"] + [m.entry for m in filled.values()],
                        key=lambda e: LEVELS[e.level])
-        for e in admin:
-            for name in [e.name, *e.aliases]:
-                detail = detail.replace(name, "")
+        # Drop the admin names where they were matched (not by string replacement, which would leave the tail of a
+        # longer alias such as "湖滨街道办" or cut a city alias out of a place name like "云州软件园").
+        admin_ids = {id(e) for e in admin}
+        cuts = sorted({(m.start, m.end) for m in found if start <= m.start and m.end <= end and id(m.entry) in admin_ids})
+        pieces, pos = [], start
+        for s, e in cuts:
+            pieces.append(text[pos:s])
+            pos = e
+        pieces.append(text[pos:end])
+        detail = re.sub(r"\s+", "", "".join(pieces))
         address = "".join(e.name for e in admin) + detail
         out = {"level": best.entry.level, "address": address, "span": [start, end]}
         for level in ("province", "city", "district", "street", "community"):

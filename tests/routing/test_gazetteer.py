@@ -67,3 +67,18 @@ def test_unknown_level_in_a_configured_csv_names_file_line_and_levels(tmp_path):
     message = str(info.value)
     assert str(f) in message and "第 3 行" in message and "街道" in message
     assert "district" in message and "street" in message and "community" in message
+
+
+def test_address_keeps_place_names_that_contain_an_admin_alias(demo):
+    # the city's alias 云州 is part of these place names: it must not be cut out of them
+    assert demo.extract("云州市高新区云州软件园3号楼漏水")["address"] == "云州市高新区科创街道创业社区云州软件园3号楼"
+    assert demo.extract("我在云州市第一人民医院门口")["address"] == "云州市云湖区清水街道云州市第一人民医院"
+
+
+def test_address_drops_a_whole_admin_alias_and_is_not_extended_into_street_lamps(demo):
+    text = "湖滨街道办反映路灯坏了"
+    area = demo.extract(text)
+    assert area["address"] == "云州市云湖区湖滨街道"
+    assert text[slice(*area["span"])] == "湖滨街道办"
+    assert demo.extract("湖滨社区小区路灯坏了")["address"] == "云州市云湖区湖滨街道湖滨社区"
+    assert demo.extract("松林路路面坑洼")["address"] == "云州市东山区松林街道松林社区松林路"

@@ -85,7 +85,11 @@ def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
     for path in user_dict:
         if not Path(path).is_file():
             fail(f"找不到用户词典：{path}")
-        words += [w.split(" ")[0] for w in Path(path).read_text(encoding="utf-8").splitlines() if w.strip()]
+        try:
+            lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            fail(f"用户词典必须是 UTF-8 编码：{path}")
+        words += [w.split(" ")[0] for w in lines if w.strip()]
     seed = seed_rows()
     from routing.classifier import RoutingModel
 
@@ -93,7 +97,10 @@ def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
                                progress=progress("分词", "分词完成，正在训练分类器（含概率校准）……"),
                                type_examples=([r["text"] for r in seed], [r["request_type"] for r in seed]),
                                meta={"source": str(data), "label_col": label_col})
-    path = model.save(out)
+    try:
+        path = model.save(out)
+    except OSError as exc:
+        fail(f"无法写入模型文件：{out}（{exc.strerror or exc}）")
     click.echo(f"已训练模型 {model.version}：{len(texts)} 条，{len(set(labels))} 个分类，已保存到 {path}", err=True)
 
 

@@ -50,7 +50,7 @@ class Rule:
             return False
         if self.intake_line and intake_line not in self._any(self.intake_line):
             return False
-        if self.keywords and not any(k in text for k in self._any(self.keywords)):
+        if self.keywords and not any(k.lower() in text.lower() for k in self._any(self.keywords)):
             return False
         if self.area:
             values = set() if not area else {v for k, v in area.items()
@@ -116,7 +116,7 @@ class RuleTable:
             rules.append(Rule(id=rid, lead_unit=lead, category=row.get("category", ""),
                               request_type=row.get("request_type", ""), area=row.get("area", ""),
                               intake_line=row.get("intake_line", ""), keywords=row.get("keywords", ""),
-                              co_units=co, enabled=row.get("enabled", "1") not in ("0", "false", "否", "no"),
+                              co_units=co, enabled=row.get("enabled", "1").lower() not in ("0", "false", "否", "no"),
                               note=row.get("note", "")))
         return cls(rules)
 

@@ -47,7 +47,7 @@ async def suggest(request: web.Request) -> web.Response:
         return denied
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, LookupError):  # LookupError: an unknown charset in Content-Type
         return error(400, "bad_request", "请求体必须是 JSON")
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
@@ -91,7 +91,7 @@ async def import_rules(request: web.Request) -> web.Response:
             else:
                 try:
                     body = await request.json()
-                except ValueError:
+                except (ValueError, LookupError):
                     return error(400, "bad_request", "请求体必须是 JSON 或 CSV")
                 rows = body.get("rules") if isinstance(body, dict) else None
                 if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):

@@ -169,3 +169,24 @@ def test_retrain_with_too_few_examples_for_a_held_out_slice(tmp_path):
     assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
     assert "留出评估集为空" in res.stderr and "至少要有一个分类有 3 条" in res.stderr
     assert not list(store.models_dir(data_dir).glob("*.pkl"))
+
+
+def test_unwritable_output_gives_chinese_error(tmp_path, seed_csv):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类",
+                 "--out", blocker / "m.pkl")
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+    assert "无法写入" in res.stderr and str(blocker / "m.pkl") in res.stderr
+    res = invoke("rules", "export", "--data-dir", tmp_path / "data", "--out", blocker / "rules.csv")
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+    assert "无法写入" in res.stderr
+
+
+def test_user_dictionary_that_is_not_utf8_gives_chinese_error(tmp_path, seed_csv):
+    words = tmp_path / "words.txt"
+    words.write_bytes("湖滨街道办\n占道经营\n".encode("gbk"))
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类",
+                 "--user-dict", words, "--out", tmp_path / "m.pkl")
+    assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
+    assert "UTF-8" in res.stderr and str(words) in res.stderr

@@ -76,3 +76,15 @@ def test_default_table_uses_known_units_and_categories():
     # every first-level category except 其他 has a unit
     for first in sorted(c for c in cats if len(c) == 3 and c != "C99"):
         assert table.match(category=first) is not None, first
+
+
+@pytest.mark.parametrize("value", ["0", "FALSE", "False", "No", "否", " false "])
+def test_disabled_spelled_as_excel_or_json_writes_it(value):
+    table = RuleTable.from_rows([{"id": "1", "lead_unit": "platform", "enabled": value}])
+    assert table.rules[0].enabled is False and table.match(category="C01") is None
+
+
+def test_keywords_match_latin_letters_in_any_case():
+    table = RuleTable.from_csv_text("id,keywords,lead_unit\n1,KTV|WiFi,police\n")
+    assert table.match(category=None, text="楼下ktv唱歌到凌晨").lead_unit == "police"
+    assert table.match(category=None, text="公园的wifi连不上").lead_unit == "police"

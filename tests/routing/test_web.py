@@ -137,3 +137,24 @@ async def test_rules_csv_that_is_not_utf8_is_a_bad_request(client):
     assert resp.status == 400
     assert "UTF-8" in (await resp.json())["error"]["message"]
     assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+@pytest.mark.parametrize("row,message", [
+    ({"id": 1, "category": "C02", "lead_unit": "ecology", "note": "说明" * 200}, "note"),
+    ({"id": 1, "category": "|".join(["C020101"] * 40), "lead_unit": "ecology"}, "category"),
+    ({"id": 99999999999, "category": "C02", "lead_unit": "ecology"}, "编号"),
+])
+async def test_rules_too_long_for_the_table_are_a_bad_request(client, row, message):
+    """PostgreSQL refuses over-long values; the admin gets a 400 with the reason, not a 500."""
+    before = client.app[ROUTER].rules.to_csv_text()
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [row]}, headers=as_role("admin"))
+    assert resp.status == 400, await resp.text()
+    assert message in (await resp.json())["error"]["message"]
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+async def test_suggest_with_an_unknown_charset_is_a_bad_request(client):
+    resp = await client.post("/api/v1/routing/suggest", data='{"text": "路灯坏了"}'.encode(),
+                             headers=as_role("agent") | {"Content-Type": "application/json; charset=utf-9"})
+    assert resp.status == 400
+    assert "JSON" in (await resp.json())["error"]["message"]

@@ -16,6 +16,8 @@ def test_flags(text, reason):
     assert reason in CHECK.check(text)["reasons"]
 
 
-@pytest.mark.parametrize("text", ["楼上装修噪音太大", "我家路灯坏了", "12号楼3单元漏水", "2020年的社保怎么补缴"])
+@pytest.mark.parametrize("text", ["楼上装修噪音太大", "我家路灯坏了", "12号楼3单元漏水", "2020年的社保怎么补缴",
+                                  "楼上装修天天用冲击钻，吵得受不了", "有人乱停车堵门，我家车开不出去",
+                                  "小区门口车辆乱停放堵路"])
 def test_ordinary_requests_are_not_flagged(text):
     assert CHECK.check(text) is None

@@ -23,12 +23,14 @@ from hotline import appkeys
 from hotline.api.remote import client_address
 from hotline.identity import mask_phones_in_text
 from hotline.messages import Identity, InboundMessage
+from hotline.periods import query_period
 from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
 from knowledge.ratelimit import SlidingWindowLimit
+from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
@@ -309,6 +311,18 @@ async def gaps(request: web.Request) -> web.Response:
     return ok({"items": items})
 
 
+@handler
+async def chatbot_report_view(request: web.Request) -> web.Response:
+    """The chatbot's figures for a period (?since=&until=&days=, local dates): editors, leaders, admins."""
+    staff(request, "dispatcher", "leader", "admin")
+    zone = request.app[appkeys.SETTINGS].timezone
+    try:
+        since, until = query_period(request.query, zone)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    return ok(await chatbot_report(request.app[appkeys.ENGINE], since, until, zone))
+
+
 # -- assist ----------------------------------------------------------------------------
 @handler
 async def assist(request: web.Request) -> web.Response:
@@ -422,6 +436,7 @@ def setup(app: web.Application) -> None:
         web.put("/api/v1/kb/synonyms/{id}", save_synonyms),
         web.delete("/api/v1/kb/synonyms/{id}", delete_synonyms),
         web.get("/api/v1/kb/gaps", gaps),
+        web.get("/api/v1/chatbot/report", chatbot_report_view),
         web.get("/api/v1/assist", assist),
         web.post("/api/v1/assist/insert", assist_insert),
         web.get("/api/v1/assist/ws", assist_ws),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -168,6 +169,33 @@ async def test_web_chat_and_gaps(client):
     assert resp.status == 422
     gaps = await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json()
     assert gaps["items"][0]["question"] == "异地就医怎么备案"
+
+
+async def test_chatbot_report_counts_the_real_dialogue(client):
+    async def say(user, text):
+        resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
+        return (await resp.json())["kind"]
+
+    assert await say("visitor-1", "异地就医怎么备案") == "answer"
+    await say("visitor-1", "有用")
+    assert await say("visitor-2", "异地就医怎么备案") == "answer"
+    await say("visitor-2", "没用")
+    assert await say("visitor-3", "异地就医备案需要什么材料") == "answer"
+    day = client.app[appkeys.CLOCK].now().astimezone(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
+
+    resp = await client.get(f"/api/v1/chatbot/report?since={day}&until={day}", headers=EDITOR)
+    assert resp.status == 200
+    report = await resp.json()
+    assert (report["questions"], report["answered"], report["helpful"], report["unhelpful"]) == (3, 3, 1, 1)
+    assert report["answer_rate"] == 1.0 and report["helpful_rate"] == 0.5
+    assert [c["channel"] for c in report["channels"]] == ["web"] and report["days"][0]["date"] == day
+    [top] = report["articles"]
+    assert top["title"] == "异地就医备案怎么办理" and (top["answered"], top["helpful"], top["unhelpful"]) == (3, 1, 1)
+    assert report["unhelpful_articles"] == [top]
+    resp = await client.get("/api/v1/chatbot/report", headers=AGENT)
+    assert resp.status == 403
+    resp = await client.get("/api/v1/chatbot/report?until=11/23", headers=EDITOR)
+    assert resp.status == 400 and "结束日期格式应为 YYYY-MM-DD" in (await resp.json())["error"]["message"]
 
 
 async def test_web_chat_is_rate_limited_per_visitor_and_per_address(client):

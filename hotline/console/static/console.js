@@ -325,16 +325,68 @@ function barChart(rows, series) {
   return chart;
 }
 
-async function showRouting() {
-  const f = $("#routing-period");
-  const params = new URLSearchParams();
-  if (f && f.since.value) params.set("since", f.since.value);
-  if (f && f.until.value) params.set("until", f.until.value);
-  const r = await api(`/api/v1/routing/audit?${params}`);
-  const period = h("form", { id: "routing-period", class: "row", onsubmit: (ev) => { ev.preventDefault(); showRouting().catch((err) => alert(err.message)); } },
+// Stacked daily columns: days [{date, ...}], parts [{key, name, color}].
+function dayColumns(days, parts) {
+  const top = Math.max(1, ...days.map((d) => parts.reduce((n, p) => n + d[p.key], 0)));
+  const colW = Math.max(4, Math.min(24, Math.floor(560 / Math.max(days.length, 1)))), height = 160, base = 140;
+  const chart = svg("svg", { class: "chart", viewBox: `0 0 ${colW * days.length + 40} ${height + 20}`, role: "img" });
+  days.forEach((d, i) => {
+    let y = base;
+    for (const p of parts) {
+      const hgt = Math.round((d[p.key] / top) * (base - 10));
+      y -= hgt;
+      chart.append(svg("rect", { x: 30 + i * colW, y, width: colW - 2, height: hgt, fill: p.color },
+        svg("title", {}, `${d.date} ${p.name} ${d[p.key]}`)));
+    }
+  });
+  chart.append(svg("text", { x: 0, y: 14 }, String(top)));
+  chart.append(svg("text", { x: 30, y: base + 14 }, days.length ? days[0].date : ""));
+  if (days.length > 1) chart.append(svg("text", { x: 30 + (days.length - 1) * colW - 50, y: base + 14 }, days[days.length - 1].date));
+  parts.forEach((p, j) => {
+    chart.append(svg("rect", { x: 30 + j * 90, y: height + 6, width: 10, height: 10, fill: p.color }));
+    chart.append(svg("text", { x: 44 + j * 90, y: height + 15 }, p.name));
+  });
+  return chart;
+}
+
+function periodForm(id, reload) {
+  const f = $(`#${id}`);
+  return h("form", { id, class: "row", onsubmit: (ev) => { ev.preventDefault(); reload().catch((err) => alert(err.message)); } },
     h("label", {}, "开始日期", h("input", { type: "date", name: "since", value: f ? f.since.value : "" })),
     h("label", {}, "结束日期", h("input", { type: "date", name: "until", value: f ? f.until.value : "" })),
     h("button", { type: "submit" }, "统计"));
+}
+
+function periodQuery(id) {
+  const f = $(`#${id}`), params = new URLSearchParams();
+  if (f && f.since.value) params.set("since", f.since.value);
+  if (f && f.until.value) params.set("until", f.until.value);
+  return params;
+}
+
+async function showChatbot() {
+  const r = await api(`/api/v1/chatbot/report?${periodQuery("chatbot-period")}`);
+  const summary = h("p", {}, `提问 ${r.questions} 次：直接答复 ${r.answered}（${pct(r.answer_rate)}），追问 ${r.clarify}，`,
+    `转为工单 ${r.tickets}（${pct(r.ticket_rate)}），未能答复 ${r.unanswered}；评价“有用” ${r.helpful}、“没用” ${r.unhelpful}（有用率 ${pct(r.helpful_rate)}）。`);
+  const days = dayColumns(r.days, [{ key: "answered", name: "直接答复", color: "#2e7d32" }, { key: "clarify", name: "追问", color: "#f9a825" },
+    { key: "tickets", name: "转工单", color: "#1565c0" }, { key: "unanswered", name: "未能答复", color: "#c62828" }]);
+  const channels = h("table", {}, h("tr", {}, ["渠道", "提问", "直接答复率", "转工单率", "有用率"].map((t) => h("th", {}, t))),
+    r.channels.map((c) => h("tr", {}, h("td", {}, c.channel), h("td", {}, c.questions), h("td", {}, pct(c.answer_rate)),
+      h("td", {}, pct(c.ticket_rate)), h("td", {}, pct(c.helpful_rate)))));
+  const articleTable = (items, empty) => items.length ? h("table", {},
+    h("tr", {}, ["文章", "答复次数", "有用", "没用", "有用率"].map((t) => h("th", {}, t))),
+    items.map((a) => h("tr", {}, h("td", {}, a.title), h("td", {}, a.answered), h("td", {}, a.helpful), h("td", {}, a.unhelpful),
+      h("td", {}, pct(a.helpful_rate))))) : h("p", { class: "muted" }, empty);
+  $("#detail").replaceChildren(h("div", { class: "card" }, h("h2", {}, "智能问答成效"), periodForm("chatbot-period", showChatbot), summary),
+    h("div", { class: "card" }, h("h3", {}, "每日提问与结果"), days),
+    h("div", { class: "card" }, h("h3", {}, "按渠道"), channels),
+    h("div", { class: "card" }, h("h3", {}, "答复最多的文章"), articleTable(r.articles, "暂无")),
+    h("div", { class: "card" }, h("h3", {}, "被评“没用”最多的文章（请知识编辑复核）"), articleTable(r.unhelpful_articles, "暂无")));
+}
+
+async function showRouting() {
+  const r = await api(`/api/v1/routing/audit?${periodQuery("routing-period")}`);
+  const period = periodForm("routing-period", showRouting);
   const summary = h("p", {}, `工单 ${r.tickets} 件，已派单 ${r.dispatched} 件；建议单位被采纳 ${pct(r.unit_accuracy)}，`,
     `前三建议含最终单位 ${pct(r.top3_accuracy)}，退回率 ${pct(r.return_rate)}；自动派单 ${r.auto_dispatched} 件，`,
     `准确率 ${pct(r.auto_precision)}，被退回 ${r.auto_returned} 件。`);
@@ -364,6 +416,7 @@ function switchView(view) {
   if (view === "callbacks") showCallbacks().catch((err) => alert(err.message));
   if (view === "jobs") showJobs().catch((err) => alert(err.message));
   if (view === "routing") showRouting().catch((err) => alert(err.message));
+  if (view === "chatbot") showChatbot().catch((err) => alert(err.message));
 }
 
 async function start() {

@@ -89,7 +89,7 @@ def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
             lines = Path(path).read_text(encoding="utf-8-sig").splitlines()
         except UnicodeDecodeError:
             fail(f"用户词典必须是 UTF-8 编码：{path}")
-        words += [w.split(" ")[0] for w in lines if w.strip()]
+        words += [w.split(" ")[0] for w in lines if w.strip() and not w.startswith("#")]  # as Segmenter.load_userdict
     seed = seed_rows()
     from routing.classifier import RoutingModel
 

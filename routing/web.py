@@ -52,11 +52,12 @@ async def suggest(request: web.Request) -> web.Response:
     text = body.get("text") if isinstance(body, dict) else None
     if not isinstance(text, str) or not text.strip():
         return error(400, "bad_request", "缺少诉求内容 text")
-    if len(text) > MAX_TEXT:
-        return error(400, "bad_request", f"诉求内容过长（最多 {MAX_TEXT} 字）")
+    title = body.get("title") if isinstance(body.get("title"), str) else None
+    if len(text) + len(title or "") > MAX_TEXT:
+        return error(400, "bad_request", f"诉求内容过长（标题和内容合计最多 {MAX_TEXT} 字）")
     result = await request.app[ROUTER].suggest(
         text, intake_line=str(body.get("intake_line") or "12345"), channel=str(body.get("channel") or ""),
-        title=body.get("title") if isinstance(body.get("title"), str) else None)
+        title=title)
     return web.json_response(result)
 
 

@@ -190,3 +190,14 @@ def test_user_dictionary_that_is_not_utf8_gives_chinese_error(tmp_path, seed_csv
                  "--user-dict", words, "--out", tmp_path / "m.pkl")
     assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
     assert "UTF-8" in res.stderr and str(words) in res.stderr
+
+
+def test_user_dictionary_comment_lines_are_not_words(tmp_path, seed_csv):
+    words = tmp_path / "words.txt"
+    words.write_text("# 本市道路名称\n湖滨街道办 10 ns\n占道经营\n", encoding="utf-8")
+    out = tmp_path / "m.pkl"
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类",
+                 "--user-dict", words, "--out", out)
+    assert res.exit_code == 0, res.output
+    learned = RoutingModel.load(out).user_words
+    assert {"湖滨街道办", "占道经营"} <= set(learned) and not any(w.startswith("#") for w in learned)

@@ -63,7 +63,8 @@ async def test_suggest_for_agents(client):
 
 
 @pytest.mark.parametrize("payload,message", [({"text": ""}, "text"), ({"title": "x"}, "text"),
-                                             ({"text": "字" * 20001}, "过长")])
+                                             ({"text": "字" * 20001}, "过长"),
+                                             ({"title": "标" * 20000, "text": "路灯不亮"}, "过长")])
 async def test_suggest_bad_input(client, payload, message):
     resp = await client.post("/api/v1/routing/suggest", json=payload, headers=as_role("agent"))
     assert resp.status == 400

@@ -27,6 +27,7 @@ import datetime as dt
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +48,13 @@ SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问�
 CANCEL_WORDS = ("取消", "算了", "不用了", "退出")
 HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
 UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
+_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL))
+
+# Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
+_NOISE = re.compile(r"[\W_]+")
+_PARTICLES = "吧啊呀哦啦嘛了"
+# Spaces or dashes inside a number as people type it ("138 1234 5678", "2026-1123-00001").
+_DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-‐‑–—－]+(?=\d)")
 
 ANSWER_AT = 0.75   # coverage needed to answer directly
 CLARIFY_AT = 0.45  # coverage needed to offer choices
@@ -168,6 +176,20 @@ def coverage(tokenizer, synonyms, question: str, text: str) -> float:
     return found / total
 
 
+def _bare(text: str) -> str:
+    """A short reply without punctuation, spaces or a trailing particle, to compare with the command words."""
+    bare = _NOISE.sub("", unicodedata.normalize("NFKC", text))
+    return bare[:-1] if len(bare) > 2 and bare[-1] in _PARTICLES and bare[:-1] in _COMMANDS else bare
+
+
+def _find(pattern: re.Pattern, text: str) -> str | None:
+    """``pattern``'s first group in ``text`` with full-width digits made ASCII, or else with the spaces
+    and dashes inside numbers removed."""
+    text = unicodedata.normalize("NFKC", text)
+    found = pattern.search(text) or pattern.search(_DIGIT_GAPS.sub("", text))
+    return found.group(1) if found else None
+
+
 def user_key(message: InboundMessage) -> str:
     return f"{message.channel}:{message.sender.kind}:{message.sender.value}"
 
@@ -217,30 +239,43 @@ class Chatbot:
 
     async def _step(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
         stage = state.get("stage")
-        if any(text == w for w in CANCEL_WORDS) and stage in ("collect", "choose", "offer"):
+        bare = _bare(text)
+        if bare in CANCEL_WORDS and stage in ("collect", "choose", "offer", "feedback"):
             return BotReply("好的，已取消。有其他问题可以随时问我。", "cancel"), {}
         if stage == "collect":
+            number = _find(TICKET_NUMBER, text)
+            if number and set(bare.replace(number, "")) <= set("查询看工单进度编号"):
+                # a progress query in the middle of the dialogue: answer it, then go on collecting
+                progress = await self._progress(message, number)
+                missing = _next_missing(state.get("fields") or {})
+                return BotReply(f"{progress.text}\n{ASK[missing]}", "progress", ticket_number=number), state
+            if bare in SUBMIT_WORDS:  # "提交" again is no answer to the question asked: ask it again
+                return self._start_collect(state.get("fields") or {})
             return await self._collect(message, key, state, text)
-        if stage == "feedback" and (text in HELPFUL or text in UNHELPFUL):
-            helpful = text in HELPFUL
+        if not bare:  # an empty message, a sticker or only punctuation: the dialogue goes on
+            return BotReply("您好，请直接输入您想咨询的问题，或回复“提交”反映诉求。", "offer"), state
+        if stage == "feedback" and (bare in HELPFUL or bare in UNHELPFUL):
+            helpful = bare in HELPFUL
             await self._log_update(state["log_id"], helpful=helpful)
             if helpful:
                 return BotReply("感谢您的反馈！", "feedback"), {}
             return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。")
-        if stage == "choose" and text.isdigit() and 1 <= int(text) <= len(state.get("options", [])):
-            article_id = state["options"][int(text) - 1]
-            return await self._answer(key, message.channel, state.get("question", ""), article_id, 1.0)
-        if stage == "offer" and (text in ("是", "好", "好的", "提交", "需要") or text in SUBMIT_WORDS):
+        if stage == "choose" and bare.isdigit() and len(bare) <= 2:
+            options = state.get("options", [])
+            if not 1 <= int(bare) <= len(options):
+                return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。", "clarify"), state
+            return await self._answer(key, message.channel, state.get("question", ""), options[int(bare) - 1], 1.0)
+        if stage == "offer" and (bare in ("是", "好", "好的", "提交", "需要") or bare in SUBMIT_WORDS):
             return self._start_collect({"what": state.get("question") or None})
-        if stage in ("choose", "feedback") and text in SUBMIT_WORDS:  # what was asked is the problem
+        if stage in ("choose", "feedback") and bare in SUBMIT_WORDS:  # what was asked is the problem
             return self._start_collect({"what": state.get("question") or None})
-        number = TICKET_NUMBER.search(text)
+        number = _find(TICKET_NUMBER, text)
         if number:
-            return await self._progress(message, number.group(1)), {}
-        if text in SUBMIT_WORDS:
+            return await self._progress(message, number), {}
+        if bare in SUBMIT_WORDS:
             return self._start_collect({})
-        if not text:
-            return BotReply("您好，请直接输入您想咨询的问题，或回复“提交”反映诉求。", "offer"), {}
+        if bare in HELPFUL or bare in UNHELPFUL:  # feedback with no answer waiting for it (e.g. long after)
+            return BotReply("感谢您的反馈！如需帮助，请直接输入您的问题，或回复“提交”反映诉求。", "feedback"), {}
         return await self._question(message, key, text)
 
     # -- questions ------------------------------------------------------
@@ -316,10 +351,10 @@ class Chatbot:
         fields = dict(state.get("fields") or {})
         missing = _next_missing(fields)
         if missing == "contact":
-            phone = MOBILE.search(text) or LANDLINE.search(text)
+            phone = _find(MOBILE, text) or _find(LANDLINE, text)
             if not phone:
                 return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话。", "collect"), state
-            fields["contact"] = phone.group(1)
+            fields["contact"] = phone
         elif not text:
             return BotReply(ASK[missing], "collect"), state
         else:

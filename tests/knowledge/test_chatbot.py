@@ -167,3 +167,100 @@ async def test_submit_after_choices_keeps_the_question(bot):
     assert (await chatbot.respond(msg("燃气泄漏怎么办", user="u2"))).kind == "answer"
     collect = await chatbot.respond(msg("提交", user="u2"))
     assert collect.kind == "collect" and "地点" in collect.text
+
+
+async def _submit_up_to_contact(chatbot, user: str = "openid-1") -> None:
+    await chatbot.respond(msg("提交", user=user))
+    await chatbot.respond(msg("小区门口的路灯坏了一个月", user=user))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区", user=user))
+
+
+async def test_progress_query_with_full_width_digits_spaces_or_dashes(bot):
+    chatbot, _, _ = bot
+    await _submit_up_to_contact(chatbot)
+    assert (await chatbot.respond(msg("13812345678"))).ticket_number == "2026112300001"
+    for text in ("２０２６１１２３００００１", "查询 2026 1123 00001", "2026-1123-00001的进度"):
+        reply = await chatbot.respond(msg(text))
+        assert reply.kind == "progress" and reply.ticket_number == "2026112300001", text
+        assert reply.text.startswith("工单 2026112300001 当前状态：已派单"), text
+
+
+async def test_phone_number_with_spaces_or_full_width_digits(bot):
+    chatbot, service, _ = bot
+    for i, phone in enumerate(("138 1234 5678", "１３８１２３４５６７８", "138-1234-5678")):
+        await _submit_up_to_contact(chatbot, user=f"p{i}")
+        reply = await chatbot.respond(msg(phone, user=f"p{i}"))
+        assert reply.kind == "ticket", phone
+        assert service.messages[-1].text.endswith("联系电话：13812345678")
+    await _submit_up_to_contact(chatbot, user="p9")
+    assert (await chatbot.respond(msg("023 8881 2345", user="p9"))).kind == "ticket"
+
+
+async def test_cancel_and_feedback_words_with_punctuation(bot, engine):
+    chatbot, service, _ = bot
+    await chatbot.respond(msg("提交"))
+    assert (await chatbot.respond(msg("取消。"))).kind == "cancel"
+    await chatbot.respond(msg("提交"))
+    await chatbot.respond(msg("路灯坏了"))
+    assert (await chatbot.respond(msg("算了吧"))).kind == "cancel"
+    assert service.messages == []
+    assert (await chatbot.respond(msg("燃气泄漏怎么办"))).kind == "answer"
+    assert (await chatbot.respond(msg("有用！"))).kind == "feedback"
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(kb_chat_log.c.helpful))).scalars().all() == [True]
+
+
+async def test_a_choice_out_of_range_asks_again(bot):
+    chatbot, _, _ = bot
+    reply = await chatbot.respond(msg("医保"))
+    assert reply.kind == "clarify"
+    again = await chatbot.respond(msg("9"))
+    assert again.kind == "clarify" and again.article_id is None and "序号" in again.text
+    chosen = await chatbot.respond(msg("１"))
+    assert chosen.kind == "answer" and chosen.article_id == reply.options[0]["article_id"]
+
+
+async def test_empty_message_keeps_the_dialogue(bot):
+    chatbot, service, _ = bot
+    for blank in ("", "？"):  # e.g. a picture or a sticker (no text), or only punctuation
+        assert (await chatbot.respond(msg("我家楼下的烧烤摊每天半夜油烟很大", user="u1"))).kind == "offer"
+        assert (await chatbot.respond(msg(blank, user="u1"))).kind == "offer"
+        collect = await chatbot.respond(msg("提交", user="u1"))  # the question is still known: the bot asks where
+        assert collect.kind == "collect" and collect.text.endswith(
+            "请告诉我们问题发生的地点（区、街道、小区或门牌号）。"), blank
+        assert (await chatbot.respond(msg("取消", user="u1"))).kind == "cancel"
+    assert (await chatbot.respond(msg("医保", user="u2"))).kind == "clarify"
+    await chatbot.respond(msg("", user="u2"))
+    assert (await chatbot.respond(msg("1", user="u2"))).kind == "answer"  # the choices are still there
+
+
+async def test_progress_query_in_the_middle_of_a_new_request(bot):
+    chatbot, service, _ = bot
+    await _submit_up_to_contact(chatbot)
+    await chatbot.respond(msg("13812345678"))
+    await chatbot.respond(msg("提交"))
+    reply = await chatbot.respond(msg("2026112300001"))
+    assert reply.kind == "progress" and "当前状态：已派单" in reply.text
+    assert reply.text.endswith("请简要描述您要反映的问题。")  # still collecting the new request
+    await chatbot.respond(msg("垃圾桶满了没人清"))
+    await chatbot.respond(msg("东山区凤凰街道"))
+    assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
+    assert service.messages[-1].text.startswith("垃圾桶满了没人清\n地点：东山区凤凰街道")
+
+
+async def test_feedback_with_no_answer_waiting_is_not_a_knowledge_gap(bot, engine, clock):
+    chatbot, _, _ = bot
+    assert (await chatbot.respond(msg("没用", user="late"))).kind == "feedback"
+    assert (await chatbot.respond(msg("有用", user="late"))).kind == "feedback"
+    assert await knowledge_gaps(engine) == []
+
+
+async def test_submit_words_during_collection_are_not_taken_as_answers(bot):
+    chatbot, service, _ = bot
+    await chatbot.respond(msg("提交"))
+    await chatbot.respond(msg("小区门口的路灯坏了一个月"))
+    again = await chatbot.respond(msg("转人工"))
+    assert again.kind == "collect" and again.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区"))
+    assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
+    assert service.messages[0].text.startswith("小区门口的路灯坏了一个月\n地点：云湖区湖滨街道翠柳小区\n")

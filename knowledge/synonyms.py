@@ -45,22 +45,21 @@ class SynonymSet:
 
     def __init__(self, groups: Iterable[Iterable[str] | str] = DEFAULT_GROUPS) -> None:
         self.groups: list[tuple[str, ...]] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, tuple[str, ...]] = {}
         for group in groups:
             members = parse_group(group)
             if len(members) < 2:
                 continue
-            number = len(self.groups)
             self.groups.append(members)
             for term in members:
-                self._index[term] = number
+                # A term in several groups has the members of all of them (no group hides another).
+                self._index[term] = tuple(dict.fromkeys((*self._index.get(term, ()), *members)))
 
     def terms(self) -> list[str]:
         return list(self._index)
 
     def group_of(self, term: str) -> tuple[str, ...]:
-        number = self._index.get(term)
-        return self.groups[number] if number is not None else ()
+        return self._index.get(term, ())
 
     def expand(self, tokens: Iterable[str]) -> list[str]:
         """The tokens plus the other members of every group a token belongs to (each once)."""

@@ -41,3 +41,12 @@ def test_sanitizer_allow_list():
     assert clean == ('<h2>标题</h2><p>正文<a rel="noopener noreferrer">坏</a>'
                      '<a href="https://ok.cn/a" rel="noopener noreferrer">好</a></p>')
     assert plain_text(clean) == "标题 正文 坏 好"
+
+
+def test_overlapping_synonym_groups_do_not_hide_each_other():
+    # 医保 is in two groups (one user-added): both still expand it, and each member finds 医保
+    syn = SynonymSet([("医保", "医疗保险"), ("社保", "社会保险"), ("医保", "医疗保障"), ("社会保险", "社会保障卡")])
+    assert set(syn.expand(["医保"])) == {"医保", "医疗保险", "医疗保障"}
+    assert syn.expand(["医疗保险"]) == ["医疗保险", "医保"]
+    assert set(syn.expand(["社会保险"])) == {"社会保险", "社保", "社会保障卡"}
+    assert syn.expand(["社保"]) == ["社保", "社会保险"]

@@ -53,6 +53,14 @@ class ArticleInput(BaseModel):
     review_due_at: dt.datetime | None = None
     external_id: str | None = Field(default=None, max_length=200)
 
+    @field_validator("title", "body")
+    @classmethod
+    def _not_blank(cls, value: str, info):
+        # only spaces, or a body of nothing but tags the sanitizer drops (<script>…): nothing to publish
+        if not (value if info.field_name == "title" else plain_text(clean_html(value))).strip():
+            raise ValueError("不能为空")
+        return value
+
     @field_validator("valid_from", "valid_to", "review_due_at")
     @classmethod
     def _aware(cls, value):
@@ -123,8 +131,11 @@ class ArticleService:
         return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
 
     async def diff(self, article_id: int, from_version: int, to_version: int) -> dict:
-        """Unified diff of title and plain-text body between two versions (latest row of each)."""
-        by_version = {v["version"]: v for v in await self.versions(article_id)}
+        """Unified diff of title and plain-text body between two versions; ``changed_by`` is who wrote
+        ``to_version`` (its first row: the create or edit, not a later submit or publish)."""
+        by_version: dict[int, dict] = {}
+        for v in await self.versions(article_id):
+            by_version.setdefault(v["version"], v)
         if from_version not in by_version or to_version not in by_version:
             raise NotFound("版本不存在")
         a, b = by_version[from_version], by_version[to_version]
@@ -207,6 +218,9 @@ class ArticleService:
         if expected_version is not None and expected_version != current["version"]:
             raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
         now = self.clock.now()
+        if target == "published" and current["valid_to"] and _parse_dt(current["valid_to"]) < now:
+            # it would be answered from until the next sweep expires it again
+            raise Conflict("知识已过有效期，请先修改有效期再发布")
         values: dict[str, Any] = {"status": target, "updated_by": user.username, "updated_at": now}
         if target == "published":
             values["published_at"] = now

@@ -150,3 +150,40 @@ async def test_concurrent_publish_and_archive_only_one_succeeds(setup):
     service.get = get
     assert (await service.get(other["id"]))["status"] == "archived"
     assert [v["action"] for v in await service.versions(other["id"])] == ["create", "submit", "archive"]
+
+
+async def test_diff_names_who_wrote_the_version_not_who_published_it(setup):
+    service, _, gas, _, _ = setup
+    art = await service.create(gas, {"title": "燃气开户", "body": "<p>携带房产证明办理。</p>"})
+    await service.update(gas, art["id"], {"title": "燃气开户", "body": "<p>携带房产证明和身份证办理。</p>"})
+    await service.transition(gas, art["id"], "submit")
+    await service.transition(EDITOR, art["id"], "publish")
+    diff = await service.diff(art["id"], 1, 2)
+    assert diff["changed_by"] == "gas-editor" and "+携带房产证明和身份证办理。" in diff["diff"]
+
+
+async def test_blank_title_or_body_is_refused(setup):
+    service, _, gas, _, _ = setup
+    for data in ({"title": "   ", "body": "正文"}, {"title": "标题", "body": "  \n "},
+                 {"title": "标题", "body": "<script>alert(1)</script>"}):
+        with pytest.raises(InvalidInput, match="不能为空"):
+            await service.create(gas, data)
+    art = await service.create(gas, {"title": "燃气开户", "body": "携带房产证明办理。"})
+    with pytest.raises(InvalidInput, match="字段 body 不合法：不能为空"):
+        await service.update(gas, art["id"], {"title": "燃气开户", "body": "<p> </p>"})
+
+
+async def test_an_article_past_its_validity_is_not_published_again_as_it_is(setup, clock):
+    service, index, gas, _, _ = setup
+    now = clock.now()
+    art = await service.create(gas, {"title": "冬季燃气安全", "body": "冬季注意通风。",
+                                     "valid_to": (now + dt.timedelta(days=1)).isoformat()})
+    await service.transition(EDITOR, art["id"], "publish")
+    clock.advance(days=2)
+    assert await service.expire_due() == [art["id"]]
+    with pytest.raises(Conflict, match="有效期"):
+        await service.transition(EDITOR, art["id"], "publish")
+    assert (await index.search("燃气安全", SearchFilters(status=("published",)))).total == 0
+    await service.update(EDITOR, art["id"], {"title": "冬季燃气安全", "body": "冬季注意通风。",
+                                             "valid_to": (clock.now() + dt.timedelta(days=90)).isoformat()})
+    assert (await service.transition(EDITOR, art["id"], "publish"))["status"] == "published"

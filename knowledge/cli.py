@@ -118,6 +118,8 @@ def export_cmd(file, status, data_dir):
         count = run(go())
     except InputError as exc:
         fail(str(exc))
+    except OSError:  # a folder that does not exist, no permission, a full disk ...
+        fail(f"无法写入文件 {file}：请检查目录是否存在、是否有写入权限")
     click.echo(f"已导出 {count} 条知识到 {file}", err=True)
 
 

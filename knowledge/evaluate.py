@@ -43,6 +43,8 @@ def read_rows(path: str | Path) -> Iterable[dict]:
 
 
 def require_columns(row: dict, columns: Sequence[str], path) -> None:
+    if not isinstance(row, dict):  # a JSONL line holding a list, a number ...
+        raise InputError(f"{Path(path).name} 的每一行都必须是 JSON 对象")
     missing = [c for c in columns if c not in row]
     if missing:
         raise InputError(f"{Path(path).name} 缺少列：{', '.join(missing)}（已有列：{', '.join(row)}）")
@@ -50,9 +52,8 @@ def require_columns(row: dict, columns: Sequence[str], path) -> None:
 
 def load_articles(path, id_col: str, text_cols: Sequence[str]) -> "OrderedDict[str, str]":
     articles: OrderedDict[str, list[str]] = OrderedDict()
-    for i, row in enumerate(read_rows(path)):
-        if i == 0:
-            require_columns(row, [id_col, *text_cols], path)
+    for row in read_rows(path):
+        require_columns(row, [id_col, *text_cols], path)
         text = " ".join(str(row.get(c) or "") for c in text_cols).strip()
         articles.setdefault(str(row[id_col]), []).append(text)
     if not articles:
@@ -62,9 +63,8 @@ def load_articles(path, id_col: str, text_cols: Sequence[str]) -> "OrderedDict[s
 
 def load_queries(path, query_col: str, gold_col: str) -> list[tuple[str, str]]:
     out = []
-    for i, row in enumerate(read_rows(path)):
-        if i == 0:
-            require_columns(row, [query_col, gold_col], path)
+    for row in read_rows(path):
+        require_columns(row, [query_col, gold_col], path)
         out.append((str(row[query_col]), str(row[gold_col])))
     if not out:
         raise InputError(f"{Path(path).name} 没有数据行")

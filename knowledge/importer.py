@@ -47,12 +47,20 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
                       progress: Callable[[int], None] | None = None) -> ImportReport:
     report = ImportReport()
     wanted = [c for c in (cols.id, cols.title, cols.body, cols.category, cols.unit, cols.keywords) if c]
+    checked = False
+    seen: dict[str, int] = {}  # id -> the row that had it first
     for number, row in enumerate(read_rows(path), 1):
-        if number == 1:
+        if not checked and isinstance(row, dict):
             require_columns(row, wanted, path)
+            checked = True
         try:
             if not isinstance(row, dict):
                 raise InvalidInput("不是 JSON 对象")
+            external_id = _text(row.get(cols.id)).strip()
+            if external_id in seen:  # a second row would silently overwrite the first
+                raise InvalidInput(f"编号 {external_id} 与第 {seen[external_id]} 行重复")
+            if external_id:
+                seen[external_id] = number
             await _import_row(service, user, row, cols, publish, report)
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             report.failed.append((number, exc.message))
@@ -83,6 +91,8 @@ async def _import_row(service, user, row: dict, cols: Columns, publish: bool, re
                                          data["keywords"]) and (current["status"] == "published" or not publish):
             report.unchanged += 1
             return
+        # the file has no validity or review dates: keep the ones set in the console
+        data.update({k: current[k] for k in ("valid_from", "valid_to", "review_due_at")})
         article = await service.update(user, current["id"], data)
         report.updated += 1
     if publish and article["status"] != "published":

@@ -178,3 +178,31 @@ def test_gbk_files_fail_in_chinese(runner, tmp_path):
     result = runner.invoke(main, ["kb", "evaluate", "--articles", str(src), "--id-col", "id", "--text-col", "body",
                                   "--queries", str(queries), "--query-col", "q", "--gold-col", "gold"])
     assert result.exit_code != 0 and "文件必须是 UTF-8 编码：gbk.csv" in result.stderr
+
+
+def test_odd_files_fail_or_are_reported_in_chinese(runner, tmp_path):
+    data = str(tmp_path / "data")
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body"], [("a1", "公积金提取", "租房可以提取公积金。")])
+    assert _import(runner, src, data).exit_code == 0
+    # export into a folder that does not exist
+    result = runner.invoke(main, ["kb", "export", str(tmp_path / "nope" / "x.csv"), "--data-dir", data])
+    assert result.exit_code != 0 and "无法写入文件" in result.stderr and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    # a JSONL whose first line is not an object: that row is reported, the rest imported
+    jsonl = tmp_path / "kb.jsonl"
+    jsonl.write_text("[1, 2]\n" + json.dumps({"id": "j1", "title": "路灯报修", "body": "路灯不亮请报修。"},
+                                             ensure_ascii=False) + "\n", encoding="utf-8")
+    result = _import(runner, jsonl, data)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert json.loads(result.stdout)["created"] == 1 and "第 1 行未导入：不是 JSON 对象" in result.stderr
+
+
+def test_evaluate_with_jsonl_rows_that_are_not_objects_fails_in_chinese(runner, tmp_path):
+    articles = tmp_path / "a.jsonl"
+    articles.write_text('{"doc": "d1", "text": "路灯不亮请报修"}\n["d2", "社保卡丢失请挂失补办"]\n', encoding="utf-8")
+    queries = write_csv(tmp_path / "q.csv", ["q", "gold"], [("路灯坏了", "d1")])
+    result = runner.invoke(main, ["kb", "evaluate", "--articles", str(articles), "--id-col", "doc",
+                                  "--text-col", "text", "--queries", str(queries), "--query-col", "q",
+                                  "--gold-col", "gold", "--json"])
+    assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+    assert "a.jsonl 的每一行都必须是 JSON 对象" in result.stderr

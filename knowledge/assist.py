@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from knowledge.search.base import SearchFilters
-from knowledge.visibility import is_unit_user, unit_code, visible_hits
+from knowledge.visibility import is_unit_user, unit_search
 
 log = logging.getLogger(__name__)
 ASSIST_TIMEOUT = 1.5  # seconds per source; a slow source is left out rather than delaying the others
@@ -59,11 +59,9 @@ class Assist:
     async def _ticket_hits(self, text: str, limit: int, viewer) -> list:
         if not is_unit_user(viewer):
             return (await self.index.search(text, SearchFilters(kinds=("ticket",)), limit=limit)).hits
-        code = await unit_code(self.engine, viewer.unit_id) if self.engine is not None else None
-        if code is None:
+        if self.engine is None:
             return []
-        result = await self.index.search(text, SearchFilters(kinds=("ticket",), unit=code), limit=limit)
-        return await visible_hits(self.engine, viewer.unit_id, result.hits)
+        return (await unit_search(self.index, self.engine, viewer, text, SearchFilters(kinds=("ticket",)), limit)).hits
 
     async def _routing(self, router, text: str, intake_line: str, channel: str) -> dict | None:
         if router is None:

@@ -40,6 +40,7 @@ class SearchFilters:
     status: tuple[str, ...] = ()
     date_from: dt.datetime | None = None
     date_to: dt.datetime | None = None
+    ref_ids: tuple[str, ...] = ()  # only these documents (e.g. the tickets a unit co-handles)
 
 
 @dataclass

@@ -88,6 +88,8 @@ def build_query(words: list[str], added: list[str], bigrams: list[str], filters:
         flt.append({"term": {"unit": f.unit}})
     if f.status:
         flt.append({"terms": {"status": list(f.status)}})
+    if f.ref_ids:
+        flt.append({"terms": {"ref_id": list(f.ref_ids)}})
     if f.date_from or f.date_to:
         rng = {}
         if f.date_from:

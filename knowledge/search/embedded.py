@@ -61,7 +61,7 @@ class _Block:
         self.alive = np.ones(len(self.docs), dtype=bool)
         self.columns = {
             name: np.array([getattr(d.doc, name) or "" for d in self.docs], dtype=object)
-            for name in ("kind", "category", "unit", "status")
+            for name in ("kind", "ref_id", "category", "unit", "status")
         }
         self.dates = np.array(
             [d.doc.date.timestamp() if d.doc.date else np.nan for d in self.docs], dtype=np.float64)
@@ -79,6 +79,8 @@ class _Block:
             m &= self.columns["unit"] == f.unit
         if f.status:
             m &= np.isin(self.columns["status"], list(f.status))
+        if f.ref_ids:
+            m &= np.isin(self.columns["ref_id"], list(f.ref_ids))
         with np.errstate(invalid="ignore"):
             if f.date_from:
                 m &= self.dates >= f.date_from.timestamp()

@@ -101,3 +101,35 @@ async def test_unit_user_sees_knowledge_gaps_with_numbers_masked(client, engine,
     assert [i["question"] for i in seen] == ["我家燃气表不走字怎么办，电话138****5678"]
     staff = (await (await client.get("/api/v1/kb/gaps", headers={"Authorization": f"Bearer {client.token}"})).json())
     assert staff["items"][0]["question"].endswith("13812345678")
+
+
+async def test_unit_user_finds_tickets_it_co_handles(client, engine, clock):
+    """A co-handling unit finds the tickets it actively co-handles (the index names only the lead unit)."""
+    import sqlalchemy as sa
+
+    from hotline.tables import ticket_units, units
+    from knowledge.jobs import ticket_docs
+    from tests.knowledge.helpers import add_ticket
+
+    now = clock.now()
+    async with engine.connect() as conn:
+        ids = dict((await conn.execute(sa.select(units.c.code, units.c.id))).all())
+    shared = await add_ticket(engine, now, "2026112300201", "翠柳小区门口道路开挖后燃气管道漏气\n联系电话：13812345678",
+                              unit_id=ids["water"])
+    dropped = await add_ticket(engine, now, "2026112300202", "湖滨小区道路开挖后燃气管道漏气", unit_id=ids["water"])
+    async with engine.begin() as conn:
+        for ticket_id, unit, role, active in [(shared, "water", "lead", True), (shared, "gas", "co", True),
+                                              (dropped, "water", "lead", True), (dropped, "gas", "co", False)]:
+            await conn.execute(ticket_units.insert().values(ticket_id=ticket_id, unit_id=ids[unit], role=role,
+                                                            active=active, dispatched_at=now))
+        gas_user = await create_user(conn, "gas2", "unit", now, unit_code="gas")
+        gas = {"Authorization": f"Bearer {await issue_token(conn, gas_user, now)}"}
+    await client.app[appkeys.SEARCH].upsert(await ticket_docs(engine, [shared, dropped]))
+
+    data = await (await client.get("/api/v1/kb/search", params={"q": "道路开挖 燃气管道漏气", "kind": "ticket"},
+                                   headers=gas)).json()
+    assert [int(h["id"]) for h in data["hits"]] == [shared] and data["total"] == 1
+    assert "138****5678" in data["hits"][0]["extra"]["text"]
+    similar = (await (await client.get("/api/v1/assist", params={"text": "道路开挖后燃气管道漏气"},
+                                       headers=gas)).json())["similar_tickets"]
+    assert [t["id"] for t in similar] == [shared]

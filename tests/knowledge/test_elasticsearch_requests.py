@@ -65,7 +65,8 @@ async def test_query_dsl_with_synonyms_and_filters(fake_es, es_index):
     await es_index.upsert([doc(2, "社会保险缴费", "社会保险费每月缴纳。", status="published", unit="rsj",
                                 date=dt.datetime(2026, 2, 1, tzinfo=UTC))])
     result = await es_index.search("社保怎么交", SearchFilters(
-        kinds=("article",), unit="rsj", status=("published",), date_from=dt.datetime(2026, 1, 1, tzinfo=UTC)), limit=5)
+        kinds=("article",), unit="rsj", status=("published",), date_from=dt.datetime(2026, 1, 1, tzinfo=UTC),
+        ref_ids=("2", "9")), limit=5)
     (req,) = fake_es.of("POST", "/kbtest/_search")
     q = req.body["query"]["bool"]
     assert q["should"][0] == {"match": {"words": {"query": "社保 交"}}}
@@ -76,7 +77,7 @@ async def test_query_dsl_with_synonyms_and_filters(fake_es, es_index):
     assert q["minimum_should_match"] == 1
     assert q["filter"] == [
         {"terms": {"kind": ["article"]}}, {"term": {"unit": "rsj"}}, {"terms": {"status": ["published"]}},
-        {"range": {"date": {"gte": "2026-01-01T00:00:00+00:00"}}}]
+        {"terms": {"ref_id": ["2", "9"]}}, {"range": {"date": {"gte": "2026-01-01T00:00:00+00:00"}}}]
     assert req.body["size"] == 5 and req.body["track_total_hits"] is True
     assert req.query["_source_excludes"] == "words,bigrams"
     assert result.hits[0].key == "article:2"

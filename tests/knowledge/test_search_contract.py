@@ -74,6 +74,9 @@ async def test_filters(index_factory):
     assert [h.key for h in (await index.search("停车", SearchFilters(category="traffic",
                                                                    date_from=dt.datetime(2026, 7, 1, tzinfo=UTC)))).hits] == ["ticket:77"]
     assert [h.key for h in (await index.search("停车", SearchFilters(date_to=dt.datetime(2026, 7, 1, tzinfo=UTC)))).hits] == ["article:3"]
+    assert [h.key for h in (await index.search("停车", SearchFilters(kinds=("ticket",), ref_ids=("77",)))).hits] \
+        == ["ticket:77"]
+    assert (await index.search("停车", SearchFilters(ref_ids=("78", "3")))).hits[0].key == "article:3"
     hit = (await index.search("停车", SearchFilters(kinds=("ticket",)))).hits[0]
     assert hit.extra["number"] == "20261001-0001" and hit.status == "closed" and hit.unit == "jjzd"
     assert hit.date == dt.datetime(2026, 10, 1, tzinfo=UTC)

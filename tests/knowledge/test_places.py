@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from knowledge.places import (
-    OTHER_REGION_PENALTY, SAME_REGION_BOOST, Places, configured_places, default_places, rerank_factor,
+    OTHER_REGION_PENALTY, SAME_REGION_BOOST, configured_places, default_places, rerank_factor,
 )
 from knowledge.search.base import SearchDoc
 from knowledge.search.embedded import EmbeddedSearchIndex

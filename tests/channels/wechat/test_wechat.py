@@ -221,7 +221,6 @@ async def test_late_reply_goes_out_as_customer_service_message(make_client, citi
 
 
 async def test_day_old_guard_rows_are_pruned_by_the_channel_job(make_client, citizen, engine, clock):
-    import datetime as dt
     from types import SimpleNamespace
 
     from channels.jobs import prune_job

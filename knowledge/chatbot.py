@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import insert_ignore
+from hotline.textnorm import normalise
 from hotline.messages import Identity, InboundMessage
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log, kb_chat_sessions
@@ -170,7 +171,7 @@ def coverage(tokenizer, synonyms, question: str, text: str) -> float:
     words = [w for w in dict.fromkeys(tokenizer.words(question)) if len(w) > 1] or tokenizer.words(question)
     if not words:
         return 0.0
-    haystack = text.lower()
+    haystack = normalise(text).lower()
     total = sum(len(w) for w in words)
     found = sum(len(w) for w in words if w in haystack or any(s in haystack for s in synonyms.group_of(w)))
     return found / total
@@ -178,7 +179,7 @@ def coverage(tokenizer, synonyms, question: str, text: str) -> float:
 
 def _bare(text: str) -> str:
     """A short reply without punctuation, spaces or a trailing particle, to compare with the command words."""
-    bare = _NOISE.sub("", unicodedata.normalize("NFKC", text))
+    bare = _NOISE.sub("", normalise(unicodedata.normalize("NFKC", text)))
     return bare[:-1] if len(bare) > 2 and bare[-1] in _PARTICLES and bare[:-1] in _COMMANDS else bare
 
 

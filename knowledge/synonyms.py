@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from hotline.textnorm import normalise
+
 DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
     ("社保", "社会保险", "社会保障"),
     ("公积金", "住房公积金"),
@@ -34,7 +36,7 @@ def parse_group(value: str | Iterable[str]) -> tuple[str, ...]:
     items = _SPLIT.split(value) if isinstance(value, str) else list(value)
     seen: list[str] = []
     for item in items:
-        item = item.strip().lower()
+        item = normalise(item.strip()).lower()
         if item and item not in seen:
             seen.append(item)
     return tuple(seen)

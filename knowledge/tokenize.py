@@ -15,6 +15,8 @@ import re
 
 import jieba
 
+from hotline.textnorm import normalise
+
 _WORD = re.compile(r"\w+")
 _TAG = re.compile(r"<[^>]+>")
 # Question and filler words that carry no topic (kept short and obvious).
@@ -60,7 +62,7 @@ class Tokenizer:
     def words(self, text: str) -> list[str]:
         """jieba search-mode tokens, lower-cased, without punctuation or stopwords."""
         out = []
-        for tok in self._jieba.cut_for_search((text or "").lower()):
+        for tok in self._jieba.cut_for_search(normalise(text or "").lower()):
             tok = tok.strip()
             if tok and _WORD.fullmatch(tok) and tok not in STOPWORDS:
                 out.append(tok)
@@ -74,7 +76,7 @@ class Tokenizer:
     def bigrams(text: str) -> list[str]:
         """Character bigrams inside runs of word characters (single chars kept alone)."""
         out: list[str] = []
-        for run in _WORD.findall((text or "").lower()):
+        for run in _WORD.findall(normalise(text or "").lower()):
             if len(run) == 1:
                 out.append(run)
             else:

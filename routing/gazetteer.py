@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hotline.textnorm import normalise
+
 LEVELS = {"province": 1, "city": 2, "district": 3, "street": 4, "community": 5, "place": 6}
 DEMO_GAZETTEER = Path(__file__).with_name("data") / "gazetteer_yunzhou.csv"
 
@@ -67,7 +69,7 @@ class Gazetteer:
         self.entries.append(entry)
         if code:
             self._by_code[code] = entry
-        for n in [name, *entry.aliases]:
+        for n in dict.fromkeys([name, *entry.aliases, normalise(name), *map(normalise, entry.aliases)]):
             if len(n) < 2:
                 continue
             if n not in self._names:

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from hotline.textnorm import normalise
+
 DEFAULT_RULES = Path(__file__).with_name("data") / "rules.csv"
 FIELDS = ["id", "category", "request_type", "area", "intake_line", "keywords", "lead_unit", "co_units", "enabled", "note"]
 AREA_UNITS = ("@street", "@district")
@@ -50,7 +52,7 @@ class Rule:
             return False
         if self.intake_line and intake_line not in self._any(self.intake_line):
             return False
-        if self.keywords and not any(k.lower() in text.lower() for k in self._any(self.keywords)):
+        if self.keywords and not any(normalise(k).lower() in text.lower() for k in self._any(self.keywords)):
             return False
         if self.area:
             values = set() if not area else {v for k, v in area.items()

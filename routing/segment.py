@@ -15,6 +15,8 @@ from pathlib import Path
 
 import jieba
 
+from hotline.textnorm import normalise
+
 WORD_RE = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -67,6 +69,7 @@ class Segmenter:
         return len(self.user_words) - before
 
     def tokens(self, text: str) -> list[str]:
+        text = normalise(text)
         if looks_segmented(text):
             raw = text.split()
         else:

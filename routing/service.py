@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.textnorm import normalise
 from routing import store
 from routing.classifier import REQUEST_TYPES, RoutingModel
 from routing.emergency import EmergencyDetector
@@ -169,7 +170,8 @@ class RoutingService:
                      rules: RuleTable | None = None) -> dict[str, Any]:
         """What, where, how urgent and which unit; a ``request_type`` already recorded by a person wins over the model's."""
         model, rules = model or self.model, rules or self.rules
-        full = f"{title}。{text}" if title else (text or "")
+        text, title = normalise(text or ""), normalise(title or "")  # 電梯壞了 is 电梯坏了
+        full = f"{title}。{text}" if title else text
         pred = model.predict(full, top=5)
         candidates = [(self.taxonomy.resolve(label), label, p) for label, p in pred["category"]["top"]]
         best_cat, best_label, best_p = candidates[0]

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hotline.textnorm import normalise
+
 KINDS = ("article", "ticket")
 
 
@@ -150,13 +152,14 @@ def highlight(text: str, terms: Iterable[str], width: int = 100) -> str:
     if not terms:
         return html.escape(text[:width])
     pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
-    first = pattern.search(text)
+    plain = normalise(text)  # terms are normalised (後 -> 后); offsets are the same in both
+    first = pattern.search(plain)
     start = max(0, first.start() - width // 4) if first else 0
     window = text[start:start + width]
     out, pos = [], 0
-    for m in pattern.finditer(window):
+    for m in pattern.finditer(plain[start:start + width]):
         out.append(html.escape(window[pos:m.start()]))
-        out.append(f"<em>{html.escape(m.group(0))}</em>")
+        out.append(f"<em>{html.escape(window[m.start():m.end()])}</em>")
         pos = m.end()
     out.append(html.escape(window[pos:]))
     prefix = "…" if start > 0 else ""

@@ -206,8 +206,11 @@ async def test_cancel_and_feedback_words_with_punctuation(bot, engine):
     assert service.messages == []
     assert (await chatbot.respond(msg("燃气泄漏怎么办"))).kind == "answer"
     assert (await chatbot.respond(msg("有用！"))).kind == "feedback"
+    assert (await chatbot.respond(msg("燃氣洩漏怎麼辦"))).kind == "answer"  # traditional characters
+    assert (await chatbot.respond(msg("沒用"))).kind == "offer"  # 没用: unhelpful, offers a request
     async with engine.connect() as conn:
-        assert (await conn.execute(sa.select(kb_chat_log.c.helpful))).scalars().all() == [True]
+        assert (await conn.execute(sa.select(kb_chat_log.c.helpful).order_by(kb_chat_log.c.id))).scalars().all() \
+            == [True, False]
 
 
 async def test_a_choice_out_of_range_asks_again(bot):

@@ -95,6 +95,16 @@ async def test_ranking_prefers_the_focused_document(index_factory):
     assert result.hits[0].score > result.hits[1].score
 
 
+async def test_traditional_and_simplified_characters_find_each_other(index_factory):
+    index = await loaded(index_factory)
+    await index.upsert([art(9, "違章建築舉報", "發現違章建築，可向所在街道綜合執法隊舉報。", category="urban", unit="zf")])
+    hit = (await index.search("住房公積金怎麼提取")).hits[0]
+    assert hit.key == "article:1" and "<em>提取</em>" in hit.highlight
+    hit = (await index.search("违章建筑举报")).hits[0]
+    assert hit.key == "article:9"
+    assert "發現<em>違章建築</em>" in hit.highlight  # marked in the article's own characters
+
+
 async def test_place_named_in_the_query_ranks_its_articles_first(index_factory):
     index = await index_factory()
     await index.upsert([

@@ -82,3 +82,16 @@ def test_address_drops_a_whole_admin_alias_and_is_not_extended_into_street_lamps
     assert text[slice(*area["span"])] == "湖滨街道办"
     assert demo.extract("湖滨社区小区路灯坏了")["address"] == "云州市云湖区湖滨街道湖滨社区"
     assert demo.extract("松林路路面坑洼")["address"] == "云州市东山区松林街道松林社区松林路"
+
+
+def test_names_with_traditional_characters_match_normalised_text():
+    from hotline.textnorm import normalise
+
+    gaz = Gazetteer()
+    district = gaz.add("A5区", "district", "a5")
+    gaz.add("明昇壹城", "community", "mingsheng", district)  # an estate's registered name keeps 昇
+    for text in ("A5区明昇壹城小区门口积水", "A5区明升壹城小区门口积水"):
+        area = gaz.extract(normalise(text))
+        assert area["community"] == "明昇壹城" and area["district"] == "A5区"
+        start, end = area["span"]
+        assert text[start:end] == text[:7]  # offsets are valid in the citizen's own text

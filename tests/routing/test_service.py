@@ -198,3 +198,14 @@ async def test_start_with_an_unusable_active_model_falls_back_to_the_default(tmp
     assert (await service.suggest("小区停水了"))["category"]
     if content:
         assert content in status["model_error"]
+
+
+async def test_traditional_characters_route_like_simplified(tmp_path):
+    service = RoutingService(data_dir=tmp_path, settings=RoutingSettings(auto_threshold=0.0))
+    simplified = await service.suggest("东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天", title="垃圾无人清运")
+    traditional = await service.suggest("東山區松林街道竹園社區門口的垃圾好幾天沒人清運，臭氣熏天", title="垃圾無人清運")
+    for key in ("category", "request_type", "lead_unit", "confidence"):
+        assert traditional[key] == simplified[key]
+    assert traditional["area"]["district"] == "东山区" and traditional["area"]["community"] == "竹园社区"
+    fire = await service.suggest("我家樓下的飯店著火了，快來人！")
+    assert fire["emergency"]["number"] == "119"

@@ -196,7 +196,7 @@ class ElasticsearchIndex(SearchIndex):
 
     async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
         words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
-        if not words and not bigrams:
+        if not words:  # nothing but question and filler words (请问怎么办？): no topic to search for
             return SearchResult([], 0)
         await self._ensure_open()
         resp = await self.client.search(

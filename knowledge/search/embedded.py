@@ -250,7 +250,7 @@ class EmbeddedSearchIndex(SearchIndex):
     async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
         await self.refresh()
         words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
-        if not words and not bigrams:
+        if not words:  # nothing but question and filler words (请问怎么办？): no topic to search for
             return SearchResult([], 0)
         blocks = [self._main, self._current_delta()]
         scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), bigrams)

@@ -105,6 +105,14 @@ async def test_traditional_and_simplified_characters_find_each_other(index_facto
     assert "發現<em>違章建築</em>" in hit.highlight  # marked in the article's own characters
 
 
+async def test_a_query_of_only_filler_words_finds_nothing(index_factory):
+    index = await loaded(index_factory)
+    await index.upsert([art(8, "燃气泄漏怎么办", "请问怎么办？先关阀门，再开窗通风。", category="utility", unit="gas")])
+    for query in ("请问怎么办？", "怎么办呢", "？？", ""):
+        assert (await index.search(query)).hits == [], query
+    assert (await index.search("燃气泄漏怎么办")).hits[0].key == "article:8"
+
+
 async def test_place_named_in_the_query_ranks_its_articles_first(index_factory):
     index = await index_factory()
     await index.upsert([

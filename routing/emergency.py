@@ -3,8 +3,9 @@
 A hit means the agent must transfer the caller at once to 119, 110 or 120.
 Rules are explicit regular expressions evaluated per clause. A trigger does
 not fire when its clause is about a hazard, a fee, a complaint or another
-non-urgent matter (``消防通道被占`` is not a fire), nor when the text puts
-the event in the past without saying it is still going on.
+non-urgent matter (``消防通道被占`` is not a fire), when the text puts the
+event in the past without saying it is still going on, nor when the caller
+only asks whether a rumour is true (``听说有人跳楼，是真的吗``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 CLAUSE_RE = re.compile(r"[。！？!?；;，,、\n]+")
+SENTENCE_RE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
 
 
 @dataclass(frozen=True)
@@ -21,10 +23,19 @@ class EmergencyRule:
     reason: str
     trigger: re.Pattern
     needs_now: bool = False  # crime words also appear in complaints: require a sign it is happening now
+    context: re.Pattern | None = None  # must also match a live clause of the text (the lift is stuck)
+    unless: re.Pattern | None = None  # the clause is about something else (a lost wallet, not a lost child)
 
 
 def _re(p: str) -> re.Pattern:
     return re.compile(p)
+
+
+# People who cannot be left alone when they go missing (a wallet or a dog is not a 110 case).
+_VULNERABLE = (r"老人|老太太|老大爷|大爷|奶奶|爷爷|外婆|外公|姥姥|姥爷|父亲|母亲|爸|妈|孩子|小孩|儿子|女儿|闺女|孙子|孙女"
+               r"|外孙|宝宝|娃|小朋友|学生|病人|患者")
+VULNERABLE = f"({_VULNERABLE})"
+PERSON = f"(人|乘客|孕妇|{_VULNERABLE})"
 
 
 RULES: tuple[EmergencyRule, ...] = (
@@ -37,6 +48,12 @@ RULES: tuple[EmergencyRule, ...] = (
     EmergencyRule("119", "人员被困", _re(
         r"(被困|困在|困住|卡住|关在)[^，。！]{0,8}(电梯|里面|出不来|楼顶|水里)|电梯[^，。！]{0,6}(困人|关人|困住)"
         r"|落水|溺水|掉进[^，。！]{0,6}(河|江|湖|水|井|坑|池)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来")),
+    # "电梯卡在两层楼中间，里面有老人": people inside a lift that has stopped (119 does lift rescue)
+    EmergencyRule("119", "人员被困", _re(
+        r"(里面|里头|轿厢里?|电梯里)[^，。！]{0,2}(有|还有|困着|关着|困了|关了)[^，。！]{0,4}" + PERSON
+        + r"(?![^，。！]{0,4}(维修|修理|检修|施工))"
+        r"|" + PERSON + r"[^，。！]{0,3}在(电梯里面?|里面|里头|轿厢里)"),
+        context=_re(r"电梯[^，。！]{0,8}(卡住|卡在|卡了|停在|停住|停了|坏了|故障|不动|下坠|掉下|冲顶|蹲底|门打不开|开不了门)")),
     EmergencyRule("120", "医疗急救", _re(
         r"昏迷|晕倒|晕过去|休克|没有?呼吸|没气了|心跳(停|没)|心脏病[^，。！]{0,3}(发作|犯了)|心梗|中风了|抽搐"
         r"|突然[^，。！]{0,4}(说不出话|不能动|动不了|叫不醒|没反应|没有反应)|半边身子(不能动|动不了|没知觉)"
@@ -45,8 +62,12 @@ RULES: tuple[EmergencyRule, ...] = (
         r"|吞了?[^，。！]{0,4}(药|硬币|异物|电池)|吃了很多安眠药")),
     EmergencyRule("110", "正在发生的违法犯罪或人身危险", _re(
         r"打架|斗殴|持刀|拿刀|拿着刀|砍人|捅人|抢劫|抢包|抢钱|绑架|劫持|撬|入室|行凶|杀人|打人|殴打|家暴"
-        r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|走失|拐走|拐卖|抢孩子|偷(?!排|倒|工|税|拍|运|采|挖|建|卖|偷|懒|接|漏)"
+        r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|拐走|拐卖|抢孩子|偷(?!排|倒|工|税|拍|运|采|挖|建|卖|偷|懒|接|漏)"
         r"|被(人)?(跟踪|尾随|威胁|打)|被[^，。！]{1,5}(打|砍|捅)(了|伤|得)|威胁要|恐吓|要杀|要砍|要打死|往下跳|要跳"), needs_now=True),
+    # A missing child or elderly person is urgent while not found; "走失过一次" and "防走失" are not events.
+    EmergencyRule("110", "老人或儿童走失", _re(
+        VULNERABLE + r"[^，。！的]{0,8}(?<!防)(走失|走丢|失踪|不见了|丢了|找不到了?)(?!过)|(?<!防)(走失|走丢|失踪)(?!过)"),
+        context=_re(VULNERABLE), unless=_re(r"手机|钱包|包|钥匙|证|卡|车|狗|猫|宠物|东西|行李|快递|文件|钱")),
 )
 
 # A clause with one of these words talks about a hazard, a service or a dispute, not an event happening now.
@@ -55,13 +76,17 @@ NOT_EVENT_RE = _re(
     r"|整改|风险|政策|办理|手续|证明|咨询|电话是多少|怎么(申请|办|报)|预防|防范|知识|讲座|像[^，。！]{0,6}一样|似的|电影|游戏|新闻|小说|比喻|形容|烟花|爆竹|烧烤|烟头"
     r"|遭了|遭受|遭遇了|受灾|灾后|炒菜|做饭|不着火|打不着|点不着|打着火|点火|烟囱|油烟|吸烟|抽烟|香烟|扬尘|医保|报警器|监控|快递|外卖|投诉|处罚|罚款|不作为|态度|出警慢|来得慢|没人管")
 PAST_RE = _re(r"上周|上个?月|去年|前年|前几天|前段时间|之前|曾经|以前|当时|那天|年前|个?月前|上次|昨[天晚日]|前天"
-              r"|已经?(被)?(扑灭|处理|解决|抢救|送医|抓获|结束)|事后|后来")
+              r"|已经?(被)?(扑灭|处理|解决|抢救|送医|抓获|结束|找到|找回|救出)|(?<![没未])(找到|找回|救出来)了|平安(回家|到家)|事后|后来")
 NOW_RE = _re(r"正在|现在|此刻|目前|还在|仍在|一直在|马上|赶紧|赶快|快[来点派救帮]|救命|紧急|刚刚|刚才|立即|立刻|请速|求救|救救"
              r"|了[!！]|[!！]{2}")
 # Weaker signs that a crime is going on; they do not outweigh a past-time word or a complaint.
 ONGOING_RE = _re(r"有人[^，。！]{0,6}(抢|偷|打|砍|撬|闹|砸|跳|持刀|拿刀|拿着刀|追)"
                  r"|在(门口|楼下|楼上|家里|街上|路上|屋里|小区里?)[^，。！]{0,3}(打|砍|偷|抢|撬|闹|追|砸)"
                  r"|往[^，。！]{0,8}(跑|逃)|跑了|逃跑|要(往下)?跳|站在[^，。！]{0,6}(天台|楼顶|窗台|桥)")
+# Asking whether hearsay is true is not a report; only an explicit call for help outweighs it.
+RUMOUR_RE = _re(r"是真的吗|是不是真的|真的假的|是真是假|是谣言吗|是不是谣言|属实吗|是否属实|有没有这回事|有这回事吗|辟谣"
+                r"|(听说|网传|网上[^，。！]{0,4}(传|说)|传言|传闻|据说|[圈群]里[^，。！]{0,4}传)[^。！？?]*[吗？?]")
+URGENT_RE = _re(r"救命|救救|求救|快[来派救]|赶紧|赶快|请速|马上派|立即派|立刻派")
 HABIT_RE = _re(r"经常|总是|老是|每天|每晚|天天|常常|多次")  # something that keeps happening, not one event now
 COMPLAINT_RE = _re(r"处理|不公|赔偿|追责|说法|投诉|要求|调查结果|希望|建议|加强|" + HABIT_RE.pattern)
 
@@ -74,18 +99,19 @@ class EmergencyDetector:
 
     def detect(self, text: str) -> dict | None:
         text = text or ""
+        if not URGENT_RE.search(text):  # drop the sentences that only ask whether hearsay is true
+            text = "".join(s for s in SENTENCE_RE.findall(text) if not RUMOUR_RE.search(s))
         now_in_text = bool(NOW_RE.search(text))
         past_in_text = bool(PAST_RE.search(text))
         complaint = bool(COMPLAINT_RE.search(text))
-        for clause in CLAUSE_RE.split(text):
-            if not clause or NOT_EVENT_RE.search(clause):
-                continue
+        live = [c for c in CLAUSE_RE.split(text) if _is_live(c)]
+        for clause in live:
             now_here = bool(NOW_RE.search(clause))
-            if HABIT_RE.search(clause) and not now_here:  # "电梯经常困人" is a complaint about the lift
-                continue
             for rule in self.rules:
                 m = rule.trigger.search(clause)
-                if not m:
+                if not m or (rule.unless and rule.unless.search(clause)):
+                    continue
+                if rule.context and not any(rule.context.search(c) for c in live):
                     continue
                 if PAST_RE.search(clause) and not now_here:
                     continue
@@ -97,3 +123,13 @@ class EmergencyDetector:
                         continue
                 return {"number": rule.number, "reason": rule.reason, "evidence": m.group(0)}
         return None
+
+
+def _is_live(clause: str) -> bool:
+    """A clause that may describe an event now: not a hazard/fee/complaint, not a habit, not only the past."""
+    if not clause or NOT_EVENT_RE.search(clause):
+        return False
+    now_here = bool(NOW_RE.search(clause))
+    if HABIT_RE.search(clause) and not now_here:  # "电梯经常困人" is a complaint about the lift
+        return False
+    return not (PAST_RE.search(clause) and not now_here)

@@ -33,15 +33,25 @@ def _re(p: str) -> re.Pattern:
     return re.compile(p)
 
 
+# Only a landmark: "法院门口的路灯坏了" is about the street lamp.
+NOT_LANDMARK = r"(?!(?:礼堂|大楼|大院)?(?:门口|旁边|附近|对面|周边|周围|路口|后面|前面|隔壁|那条路|楼下))"
+MILITARY_WELFARE = (r"军属|军嫂|家属|家庭|烈属|烈士|退役|退伍|复员|转业|优抚|优待|拥军|优属|双拥|随军|帮扶|救助|补助|慰问"
+                    r"|抚恤|安置|困难|照顾|光荣")
+MILITARY_INTERNAL = r"内部|机密|秘密|违纪|军纪|处分|体罚|打骂|被打|欺负|提干|士官|训练|演习|营区|驻地|医院"
+
 RULES: tuple[ScopeRule, ...] = (
     ScopeRule("litigation", _re(
         r"(已经?|正在|目前|现在|已向[^，。]{0,10})[^，。]{0,6}(起诉|上诉|申诉到法院|打官司|诉讼|申请了?[^，。]{0,6}(仲裁|复议)|仲裁)"
         r"|(仲裁|诉讼|复议|审理|官司)(程序)?[^，。]{0,2}(中|阶段|期间|还没判|没结果)|法院已经?(受理|立案|开庭)|已经?立案|等待开庭|等判决")),
     ScopeRule("party-npc-court-military", _re(
-        r"(?:法院|检察院|法官|检察官|判决书|执行庭|立案庭|人大代表|人大常委|政协委员|政协|纪委|监委|党委|党支部|党组织|党员组织关系|党费"
-        r"|(?<!退役)军人(?!优抚|优待|家属)|部队|军队|军区|武警|驻军|军事管理区)"
-        # only a landmark: "法院门口的路灯坏了" is about the street lamp
-        r"(?!(?:礼堂|大楼|大院)?(?:门口|旁边|附近|对面|周边|周围|路口|后面|前面|隔壁|那条路|楼下))")),
+        r"(?:法院|检察院|法官|检察官|判决书|执行庭|立案庭|人大代表|人大常委|政协委员|政协|纪委|监委|党委|党支部|党组织|党员组织关系|党费)"
+        + NOT_LANDMARK)),
+    # The army's own affairs are out of scope; support for soldiers' families and veterans (拥军优属,
+    # 退役军人事务) is city business, unless the text is about the army's internal matters after all.
+    ScopeRule("party-npc-court-military", _re(
+        r"(?:(?<!退役|退伍|复员|转业|伤残|残疾)军人|部队|军队|军区|武警|驻军|军事管理区)" + NOT_LANDMARK),
+        # a welfare word, and no internal-matter word anywhere in the text
+        unless=_re(rf"^(?![\s\S]*(?:{MILITARY_INTERNAL}))[\s\S]*(?:{MILITARY_WELFARE})")),
     ScopeRule("secrets-privacy", _re(
         r"国家机密|国家秘密|军事机密|商业秘密|内部资料|竞争对手[^，。]{0,8}(资料|信息|报价|底价|客户)"
         r"|(查|查询|调取|告诉我|提供)[^，。]{0,8}(他人|别人|某人|前妻|前夫|邻居|同事|他|她|对方)[^，。]{0,8}"
@@ -62,8 +72,17 @@ RULES: tuple[ScopeRule, ...] = (
         r"|(北京|上海|广州|深圳|外省|外地|其他城市)[^，。]{0,10}(的事|政府|户口|社保|房子)")),
 )
 
-FILLER_RE = _re(r"^(你好|您好|喂|在吗|在不在|有人吗|测试|测试一下|test|哈+|呵+|嗯+|哦+|谢谢|没事|没事了|打错了|不好意思|再见|拜拜"
-                r"|随便问问|无聊|好的|ok|[0-9a-z]{1,6}|[。，！？!?,.\s…~]+)*$")
+# Greetings, thanks, tests and noise; a message made only of these has nothing to handle.
+FILLER_RE = _re(r"(你好|您好|喂|在吗|在不在|有人吗|测试|测试一下|test|hello|hi|哈|呵|嘿|嗨|嗯|哦|噢|啊|呃|额|唉|哎|好的|好|行|收到"
+                r"|知道了|明白了?|谢谢|多谢|感谢|没事|没事了|打错了|不好意思|再见|拜拜|随便问问|无聊|ok)+")
+NOISE_RE = _re(r"[\s，。！？!?,.、…~·:：;；\-_*#@/\\'\"“”‘’()（）]+")
+LATIN_RE = _re(r"[\da-z]{1,6}|\d+")  # "asdf", "123", a bare phone number
+
+
+def no_substance(text: str) -> bool:
+    """Punctuation, one character, greetings or noise. Shortness alone does not decide: "停水了" is a request."""
+    compact = NOISE_RE.sub("", text.lower())
+    return len(compact) <= 1 or bool(FILLER_RE.fullmatch(compact) or LATIN_RE.fullmatch(compact))
 
 
 class ScopeChecker:
@@ -74,8 +93,7 @@ class ScopeChecker:
 
     def check(self, text: str) -> dict | None:
         text = (text or "").strip()
-        compact = re.sub(r"[\s，。！？!?,.、…~]+", "", text.lower())
-        if len(compact) < 4 or FILLER_RE.match(text.lower()):
+        if no_substance(text):
             return {"code": "no-substance", "reason": EXCLUSIONS["no-substance"], "evidence": text[:20]}
         for rule in self.rules:
             m = rule.pattern.search(text)

@@ -33,3 +33,17 @@ def test_no_ordinary_seed_message_is_an_emergency():
 
     flagged = [r["text"] for r in seed_rows() if DETECTOR.detect(r["text"])]
     assert flagged == []
+
+
+@pytest.mark.parametrize("text,number,reason", [
+    ("电梯卡在两层楼中间，里面有老人", "119", "人员被困"),  # lift rescue is 119, like 电梯困人
+    ("我家老人走失了，到现在还没找到", "110", "老人或儿童走失"),
+])
+def test_new_rules_report_number_and_reason(text, number, reason):
+    got = DETECTOR.detect(text)
+    assert (got["number"], got["reason"]) == (number, reason) and got["evidence"]
+
+
+def test_a_rumour_question_is_not_a_report_but_the_same_event_reported_is():
+    assert DETECTOR.detect("听说有人跳楼，是真的吗") is None
+    assert DETECTOR.detect("有人要跳楼，快来")["number"] == "110"

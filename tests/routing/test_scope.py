@@ -30,3 +30,13 @@ def test_no_ordinary_seed_message_is_out_of_scope():
     from routing.build_default_model import seed_rows
 
     assert [r["text"] for r in seed_rows() if CHECKER.check(r["text"])] == []
+
+
+@pytest.mark.parametrize("text", ["停水了", "没电了", "漏水", "着火了"])
+def test_a_short_real_request_has_substance(text):
+    assert CHECKER.check(text) is None
+
+
+@pytest.mark.parametrize("text", ["", "  ", "你好", "喂", "123", "嗯嗯", "。。", "谢谢"])
+def test_greetings_and_noise_have_no_substance(text):
+    assert CHECKER.check(text)["code"] == "no-substance"

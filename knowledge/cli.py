@@ -55,9 +55,11 @@ def kb() -> None:
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--id-col", required=True, help="编号列")
 @click.option("--title-col", required=True, help="标题列")
-@click.option("--body-col", required=True, help="正文列（可含 HTML，导入时清洗）")
-@click.option("--category-col", default=None)
-@click.option("--unit-col", default=None, help="责任单位编码列（units.code）")
+@click.option("--body-col", required=True,
+              help="正文列（可含 HTML，导入时清洗）；多列用逗号分隔并可加标签，如 \"说明,办理地点=handle_location\"，"
+                   "按纯文本逐段拼接，列表值显示为项目列表")
+@click.option("--category-col", default=None, help="分类列（列表值取第一项）")
+@click.option("--unit-col", default=None, help="责任单位列（单位编码或单位全称）")
 @click.option("--keywords-col", default=None, help="关键词列（顿号、逗号或空格分隔）")
 @click.option("--draft", is_flag=True, help="导入为草稿，不直接发布")
 @data_dir_option

@@ -1,17 +1,27 @@
-"""Import and export articles (CSV or JSONL), upserting by the file's id column."""
+"""Import and export articles (CSV or JSONL), upserting by the file's id column.
+
+The body can come from one column (HTML allowed, sanitised) or be composed of
+several, as service guides (办事指南) usually are: ``--body-col
+"accept_standard,办理地点=handle_location,所需材料=material_intro"`` gives one
+labelled paragraph per non-empty column, and JSON lists become bullet lists.
+"""
 
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from knowledge.articles import ArticleService, InvalidInput, _public, _select
 from knowledge.errors import KbError
 from knowledge.evaluate import InputError, read_rows, require_columns
+from hotline.tables import units
 from knowledge.tables import kb_articles
 
 KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -21,10 +31,19 @@ KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
 class Columns:
     id: str
     title: str
-    body: str
+    body: str  # "col" or "col1,标签=col2,..." (see the module docstring)
     category: str | None = None
-    unit: str | None = None
+    unit: str | None = None  # the unit's code or its full name
     keywords: str | None = None
+
+    def body_parts(self) -> list[tuple[str, str]]:
+        """(label, column) pairs; the label is "" when none was given."""
+        parts = []
+        for item in (p.strip() for p in self.body.split(",")):
+            label, _, column = item.rpartition("=")
+            if column.strip():
+                parts.append((label.strip(), column.strip()))
+        return parts
 
 
 @dataclass
@@ -46,7 +65,11 @@ def count_rows(path) -> int:
 async def import_file(service: ArticleService, user, path, cols: Columns, *, publish: bool = True,
                       progress: Callable[[int], None] | None = None) -> ImportReport:
     report = ImportReport()
-    wanted = [c for c in (cols.id, cols.title, cols.body, cols.category, cols.unit, cols.keywords) if c]
+    if not cols.body_parts():
+        raise InputError("正文列不能为空")
+    wanted = [c for c in (cols.id, cols.title, cols.category, cols.unit, cols.keywords) if c]
+    wanted += [column for _, column in cols.body_parts()]
+    unit_codes = await _unit_codes(service.engine) if cols.unit else {}
     checked = False
     seen: dict[str, int] = {}  # id -> the row that had it first
     for number, row in enumerate(read_rows(path), 1):
@@ -61,7 +84,7 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
                 raise InvalidInput(f"编号 {external_id} 与第 {seen[external_id]} 行重复")
             if external_id:
                 seen[external_id] = number
-            await _import_row(service, user, row, cols, publish, report)
+            await _import_row(service, user, row, cols, publish, report, unit_codes)
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             report.failed.append((number, exc.message))
         if progress:
@@ -69,14 +92,16 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
     return report
 
 
-async def _import_row(service, user, row: dict, cols: Columns, publish: bool, report: ImportReport) -> None:
+async def _import_row(service, user, row: dict, cols: Columns, publish: bool, report: ImportReport,
+                      unit_codes: dict[str, str]) -> None:
     external_id = _text(row.get(cols.id)).strip()
     if not external_id:
         raise InvalidInput("缺少编号")
+    unit = _first(row.get(cols.unit)) if cols.unit else None
     data = {
-        "external_id": external_id, "title": _text(row.get(cols.title)).strip(), "body": _text(row.get(cols.body)),
-        "category": (row.get(cols.category) or None) if cols.category else None,
-        "unit": (row.get(cols.unit) or None) if cols.unit else None,
+        "external_id": external_id, "title": _text(row.get(cols.title)).strip(), "body": _body(row, cols),
+        "category": _first(row.get(cols.category)) if cols.category else None,
+        "unit": unit_codes.get(unit, unit),
         "keywords": _keywords(row.get(cols.keywords)) if cols.keywords else [],
     }
     async with service.engine.connect() as conn:
@@ -101,6 +126,40 @@ async def _import_row(service, user, row: dict, cols: Columns, publish: bool, re
 
 def _text(value) -> str:
     return "" if value is None else str(value)
+
+
+def _first(value) -> str | None:
+    """A scalar cell, or the first item of a JSON list (theme_category: ["交通出行", ...])."""
+    if isinstance(value, list):
+        value = next((v for v in value if _text(v).strip()), None)
+    return _text(value).strip() or None
+
+
+def _body(row: dict, cols: Columns) -> str:
+    parts = cols.body_parts()
+    if len(parts) == 1 and not parts[0][0] and not isinstance(row.get(parts[0][1]), list):
+        return _text(row.get(parts[0][1]))  # one column: may be HTML, sanitised on save
+    out = []
+    for label, column in parts:
+        value = row.get(column)
+        items = [_text(v).strip() for v in value] if isinstance(value, list) else [_text(value).strip()]
+        items = [i for i in items if i]
+        if not items:
+            continue
+        if label and items[0].startswith((label + "：", label + ":")):  # "办理地点：…" already says it
+            items[0] = items[0][len(label) + 1:].strip()
+        head = f"<strong>{html.escape(label)}：</strong>" if label else ""
+        if isinstance(value, list):
+            out.append(f"<p>{head}</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+        else:
+            out.append(f"<p>{head}{html.escape(items[0]).replace(chr(10), '<br>')}</p>")
+    return "".join(out)
+
+
+async def _unit_codes(engine) -> dict[str, str]:
+    """Unit name -> code, so a file may name units as people write them (广东省教育厅)."""
+    async with engine.connect() as conn:
+        return {name: code for name, code in (await conn.execute(sa.select(units.c.name, units.c.code))).all()}
 
 
 def _clean(body: str) -> str:

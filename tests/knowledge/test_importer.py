@@ -52,3 +52,39 @@ async def test_reimport_keeps_the_validity_and_review_dates(engine, clock, tmp_p
     assert art["body_text"] == "社保卡丢失请先挂失，再到银行补办。"
     assert dt.datetime.fromisoformat(art["review_due_at"]) == due
     assert dt.datetime.fromisoformat(art["valid_to"]) == until
+
+
+async def test_service_guides_compose_the_body_from_labelled_columns_and_lists(engine, clock, tmp_path):
+    await seed_units(engine, clock.now())
+    service = ArticleService(engine, clock)
+    guide = {"code": "g1", "name": "居住证办理", "dept": "云州市公安局", "theme": ["户籍办理", "其他"],
+             "standard": "在本市居住半年以上<且>有合法稳定就业", "place": "办理地点：各派出所户籍窗口",
+             "materials": ["居民身份证", "", "租房合同"], "phone": None, "objects": ["自然人"]}
+    src = tmp_path / "guides.jsonl"
+    src.write_text(json.dumps(guide, ensure_ascii=False) + "\n", encoding="utf-8")
+    cols = Columns("code", "name", "standard,办理地点=place,所需材料=materials,咨询电话=phone",
+                   category="theme", unit="dept", keywords="objects")
+    report = await import_file(service, EDITOR, src, cols)
+    assert report.as_json()["created"] == 1, report.as_json()
+    (article,) = await service.list()
+    assert article["body_html"] == ("<p>在本市居住半年以上&lt;且&gt;有合法稳定就业</p>"
+                                    "<p><strong>办理地点：</strong>各派出所户籍窗口</p>"
+                                    "<p><strong>所需材料：</strong></p><ul><li>居民身份证</li><li>租房合同</li></ul>")
+    assert article["unit_code"] == "police" and article["category"] == "户籍办理"
+    assert article["keywords"] == ["自然人"] and article["status"] == "published"
+    # the same file again changes nothing
+    assert (await import_file(service, EDITOR, src, cols)).as_json()["unchanged"] == 1
+
+
+async def test_a_missing_body_column_is_named(engine, clock, tmp_path):
+    import pytest
+
+    from knowledge.evaluate import InputError
+
+    service = ArticleService(engine, clock)
+    src = tmp_path / "guides.jsonl"
+    src.write_text(json.dumps({"code": "g1", "name": "居住证办理", "standard": "x"}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="缺少列：place"):
+        await import_file(service, EDITOR, src, Columns("code", "name", "standard,办理地点=place"))
+    with pytest.raises(InputError, match="正文列不能为空"):
+        await import_file(service, EDITOR, src, Columns("code", "name", " , "))

@@ -98,12 +98,16 @@ class RuleTable:
     @classmethod
     def from_rows(cls, rows: Iterable[dict], known_units: set[str] | None = None) -> "RuleTable":
         rules, seen = [], set()
+        rows = [{str(k).strip(): ("" if v is None else str(v)).strip() for k, v in row.items() if k} for row in rows]
+        explicit = {row["id"] for row in rows if row.get("id", "").isdigit()}
+        next_free = max(map(int, explicit), default=0) + 1  # rows without an id are numbered after every given one
         for n, row in enumerate(rows, start=2):
-            row = {str(k).strip(): ("" if v is None else str(v)).strip() for k, v in row.items() if k}
             try:
-                rid = int(row.get("id") or 0) or (max(seen, default=0) + 1)
+                rid = int(row.get("id") or 0)
             except ValueError:
                 raise RuleError(f"第 {n} 行：规则编号必须是整数") from None
+            if not rid:
+                rid, next_free = next_free, next_free + 1
             if rid in seen:
                 raise RuleError(f"第 {n} 行：规则编号 {rid} 重复")
             lead = row.get("lead_unit", "")

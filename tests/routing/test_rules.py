@@ -88,3 +88,10 @@ def test_keywords_match_latin_letters_in_any_case():
     table = RuleTable.from_csv_text("id,keywords,lead_unit\n1,KTV|WiFi,police\n")
     assert table.match(category=None, text="楼下ktv唱歌到凌晨").lead_unit == "police"
     assert table.match(category=None, text="公园的wifi连不上").lead_unit == "police"
+
+
+def test_rows_without_an_id_are_numbered_after_every_given_id_and_keep_their_place():
+    table = RuleTable.from_csv_text("id,keywords,lead_unit\n1,燃气,gas\n,路灯,urban\n2,噪音,env\n,停水,water\n")
+    assert [(r.id, r.keywords) for r in table.rules] == [(1, "燃气"), (3, "路灯"), (2, "噪音"), (4, "停水")]
+    assert table.match(category=None, request_type="投诉", area=None, intake_line="12345",
+                       text="路灯和噪音").lead_unit == "urban"  # first match wins in table order

@@ -273,6 +273,12 @@ class Chatbot:
         number = _find(TICKET_NUMBER, text)
         if number:
             return await self._progress(message, number), {}
+        phone = _find(MOBILE, text) or _find(LANDLINE, text)
+        if phone and set(_DIGIT_GAPS.sub("", bare).replace(phone, "").replace("-", "")) <= set("电话手机号码是我的"):
+            # Only a phone number: the answer to "请留下您的联系电话" after the dialogue expired.
+            # It is no question for the knowledge base; keep it and ask for the rest again.
+            reply, state = self._start_collect({"contact": phone})
+            return BotReply("上次的对话已超时，已记下您的联系电话。" + ASK[_next_missing(state["fields"])], "collect"), state
         if bare in SUBMIT_WORDS:
             return self._start_collect({})
         if bare in HELPFUL or bare in UNHELPFUL:  # feedback with no answer waiting for it (e.g. long after)

@@ -267,3 +267,18 @@ async def test_submit_words_during_collection_are_not_taken_as_answers(bot):
     await chatbot.respond(msg("云湖区湖滨街道翠柳小区"))
     assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
     assert service.messages[0].text.startswith("小区门口的路灯坏了一个月\n地点：云湖区湖滨街道翠柳小区\n")
+
+
+async def test_a_phone_number_after_the_dialogue_expired_restarts_the_request_not_a_gap(bot, engine):
+    chatbot, service, _ = bot
+    reply = await chatbot.respond(msg("138 1234 5678", user="late-phone"))
+    assert reply.kind == "collect" and "超时" in reply.text and "描述" in reply.text
+    await chatbot.respond(msg("小区门口的路灯坏了一个月", user="late-phone"))
+    done = await chatbot.respond(msg("云湖区湖滨街道翠柳小区", user="late-phone"))
+    assert done.kind == "ticket"
+    assert service.messages[-1].text.endswith("联系电话：13812345678")
+    async with engine.connect() as conn:  # the ticket is logged; the phone number was no unanswered question
+        rows = (await conn.execute(sa.select(kb_chat_log.c.question, kb_chat_log.c.outcome))).all()
+    assert [tuple(r) for r in rows] == [("小区门口的路灯坏了一个月", "ticket")]
+    # a question that merely contains a number is still a question
+    assert (await chatbot.respond(msg("12345热线的电话号码是多少", user="q"))).kind != "collect"

@@ -10,7 +10,6 @@ published article sends it back to review. Every change writes a version row
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import logging
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.tables import units
 from hotline.validation import error_text
+from knowledge.diff import version_diff
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
 from knowledge.sanitize import clean_html, plain_text
 from knowledge.search.base import SearchDoc
@@ -131,21 +131,20 @@ class ArticleService:
         return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
 
     async def diff(self, article_id: int, from_version: int, to_version: int) -> dict:
-        """Unified diff of title and plain-text body between two versions; ``changed_by`` is who wrote
-        ``to_version`` (its first row: the create or edit, not a later submit or publish)."""
+        """Title and plain-text body of two versions compared (:func:`knowledge.diff.version_diff`):
+        ``diff`` (unified, a sentence a line), ``changes`` (the words changed in each changed sentence)
+        and ``diff_html``; ``changed_by`` is who wrote ``to_version`` (its first row: the create or
+        edit, not a later submit or publish)."""
         by_version: dict[int, dict] = {}
         for v in await self.versions(article_id):
             by_version.setdefault(v["version"], v)
         if from_version not in by_version or to_version not in by_version:
             raise NotFound("版本不存在")
         a, b = by_version[from_version], by_version[to_version]
-
-        def lines(v):
-            return [f"标题：{v['title']}", *plain_text(v["body_html"]).replace("。", "。\n").splitlines()]
-
-        diff = list(difflib.unified_diff(lines(a), lines(b), f"v{from_version}", f"v{to_version}", lineterm=""))
         return {"from": from_version, "to": to_version, "changed_by": b["changed_by"],
-                "changed_at": b["created_at"], "diff": "\n".join(diff)}
+                "changed_at": b["created_at"],
+                **version_diff(a["title"], plain_text(a["body_html"]), b["title"], plain_text(b["body_html"]),
+                               f"v{from_version}", f"v{to_version}")}
 
     # -- writes ----------------------------------------------------------
     async def create(self, user, data: dict[str, Any] | ArticleInput) -> dict:
@@ -234,20 +233,44 @@ class ArticleService:
         return await self._after_change(article_id)
 
     async def expire_due(self) -> list[int]:
-        """Published articles whose validity ended become expired (a scheduled job)."""
+        """Published articles whose validity ended become expired (a scheduled job).
+
+        Candidates are read first and each is then expired by a conditional UPDATE (still published, same
+        version, still past its validity): an article an editor changed in between (a new version, a new
+        validity date, archived) keeps that change, and a second sweep (or two at once) expires nothing twice.
+        """
         now = self.clock.now()
-        async with self.engine.begin() as conn:
-            ids = (await conn.execute(sa.select(kb_articles.c.id).where(
+        return await self.expire(await self.expiry_candidates(now), now)
+
+    async def expiry_candidates(self, now: dt.datetime | None = None) -> list[tuple[int, int]]:
+        """``(id, version)`` of the published articles past their validity at ``now``."""
+        now = now or self.clock.now()
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(kb_articles.c.id, kb_articles.c.version).where(
                 kb_articles.c.status == "published", kb_articles.c.valid_to.is_not(None),
-                kb_articles.c.valid_to <= now))).scalars().all()
-            if ids:
-                await conn.execute(kb_articles.update().where(kb_articles.c.id.in_(ids))
-                                   .values(status="expired", updated_at=now, updated_by="system"))
-                for article_id in ids:
-                    await _record(conn, article_id, "expire", "system", now, "有效期已过")
-        for article_id in ids:
+                kb_articles.c.valid_to <= now).order_by(kb_articles.c.id))).all()
+        return [(r.id, r.version) for r in rows]
+
+    async def expire(self, candidates: list[tuple[int, int]], now: dt.datetime | None = None) -> list[int]:
+        """Expire the articles read by :meth:`expiry_candidates` that are still as read; returns those expired.
+
+        One short transaction per article, so one article locked by an editor holds up no other.
+        """
+        now = now or self.clock.now()
+        expired: list[int] = []
+        for article_id, version in candidates:
+            async with self.engine.begin() as conn:
+                done = await conn.execute(kb_articles.update().where(
+                    kb_articles.c.id == article_id, kb_articles.c.status == "published",
+                    kb_articles.c.version == version, kb_articles.c.valid_to.is_not(None),
+                    kb_articles.c.valid_to <= now).values(status="expired", updated_at=now, updated_by="system"))
+                if done.rowcount != 1:
+                    continue  # changed since it was read: the change wins
+                await _record(conn, article_id, "expire", "system", now, "有效期已过")
+            expired.append(article_id)
+        for article_id in expired:
             await self._after_change(article_id)
-        return list(ids)
+        return expired
 
     async def flag_review_due(self, on_flagged=None) -> dict[str, list[dict]]:
         """Flag published articles past their review date; returns them grouped by owning unit code.

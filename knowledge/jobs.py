@@ -285,6 +285,9 @@ async def record_review_notices(ctx, conn, rows: list[dict], now: dt.datetime) -
 async def review_sweep_job(ctx, *ids) -> dict:
     """Daily: expire articles past their validity and flag those past their review date to their units.
 
+    Expiry writes only to articles still as the sweep read them (``ArticleService.expire``): an editor's
+    extension, new version or archiving saved meanwhile wins, and the next sweep judges the article afresh.
+
     Flagging and recording the owners' notices happen in one transaction, and only articles not
     flagged yet are picked up, so running the sweep twice (or twice at once) notifies once. The
     notices are sent by their own jobs (retried); the supervision sweep also sends any left pending.

@@ -17,8 +17,10 @@ async def test_console_page_and_assets(aiohttp_client, tmp_path):
     html = await page.text()
     assert page.status == 200 and "12345" in html and 'lang="zh-CN"' in html
     assets = re.findall(r'(?:src|href)="(/static/console/[^"]+)"', html)
-    assert len(assets) == 2
+    assert assets == ["/static/console/console.css", "/static/console/console.js", "/static/console/kb.js"]
     for asset in assets:
         assert (await client.get(asset)).status == 200
-    script = await (await client.get("/static/console/console.js")).text()
-    assert "innerHTML" not in script  # user data only ever goes through textContent
+    scripts = {a: await (await client.get(a)).text() for a in assets if a.endswith(".js")}
+    for name, script in scripts.items():  # user data only ever goes through textContent
+        assert not any(sink in script for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML")), name
+    assert "diff_html" not in scripts["/static/console/kb.js"]  # the diff is built from `changes`

@@ -417,6 +417,7 @@ function switchView(view) {
   if (view === "jobs") showJobs().catch((err) => alert(err.message));
   if (view === "routing") showRouting().catch((err) => alert(err.message));
   if (view === "chatbot") showChatbot().catch((err) => alert(err.message));
+  if (view === "kb") showKb().catch((err) => alert(err.message));  // kb.js
 }
 
 async function start() {

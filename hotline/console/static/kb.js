@@ -1,0 +1,235 @@
+// 知识库 view of the console: articles and their review workflow, versions and diffs, gaps, synonyms.
+// Loaded after console.js and uses its helpers (h, api, $, fmt, me, units). All user data goes through textContent.
+"use strict";
+
+const KB = { offset: 0, limit: 50 };
+const KB_STATUS = { draft: "草稿", in_review: "待审核", published: "已发布", expired: "已过期", archived: "已归档" };
+const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档" };
+// The workflow as the API accepts it (knowledge/articles.py TRANSITIONS): from which states, editors only, the note asked for.
+const KB_ACTIONS = {
+  submit: { label: "提交审核", from: ["draft"], editors: false },
+  publish: { label: "审核发布", from: ["in_review", "draft", "expired"], editors: true, note: "审核意见（可选）" },
+  reject: { label: "退回修改", from: ["in_review"], editors: true, note: "退回原因", required: true },
+  expire: { label: "设为过期", from: ["published"], editors: true },
+  archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑，确定归档？" },
+};
+const KB_FIELDS = { title: "标题", body: "正文", category: "分类", unit: "单位", keywords: "关键词", valid_from: "生效日期", valid_to: "失效日期", review_due_at: "复审日期" };
+
+// Platform editors (knowledge.articles.EDITOR_ROLES) review and publish; a unit edits its own unit's articles.
+const kbIsEditor = () => ["dispatcher", "admin"].includes(me.role);
+const kbCanCreate = () => kbIsEditor() || me.role === "unit";
+const kbCanEdit = (a) => kbIsEditor() || (me.role === "unit" && a.unit_id !== null && a.unit_id === me.unit_id);
+const kbFail = (err) => alert(err.message);
+const kbBadge = (status) => h("span", { class: `badge kb-${status}` }, KB_STATUS[status] || status || "—");
+// Dates are picked as China (UTC+8) days; the API wants aware datetimes.
+const kbDay = (iso) => (iso ? new Date(new Date(iso).getTime() + 8 * 3600e3).toISOString().slice(0, 10) : "");
+const kbAt = (day, endOfDay) => (day ? `${day}T${endOfDay ? "23:59:59" : "00:00:00"}+08:00` : null);
+const KB_ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', "#x27": "'", "#39": "'" };
+// A search highlight is escaped text with <em> marks: rebuilt as text and <em> nodes.
+const kbHighlight = (html) => html.split(/(<em>.*?<\/em>)/).map((part) => {
+  const text = part.replace(/<\/?em>/g, "").replace(/&(lt|gt|amp|quot|#x27|#39);/g, (m, e) => KB_ENTITIES[e]);
+  return part.startsWith("<em>") ? h("em", {}, text) : text;
+});
+
+async function showKb() {
+  const filters = h("form", { id: "kb-filters", class: "row", onsubmit: (ev) => { ev.preventDefault(); KB.offset = 0; kbList().catch(kbFail); } },
+    h("select", { name: "status" }, h("option", { value: "" }, "全部状态"), Object.entries(KB_STATUS).map(([v, t]) => h("option", { value: v }, t))),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "flagged" }), "待复核"),
+    me.role === "unit" ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", checked: "" }), "本单位") : null,
+    h("input", { name: "q", type: "search", placeholder: "检索知识标题或内容" }),
+    h("button", { type: "submit" }, "查询"));
+  const tools = h("div", { class: "actions" },
+    kbCanCreate() ? h("button", { type: "button", onclick: () => kbEdit(null) }, "新建知识") : null,
+    kbIsEditor() ? h("button", { type: "button", onclick: () => kbGaps().catch(kbFail) }, "知识缺口") : null,
+    kbIsEditor() ? h("button", { type: "button", onclick: () => kbSynonyms().catch(kbFail) }, "同义词") : null);
+  $("#detail").replaceChildren(
+    h("div", { class: "card", id: "kb" }, h("h2", {}, "知识库"), h("div", { id: "kb-due" }), tools, filters, h("div", { id: "kb-list" })),
+    h("div", { id: "kb-pane" }));
+  KB.offset = 0;
+  await Promise.all([kbList(), kbCanCreate() ? kbDueNotice() : null]);
+}
+
+async function kbDueNotice() {
+  // Articles the daily sweep flagged as past their review date, to their owners (a unit: its own).
+  const mine = me.role === "unit";
+  const { items } = await api(`/api/v1/kb/articles?review_due=1&limit=500${mine ? "&mine=1" : ""}`);
+  const show = () => { const f = $("#kb-filters"); f.elements.namedItem("flagged").checked = true; f.elements.namedItem("q").value = ""; KB.offset = 0; kbList().catch(kbFail); };
+  $("#kb-due").replaceChildren(items.length ? h("div", { class: "alert" },
+    `${mine ? "本单位" : ""}有 ${items.length} 篇知识已到复审日期，请及时复核更新。 `,
+    h("button", { type: "button", onclick: show }, "查看")) : "");
+}
+
+async function kbList() {
+  const field = (name) => $("#kb-filters").elements.namedItem(name);
+  const q = field("q").value.trim(), status = field("status").value;
+  let rows, more = false;
+  if (q) {  // full-text search (articles only); the review and unit filters apply to the list
+    const params = new URLSearchParams({ q, kind: "article", limit: "50" });
+    if (status) params.set("status", status);
+    const result = await api(`/api/v1/kb/search?${params}`);
+    rows = result.hits.map((hit) => ({ id: Number(hit.id), title: hit.title, status: hit.status, unit_name: hit.extra?.unit_name,
+      version: hit.extra?.version, snippet: hit.highlight }));
+  } else {
+    const params = new URLSearchParams({ limit: String(KB.limit), offset: String(KB.offset) });
+    if (status) params.set("status", status);
+    if (field("flagged").checked) params.set("review_due", "1");
+    if (field("mine")?.checked) params.set("mine", "1");
+    rows = (await api(`/api/v1/kb/articles?${params}`)).items;
+    more = rows.length === KB.limit;
+  }
+  const page = (delta) => { KB.offset = Math.max(0, KB.offset + delta); kbList().catch(kbFail); };
+  $("#kb-list").replaceChildren(rows.length ? h("table", {},
+    h("tr", {}, ["标题", "状态", "单位", "版本", "复审日期"].map((t) => h("th", {}, t))),
+    rows.map((a) => h("tr", { "data-id": a.id },
+      h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); kbOpen(a.id).catch(kbFail); } }, a.title),
+        a.review_due ? h("span", { class: "badge kb-due" }, "待复核") : null,
+        a.snippet ? h("div", { class: "muted" }, kbHighlight(a.snippet)) : null),
+      h("td", {}, kbBadge(a.status)), h("td", {}, a.unit_name || "平台通用"),
+      h("td", {}, a.version ? `v${a.version}` : "—"), h("td", {}, kbDay(a.review_due_at) || "—"))))
+    : h("p", { class: "muted" }, q ? "没有检索到相关知识" : "没有符合条件的知识"),
+  q ? h("p", { class: "muted" }, `检索“${q}”：${rows.length} 条${field("flagged").checked || field("mine")?.checked ? "（检索结果不按“待复核”“本单位”筛选）" : ""}`)
+    : h("div", { class: "actions" },
+    KB.offset > 0 ? h("button", { type: "button", onclick: () => page(-KB.limit) }, "上一页") : null,
+    more ? h("button", { type: "button", onclick: () => page(KB.limit) }, "下一页") : null));
+}
+
+async function kbOpen(id) {
+  const [a, versions] = await Promise.all([api(`/api/v1/kb/articles/${id}`), api(`/api/v1/kb/articles/${id}/versions`)]);
+  const actions = kbCanEdit(a) ? Object.entries(KB_ACTIONS).filter(([, s]) => s.from.includes(a.status) && (!s.editors || kbIsEditor())) : [];
+  const row = (label, value) => h("tr", {}, h("th", {}, label), h("td", {}, value || "—"));
+  $("#kb-pane").replaceChildren(
+    h("div", { class: "card", id: "kb-article", "data-id": a.id, "data-status": a.status, "data-version": a.version },
+      h("h2", {}, a.title, " ", kbBadge(a.status)),
+      a.review_due ? h("div", { class: "alert" }, "已到复审日期：请核实内容是否仍然准确，修改后重新提交审核。") : null,
+      h("table", {},
+        row("单位", a.unit_name || "平台通用"), row("分类", a.category), row("关键词", (a.keywords || []).join("、")),
+        row("有效期", `${kbDay(a.valid_from) || "不限"} 至 ${kbDay(a.valid_to) || "长期"}`), row("复审日期", kbDay(a.review_due_at)),
+        row("版本", `v${a.version}`), row("最后修改", `${a.updated_by} ${fmt(a.updated_at)}`), row("发布时间", a.published_at && fmt(a.published_at))),
+      h("div", { class: "kb-body" }, a.body_text),
+      h("div", { class: "actions" },
+        kbCanEdit(a) && a.status !== "archived" ? h("button", { type: "button", onclick: () => kbEdit(a) }, "编辑") : null,
+        actions.map(([name, spec]) => kbActionForm(a, name, spec)))),
+    kbVersions(a, versions.items));
+}
+
+function kbActionForm(a, name, spec) {
+  const form = h("form", { class: "kb-action", "data-action": name },
+    spec.note ? h("input", { name: "note", placeholder: spec.note, maxlength: 500 }) : null,
+    h("button", { type: "submit" }, spec.label));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const note = spec.note ? form.elements.namedItem("note").value.trim() : "";
+    if (spec.required && !note) return alert(`请填写${spec.note}`);
+    if (spec.confirm && !confirm(spec.confirm)) return;
+    try {
+      // the version read pins the action: the API answers 409 if the article changed meanwhile
+      await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: { version: a.version, note: note || null } });
+    } catch (err) {
+      return alert(err.message);
+    }
+    await kbOpen(a.id);
+    await kbList();
+  });
+  return form;
+}
+
+function kbVersions(a, items) {
+  const numbers = [...new Set(items.map((v) => v.version))];
+  const pick = (name, value) => h("select", { name }, numbers.map((n) => h("option", { value: n, selected: n === value }, `v${n}`)));
+  const form = h("form", { id: "kb-diff-form", class: "row" },
+    h("label", {}, "从", pick("from", numbers[numbers.length - 2])), h("label", {}, "到", pick("to", numbers[numbers.length - 1])),
+    h("button", { type: "submit" }, "比较"));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    kbDiff(a.id, form.elements.namedItem("from").value, form.elements.namedItem("to").value).catch(kbFail);
+  });
+  return h("div", { class: "card" }, h("h3", {}, "版本记录"),
+    h("table", {}, h("tr", {}, ["版本", "操作", "状态", "操作人", "时间", "说明"].map((t) => h("th", {}, t))),
+      items.map((v) => h("tr", {}, h("td", {}, `v${v.version}`), h("td", {}, KB_VERSION_ACTIONS[v.action] || v.action),
+        h("td", {}, KB_STATUS[v.status] || v.status), h("td", {}, v.changed_by), h("td", {}, fmt(v.created_at)), h("td", {}, v.note || "")))),
+    numbers.length > 1 ? form : null, h("div", { id: "kb-diff" }));
+}
+
+async function kbDiff(id, from, to) {
+  // Rendered from `changes` (the words changed in each sentence) as del/ins nodes, not from the server's HTML.
+  const d = await api(`/api/v1/kb/articles/${id}/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  const segment = (s) => (s.op === "insert" ? h("ins", {}, s.text) : s.op === "delete" ? h("del", {}, s.text) : s.text);
+  $("#kb-diff").replaceChildren(
+    h("p", { class: "muted" }, `v${d.from} → v${d.to}（${d.changed_by}，${fmt(d.changed_at)}）`),
+    d.changes.length ? h("ul", { class: "kb-changes" }, d.changes.map((c) => h("li", { "data-field": c.field, "data-op": c.op },
+      h("span", { class: "badge" }, c.field === "title" ? "标题" : "正文"), " ", c.segments.map(segment))))
+      : h("p", { class: "muted" }, "两个版本内容相同"));
+}
+
+function kbEdit(a, draft = {}) {
+  const v = a || draft;
+  const input = (name, attrs = {}) => h("input", { name, value: v[name] ?? "", ...attrs });
+  const date = (name) => h("input", { name, type: "date", value: kbDay(v[name]) });
+  const form = h("form", { id: "kb-editor", class: "card" },
+    h("h2", {}, a ? `编辑知识 v${a.version}` : "新建知识"),
+    a && ["published", "expired"].includes(a.status) && !kbIsEditor() ? h("p", { class: "muted" }, "修改已发布的知识后需重新审核。") : null,
+    h("label", {}, "标题", input("title", { required: "", maxlength: 300 })),
+    h("label", {}, "正文（HTML；保存时服务器会清除脚本等不安全内容）", h("textarea", { name: "body", rows: 12, required: "" }, v.body_html || "")),
+    h("div", { class: "row" },
+      h("label", {}, "分类", input("category", { maxlength: 50 })),
+      kbIsEditor() ? h("label", {}, "单位", h("select", { name: "unit" }, h("option", { value: "" }, a ? "（不变）" : "平台通用"),
+        units.map((u) => h("option", { value: u.code, selected: u.code === v.unit_code }, u.name)))) : null,
+      h("label", {}, "关键词（逗号分隔）", h("input", { name: "keywords", value: (v.keywords || []).join("，") }))),
+    h("div", { class: "row" }, h("label", {}, "生效日期", date("valid_from")), h("label", {}, "失效日期", date("valid_to")),
+      h("label", {}, "复审日期", date("review_due_at"))),
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "保存"),
+      h("button", { type: "button", onclick: () => (a ? kbOpen(a.id).catch(kbFail) : $("#kb-pane").replaceChildren()) }, "取消")),
+    h("p", { class: "error", id: "kb-error" }));
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const el = (name) => form.elements.namedItem(name), val = (name) => el(name).value.trim();
+    const body = { title: val("title"), body: el("body").value, category: val("category") || null,
+      keywords: val("keywords").split(/[,，、;；\s]+/).filter(Boolean),
+      valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to"), true), review_due_at: kbAt(val("review_due_at")) };
+    if (el("unit")) body.unit = el("unit").value || null;
+    if (a) body.version = a.version;  // 409 if someone changed it since it was opened
+    form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
+    $("#kb-error").textContent = "";
+    let saved;
+    try {
+      saved = await api(a ? `/api/v1/kb/articles/${a.id}` : "/api/v1/kb/articles", { method: a ? "PUT" : "POST", json: body });
+    } catch (err) {  // the server's validation: "字段 body 不合法：不能为空"
+      const name = /字段 (\w+)/.exec(err.message)?.[1];
+      if (name && el(name)) el(name).classList.add("invalid");
+      $("#kb-error").textContent = KB_FIELDS[name] ? err.message.replace(`字段 ${name} `, `“${KB_FIELDS[name]}”`) : err.message;
+      return;
+    }
+    await kbOpen(saved.id);
+    await kbList();
+  });
+  $("#kb-pane").replaceChildren(form);
+}
+
+async function kbGaps() {
+  const { items } = await api("/api/v1/kb/gaps?limit=200");
+  $("#kb-pane").replaceChildren(h("div", { class: "card", id: "kb-gaps" }, h("h2", {}, "知识缺口"),
+    h("p", { class: "muted" }, "智能问答未能答复或答复被评“没用”的问题，按出现次数排列。"),
+    items.length ? h("table", {}, h("tr", {}, ["问题", "次数", "最近一次", ""].map((t) => h("th", {}, t))),
+      items.map((g) => h("tr", {}, h("td", {}, g.question), h("td", {}, g.count), h("td", {}, fmt(g.last_at)),
+        h("td", {}, g.article_id ? h("button", { type: "button", onclick: () => kbOpen(g.article_id).catch(kbFail) }, "被评没用的答复") : null,
+          h("button", { type: "button", onclick: () => kbEdit(null, { title: g.question }) }, "补充知识")))))
+      : h("p", { class: "muted" }, "暂无知识缺口")));
+}
+
+async function kbSynonyms() {
+  const { items } = await api("/api/v1/kb/synonyms");
+  const run = async (path, init) => {
+    try { await api(path, init); } catch (err) { return alert(err.message); }
+    await kbSynonyms();
+  };
+  const row = (g) => {
+    const input = h("input", { name: "terms", value: g ? g.terms.join("、") : "", placeholder: "如：公积金、住房公积金" });
+    const save = () => run(g ? `/api/v1/kb/synonyms/${g.id}` : "/api/v1/kb/synonyms", { method: g ? "PUT" : "POST", json: { terms: input.value.trim() } });
+    const drop = () => confirm(`删除同义词组“${g.terms.join("、")}”？`) && run(`/api/v1/kb/synonyms/${g.id}`, { method: "DELETE" });
+    return h("tr", { "data-id": g ? g.id : "new" }, h("td", {}, input),
+      h("td", {}, h("button", { type: "button", onclick: save }, g ? "保存" : "添加"), g ? h("button", { type: "button", onclick: drop }, "删除") : null));
+  };
+  $("#kb-pane").replaceChildren(h("div", { class: "card", id: "kb-synonyms" }, h("h2", {}, "同义词"),
+    h("p", { class: "muted" }, "同组的词检索时互相扩展，用顿号或逗号分隔；保存后立即生效，无需重建索引。"),
+    h("table", {}, items.map(row), row(null))));
+}

@@ -1,0 +1,229 @@
+// End-to-end driver of the console's 知识库 view (kb.js) in jsdom against a real server.
+//
+//   node tests/console/kb_driver.js BASE_URL SCENARIO_JSON
+//
+// Each user gets a fresh page loaded from BASE_URL/console (index.html, console.js and kb.js as the
+// server serves them) with window.fetch going to the real server over HTTP (Node's fetch, the session
+// cookie kept per page). Only the live-events WebSocket is replaced (not part of this view). The
+// scenario (users, titles, texts) comes from the pytest that started the server; the results are
+// printed as one JSON object on stdout for it to check.
+"use strict";
+
+const { JSDOM, VirtualConsole } = require("jsdom");
+
+const [base, scenarioJson] = process.argv.slice(2);
+const S = JSON.parse(scenarioJson);
+const errors = [];
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(what, fn, timeout = 15000) {
+  const started = Date.now();
+  for (;;) {
+    const value = fn();
+    if (value) return value;
+    if (Date.now() - started > timeout) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+// A browser page: its own cookie, alerts recorded, confirm() answered yes.
+async function openConsole(who) {
+  let cookie = null, pending = 0;
+  const alerts = [];
+  const requests = [];
+  const virtualConsole = new VirtualConsole();
+  virtualConsole.on("jsdomError", (e) => errors.push(`${who}: ${e.message}`));
+  virtualConsole.on("error", (...args) => errors.push(`${who}: console.error ${args.join(" ")}`));
+  const dom = await JSDOM.fromURL(`${base}/console`, {
+    runScripts: "dangerously", resources: "usable", pretendToBeVisual: true, virtualConsole,
+    beforeParse(window) {
+      window.fetch = async (path, init = {}) => {
+        pending += 1;
+        try {
+          const url = new URL(path, base);
+          const { json, credentials, ...rest } = init;  // eslint-disable-line no-unused-vars
+          const headers = { ...(init.headers || {}) };
+          if (cookie) headers.Cookie = cookie;
+          const resp = await fetch(url, { ...rest, headers });
+          for (const set of resp.headers.getSetCookie?.() ?? [resp.headers.get("set-cookie")].filter(Boolean)) {
+            const pair = set.split(";")[0];
+            if (pair.startsWith("hotline_session=")) cookie = pair.length > "hotline_session=".length && !/max-age=0/i.test(set) ? pair : null;
+          }
+          requests.push(`${rest.method || "GET"} ${url.pathname}${url.search} ${resp.status}`);
+          const body = await resp.arrayBuffer();  // read here, so "no request pending" means the page has its data
+          return new Response(body.byteLength ? body : null, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
+        } finally {
+          pending -= 1;
+        }
+      };
+      window.WebSocket = class { close() {} };  // live call events: not part of the knowledge view
+      window.alert = (message) => alerts.push(String(message));
+      window.confirm = () => true;
+      // jsdom lacks a form's named-element properties (form.username), which console.js uses.
+      for (const name of ["username", "password", "state", "q", "text", "since", "until"]) {
+        Object.defineProperty(window.HTMLFormElement.prototype, name, {
+          configurable: true, get() { return this.elements.namedItem(name); } });
+      }
+    },
+  });
+  const w = dom.window, doc = w.document;
+  await until(`${who}: console started`, () => typeof w.showKb === "function" && !doc.querySelector("#login").hidden);
+  // Settled: no request in flight over a few checks (a page's follow-up request starts in the same task).
+  const idle = async () => {
+    for (let quiet = 0; quiet < 3; quiet = pending ? 0 : quiet + 1) await sleep(pending ? 10 : 25);
+  };
+  const page = {
+    w, doc, alerts, requests, idle,
+    $: (sel) => doc.querySelector(sel),
+    $$: (sel, root = doc) => [...root.querySelectorAll(sel)],
+    button: (text, root = doc) => [...root.querySelectorAll("button")].find((b) => b.textContent.trim() === text && !b.hidden),
+    text: (sel) => (doc.querySelector(sel)?.textContent || "").trim(),
+    async click(el, what) {
+      if (!el) throw new Error(`${who}: nothing to click for ${what}`);
+      el.click();
+      await idle();
+    },
+    set(form, values) {
+      for (const [name, value] of Object.entries(values)) {
+        const el = form.elements.namedItem(name);
+        if (!el) throw new Error(`${who}: no field ${name}`);
+        if (el.type === "checkbox") el.checked = value; else el.value = value;
+      }
+    },
+    async login(username, password) {
+      page.set(page.$("#login-form"), { username, password });
+      await page.click(page.$("#login-form button[type=submit]"), "login");
+      if (page.$("#app").hidden) throw new Error(`${who}: login failed: ${page.text("#login-error")}`);
+    },
+    openKb: () => page.click(page.$("nav button[data-view=kb]"), "知识库"),
+    async listTitles(filters) {  // set the list filters, query, the titles listed
+      page.set(page.$("#kb-filters"), filters);
+      await page.click(page.$("#kb-filters button[type=submit]"), "查询");
+      return page.$$("#kb-list td > a").map((a) => a.textContent);
+    },
+    async open(title) {
+      await page.click(page.$$("#kb-list td > a").find((a) => a.textContent === title), title);
+      return page.article();
+    },
+    article() {
+      const card = page.$("#kb-article");
+      return card && { id: Number(card.dataset.id), status: card.dataset.status, version: Number(card.dataset.version),
+        title: card.querySelector("h2").firstChild.textContent.trim(), badge: page.text("#kb-article h2 .badge"),
+        actions: page.$$(".kb-action", card).map((f) => f.dataset.action), edit: Boolean(page.button("编辑", card)) };
+    },
+    async act(action, note) {
+      const form = page.$(`#kb-article .kb-action[data-action=${action}]`);
+      if (note !== undefined) page.set(form, { note });
+      await page.click(form && form.querySelector("button"), action);
+      return page.article();
+    },
+    async save(values) {  // fill the editor and save: the article shown after it, or the error shown
+      const form = page.$("#kb-editor");
+      page.set(form, values);
+      await page.click(form.querySelector("button[type=submit]"), "保存");
+      return page.$("#kb-editor") ? { error: page.text("#kb-error"), invalid: page.$$("#kb-editor .invalid").map((el) => el.name) }
+        : { article: page.article() };
+    },
+  };
+  page.close = () => w.close();
+  return page;
+}
+
+async function unitSteps() {
+  const p = await openConsole("unit");
+  const out = {};
+  await p.login(S.unit.username, S.unit.password);
+  await p.openKb();
+  out.tools = p.$$("#kb .actions button").map((b) => b.textContent);
+  out.due_notice = p.text("#kb-due");
+  await p.click(p.button("查看", p.$("#kb-due")), "查看");
+  out.flagged_titles = p.$$("#kb-list td > a").map((a) => a.textContent);
+  out.flagged_badges = p.$$("#kb-list .kb-due").map((b) => b.textContent);
+
+  await p.click(p.button("新建知识"), "新建知识");
+  out.editor_has_unit = Boolean(p.$("#kb-editor").elements.namedItem("unit"));
+  out.rejected_save = await p.save({ title: S.article.title, body: "<script>alert(1)</script>", category: "公安",
+    keywords: "养犬、犬只登记", review_due_at: "2030-06-30", valid_to: "2030-12-31" });
+  out.created = (await p.save({ body: S.article.body })).article;
+  const cell = (label) => p.$$("#kb-article tr").find((tr) => tr.cells[0].textContent === label)?.cells[1].textContent;
+  out.created_fields = { keywords: cell("关键词"), validity: cell("有效期"), review: cell("复审日期"), category: cell("分类"),
+    unit: cell("单位"), body: p.text("#kb-article .kb-body") };
+  out.submitted = await p.act("submit");
+
+  await p.click(p.button("新建知识"), "新建知识");
+  out.second = (await p.save({ title: S.second.title, body: S.second.body })).article;
+  out.second_submitted = await p.act("submit");
+  out.list_in_review = await p.listTitles({ flagged: false, mine: true, status: "in_review" });
+  out.list_badges = p.$$("#kb-list .badge").map((b) => b.textContent);
+  out.alerts = p.alerts;
+  p.close();
+  return out;
+}
+
+async function editorSteps() {
+  const p = await openConsole("editor");
+  const out = {};
+  await p.login(S.editor.username, S.editor.password);
+  await p.openKb();
+  out.tools = p.$$("#kb .actions button").map((b) => b.textContent);
+  out.in_review = await p.listTitles({ status: "in_review" });
+
+  out.opened = await p.open(S.article.title);
+  await p.click(p.button("编辑", p.$("#kb-article")), "编辑");
+  out.editor_units = p.$$("#kb-editor select[name=unit] option").length;
+  const body = p.$("#kb-editor").elements.namedItem("body").value;
+  out.edited = (await p.save({ body: body.replace(S.edit.from, S.edit.to) })).article;
+  out.published = await p.act("publish", "已核实");
+
+  out.versions = p.$$("#kb-pane .card:nth-child(2) table tr").slice(1).map((tr) => [...tr.cells].map((td) => td.textContent));
+  await p.click(p.$("#kb-diff-form button[type=submit]"), "比较");
+  out.diff_meta = p.text("#kb-diff p");
+  out.diff_items = p.$$("#kb-diff li").map((li) => ({ field: li.dataset.field, op: li.dataset.op, text: li.textContent }));
+  out.dels = p.$$("#kb-diff del").map((el) => el.textContent);
+  out.ins = p.$$("#kb-diff ins").map((el) => el.textContent);
+  out.diff_tags = [...new Set(p.$$("#kb-diff *").map((el) => el.tagName.toLowerCase()))].sort();
+
+  await p.listTitles({ status: "in_review" });
+  out.second_opened = await p.open(S.second.title);
+  out.reject_without_reason = await p.act("reject", "");
+  out.alerts_after_empty_reject = [...p.alerts];
+  out.rejected = await p.act("reject", S.reject_reason);
+
+  out.search = await p.listTitles({ status: "", q: S.search });
+  out.search_marks = p.$$("#kb-list em").map((em) => em.textContent);
+
+  await p.click(p.button("知识缺口"), "知识缺口");
+  out.gaps = p.$$("#kb-gaps tr").slice(1).map((tr) => ({ question: tr.cells[0].textContent, count: tr.cells[1].textContent }));
+  await p.click(p.button("补充知识", p.$("#kb-gaps")), "补充知识");
+  out.gap_draft_title = p.$("#kb-editor").elements.namedItem("title").value;
+
+  await p.click(p.button("同义词"), "同义词");
+  p.$('#kb-synonyms tr[data-id="new"] input').value = S.synonyms;
+  await p.click(p.button("添加", p.$("#kb-synonyms")), "添加");
+  out.synonyms = p.$$("#kb-synonyms tr input").map((i) => i.value);
+  out.alerts = p.alerts;
+  p.close();
+  return out;
+}
+
+async function agentSteps() {  // reads, and is offered no change
+  const p = await openConsole("agent");
+  await p.login(S.agent.username, S.agent.password);
+  await p.openKb();
+  const out = { tools: p.$$("#kb .actions button").map((b) => b.textContent), due_notice: p.text("#kb-due") };
+  await p.listTitles({ status: "published" });
+  out.opened = await p.open(S.article.title);
+  out.alerts = p.alerts;
+  p.close();
+  return out;
+}
+
+(async () => {
+  const result = { unit: await unitSteps(), editor: await editorSteps(), agent: await agentSteps() };
+  result.errors = errors;
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+})().catch((err) => {
+  process.stdout.write(JSON.stringify({ fatal: String(err && err.stack || err), errors }));
+  process.exit(1);
+});

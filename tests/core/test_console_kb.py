@@ -1,0 +1,185 @@
+"""The console's 知识库 view end to end: kb.js in jsdom (node) against the real app on loopback.
+
+The app runs with a real SQLite data dir, real users and the knowledge plugin; the node driver
+(tests/console/kb_driver.js) loads /console as served, logs in through the login form as a unit,
+a platform editor and an agent, and works the view: create (a server validation error first),
+submit, edit and publish, diff, send back with a reason, search, gaps, synonyms. Its JSON result
+is checked here, and so is what the server stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from hotline import appkeys
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.users import create_user, issue_token
+from knowledge.tables import kb_articles
+from knowledge.web import ARTICLES
+from tests.knowledge.helpers import seed_units
+
+ROOT = Path(__file__).resolve().parents[2]
+DRIVER = ROOT / "tests" / "console" / "kb_driver.js"
+NODE = shutil.which("node")
+
+SCENARIO = {
+    "unit": {"username": "police-kb", "password": "unit-pass-123"},
+    "editor": {"username": "editor-kb", "password": "editor-pass-123"},
+    "agent": {"username": "agent-kb", "password": "agent-pass-123"},
+    "article": {"title": "犬只登记办理指南",
+                "body": "<p>养犬人应当在取得犬只之日起三十日内办理犬只登记。</p><p>办理地点为各区公安分局户籍窗口。</p>"},
+    "edit": {"from": "三十日", "to": "十五日"},
+    "second": {"title": "烟花爆竹燃放规定", "body": "<p>春节期间允许在指定区域燃放烟花爆竹。</p>"},
+    "reject_reason": "请补充禁放区域的具体范围",
+    "search": "犬只登记",
+    "synonyms": "犬只、狗、宠物狗",
+    "gap": "电动自行车上牌需要带什么材料",
+    "flagged_title": "出入境证件办理须知",
+}
+
+
+def _skip_reason() -> str | None:
+    if NODE is None:
+        return "node is not installed (tests/run.sh installs nodejs and npm)"
+    if not (ROOT / "tests" / "console" / "node_modules" / "jsdom").is_dir():
+        return "jsdom is missing: run `npm ci --prefix tests/console` (tests/run.sh does)"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_skip_reason() is not None, reason=_skip_reason() or "")
+
+
+async def seed(app) -> dict[str, str]:
+    """Units, the three users with passwords, and one published police article past its review date
+    (created and published over the API, then flagged by the review sweep); an API token per user."""
+    engine, now = app[appkeys.ENGINE], app[appkeys.CLOCK].now()
+    await seed_units(engine, now)
+    tokens = {}
+    async with engine.begin() as conn:
+        for key, role, unit in [("unit", "unit", "police"), ("editor", "dispatcher", None), ("agent", "agent", None)]:
+            user = SCENARIO[key]
+            user_id = await create_user(conn, user["username"], role, now, unit_code=unit, password=user["password"])
+            tokens[key] = await issue_token(conn, user_id, now)
+    return tokens
+
+
+async def call(client, method, path, token, status=200, **kwargs):
+    resp = await client.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_path):
+    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
+                     plugins=["hotline.api.setup:setup", "hotline.console.web:setup", "knowledge.web:setup"])
+    server = await aiohttp_server(app, host="127.0.0.1")
+    client = await aiohttp_client(server)
+    assert str(app[appkeys.SETTINGS].resolved_database_url()).startswith("sqlite")
+    tokens = await seed(app)
+
+    # A published police article whose review date has passed, flagged to its unit by the daily sweep.
+    past = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2)).isoformat()
+    flagged = await call(client, "POST", "/api/v1/kb/articles", tokens["editor"], 201, json={
+        "title": SCENARIO["flagged_title"], "body": "<p>护照办理需本人到场。</p>", "unit": "police", "review_due_at": past})
+    await call(client, "POST", f"/api/v1/kb/articles/{flagged['id']}/actions/publish", tokens["editor"], json={})
+    assert await app[ARTICLES].flag_review_due() == {"police": [{"id": flagged["id"], "title": SCENARIO["flagged_title"]}]}
+    # A question the chatbot cannot answer: a knowledge gap.
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": SCENARIO["gap"]})
+    assert resp.status == 200
+
+    proc = await asyncio.create_subprocess_exec(
+        NODE, str(DRIVER), str(server.make_url("")).rstrip("/"), json.dumps(SCENARIO, ensure_ascii=False),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, f"driver failed: {out.decode()[-3000:]} {err.decode()[-3000:]}"
+    result = json.loads(out)
+    assert result["errors"] == []
+    unit, editor, agent = result["unit"], result["editor"], result["agent"]
+
+    # -- the unit: its due article, creating (server validation shown), submitting; no editor actions
+    assert unit["tools"] == ["新建知识"]
+    assert unit["due_notice"].startswith("本单位有 1 篇知识已到复审日期")
+    assert unit["flagged_titles"] == [SCENARIO["flagged_title"]] and unit["flagged_badges"] == ["待复核"]
+    assert unit["editor_has_unit"] is False
+    assert unit["rejected_save"]["error"] == "“正文”不合法：不能为空"  # the server's message, field named in Chinese
+    assert unit["rejected_save"]["invalid"] == ["body"]
+    created = unit["created"]
+    assert (created["title"], created["status"], created["badge"], created["version"]) == (
+        SCENARIO["article"]["title"], "draft", "草稿", 1)
+    assert created["actions"] == ["submit", "archive"] and created["edit"] is True
+    assert unit["created_fields"] == {
+        "keywords": "养犬、犬只登记", "validity": "不限 至 2030-12-31", "review": "2030-06-30", "category": "公安",
+        "unit": "云州市公安局", "body": "养犬人应当在取得犬只之日起三十日内办理犬只登记。 办理地点为各区公安分局户籍窗口。"}
+    assert (unit["submitted"]["status"], unit["submitted"]["badge"], unit["submitted"]["actions"]) == (
+        "in_review", "待审核", ["archive"])
+    assert unit["second_submitted"]["status"] == "in_review"
+    assert unit["list_in_review"] == [SCENARIO["article"]["title"], SCENARIO["second"]["title"]]
+    assert unit["list_badges"] == ["待审核", "待审核"]
+    assert unit["alerts"] == []
+
+    # -- the editor: review, edit one word, publish, the diff as del/ins; send back; search; gaps; synonyms
+    assert editor["tools"] == ["新建知识", "知识缺口", "同义词"]
+    assert editor["in_review"] == [SCENARIO["article"]["title"], SCENARIO["second"]["title"]]
+    assert editor["opened"]["actions"] == ["publish", "reject", "archive"]
+    assert editor["editor_units"] > 10  # editors choose the owning unit
+    assert (editor["edited"]["status"], editor["edited"]["version"]) == ("in_review", 2)
+    assert (editor["published"]["status"], editor["published"]["badge"]) == ("published", "已发布")
+    assert editor["published"]["actions"] == ["expire", "archive"]
+    assert [row[:4] for row in editor["versions"]] == [
+        ["v1", "新建", "草稿", "police-kb"], ["v1", "提交审核", "待审核", "police-kb"],
+        ["v2", "修改", "待审核", "editor-kb"], ["v2", "发布", "已发布", "editor-kb"]]
+    assert editor["versions"][3][5] == "已核实"
+    assert editor["diff_meta"].startswith("v1 → v2（editor-kb，")
+    assert editor["dels"] == ["三十"] and editor["ins"] == ["十五"]
+    assert editor["diff_items"] == [{"field": "body", "op": "replace",
+                                     "text": "正文 养犬人应当在取得犬只之日起三十十五日内办理犬只登记。"}]
+    assert editor["diff_tags"] == ["del", "ins", "li", "p", "span", "ul"]
+    assert editor["reject_without_reason"]["status"] == "in_review"
+    assert editor["alerts_after_empty_reject"] == ["请填写退回原因"]
+    assert (editor["rejected"]["status"], editor["rejected"]["badge"]) == ("draft", "草稿")
+    assert editor["search"][0] == SCENARIO["article"]["title"]
+    assert editor["search_marks"] and all(m in SCENARIO["search"] for m in editor["search_marks"])  # <em> nodes
+    assert {"question": SCENARIO["gap"], "count": "1"} in editor["gaps"]
+    assert editor["gap_draft_title"] == editor["gaps"][0]["question"]
+    assert editor["synonyms"][-2:] == ["犬只、狗、宠物狗", ""]
+    assert editor["alerts"] == ["请填写退回原因"]
+
+    # -- an agent reads only
+    assert agent["tools"] == [] and agent["due_notice"] == ""
+    assert (agent["opened"]["status"], agent["opened"]["actions"], agent["opened"]["edit"]) == ("published", [], False)
+    assert agent["alerts"] == []
+
+    # -- what the server stored, through the API and in the database
+    article = await call(client, "GET", f"/api/v1/kb/articles/{created['id']}", tokens["agent"])
+    assert (article["status"], article["version"], article["unit_code"]) == ("published", 2, "police")
+    assert (article["created_by"], article["updated_by"]) == ("police-kb", "editor-kb")
+    assert "十五日内" in article["body_text"] and "三十日" not in article["body_text"]
+    assert article["keywords"] == ["养犬", "犬只登记"] and article["category"] == "公安"
+    assert article["valid_to"].startswith("2030-12-31T15:59:59")  # the end of that day in China, in UTC
+    assert article["review_due_at"].startswith("2030-06-29T16:00:00")
+    versions = (await call(client, "GET", f"/api/v1/kb/articles/{created['id']}/versions", tokens["agent"]))["items"]
+    assert [(v["action"], v["changed_by"], v["note"]) for v in versions] == [
+        ("create", "police-kb", None), ("submit", "police-kb", None), ("edit", "editor-kb", None),
+        ("publish", "editor-kb", "已核实")]
+    diff = await call(client, "GET", f"/api/v1/kb/articles/{created['id']}/diff?from=1&to=2", tokens["agent"])
+    assert [s["text"] for c in diff["changes"] for s in c["segments"] if s["op"] == "delete"] == editor["dels"]
+    assert [s["text"] for c in diff["changes"] for s in c["segments"] if s["op"] == "insert"] == editor["ins"]
+    second = await call(client, "GET", f"/api/v1/kb/articles/{unit['second']['id']}/versions", tokens["agent"])
+    assert [(v["action"], v["note"]) for v in second["items"]][-1] == ("reject", SCENARIO["reject_reason"])
+    groups = (await call(client, "GET", "/api/v1/kb/synonyms", tokens["agent"]))["items"]
+    assert ["犬只", "狗", "宠物狗"] in [g["terms"] for g in groups]
+    async with app[appkeys.ENGINE].connect() as conn:
+        rows = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.status, kb_articles.c.body_html)
+                                   .order_by(kb_articles.c.id))).all()
+    assert [(r.title, r.status) for r in rows] == [
+        (SCENARIO["flagged_title"], "published"), (SCENARIO["article"]["title"], "published"),
+        (SCENARIO["second"]["title"], "draft")]  # the rejected save stored nothing
+    assert all("<script" not in r.body_html for r in rows)

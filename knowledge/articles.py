@@ -40,6 +40,7 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "expire": (("published",), "expired", True),
     "archive": (("draft", "in_review", "published", "expired"), "archived", False),
 }
+REVIEW_PERIOD = dt.timedelta(days=180)  # next review when an owner confirms an article without a date
 
 
 class ArticleInput(BaseModel):
@@ -230,6 +231,32 @@ class ArticleService:
             if done.rowcount != 1:
                 raise Conflict("知识已被他人修改，请刷新后重试")
             await _record(conn, article_id, action, user.username, now, note)
+        return await self._after_change(article_id)
+
+    async def confirm_review(self, user, article_id: int, next_review: dt.datetime | None = None,
+                             expected_version: int | None = None) -> dict:
+        """The owner (or an editor) checked a published article and it is still right: the review flag
+        clears and the next review date is set, without a new version or another round of review."""
+        current = await self.get(article_id)
+        if not can_edit(user, current):
+            raise Forbidden("无权操作该知识条目")
+        if current["status"] != "published":
+            raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识无需复核确认")
+        if expected_version is not None and expected_version != current["version"]:
+            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
+        now = self.clock.now()
+        next_review = next_review or now + REVIEW_PERIOD
+        if next_review <= now:
+            raise InvalidInput("下次复核日期必须晚于现在")
+        async with self.engine.begin() as conn:
+            done = await conn.execute(kb_articles.update().where(
+                kb_articles.c.id == article_id, kb_articles.c.status == "published",
+                kb_articles.c.version == current["version"]).values(
+                review_due_at=next_review, review_flagged_at=None, updated_by=user.username, updated_at=now))
+            if done.rowcount != 1:
+                raise Conflict("知识已被他人修改，请刷新后重试")
+            await _record(conn, article_id, "confirm", user.username, now,
+                          "复核无误，下次复核时间 " + next_review.isoformat(timespec="minutes"))
         return await self._after_change(article_id)
 
     async def expire_due(self) -> list[int]:

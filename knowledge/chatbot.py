@@ -431,8 +431,9 @@ def _owned_by(ticket: dict, sender: Identity) -> bool:
 
 
 async def knowledge_gaps(engine: AsyncEngine, since: dt.datetime | None = None, limit: int = 100) -> list[dict]:
-    """Questions the chatbot could not answer or whose answer did not help, most frequent first."""
-    where = sa.or_(kb_chat_log.c.outcome == "unanswered", kb_chat_log.c.helpful.is_(False))
+    """Questions the chatbot could not answer or whose answer did not help and no editor has closed yet,
+    most frequent first."""
+    where = sa.and_(_GAP, kb_chat_log.c.gap_closed_at.is_(None))
     query = (sa.select(kb_chat_log.c.question, sa.func.count().label("count"),
                        sa.func.max(kb_chat_log.c.created_at).label("last_at"),
                        sa.func.max(kb_chat_log.c.article_id).label("article_id"))
@@ -444,6 +445,18 @@ async def knowledge_gaps(engine: AsyncEngine, since: dt.datetime | None = None, 
         rows = (await conn.execute(query)).all()
     return [{"question": r.question, "count": r.count, "last_at": _iso(r.last_at), "article_id": r.article_id}
             for r in rows]
+
+
+_GAP = sa.or_(kb_chat_log.c.outcome == "unanswered", kb_chat_log.c.helpful.is_(False))
+
+
+async def close_gap(engine: AsyncEngine, question: str, who: str, now: dt.datetime) -> int:
+    """An editor dealt with a gap: its askings so far leave the list (a new asking brings it back)."""
+    async with engine.begin() as conn:
+        done = await conn.execute(kb_chat_log.update().where(
+            _GAP, kb_chat_log.c.question == question, kb_chat_log.c.gap_closed_at.is_(None),
+            kb_chat_log.c.created_at <= now).values(gap_closed_at=now, gap_closed_by=who))
+    return done.rowcount or 0
 
 
 def _iso(value) -> str | None:

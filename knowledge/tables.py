@@ -101,4 +101,7 @@ kb_chat_log = sa.Table(
     sa.Column("helpful", sa.Boolean),
     sa.Column("ticket_number", sa.String(20)),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
+    # An editor dealt with this knowledge gap (wrote or fixed an article); later askings open it again.
+    sa.Column("gap_closed_at", UtcDateTime),
+    sa.Column("gap_closed_by", sa.String(100)),
 )

@@ -27,7 +27,7 @@ from hotline.periods import query_period
 from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
-from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
+from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, close_gap, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
 from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.report import chatbot_report
@@ -192,8 +192,15 @@ async def article_action(request: web.Request) -> web.Response:
     expected = data.get("version")
     if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
         raise InvalidInput("version 必须是整数")
+    if request.match_info["action"] == "confirm":  # still correct: {"review_due_at": next review, optional}
+        when = data.get("review_due_at")
+        if when is not None and not isinstance(when, str):
+            raise InvalidInput("review_due_at 必须是日期字符串")
+        return ok(await request.app[ARTICLES].confirm_review(
+            user, _id(request), date_param(when, "review_due_at"), expected_version=expected))
     return ok(await request.app[ARTICLES].transition(user, _id(request), request.match_info["action"],
                                                      data.get("note"), expected_version=expected))
+
 
 
 @handler
@@ -309,6 +316,20 @@ async def gaps(request: web.Request) -> web.Response:
     if is_unit_user(user):  # citizens' own words: numbers they typed are masked for member units
         items = [{**i, "question": mask_phones_in_text(i["question"])} for i in items]
     return ok({"items": items})
+
+
+@handler
+async def close_gaps(request: web.Request) -> web.Response:
+    """``{"question": ...}``: an editor dealt with this gap (wrote or fixed an article); it leaves the list."""
+    user = staff(request)
+    if not is_editor(user):
+        raise Forbidden("只有平台编辑可以处理知识缺口")
+    data = await body_of(request)
+    question = data.get("question")
+    if not isinstance(question, str) or not question.strip():
+        raise InvalidInput("question 必须是知识缺口中的问题原文")
+    closed = await close_gap(request.app[appkeys.ENGINE], question, user.username, request.app[appkeys.CLOCK].now())
+    return ok({"closed": closed})
 
 
 @handler
@@ -436,6 +457,7 @@ def setup(app: web.Application) -> None:
         web.put("/api/v1/kb/synonyms/{id}", save_synonyms),
         web.delete("/api/v1/kb/synonyms/{id}", delete_synonyms),
         web.get("/api/v1/kb/gaps", gaps),
+        web.post("/api/v1/kb/gaps/close", close_gaps),
         web.get("/api/v1/chatbot/report", chatbot_report_view),
         web.get("/api/v1/assist", assist),
         web.post("/api/v1/assist/insert", assist_insert),

@@ -139,6 +139,13 @@ async function unitSteps() {
   await p.click(p.button("查看", p.$("#kb-due")), "查看");
   out.flagged_titles = p.$$("#kb-list td > a").map((a) => a.textContent);
   out.flagged_badges = p.$$("#kb-list .kb-due").map((b) => b.textContent);
+  // still right: confirmed with the next review date, no new version and no second review
+  out.flagged_opened = await p.open(out.flagged_titles[0]);
+  out.flagged_alert = p.text("#kb-article .alert");
+  p.set(p.$("#kb-article .kb-action[data-action=confirm]"), { review_due_at: "2031-01-01" });
+  out.confirmed = await p.act("confirm");
+  out.confirmed_alert = p.text("#kb-article .alert");
+  out.confirmed_review = p.$$("#kb-article tr").find((tr) => tr.cells[0].textContent === "复审日期")?.cells[1].textContent;
 
   await p.click(p.button("新建知识"), "新建知识");
   out.editor_has_unit = Boolean(p.$("#kb-editor").elements.namedItem("unit"));
@@ -196,6 +203,10 @@ async function editorSteps() {
   out.gaps = p.$$("#kb-gaps tr").slice(1).map((tr) => ({ question: tr.cells[0].textContent, count: tr.cells[1].textContent }));
   await p.click(p.button("补充知识", p.$("#kb-gaps")), "补充知识");
   out.gap_draft_title = p.$("#kb-editor").elements.namedItem("title").value;
+  await p.click(p.button("知识缺口"), "知识缺口");
+  const gapRow = p.$$("#kb-gaps tr").find((tr) => tr.cells[0].textContent === out.gap_draft_title);
+  await p.click(p.button("已处理", gapRow), "已处理");
+  out.gaps_after_close = p.$$("#kb-gaps tr").slice(1).map((tr) => tr.cells[0].textContent);
 
   await p.click(p.button("同义词"), "同义词");
   p.$('#kb-synonyms tr[data-id="new"] input').value = S.synonyms;

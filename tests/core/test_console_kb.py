@@ -108,6 +108,9 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert unit["tools"] == ["新建知识"]
     assert unit["due_notice"].startswith("本单位有 1 篇知识已到复审日期")
     assert unit["flagged_titles"] == [SCENARIO["flagged_title"]] and unit["flagged_badges"] == ["待复核"]
+    assert "复核无误" in unit["flagged_alert"] and "confirm" in unit["flagged_opened"]["actions"]
+    assert (unit["confirmed"]["status"], unit["confirmed"]["version"]) == ("published", 1)
+    assert unit["confirmed_alert"] == "" and unit["confirmed_review"] == "2031-01-01"
     assert unit["editor_has_unit"] is False
     assert unit["rejected_save"]["error"] == "“正文”不合法：不能为空"  # the server's message, field named in Chinese
     assert unit["rejected_save"]["invalid"] == ["body"]
@@ -132,7 +135,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert editor["editor_units"] > 10  # editors choose the owning unit
     assert (editor["edited"]["status"], editor["edited"]["version"]) == ("in_review", 2)
     assert (editor["published"]["status"], editor["published"]["badge"]) == ("published", "已发布")
-    assert editor["published"]["actions"] == ["expire", "archive"]
+    assert editor["published"]["actions"] == ["expire", "confirm", "archive"]
     assert [row[:4] for row in editor["versions"]] == [
         ["v1", "新建", "草稿", "police-kb"], ["v1", "提交审核", "待审核", "police-kb"],
         ["v2", "修改", "待审核", "editor-kb"], ["v2", "发布", "已发布", "editor-kb"]]
@@ -149,6 +152,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert editor["search_marks"] and all(m in SCENARIO["search"] for m in editor["search_marks"])  # <em> nodes
     assert {"question": SCENARIO["gap"], "count": "1"} in editor["gaps"]
     assert editor["gap_draft_title"] == editor["gaps"][0]["question"]
+    assert editor["gap_draft_title"] not in editor["gaps_after_close"]
     assert editor["synonyms"][-2:] == ["犬只、狗、宠物狗", ""]
     assert editor["alerts"] == ["请填写退回原因"]
 
@@ -179,6 +183,9 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     async with app[appkeys.ENGINE].connect() as conn:
         rows = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.status, kb_articles.c.body_html)
                                    .order_by(kb_articles.c.id))).all()
+    flagged_now = await call(client, "GET", f"/api/v1/kb/articles/{unit['flagged_opened']['id']}", tokens["agent"])
+    assert flagged_now["review_due"] is False and flagged_now["review_due_at"].startswith("2030-12-31T16:00")
+    assert (await call(client, "GET", "/api/v1/kb/gaps", tokens["editor"]))["items"] == []
     assert [(r.title, r.status) for r in rows] == [
         (SCENARIO["flagged_title"], "published"), (SCENARIO["article"]["title"], "published"),
         (SCENARIO["second"]["title"], "draft")]  # the rejected save stored nothing

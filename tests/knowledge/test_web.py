@@ -270,3 +270,61 @@ async def test_validation_errors_are_chinese(client):
     resp = await client.post("/api/v1/kb/articles", json={"title": "标题", "body": "正文", "valid_to": "2026-01-31T08:00"},
                              headers=EDITOR)
     assert (await resp.json())["error"]["message"] == "字段 valid_to 不合法：日期需要带时区"
+
+
+async def test_owner_confirms_a_flagged_article_is_still_right(client):
+    gas = await unit_header(client, "gas")
+    clock = client.app[appkeys.CLOCK]
+    due = (clock.now() + dt.timedelta(days=1)).isoformat()
+    art = await (await client.post("/api/v1/kb/articles", json={
+        "title": "燃气开户", "body": "携带房产证到营业厅办理", "review_due_at": due}, headers=gas)).json()
+    await client.post(f"/api/v1/kb/articles/{art['id']}/actions/publish", headers=EDITOR)
+    url = f"/api/v1/kb/articles/{art['id']}/actions/confirm"
+    clock.advance(days=2)
+    await client.app[knowledge.web.ARTICLES].flag_review_due()
+    flagged = await (await client.get(f"/api/v1/kb/articles/{art['id']}", headers=gas)).json()
+    assert flagged["review_due"] is True and flagged["status"] == "published"
+
+    resp = await client.post(url, json={"review_due_at": "2020-01-01"}, headers=gas)
+    assert resp.status == 400 and (await resp.json())["error"]["message"] == "下次复核日期必须晚于现在"
+    resp = await client.post(url, json={"review_due_at": "下个月"}, headers=gas)
+    assert resp.status == 400
+    resp = await client.post(url, json={"review_due_at": "2099-05-01", "version": 1}, headers=gas)
+    assert resp.status == 200
+    after = await resp.json()
+    # still published and the same version: no second round of review for an unchanged article
+    assert (after["status"], after["version"], after["review_due"]) == ("published", 1, False)
+    assert after["review_due_at"].startswith("2099-04-30T16:00")  # 2099-05-01 00:00 Beijing time
+    versions = (await (await client.get(f"/api/v1/kb/articles/{art['id']}/versions", headers=gas)).json())["items"]
+    assert versions[-1]["action"] == "confirm" and "复核无误" in versions[-1]["note"]
+    # no new review date given: half a year from now; nobody but the owner or an editor may confirm
+    assert (await client.post(url, headers=await unit_header(client, "water"))).status == 403
+    resp = await client.post(url, headers=EDITOR)
+    assert resp.status == 200
+    assert (await resp.json())["review_due_at"][:10] == (clock.now() + dt.timedelta(days=180)).date().isoformat()
+    await client.post(f"/api/v1/kb/articles/{art['id']}/actions/archive", headers=gas)
+    resp = await client.post(url, headers=gas)
+    assert resp.status == 409
+
+
+async def test_an_editor_closes_a_gap_and_a_new_asking_reopens_it(client):
+    async def ask(user, text):
+        await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
+
+    await ask("v1", "宠物狗怎么办理狗证")
+    await ask("v2", "宠物狗怎么办理狗证")
+    gaps = (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"]
+    assert [(g["question"], g["count"]) for g in gaps] == [("宠物狗怎么办理狗证", 2)]
+
+    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "宠物狗怎么办理狗证"},
+                             headers=await unit_header(client, "gas"))
+    assert resp.status == 403
+    resp = await client.post("/api/v1/kb/gaps/close", json={"question": ""}, headers=EDITOR)
+    assert resp.status == 400
+    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "宠物狗怎么办理狗证"}, headers=EDITOR)
+    assert (await resp.json()) == {"closed": 2}
+    assert (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"] == []
+    client.app[appkeys.CLOCK].advance(minutes=1)
+    await ask("v3", "宠物狗怎么办理狗证")
+    gaps = (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"]
+    assert [(g["question"], g["count"]) for g in gaps] == [("宠物狗怎么办理狗证", 1)]

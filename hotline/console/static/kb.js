@@ -4,13 +4,14 @@
 
 const KB = { offset: 0, limit: 50 };
 const KB_STATUS = { draft: "草稿", in_review: "待审核", published: "已发布", expired: "已过期", archived: "已归档" };
-const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档" };
+const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", confirm: "复核确认" };
 // The workflow as the API accepts it (knowledge/articles.py TRANSITIONS): from which states, editors only, the note asked for.
 const KB_ACTIONS = {
   submit: { label: "提交审核", from: ["draft"], editors: false },
   publish: { label: "审核发布", from: ["in_review", "draft", "expired"], editors: true, note: "审核意见（可选）" },
   reject: { label: "退回修改", from: ["in_review"], editors: true, note: "退回原因", required: true },
   expire: { label: "设为过期", from: ["published"], editors: true },
+  confirm: { label: "复核无误", from: ["published"], editors: false, date: "下次复核日期（默认半年后）" },
   archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑，确定归档？" },
 };
 const KB_FIELDS = { title: "标题", body: "正文", category: "分类", unit: "单位", keywords: "关键词", valid_from: "生效日期", valid_to: "失效日期", review_due_at: "复审日期" };
@@ -100,7 +101,7 @@ async function kbOpen(id) {
   $("#kb-pane").replaceChildren(
     h("div", { class: "card", id: "kb-article", "data-id": a.id, "data-status": a.status, "data-version": a.version },
       h("h2", {}, a.title, " ", kbBadge(a.status)),
-      a.review_due ? h("div", { class: "alert" }, "已到复审日期：请核实内容是否仍然准确，修改后重新提交审核。") : null,
+      a.review_due ? h("div", { class: "alert" }, "已到复审日期：请核实内容是否仍然准确。仍准确请点“复核无误”；需要修改请编辑后重新提交审核。") : null,
       h("table", {},
         row("单位", a.unit_name || "平台通用"), row("分类", a.category), row("关键词", (a.keywords || []).join("、")),
         row("有效期", `${kbDay(a.valid_from) || "不限"} 至 ${kbDay(a.valid_to) || "长期"}`), row("复审日期", kbDay(a.review_due_at)),
@@ -115,6 +116,7 @@ async function kbOpen(id) {
 function kbActionForm(a, name, spec) {
   const form = h("form", { class: "kb-action", "data-action": name },
     spec.note ? h("input", { name: "note", placeholder: spec.note, maxlength: 500 }) : null,
+    spec.date ? h("input", { name: "review_due_at", type: "date", title: spec.date }) : null,
     h("button", { type: "submit" }, spec.label));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -123,7 +125,9 @@ function kbActionForm(a, name, spec) {
     if (spec.confirm && !confirm(spec.confirm)) return;
     try {
       // the version read pins the action: the API answers 409 if the article changed meanwhile
-      await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: { version: a.version, note: note || null } });
+      const body = { version: a.version, note: note || null };
+      if (spec.date) body.review_due_at = kbAt(form.elements.namedItem("review_due_at").value, false);
+      await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: body });
     } catch (err) {
       return alert(err.message);
     }
@@ -212,8 +216,18 @@ async function kbGaps() {
     items.length ? h("table", {}, h("tr", {}, ["问题", "次数", "最近一次", ""].map((t) => h("th", {}, t))),
       items.map((g) => h("tr", {}, h("td", {}, g.question), h("td", {}, g.count), h("td", {}, fmt(g.last_at)),
         h("td", {}, g.article_id ? h("button", { type: "button", onclick: () => kbOpen(g.article_id).catch(kbFail) }, "被评没用的答复") : null,
-          h("button", { type: "button", onclick: () => kbEdit(null, { title: g.question }) }, "补充知识")))))
+          h("button", { type: "button", onclick: () => kbEdit(null, { title: g.question }) }, "补充知识"),
+          kbIsEditor() ? h("button", { type: "button", class: "kb-gap-close", onclick: () => kbCloseGap(g.question) }, "已处理") : null))))
       : h("p", { class: "muted" }, "暂无知识缺口")));
+}
+
+async function kbCloseGap(question) {
+  try {
+    await api("/api/v1/kb/gaps/close", { json: { question } });  // the question leaves the list until asked again
+    await kbGaps();
+  } catch (err) {
+    kbFail(err);
+  }
 }
 
 async function kbSynonyms() {

@@ -1,10 +1,17 @@
 """Dispatcher corrections become labelled training examples.
 
 ``record_correction`` is a ticket-transition listener: the core calls it
-inside the transaction of every transition. It stores an example when a
-dispatcher sends a ticket somewhere else than the router suggested (unit or
-category), or re-dispatches a returned ticket (a ``return`` event in the
-core's ``ticket_events``) to a unit other than the one that returned it.
+inside the transaction of every transition, after writing the transition's
+own ``ticket_events`` row. It stores an example when a dispatcher
+
+- dispatches a ticket for the first time somewhere else than the router
+  suggested (unit or category), or
+- re-dispatches a returned ticket (a ``return`` event) to a unit other than
+  the one that returned it, or with another category than it had then.
+
+A re-dispatch is compared with the dispatch the ticket was returned from, never
+with the intake suggestion. The listener is idempotent: the same decision
+recorded twice in a row for a ticket is stored once.
 """
 
 from __future__ import annotations
@@ -24,18 +31,34 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
     return getattr(obj, name, default) if not isinstance(obj, dict) else obj.get(name, default)
 
 
-async def _returned_from(conn: AsyncConnection, ticket_id: int) -> tuple[bool, str | None]:
-    """Whether a unit returned the ticket, and the lead unit of the dispatch it returned (from the core's events)."""
-    from hotline.tables import ticket_events as ev
+async def _returned_from(conn: AsyncConnection, ticket_id: int) -> dict | None:
+    """The lead unit and category the ticket had when a unit last returned it; None if it was never returned.
 
-    last_return = (await conn.execute(sa.select(sa.func.max(ev.c.id)).where(
-        ev.c.ticket_id == ticket_id, ev.c.action == "return"))).scalar()
+    The unit is the one that returned it (``returned_by`` on the core's return event), else the lead
+    unit of the dispatch before that return.
+    """
+    from hotline.tables import ticket_events as ev
+    from hotline.tables import units
+
+    last_return = (await conn.execute(sa.select(ev.c.id, ev.c.data).where(
+        ev.c.ticket_id == ticket_id, ev.c.action == "return").order_by(ev.c.id.desc()).limit(1))).first()
     if last_return is None:
-        return False, None
-    data = (await conn.execute(sa.select(ev.c.data).where(
-        ev.c.ticket_id == ticket_id, ev.c.action == "dispatch", ev.c.id < last_return)
-        .order_by(ev.c.id.desc()).limit(1))).scalar()
-    return True, (data or {}).get("lead_unit")
+        return None
+    dispatched = (await conn.execute(sa.select(ev.c.data).where(
+        ev.c.ticket_id == ticket_id, ev.c.action == "dispatch", ev.c.id < last_return.id)
+        .order_by(ev.c.id.desc()).limit(1))).scalar() or {}
+    returned_by = (last_return.data or {}).get("returned_by")
+    unit = returned_by and (await conn.execute(sa.select(units.c.code).where(units.c.id == returned_by))).scalar()
+    return {"lead_unit": unit or dispatched.get("lead_unit"), "category": dispatched.get("category")}
+
+
+async def _same_as_last(conn: AsyncConnection, values: dict) -> bool:
+    """Whether the ticket's latest stored correction is this very decision (a listener run twice)."""
+    rc = routing_corrections
+    last = (await conn.execute(sa.select(rc).where(rc.c.ticket_id == values["ticket_id"])
+                               .order_by(rc.c.id.desc()).limit(1))).mappings().first()
+    keys = ("kind", "previous_unit", "lead_unit", "category", "co_units")
+    return last is not None and all(last[k] == values[k] for k in keys)
 
 
 async def record_correction(conn: AsyncConnection, event: Any) -> bool:
@@ -49,25 +72,26 @@ async def record_correction(conn: AsyncConnection, event: Any) -> bool:
     lead = params.get("lead_unit")
     if not lead:
         return False
-    category = params.get("category") or suggestion.get("category")
     ticket_id = _get(event, "ticket_id") or ticket.get("id")
 
-    redispatch, previous = await _returned_from(conn, ticket_id)
-    if redispatch:
-        previous = previous or suggestion.get("lead_unit")
-        changed = lead != previous
-    else:
-        changed = lead != suggestion.get("lead_unit") or (
-            params.get("category") is not None and params.get("category") != suggestion.get("category"))
+    previous = await _returned_from(conn, ticket_id)
+    before = suggestion if previous is None else previous  # what this dispatch decides against
+    category = params.get("category") or before.get("category")
+    changed = lead != before.get("lead_unit") or (
+        params.get("category") is not None and params.get("category") != before.get("category"))
     if not changed:
         return False
 
-    text = "。".join(t for t in (ticket.get("title"), ticket.get("text")) if t)
-    at = _get(event, "at") or dt.datetime.now(dt.timezone.utc)
-    await conn.execute(sa.insert(routing_corrections).values(
-        ticket_id=ticket_id, kind="redispatch" if redispatch else "dispatch", text=text,
+    values = dict(
+        ticket_id=ticket_id, kind="dispatch" if previous is None else "redispatch",
+        text="。".join(t for t in (ticket.get("title"), ticket.get("text")) if t),
         suggested_category=suggestion.get("category"), suggested_unit=suggestion.get("lead_unit"),
         category=category, request_type=ticket.get("request_type") or suggestion.get("request_type"),
-        lead_unit=lead, co_units=list(params.get("co_units") or []), previous_unit=previous,
-        model_version=suggestion.get("model_version"), actor=_get(event, "actor") or "unknown", created_at=at))
+        lead_unit=lead, co_units=list(params.get("co_units") or []),
+        previous_unit=None if previous is None else previous["lead_unit"],
+        model_version=suggestion.get("model_version"), actor=_get(event, "actor") or "unknown",
+        created_at=_get(event, "at") or dt.datetime.now(dt.timezone.utc))
+    if await _same_as_last(conn, values):
+        return False
+    await conn.execute(sa.insert(routing_corrections).values(**values))
     return True

@@ -1,7 +1,10 @@
 """The ``hotline`` command line.
 
 Sub-command groups from other packages are listed in :data:`GROUPS` and
-added to the root group at import time.
+added to the root group when it first looks its commands up, not at import
+time: those modules import the helpers below, so importing them from here
+at import time would be circular (``python -m hotline.cli``, or importing
+``routing.cli`` first, failed with a partially initialised module).
 """
 
 from __future__ import annotations
@@ -72,12 +75,29 @@ def fail(message: str, code: int = 2) -> None:
     sys.exit(code)
 
 
-@click.group()
+class RootGroup(click.Group):
+    """The root group: imports the commands listed in :data:`GROUPS` when it looks commands up (lazy loading)."""
+
+    def _load(self) -> None:
+        for spec in GROUPS:
+            module, attr = spec.split(":")
+            command = getattr(importlib.import_module(module), attr)
+            self.commands.setdefault(command.name, command)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=RootGroup)
 @click.version_option(package_name="hotline")
 def main() -> None:
     """12345 政务服务便民热线 工单引擎 (hotline engine)."""
 
 
-for _spec in GROUPS:
-    _mod, _attr = _spec.split(":")
-    main.add_command(getattr(importlib.import_module(_mod), _attr))
+if __name__ == "__main__":
+    main()

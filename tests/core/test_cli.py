@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -129,3 +130,14 @@ def test_unreachable_database_is_a_message_not_a_traceback(tmp_path):
 def test_help_is_chinese():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert "监听地址" in result.output and "内置存储目录" in result.output
+
+
+@pytest.mark.parametrize("argv", [["-m", "hotline.cli", "--help"],
+                                  # a command module imported before the root group (it imports hotline.cli)
+                                  ["-c", "import routing.cli; from hotline.cli import main; main()", "--help"]])
+def test_cli_module_runs_without_an_import_cycle(argv):
+    root = Path(__file__).parents[2]
+    result = subprocess.run([sys.executable, *argv], cwd=root, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert all(name in result.stdout for name in ("db", "serve", "routing", "kb", "jobs", "worker"))

@@ -4,6 +4,10 @@ A message is answered passively when its reply is ready before the deadline
 (WeChat waits 5 s); otherwise the webhook answers "success" and the reply is
 sent later as a customer-service message. WeChat's retries are deduplicated
 across processes by MsgId (events: FromUserName + CreateTime).
+
+Text longer than WeChat allows (2048 bytes) is cut after a sentence: a passive
+reply carries the first part, marked as continued, and the rest follows as
+customer-service messages; a customer-service text goes out as several messages.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from channels.wechat.api import OUT_OF_WINDOW, QUOTA_EXCEEDED, WechatApi, Wechat
 from channels.wechat.dedupe import DatabaseDedupe, RedisDedupe
 from channels.wechat.parse import WechatEvent, dedupe_key, parse
 from channels.wechat.settings import WechatSettings
+from channels.wechat.text import passive_and_rest, split_text
 from channels.wechat.xmlparse import parse_xml
 from hotline.db import insert_ignore
 from hotline.messages import Identity, InboundMessage, OutboundMessage
@@ -167,7 +172,8 @@ class WechatAdapter(ChannelAdapter):
             self._track(self._finish_late(task, key, item))
             return None
         if claimed:
-            self._track(self._after(key, item, reply, passive=True))
+            reply, rest = passive_and_rest(reply) if reply else (reply, "")
+            self._track(self._after(key, item, reply, late=rest))
         return reply
 
     async def _process(self, key: str, item: InboundMessage | WechatEvent) -> tuple[bool, str | None]:
@@ -184,20 +190,21 @@ class WechatAdapter(ChannelAdapter):
             await dedupe.forget(key)  # let WeChat's retry try again; intake wrote nothing or is idempotent
             raise
 
-    async def _after(self, key: str, item: InboundMessage | WechatEvent, reply: str | None, *,
-                     passive: bool) -> None:
+    async def _after(self, key: str, item: InboundMessage | WechatEvent, passive: str | None, *,
+                     late: str | None) -> None:
         async with self._bookkeeping:
-            await self._after_now(key, item, reply, passive=passive)
+            await self._after_now(key, item, passive, late=late)
 
-    async def _after_now(self, key: str, item: InboundMessage | WechatEvent, reply: str | None, *,
-                         passive: bool) -> None:
+    async def _after_now(self, key: str, item: InboundMessage | WechatEvent, passive: str | None, *,
+                         late: str | None) -> None:
+        """Open the 48-hour window, remember the passive reply for WeChat's retries, send ``late`` text."""
         openid = item.openid if isinstance(item, WechatEvent) else item.sender.value
         if not isinstance(item, WechatEvent) or item.kind in WINDOW_EVENTS:
             await self._touch_window(openid)
-        await self.dedupe.remember(key, (reply or "") if passive else "")
-        if not passive and reply:
+        await self.dedupe.remember(key, passive or "")
+        if late:
             result = await self.send(OutboundMessage(channel="wechat", recipient=Identity(kind="wechat",
-                                                     value=openid), text=reply))
+                                                     value=openid), text=late))
             if not result.ok:
                 log.warning("late wechat reply to %s not sent: %s", openid, result.error)
 
@@ -214,7 +221,7 @@ class WechatAdapter(ChannelAdapter):
                     log.warning("could not ask %s to resend: %s", item.sender.value, result.error)
             return
         if claimed:
-            await self._after(key, item, reply, passive=False)
+            await self._after(key, item, None, late=reply)
 
     def _track(self, coro) -> None:
         task = asyncio.create_task(coro)
@@ -236,15 +243,15 @@ class WechatAdapter(ChannelAdapter):
             await conn.execute(sa.update(wechat_sessions).where(wechat_sessions.c.openid == openid)
                                .values(last_inbound_at=now, window_sent=0))
 
-    async def _take_window_slot(self, openid: str) -> str | None:
-        """Reserve one customer-service message in the citizen's window; an error code if none is left."""
+    async def _take_window_slots(self, openid: str, count: int) -> str | None:
+        """Reserve ``count`` customer-service messages in the citizen's window; an error code if they do not fit."""
         horizon = self.now() - dt.timedelta(hours=self.settings.window_hours)
         async with self.deps.service.engine.begin() as conn:
             result = await conn.execute(
                 sa.update(wechat_sessions)
                 .where(wechat_sessions.c.openid == openid, wechat_sessions.c.last_inbound_at > horizon,
-                       wechat_sessions.c.window_sent < self.settings.window_quota)
-                .values(window_sent=wechat_sessions.c.window_sent + 1))
+                       wechat_sessions.c.window_sent <= self.settings.window_quota - count)
+                .values(window_sent=wechat_sessions.c.window_sent + count))
             if result.rowcount == 1:
                 return None
             row = (await conn.execute(sa.select(wechat_sessions)
@@ -263,25 +270,33 @@ class WechatAdapter(ChannelAdapter):
     # -- outbound ------------------------------------------------------------------------------
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        """A template message when ``template`` names a configured template, else a customer-service text
-        message (inside the citizen's 48-hour window and quota)."""
+        """A template message when ``template`` names a configured template, else customer-service text
+        messages (inside the citizen's 48-hour window and quota; a long text is sent in several parts).
+
+        A failure after some parts went out is not retryable: a retry would send them again.
+        """
         if message.recipient.kind != "wechat":
             return SendResult(ok=False, error="recipient_not_wechat")
         openid = message.recipient.value
+        sent = 0
         try:
             template_id = self.settings.templates.get(message.template) if message.template else None
             if template_id:
                 data = await self.api.send_template(openid, template_id, message.template_data)
                 return SendResult(ok=True, external_id=str(data.get("msgid") or ""))
-            if refused := await self._take_window_slot(openid):
+            parts = split_text(message.text)
+            if refused := await self._take_window_slots(openid, len(parts)):
                 return SendResult(ok=False, error=refused)
-            await self.api.send_text(openid, message.text)
+            for part in parts:
+                await self.api.send_text(openid, part)
+                sent += 1
             return SendResult(ok=True)
         except WechatApiError as exc:
             if exc.errcode in (OUT_OF_WINDOW, QUOTA_EXCEEDED):
                 await self._close_window(openid, exc.errcode)
                 error = "out_of_window" if exc.errcode == OUT_OF_WINDOW else "quota_exceeded"
                 return SendResult(ok=False, error=error)
-            return SendResult(ok=False, error=f"wechat:{exc.errcode}:{exc.errmsg}", retryable=exc.errcode == -1)
+            return SendResult(ok=False, error=f"wechat:{exc.errcode}:{exc.errmsg}",
+                              retryable=exc.errcode == -1 and not sent)
         except (aiohttp.ClientError, OSError, asyncio.TimeoutError, ValueError) as exc:
-            return SendResult(ok=False, error=f"network:{type(exc).__name__}", retryable=True)
+            return SendResult(ok=False, error=f"network:{type(exc).__name__}", retryable=not sent)

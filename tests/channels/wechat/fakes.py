@@ -1,9 +1,9 @@
 """A loopback stand-in for the WeChat API, and a citizen's WeChat that signs/encrypts like WeChat.
 
 ``FakeWechatApi`` records every request and answers like api.weixin.qq.com,
-including its error codes: 40001 (invalid access_token), 45015 (out of the
-48-hour window), 45047 (customer-service quota used up), 47001 (template
-data format).
+including its error codes: 40001 (invalid access_token), 45002 (text content
+over 2048 bytes), 45015 (out of the 48-hour window), 45047 (customer-service
+quota used up), 47001 (template data format).
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ class FakeWechatApi:
         if error:
             return error
         openid = body.get("touser")
+        if len(((body.get("text") or {}).get("content") or "").encode("utf-8")) > 2048:
+            return web.json_response({"errcode": 45002, "errmsg": "content size out of limit hint: [fake]"})
         if openid in self.out_of_window:
             return web.json_response({"errcode": 45015, "errmsg": "response out of time limit or "
                                       "subscription is canceled hint: [fake]"})

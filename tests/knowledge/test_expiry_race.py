@@ -113,12 +113,14 @@ async def test_review_sweep_job_keeps_an_extension_saved_while_it_ran(engine, cl
     assert (await review_sweep_job(ctx))["expired"] == []  # safe to run again
 
 
+# Only PostgreSQL lets another writer commit between the sweep's read and write (SQLite serializes writers
+# and pools one connection here), so this test runs on PostgreSQL alone.
+@pytest.mark.parametrize("store_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 async def test_expire_due_on_postgres_keeps_an_extension_committed_between_its_read_and_write(service, engine,
                                                                                              clock):
     """The real race, through ``expire_due`` itself: the editor's transaction commits right after the sweep's
-    SELECT ran (an engine hook), before its UPDATE. SQLite serializes writers and pools one connection here."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("only PostgreSQL lets another writer commit between the sweep's read and write")
+    SELECT ran (an engine hook), before its UPDATE."""
+    assert engine.dialect.name == "postgresql"
     from sqlalchemy import event, util
 
     await_ = getattr(util, "await_", None) or util.await_only

@@ -274,7 +274,7 @@ class Chatbot:
         if number:
             return await self._progress(message, number), {}
         phone = _find(MOBILE, text) or _find(LANDLINE, text)
-        if phone and set(_DIGIT_GAPS.sub("", bare).replace(phone, "").replace("-", "")) <= set("电话手机号码是我的"):
+        if phone and set(bare.replace(phone, "")) <= set("电话手机号码是我的"):  # bare has no spaces or dashes
             # Only a phone number: the answer to "请留下您的联系电话" after the dialogue expired.
             # It is no question for the knowledge base; keep it and ask for the rest again.
             reply, state = self._start_collect({"contact": phone})

@@ -13,6 +13,7 @@ import csv
 import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from hotline.textnorm import normalise
@@ -42,6 +43,11 @@ class Rule:
     def _any(self, spec: str) -> list[str]:
         return [s.strip() for s in spec.split("|") if s.strip()]
 
+    @cached_property
+    def _keywords(self) -> list[str]:
+        """The keywords as the text they are matched against: normalised (電梯 = 电梯) and lower-case."""
+        return [normalise(k).lower() for k in self._any(self.keywords)]
+
     def matches(self, *, category: str | None, request_type: str | None, area: dict | None,
                 intake_line: str, text: str) -> bool:
         if not self.enabled:
@@ -52,7 +58,7 @@ class Rule:
             return False
         if self.intake_line and intake_line not in self._any(self.intake_line):
             return False
-        if self.keywords and not any(normalise(k).lower() in text.lower() for k in self._any(self.keywords)):
+        if self._keywords and not any(k in text.lower() for k in self._keywords):
             return False
         if self.area:
             values = set() if not area else {v for k, v in area.items()

@@ -6,7 +6,7 @@ import abc
 import datetime as dt
 import html
 import re
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,10 +167,27 @@ def highlight(text: str, terms: Iterable[str], width: int = 100) -> str:
     return prefix + "".join(out) + suffix
 
 
-def highlight_terms(words: list[str]) -> list[str]:
-    """Terms worth marking: multi-character words, or single ones if that is all there is."""
-    long = [w for w in words if len(w) > 1]
-    return long or words
+def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str]:
+    """Terms worth marking: multi-character words, or single ones if that is all there is.
+
+    jieba splits a compound it does not know into characters (犬只登记 -> 犬 只 登记); consecutive
+    single characters of the query are put back together (犬只), so the phrase is marked, not just 登记.
+    """
+    terms: list[str] = []
+    for group in (words, added):
+        run: list[str] = []
+        for w in [*group, ""]:
+            if len(w) == 1:
+                run.append(w)
+                continue
+            if len(run) > 1:
+                terms.append("".join(run))
+            run = []
+            if w:
+                terms.append(w)
+    if any(len(w) > 1 for w in (*words, *added)):
+        return [t for t in terms if len(t) > 1]
+    return terms + [w for w in (*words, *added) if w not in terms]  # 狗咬 and, failing that, 狗 and 咬
 
 
 def doc_text(doc: SearchDoc) -> str:

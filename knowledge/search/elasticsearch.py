@@ -204,7 +204,7 @@ class ElasticsearchIndex(SearchIndex):
             query=build_query(words, added, bigrams, filters, [w for w in words if self.places.is_place(w)],
                               self.places.query_regions(words)),
             track_total_hits=True, source_excludes=["words", "bigrams"])
-        terms = highlight_terms(words + added)
+        terms = highlight_terms(words, added)
         hits = []
         for h in resp["hits"]["hits"]:
             s = h["_source"]

@@ -265,7 +265,7 @@ class EmbeddedSearchIndex(SearchIndex):
             total += int((s > 0).sum())
             hits.extend((float(s[i]), block.docs[i]) for i in top_k(s, limit))
         hits.sort(key=lambda h: -h[0])
-        terms = highlight_terms(words + added)
+        terms = highlight_terms(words, added)
         return SearchResult([_hit(score, d.doc, terms) for score, d in hits[:limit]], total)
 
     async def count(self) -> int:

@@ -46,6 +46,14 @@ async def test_chinese_query_finds_article_with_highlight(index_factory):
     assert result.hits[0].title == "住房公积金提取指南"
 
 
+async def test_highlight_marks_a_compound_jieba_splits_into_characters(index_factory):
+    # jieba does not know 犬只 (-> 犬 只); the phrase is marked, not just 登记, nor 只 on its own
+    index = await index_factory()
+    await index.upsert([art(9, "养犬管理", "只需带上身份证。犬只登记可在派出所办理，犬只免疫证明由兽医站出具。")])
+    hit = (await index.search("犬只登记")).hits[0]
+    assert "<em>犬只</em><em>登记</em>" in hit.highlight and "<em>只</em>需" not in hit.highlight
+
+
 async def test_synonyms_both_directions(index_factory):
     index = await loaded(index_factory)
     # the article says 社会保险 only

@@ -34,6 +34,14 @@ def test_highlight_escapes_and_marks():
     assert out == "&lt;b&gt;<em>社保</em>&lt;/b&gt;卡丢失后请挂失<em>社保卡</em>"
 
 
+def test_highlight_terms_rejoin_characters_and_keep_single_ones_when_nothing_else():
+    from knowledge.search.base import highlight_terms
+    assert highlight_terms(["犬", "只", "登记"]) == ["犬只", "登记"]
+    assert highlight_terms(["社保"], ["社会保险"]) == ["社保", "社会保险"]
+    assert highlight_terms(["狗", "咬"]) == ["狗咬", "狗", "咬"]  # the pair first, each character failing that
+    assert highlight_terms(["犬"], ["狗"]) == ["犬", "狗"]  # a typed word and a synonym are never joined
+
+
 def test_sanitizer_allow_list():
     dirty = ('<h2 style="x">标题</h2><p onmouseover="x()">正文<iframe src="https://evil"></iframe>'
              '<a href="javascript:alert(1)">坏</a><a href="https://ok.cn/a">好</a><svg onload=alert(1)></svg></p>')

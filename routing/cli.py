@@ -57,6 +57,8 @@ def load_model(path: str):
         return RoutingModel.load(path)
     except FileNotFoundError:
         fail(f"找不到模型文件：{path}")
+    except ValueError as exc:  # not a model file, or a format newer than this version reads
+        fail(f"无法读取模型文件：{exc}")
     except Exception:
         fail(f"无法读取模型文件：{path}")
 

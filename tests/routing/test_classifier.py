@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from routing.build_default_model import seed_rows
-from routing.classifier import (REQUEST_TYPES, Features, LegacyFeatures, RoutingModel, TextHead, analyze, evaluate,
-                                identity, metrics)
+from routing.classifier import (MODEL_FORMAT, REQUEST_TYPES, TITLE_TOKENS, TITLE_WEIGHT, Features, LegacyFeatures,
+                                RoutingModel, TextHead, analyze, evaluate, identity, metrics, title_doc)
 from tests.routing.conftest import SHARED
 
 
@@ -15,7 +15,8 @@ def test_analyze_has_words_and_bigrams():
 
 
 def test_features_add_character_ngrams_across_word_boundaries():
-    feats = Features().fit(["物业 停车费", "路灯 不亮"])
+    feats = Features(title_tokens=0).fit(["物业 停车费", "路灯 不亮"])
+    assert feats.title_words is None and feats.title_chars is None
     assert {"物业", "物业 停车费"} <= set(feats.words.vocabulary_)
     n_words = len(feats.words.vocabulary_)
     assert {"物", "停车", "业停", "业停车"} <= set(feats.chars.vocabulary_)  # "业停" spans the two words
@@ -26,6 +27,94 @@ def test_features_add_character_ngrams_across_word_boundaries():
     assert not np.allclose(chars[0], chars[2])  # same words, other order: "业停" is missing
     assert np.allclose(X[0].multiply(X[0]).sum(), 2.0)  # each block L2-normalised
     assert X[0, :n_words].nnz == 3 and X[1, :n_words].nnz == 0  # the word block knows only the trained words
+
+
+def test_title_doc_keeps_the_first_tokens():
+    assert title_doc("a b c d e", 3) == "a b c"
+    assert title_doc("a  b", 3) == "a b"
+    assert title_doc("", 3) == ""
+    assert title_doc(" ".join(map(str, range(30)))) == " ".join(map(str, range(TITLE_TOKENS)))
+
+
+def test_title_block_covers_only_the_first_tokens_as_a_separate_weighted_block():
+    feats = Features(title_tokens=2, title_weight=0.5).fit(["物业 停车费 路灯 不亮", "噪音 扰民 工地 夜间"])
+    assert set(feats.title_words.vocabulary_) == {"物业", "停车费", "物业 停车费", "噪音", "扰民", "噪音 扰民"}
+    assert "路灯" in feats.words.vocabulary_ and "路灯" not in feats.title_words.vocabulary_
+    assert "灯" in feats.chars.vocabulary_ and "灯" not in feats.title_chars.vocabulary_
+    sizes = [len(v.vocabulary_) for v in (feats.words, feats.chars, feats.title_words, feats.title_chars)]
+    X = feats.transform(["物业 停车费 路灯 不亮", "物业 停车费 工地 夜间", "停车费 物业 路灯 不亮"]).toarray()
+    assert X.shape == (3, sum(sizes))
+    full, title = X[:, :sizes[0] + sizes[1]], X[:, sizes[0] + sizes[1]:]
+    assert not np.allclose(full[0], full[1])  # the rest of the text differs ...
+    assert np.allclose(title[0], title[1])  # ... but the first two tokens are the same: identical title block
+    assert title[2].any() and not np.allclose(title[0], title[2])  # other first two tokens: another title block
+    assert np.allclose(title[0, :sizes[2]], feats.title_words.transform(["物业 停车费"]).toarray()[0] * 0.5)
+    # each sub-block is L2-normalised; the two title sub-blocks are scaled by the weight: 1 + 1 + 0.25 + 0.25
+    assert np.isclose((X[0] ** 2).sum(), 2.5, atol=1e-5)
+    assert np.isclose((title[0] ** 2).sum(), 2 * 0.5 ** 2, atol=1e-5)
+
+
+def test_title_block_is_on_by_default_with_the_chosen_settings(default_model):
+    assert (TITLE_TOKENS, TITLE_WEIGHT) == (12, 0.5)
+    feats = Features()
+    assert (feats.title_tokens, feats.title_weight) == (TITLE_TOKENS, TITLE_WEIGHT)
+    vec = default_model.vectorizer  # the shipped model was rebuilt with the title block
+    assert (vec.title_tokens, vec.title_weight) == (TITLE_TOKENS, TITLE_WEIGHT)
+    n = sum(len(v.vocabulary_) for v in (vec.words, vec.chars, vec.title_words, vec.title_chars))
+    assert default_model.category.coef.shape[1] == n
+    assert vec.transform(default_model.prepare(["小区门口垃圾堆积如山好几天没人清运"])).shape == (1, n)
+
+
+def test_trained_model_uses_the_title_block(tmp_path):
+    rows = seed_rows()
+    model = RoutingModel.train([r["text"] for r in rows], [r["category"][:3] for r in rows])
+    vec = model.vectorizer
+    n_full = len(vec.words.vocabulary_) + len(vec.chars.vocabulary_)
+    assert len(vec.title_words.vocabulary_) > 0 and model.category.coef.shape[1] > n_full
+    weights = np.abs(model.category.coef[:, n_full:])
+    assert weights.sum() > 0  # the head learned weights on the title block
+    loaded = RoutingModel.load(model.save(tmp_path / "m.pkl"))
+    docs = model.prepare([r["text"] for r in rows[:20]])
+    assert np.allclose(loaded.category.predict_proba(loaded.vectorizer.transform(docs)),
+                       model.category.predict_proba(model.vectorizer.transform(docs)))
+
+
+def test_format4_model_files_still_load_without_title_block(tmp_path):
+    """Models trained before the title block (format 4) load and predict exactly as before."""
+    import pickle
+
+    rows = seed_rows()
+    texts, labels = [r["text"] for r in rows], [r["category"][:3] for r in rows]
+    new = RoutingModel.train(texts, labels)
+    old_features = Features(title_tokens=0)
+    for name in ("title_tokens", "title_weight", "title_words", "title_chars"):  # as a format-4 Features pickled
+        delattr(old_features, name)
+    docs = new.prepare(texts)
+    old_features.words, old_features.chars = new.vectorizer.words, new.vectorizer.chars  # already fitted
+    n_full = len(old_features.words.vocabulary_) + len(old_features.chars.vocabulary_)
+    path = tmp_path / "v4.pkl"
+    path.write_bytes(pickle.dumps({"format": 4, "version": "routing-v4", "meta": {}, "user_words": [],
+                                   "vectorizer": old_features, "category": None, "request_type": None}))
+    state = pickle.loads(path.read_bytes())
+    assert state["vectorizer"].title_tokens == 0 and state["vectorizer"].title_words is None
+    X = state["vectorizer"].transform(docs)
+    assert X.shape == (len(docs), n_full)
+    head = TextHead().fit(X, labels)
+    state["category"] = head
+    path.write_bytes(pickle.dumps(state))
+    model = RoutingModel.load(path)
+    assert model.version == "routing-v4" and model.vectorizer.title_tokens == 0
+    assert np.allclose(model.category.predict_proba(model.vectorizer.transform(docs)), head.predict_proba(X))
+    assert model.predict(texts[0])["category"]["label"] == labels[0]
+
+
+def test_load_refuses_a_newer_format_with_a_clear_message(tmp_path):
+    import pickle
+
+    path = tmp_path / "future.pkl"
+    path.write_bytes(pickle.dumps({"format": MODEL_FORMAT + 1, "version": "routing-future"}))
+    with pytest.raises(ValueError, match=f"格式 {MODEL_FORMAT + 1}"):
+        RoutingModel.load(path)
 
 
 def test_format3_model_files_still_load(tmp_path):
@@ -129,8 +218,8 @@ def test_fast_calibrated_probabilities_equal_sklearn(binary):
     model = RoutingModel.train([r["text"] for r in rows], labels)
     X = model.vectorizer.transform(model.prepare([r["text"] for r in rows]))
     folds = min(5, min(labels.count(x) for x in set(labels)))
-    ref = CalibratedClassifierCV(LinearSVC(C=model.category.C, class_weight="balanced"), method="sigmoid", cv=folds,
-                                 ensemble=False).fit(X, labels)
+    svm = LinearSVC(C=model.category.C, class_weight="balanced", random_state=0)
+    ref = CalibratedClassifierCV(svm, method="sigmoid", cv=folds, ensemble=False).fit(X, labels)
     probe = model.vectorizer.transform(model.prepare(["路灯坏了", "公积金怎么提取", rows[3]["text"], "没有意义的话"]))
     assert model.category.classes == list(ref.classes_)
     assert np.allclose(model.category.predict_proba(probe), ref.predict_proba(probe), atol=1e-4)

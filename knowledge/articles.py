@@ -105,23 +105,41 @@ class ArticleService:
         return _public(row)
 
     async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
-                   review_flagged: bool = False, unit_id: int | None = None, limit: int = 50,
+                   review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, limit: int = 50,
                    offset: int = 0) -> list[dict]:
         """Articles by filters; ``review_flagged`` keeps those the review sweep flagged (past their review
-        date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles)."""
-        query = _select().order_by(kb_articles.c.id).limit(limit).offset(offset)
-        if status:
-            query = query.where(kb_articles.c.status == status)
-        if unit:
-            query = query.where(units.c.code == unit)
-        if unit_id is not None:
-            query = query.where(kb_articles.c.unit_id == unit_id)
-        if category:
-            query = query.where(kb_articles.c.category == category)
-        if review_flagged:
-            query = query.where(kb_articles.c.review_flagged_at.is_not(None))
+        date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles), ``q``
+        those whose title or body contains the text (case-insensitive)."""
+        query = _filtered(_select(), status=status, unit=unit, category=category, review_flagged=review_flagged,
+                          unit_id=unit_id, q=q)
         async with self.engine.connect() as conn:
-            return [_public(r) for r in (await conn.execute(query)).mappings().all()]
+            rows = (await conn.execute(query.order_by(kb_articles.c.id).limit(limit).offset(offset))).mappings()
+            return [_public(r) for r in rows.all()]
+
+    async def page(self, *, limit: int = 50, offset: int = 0, **filters) -> dict:
+        """One page of :meth:`list` and ``total``, the number of articles matching the filters on all pages."""
+        counted = _filtered(sa.select(sa.func.count()).select_from(
+            kb_articles.outerjoin(units, units.c.id == kb_articles.c.unit_id)), **filters)
+        query = _filtered(_select(), **filters).order_by(kb_articles.c.id).limit(limit).offset(offset)
+        async with self.engine.connect() as conn:
+            total = (await conn.execute(counted)).scalar_one()
+            rows = (await conn.execute(query)).mappings().all() if total > offset else []
+        return {"items": [_public(r) for r in rows], "total": total}
+
+    async def flagged_ids(self) -> list[int]:
+        """Ids of the articles the review sweep flagged (past their review date, not confirmed or edited since)."""
+        async with self.engine.connect() as conn:
+            return list((await conn.execute(sa.select(kb_articles.c.id).where(
+                kb_articles.c.review_flagged_at.is_not(None)).order_by(kb_articles.c.id))).scalars())
+
+    async def unit_by_code(self, code: str) -> dict:
+        """A member unit by its code (``id``, ``code``, ``name``); 400 if there is none."""
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(units.c.id, units.c.code, units.c.name)
+                                      .where(units.c.code == code))).mappings().first()
+        if row is None:
+            raise InvalidInput(f"单位 {code} 不存在")
+        return dict(row)
 
     async def versions(self, article_id: int) -> list[dict]:
         await self.get(article_id)
@@ -357,6 +375,25 @@ def _parse_dt(value):
 def _select():
     return sa.select(kb_articles, units.c.code.label("unit_code"), units.c.name.label("unit_name")).select_from(
         kb_articles.outerjoin(units, units.c.id == kb_articles.c.unit_id))
+
+
+def _filtered(query, *, status: str | None = None, unit: str | None = None, category: str | None = None,
+              review_flagged: bool = False, unit_id: int | None = None, q: str | None = None):
+    """``query`` (over kb_articles joined to units) narrowed by the list filters."""
+    if status:
+        query = query.where(kb_articles.c.status == status)
+    if unit:
+        query = query.where(units.c.code == unit)
+    if unit_id is not None:
+        query = query.where(kb_articles.c.unit_id == unit_id)
+    if category:
+        query = query.where(kb_articles.c.category == category)
+    if review_flagged:
+        query = query.where(kb_articles.c.review_flagged_at.is_not(None))
+    if q:  # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite; % and _ in the text match themselves
+        query = query.where(sa.or_(kb_articles.c.title.icontains(q, autoescape=True),
+                                   kb_articles.c.body_text.icontains(q, autoescape=True)))
+    return query
 
 
 def _public(row) -> dict:

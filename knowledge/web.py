@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -22,10 +23,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from hotline import appkeys
 from hotline.api.remote import client_address
 from hotline.identity import mask_phones_in_text
+from hotline.lifecycle import STATE_LABELS
 from hotline.messages import Identity, InboundMessage
 from hotline.periods import query_period
 from hotline.validation import error_text
-from knowledge.articles import READ_ROLES, ArticleService, is_editor
+from knowledge.articles import READ_ROLES, STATUSES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, close_gap, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
@@ -34,7 +36,7 @@ from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
-from knowledge.visibility import is_unit_user, unit_search
+from knowledge.visibility import is_unit_user, unit_code, unit_search
 
 log = logging.getLogger(__name__)
 
@@ -132,24 +134,45 @@ def date_param(value: str | None, name: str) -> dt.datetime | None:
 # -- articles ------------------------------------------------------------------
 @handler
 async def list_articles(request: web.Request) -> web.Response:
-    """List knowledge articles with filters (status, category, unit, mine, review_flagged / review_due).
+    """List knowledge articles with filters (q, status, category, unit, mine, review_flagged / review_due).
 
-    ``review_due=1`` (same as ``review_flagged=1``) lists the articles the daily review sweep flagged as
-    past their review date; ``mine=1`` keeps the caller's own unit's articles (unit users), so a unit's
-    to-review list is ``?mine=1&review_due=1``. Every item carries ``review_due`` (true while flagged).
+    ``q`` keeps articles whose title or body contains the text (case-insensitive, not a word search:
+    ``/api/v1/kb/search`` ranks); ``review_due=1`` (same as ``review_flagged=1``) lists the articles the
+    daily review sweep flagged as past their review date; ``mine=1`` keeps the caller's own unit's articles
+    (unit users), so a unit's to-review list is ``?mine=1&review_due=1``. Every item carries ``review_due``
+    (true while flagged). ``total`` counts the matching articles on all pages (``limit``/``offset``).
     """
     user = staff(request)
     q = request.query
+    service = request.app[ARTICLES]
     unit_id = None
     if _flag(q.get("mine")):
         unit_id = getattr(user, "unit_id", None)
         if unit_id is None:
             raise InvalidInput("mine=1 仅适用于成员单位账号")
-    items = await request.app[ARTICLES].list(
-        status=q.get("status") or None, unit=q.get("unit") or None, category=q.get("category") or None,
+    status = q.get("status") or None
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status 只能是 {'、'.join(STATUSES)} 之一")
+    unit = q.get("unit") or None
+    if unit is not None:
+        await service.unit_by_code(unit)
+    text = (q.get("q") or "").strip()
+    if len(text) > MAX_FILTER_TEXT:
+        raise InvalidInput(f"筛选文字不能超过 {MAX_FILTER_TEXT} 字")
+    return ok(await service.page(
+        status=status, unit=unit, category=_category(q), q=text or None,
         review_flagged=_flag(q.get("review_flagged")) or _flag(q.get("review_due")), unit_id=unit_id,
-        limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9))
-    return ok({"items": items})
+        limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9)))
+
+
+MAX_FILTER_TEXT = 200
+
+
+def _category(q) -> str | None:
+    category = (q.get("category") or "").strip()
+    if len(category) > 50:  # ArticleInput.category; ticket categories are codes (C0803)
+        raise InvalidInput("category 不能超过 50 字")
+    return category or None
 
 
 def _flag(value: str | None) -> bool:
@@ -228,8 +251,12 @@ def _id(request: web.Request) -> int:
 async def search(request: web.Request) -> web.Response:
     """Search articles and tickets (Chinese full text, synonyms, filters, highlighting).
 
-    Unit users get only tickets dispatched to their unit, with phone numbers masked
-    (:mod:`knowledge.visibility`).
+    Filters: ``kind`` (article, ticket), ``category``, ``unit`` (a unit code; ``mine=1``: the caller's own
+    unit), ``status`` (comma-separated article statuses or ticket states), ``date_from`` / ``date_to``
+    (ISO dates or datetimes, China time unless given; a date alone as ``date_to`` includes that whole day),
+    ``review_due=1`` (same as ``review_flagged=1``: only articles the review sweep flagged). A bad value
+    answers 400 with the reason. Unit users get only tickets dispatched to their unit, with phone numbers
+    masked (:mod:`knowledge.visibility`).
     """
     user = staff(request)
     q = request.query
@@ -238,13 +265,9 @@ async def search(request: web.Request) -> web.Response:
         raise InvalidInput("请提供检索词 q")
     if len(text) > 500:
         raise InvalidInput("检索词不能超过 500 字")
-    kinds = tuple(k for k in q.get("kind", "").split(",") if k)
-    if any(k not in KINDS for k in kinds):
-        raise InvalidInput("kind 只能是 article 或 ticket")
-    filters = SearchFilters(kinds=kinds, category=q.get("category") or None, unit=q.get("unit") or None,
-                            status=tuple(s for s in q.get("status", "").split(",") if s),
-                            date_from=date_param(q.get("date_from"), "date_from"),
-                            date_to=date_param(q.get("date_to"), "date_to"))
+    filters = await _search_filters(request, user)
+    if filters is None:  # only flagged articles, and none is flagged
+        return ok({"query": text, "total": 0, "hits": []})
     limit = int_param(q.get("limit"), "limit", 10, 1, 100)
     try:
         if is_unit_user(user):
@@ -256,6 +279,59 @@ async def search(request: web.Request) -> web.Response:
         log.warning("search backend failed", exc_info=True)
         return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
     return ok({"query": text, **result.as_json()})
+
+
+SEARCH_STATUSES = frozenset(STATUSES) | frozenset(STATE_LABELS)
+
+
+async def _search_filters(request: web.Request, user) -> SearchFilters | None:
+    """The filters of a search from its query string (400 on a bad value); None when nothing can match."""
+    q = request.query
+    kinds = tuple(k for k in q.get("kind", "").split(",") if k)
+    if any(k not in KINDS for k in kinds):
+        raise InvalidInput("kind 只能是 article 或 ticket")
+    statuses = tuple(s for s in q.get("status", "").split(",") if s)
+    if bad := [s for s in statuses if s not in SEARCH_STATUSES]:
+        raise InvalidInput(f"status 不合法：{bad[0]}（知识状态为 {'、'.join(STATUSES)}；"
+                           f"工单状态为 {'、'.join(STATE_LABELS)}）")
+    date_from = date_param(q.get("date_from"), "date_from")
+    date_to = date_param(q.get("date_to"), "date_to")
+    if date_to is not None and _is_day(q.get("date_to")):
+        date_to += dt.timedelta(days=1, microseconds=-1)  # the whole day named
+    if date_from and date_to and date_from > date_to:
+        raise InvalidInput("date_from 不能晚于 date_to")
+    filters = SearchFilters(kinds=kinds, category=_category(q), unit=await _search_unit(request, user),
+                            status=statuses, date_from=date_from, date_to=date_to)
+    if not (_flag(q.get("review_due")) or _flag(q.get("review_flagged"))):
+        return filters
+    if kinds and "article" not in kinds:
+        raise InvalidInput("review_due=1 只适用于知识文章（kind=article）")
+    flagged = await request.app[ARTICLES].flagged_ids()
+    return dataclasses.replace(filters, kinds=("article",), ref_ids=tuple(str(i) for i in flagged)) if flagged else None
+
+
+async def _search_unit(request: web.Request, user) -> str | None:
+    """The ``unit`` filter of a search: a known unit code, or the caller's own unit with ``mine=1``."""
+    unit = request.query.get("unit") or None
+    if unit is not None:
+        await request.app[ARTICLES].unit_by_code(unit)
+    if _flag(request.query.get("mine")):
+        own = await unit_code(request.app[appkeys.ENGINE], getattr(user, "unit_id", None))
+        if own is None:
+            raise InvalidInput("mine=1 仅适用于成员单位账号")
+        if unit not in (None, own):
+            raise InvalidInput("mine=1 与 unit 指定了不同的单位")
+        unit = own
+    return unit
+
+
+def _is_day(value: str | None) -> bool:
+    """A date without a time (2026-01-31)."""
+    try:
+        dt.date.fromisoformat(value or "")
+    except ValueError:
+        return False
+    return True
 
 
 @handler

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import appkeys
 from hotline.api.errors import ApiError, json_response, read_json
+from hotline.tables import units
 from hotline.users import ROLE_LABELS, Actor, actor_for_token, authenticate, issue_token, revoke_token
 
 SESSION_COOKIE = "hotline_session"
@@ -88,5 +90,12 @@ def _me(actor: Actor) -> dict:
 
 
 async def me(request: web.Request) -> web.Response:
-    """The logged-in user."""
-    return json_response(_me(require(request)))
+    """The logged-in user; ``unit`` is a unit user's member unit ({"id", "code", "name"}), null for platform staff."""
+    actor = require(request)
+    unit = None
+    if actor.unit_id is not None:
+        async with request.app[appkeys.ENGINE].connect() as conn:
+            row = (await conn.execute(sa.select(units.c.id, units.c.code, units.c.name)
+                                      .where(units.c.id == actor.unit_id))).mappings().first()
+        unit = dict(row) if row is not None else None
+    return json_response({**_me(actor), "unit": unit})

@@ -96,11 +96,21 @@ async function openConsole(who) {
       if (page.$("#app").hidden) throw new Error(`${who}: login failed: ${page.text("#login-error")}`);
     },
     openKb: () => page.click(page.$("nav button[data-view=kb]"), "知识库"),
-    async listTitles(filters) {  // set the list filters, query, the titles listed
+    async listTitles(filters) {  // set the list filters (the rest back to their defaults), query, the titles listed
+      page.$("#kb-filters").reset();
       page.set(page.$("#kb-filters"), filters);
       await page.click(page.$("#kb-filters button[type=submit]"), "查询");
-      return page.$$("#kb-list td > a").map((a) => a.textContent);
+      return page.titles();
     },
+    async search(filters) {  // the same filters and the text, ranked by the full-text search
+      page.$("#kb-filters").reset();
+      page.set(page.$("#kb-filters"), filters);
+      await page.click(page.button("全文检索", page.$("#kb-filters")), "全文检索");
+      return page.titles();
+    },
+    titles: () => page.$$("#kb-list td > a").map((a) => a.textContent),
+    listed: () => ({ count: page.text("#kb-count"), rows: page.$$("#kb-list tr[data-id]").length,
+      buttons: page.$$("#kb-list button").map((b) => b.textContent), empty: page.text("#kb-list > p") }),
     async open(title) {
       await page.click(page.$$("#kb-list td > a").find((a) => a.textContent === title), title);
       return page.article();
@@ -134,7 +144,9 @@ async function unitSteps() {
   const out = {};
   await p.login(S.unit.username, S.unit.password);
   await p.openKb();
-  out.tools = p.$$("#kb .actions button").map((b) => b.textContent);
+  out.tools = p.$$("#kb > .actions button").map((b) => b.textContent);
+  out.whoami = p.text("#kb-whoami");
+  out.unit_options = p.$$("#kb-filters select[name=unit] option").map((o) => o.value);
   out.due_notice = p.text("#kb-due");
   await p.click(p.button("查看", p.$("#kb-due")), "查看");
   out.flagged_titles = p.$$("#kb-list td > a").map((a) => a.textContent);
@@ -162,6 +174,10 @@ async function unitSteps() {
   out.second_submitted = await p.act("submit");
   out.list_in_review = await p.listTitles({ flagged: false, mine: true, status: "in_review" });
   out.list_badges = p.$$("#kb-list .badge").map((b) => b.textContent);
+  out.list_in_review_count = p.listed().count;
+  // the filter box: title or body containing the text, within the unit's own articles
+  out.filtered = await p.listTitles({ q: "户籍窗口" });
+  out.filtered_count = p.listed().count;
   out.alerts = p.alerts;
   p.close();
   return out;
@@ -172,7 +188,23 @@ async function editorSteps() {
   const out = {};
   await p.login(S.editor.username, S.editor.password);
   await p.openKb();
-  out.tools = p.$$("#kb .actions button").map((b) => b.textContent);
+  out.tools = p.$$("#kb > .actions button").map((b) => b.textContent);
+  out.whoami = p.text("#kb-whoami");
+  out.first_page = p.listed();
+
+  // paging: one unit's many drafts, 50 a page
+  out.paged = [await p.listTitles({ unit: S.bulk.unit })];
+  out.pages = [p.listed()];
+  await p.click(p.button("下一页", p.$("#kb-list")), "下一页");
+  out.paged.push(p.titles());
+  out.pages.push(p.listed());
+  await p.click(p.button("上一页", p.$("#kb-list")), "上一页");
+  out.pages.push(p.listed());
+  out.bulk_filtered = await p.listTitles({ unit: S.bulk.unit, q: S.bulk.filter });
+  out.bulk_filtered_count = p.listed().count;
+  out.nothing = await p.listTitles({ q: "没有这样的知识" });
+  out.nothing_listed = p.listed();
+
   out.in_review = await p.listTitles({ status: "in_review" });
 
   out.opened = await p.open(S.article.title);
@@ -196,8 +228,16 @@ async function editorSteps() {
   out.alerts_after_empty_reject = [...p.alerts];
   out.rejected = await p.act("reject", S.reject_reason);
 
-  out.search = await p.listTitles({ status: "", q: S.search });
+  out.search = await p.search({ q: S.search });
   out.search_marks = p.$$("#kb-list em").map((em) => em.textContent);
+  out.search_count = p.listed().count;
+  out.search_unit_category = await p.search({ q: S.search, unit: "police", category: "公安" });
+  out.search_other_unit = await p.search({ q: S.search, unit: S.bulk.unit });
+  out.search_other_unit_listed = p.listed();
+  out.search_other_category = await p.search({ q: S.search, unit: "police", category: "C0501" });
+  out.search_requests = p.requests.filter((r) => r.startsWith("GET /api/v1/kb/search?"));
+  await p.click(p.button("返回列表", p.$("#kb-list")), "返回列表");
+  out.back_to_list = p.listed();
 
   await p.click(p.button("知识缺口"), "知识缺口");
   out.gaps = p.$$("#kb-gaps tr").slice(1).map((tr) => ({ question: tr.cells[0].textContent, count: tr.cells[1].textContent }));
@@ -221,7 +261,8 @@ async function agentSteps() {  // reads, and is offered no change
   const p = await openConsole("agent");
   await p.login(S.agent.username, S.agent.password);
   await p.openKb();
-  const out = { tools: p.$$("#kb .actions button").map((b) => b.textContent), due_notice: p.text("#kb-due") };
+  const out = { tools: p.$$("#kb > .actions button").map((b) => b.textContent), due_notice: p.text("#kb-due"),
+    whoami: p.text("#kb-whoami"), unit_options: p.$$("#kb-filters select[name=unit] option").length };
   await p.listTitles({ status: "published" });
   out.opened = await p.open(S.article.title);
   out.alerts = p.alerts;

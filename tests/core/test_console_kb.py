@@ -3,7 +3,8 @@
 The app runs with a real SQLite data dir, real users and the knowledge plugin; the node driver
 (tests/console/kb_driver.js) loads /console as served, logs in through the login form as a unit,
 a platform editor and an agent, and works the view: create (a server validation error first),
-submit, edit and publish, diff, send back with a reason, search, gaps, synonyms. Its JSON result
+submit, edit and publish, diff, send back with a reason, the list's filter box and pages, full-text
+search by unit and category, gaps, synonyms; each sees who they are (and a unit user their unit). Its JSON result
 is checked here, and so is what the server stored.
 """
 
@@ -14,13 +15,14 @@ import datetime as dt
 import json
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import sqlalchemy as sa
 
 from hotline import appkeys
 from hotline.app import create_app
 from hotline.config import Settings
-from hotline.users import create_user, issue_token
+from hotline.users import Actor, create_user, issue_token
 from knowledge.tables import kb_articles
 from knowledge.web import ARTICLES
 from tests.knowledge.helpers import seed_units
@@ -42,6 +44,8 @@ SCENARIO = {
     "synonyms": "犬只、狗、宠物狗",
     "gap": "电动自行车上牌需要带什么材料",
     "flagged_title": "出入境证件办理须知",
+    # drafts of another unit, more than one page of the list (50): paging and the filter box
+    "bulk": {"unit": "water", "count": 52, "title": "供水服务问答 第{:02d}篇", "filter": "第07篇"},
 }
 
 
@@ -53,8 +57,8 @@ def require_node_and_jsdom() -> None:
 
 
 async def seed(app) -> dict[str, str]:
-    """Units, the three users with passwords, and one published police article past its review date
-    (created and published over the API, then flagged by the review sweep); an API token per user."""
+    """Units, the three users with passwords and an API token each, and more than a page of another unit's
+    drafts (the published police article past its review date is made by the test, over the API)."""
     engine, now = app[appkeys.ENGINE], app[appkeys.CLOCK].now()
     await seed_units(engine, now)
     tokens = {}
@@ -63,6 +67,10 @@ async def seed(app) -> dict[str, str]:
             user = SCENARIO[key]
             user_id = await create_user(conn, user["username"], role, now, unit_code=unit, password=user["password"])
             tokens[key] = await issue_token(conn, user_id, now)
+    bulk, editor = SCENARIO["bulk"], Actor(username=SCENARIO["editor"]["username"], role="dispatcher")
+    for i in range(1, bulk["count"] + 1):
+        await app[ARTICLES].create(editor, {"title": bulk["title"].format(i), "body": f"<p>停水后第{i}个问题的答复。</p>",
+                                            "unit": bulk["unit"]})
     return tokens
 
 
@@ -100,8 +108,13 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert result["errors"] == []
     unit, editor, agent = result["unit"], result["editor"], result["agent"]
 
+    bulk = SCENARIO["bulk"]
+    bulk_titles = [bulk["title"].format(i) for i in range(1, bulk["count"] + 1)]
+
     # -- the unit: its due article, creating (server validation shown), submitting; no editor actions
     assert unit["tools"] == ["新建知识"]
+    assert unit["whoami"] == "police-kb（承办单位）　本单位：云州市公安局"  # GET /api/v1/me's unit
+    assert unit["unit_options"][0] == "" and {"police", "water", "gas"} <= set(unit["unit_options"])
     assert unit["due_notice"].startswith("本单位有 1 篇知识已到复审日期")
     assert unit["flagged_titles"] == [SCENARIO["flagged_title"]] and unit["flagged_badges"] == ["待复核"]
     assert "复核无误" in unit["flagged_alert"] and "confirm" in unit["flagged_opened"]["actions"]
@@ -122,10 +135,22 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert unit["second_submitted"]["status"] == "in_review"
     assert unit["list_in_review"] == [SCENARIO["article"]["title"], SCENARIO["second"]["title"]]
     assert unit["list_badges"] == ["待审核", "待审核"]
+    assert unit["list_in_review_count"] == "共 2 篇"
+    assert (unit["filtered"], unit["filtered_count"]) == ([SCENARIO["article"]["title"]], "共 1 篇")  # its body
     assert unit["alerts"] == []
 
     # -- the editor: review, edit one word, publish, the diff as del/ins; send back; search; gaps; synonyms
     assert editor["tools"] == ["新建知识", "知识缺口", "同义词"]
+    assert editor["whoami"] == "editor-kb（派单员）"  # platform staff: no unit
+    total = bulk["count"] + 3  # the flagged article and the unit's two
+    assert editor["first_page"] == {"count": f"共 {total} 篇，第 1/2 页", "rows": 50, "buttons": ["下一页"], "empty": ""}
+    assert editor["paged"] == [bulk_titles[:50], bulk_titles[50:]]
+    assert [(p["count"], p["rows"], p["buttons"]) for p in editor["pages"]] == [
+        (f"共 {bulk['count']} 篇，第 1/2 页", 50, ["下一页"]), (f"共 {bulk['count']} 篇，第 2/2 页", 2, ["上一页"]),
+        (f"共 {bulk['count']} 篇，第 1/2 页", 50, ["下一页"])]
+    assert (editor["bulk_filtered"], editor["bulk_filtered_count"]) == ([bulk["title"].format(7)], "共 1 篇")
+    assert editor["nothing"] == [] and editor["nothing_listed"] == {
+        "count": "共 0 篇", "rows": 0, "buttons": [], "empty": "没有符合条件的知识"}
     assert editor["in_review"] == [SCENARIO["article"]["title"], SCENARIO["second"]["title"]]
     assert editor["opened"]["actions"] == ["publish", "reject", "archive"]
     assert editor["editor_units"] > 10  # editors choose the owning unit
@@ -146,6 +171,15 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert (editor["rejected"]["status"], editor["rejected"]["badge"]) == ("draft", "草稿")
     assert editor["search"][0] == SCENARIO["article"]["title"]
     assert editor["search_marks"] and all(m in SCENARIO["search"] for m in editor["search_marks"])  # <em> nodes
+    assert editor["search_count"].startswith(f"全文检索“{SCENARIO['search']}”：共 ")
+    assert editor["search_unit_category"] == [SCENARIO["article"]["title"]]
+    assert editor["search_other_unit"] == [] and editor["search_other_category"] == []
+    assert editor["search_other_unit_listed"]["empty"] == "没有检索到相关知识"
+    searched = [parse_qs(urlsplit(r.split()[1]).query) for r in editor["search_requests"]]
+    assert [(q.get("unit"), q.get("category")) for q in searched] == [
+        (None, None), (["police"], ["公安"]), ([bulk["unit"]], None), (["police"], ["C0501"])]
+    assert all(q["q"] == [SCENARIO["search"]] and q["kind"] == ["article"] for q in searched)
+    assert editor["back_to_list"]["count"].startswith("共 ") and "返回列表" not in editor["back_to_list"]["buttons"]
     assert {"question": SCENARIO["gap"], "count": "1"} in editor["gaps"]
     assert editor["gap_draft_title"] == editor["gaps"][0]["question"]
     assert editor["gap_draft_title"] not in editor["gaps_after_close"]
@@ -154,6 +188,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
 
     # -- an agent reads only
     assert agent["tools"] == [] and agent["due_notice"] == ""
+    assert agent["whoami"] == "agent-kb（话务员）" and agent["unit_options"] > 10
     assert (agent["opened"]["status"], agent["opened"]["actions"], agent["opened"]["edit"]) == ("published", [], False)
     assert agent["alerts"] == []
 
@@ -182,7 +217,8 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     flagged_now = await call(client, "GET", f"/api/v1/kb/articles/{unit['flagged_opened']['id']}", tokens["agent"])
     assert flagged_now["review_due"] is False and flagged_now["review_due_at"].startswith("2030-12-31T16:00")
     assert (await call(client, "GET", "/api/v1/kb/gaps", tokens["editor"]))["items"] == []
-    assert [(r.title, r.status) for r in rows] == [
+    assert [(r.title, r.status) for r in rows[:bulk["count"]]] == [(t, "draft") for t in bulk_titles]
+    assert [(r.title, r.status) for r in rows[bulk["count"]:]] == [
         (SCENARIO["flagged_title"], "published"), (SCENARIO["article"]["title"], "published"),
         (SCENARIO["second"]["title"], "draft")]  # the rejected save stored nothing
     assert all("<script" not in r.body_html for r in rows)

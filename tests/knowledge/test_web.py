@@ -328,3 +328,149 @@ async def test_an_editor_closes_a_gap_and_a_new_asking_reopens_it(client):
     await ask("v3", "宠物狗怎么办理狗证")
     gaps = (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"]
     assert [(g["question"], g["count"]) for g in gaps] == [("宠物狗怎么办理狗证", 1)]
+
+
+def _demo_rows():
+    import csv
+
+    from knowledge.data import DEMO_ARTICLES
+
+    with open(DEMO_ARTICLES, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+async def _get(client, path, headers=AGENT, expect=200, **params):
+    resp = await client.get(path, params=params, headers=headers)
+    assert resp.status == expect, await resp.text()
+    return await resp.json()
+
+
+async def test_article_list_counts_all_matches_and_pages(client):
+    everything = await _get(client, "/api/v1/kb/articles", limit="500")
+    total = len(_demo_rows())
+    assert everything["total"] == len(everything["items"]) == total
+    first = await _get(client, "/api/v1/kb/articles", limit="5")
+    assert len(first["items"]) == 5 and first["total"] == total
+    assert [a["id"] for a in first["items"]] == [a["id"] for a in everything["items"][:5]]
+    last = await _get(client, "/api/v1/kb/articles", limit="5", offset=str(total - 2))
+    assert [a["id"] for a in last["items"]] == [a["id"] for a in everything["items"][-2:]] and last["total"] == total
+    beyond = await _get(client, "/api/v1/kb/articles", limit="5", offset=str(total + 10))
+    assert beyond == {"items": [], "total": total}
+    police = await _get(client, "/api/v1/kb/articles", unit="police", limit="2")
+    assert police["total"] == sum(r["unit"] == "police" for r in _demo_rows()) and len(police["items"]) == 2
+
+
+async def test_article_list_text_filter_on_title_and_body(client):
+    rows = _demo_rows()
+    by_text = await _get(client, "/api/v1/kb/articles", q="社保卡")
+    expected = [r["title"] for r in rows if "社保卡" in r["title"] + r["body"]]
+    assert [a["title"] for a in by_text["items"]] == expected and by_text["total"] == len(expected) > 1
+    assert "社保卡" in expected[0] and "社保卡" not in expected[1]  # a title, and a body only
+    # the body counts too: "合作银行网点" is only in the 社保卡 article's body
+    assert [a["title"] for a in (await _get(client, "/api/v1/kb/articles", q="合作银行网点"))["items"]] == [
+        "社保卡丢失后如何挂失补办"]
+    # % and _ match themselves, not any text
+    percent = await _get(client, "/api/v1/kb/articles", q="%", limit="500")
+    assert percent["total"] == sum("%" in r["title"] + r["body"] for r in rows) < len(rows)
+    assert (await _get(client, "/api/v1/kb/articles", q="_"))["total"] == 0
+    # case-insensitive for Latin letters, in the title and in the body
+    gas = await unit_header(client, "gas")
+    created = []
+    for body in ({"title": "ETC 燃气缴费卡", "body": "办理 etc 业务"},
+                 {"title": "燃气 App 缴费", "body": "下载 YunZhou Gas APP"}):
+        resp = await client.post("/api/v1/kb/articles", json=body, headers=gas)
+        created.append((await resp.json())["id"])
+    assert [a["id"] for a in (await _get(client, "/api/v1/kb/articles", q="Etc"))["items"]] == created[:1]
+    assert [a["id"] for a in (await _get(client, "/api/v1/kb/articles", q="yunzhou gas"))["items"]] == created[1:]
+    assert [a["id"] for a in (await _get(client, "/api/v1/kb/articles", q="燃气 APP"))["items"]] == created[1:]
+    # with the other filters: the unit's own drafts containing "缴费"
+    mine = await _get(client, "/api/v1/kb/articles", headers=gas, q="缴费", mine="1", status="draft")
+    assert [a["id"] for a in mine["items"]] == created and mine["total"] == 2
+    assert (await _get(client, "/api/v1/kb/articles", q="缴费", status="published", unit="gas"))["total"] == 0
+    # flagged articles only, filtered by text
+    clock = client.app[appkeys.CLOCK]
+    due = (clock.now() + dt.timedelta(hours=1)).isoformat()
+    resp = await client.put(f"/api/v1/kb/articles/{created[0]}", headers=gas,
+                            json={"title": "ETC 燃气缴费卡", "body": "办理 etc 业务", "review_due_at": due})
+    assert resp.status == 200
+    await client.post(f"/api/v1/kb/articles/{created[0]}/actions/publish", headers=EDITOR)
+    clock.advance(hours=2)
+    await client.app[knowledge.web.ARTICLES].flag_review_due()
+    flagged = await _get(client, "/api/v1/kb/articles", q="缴费", review_due="1")
+    assert [a["id"] for a in flagged["items"]] == created[:1] and flagged["total"] == 1
+
+
+async def test_article_list_rejects_bad_filters(client):
+    for params, message in [
+        ({"status": "deleted"}, "status 只能是 draft、in_review、published、expired、archived 之一"),
+        ({"unit": "nowhere"}, "单位 nowhere 不存在"),
+        ({"q": "长" * 201}, "筛选文字不能超过 200 字"),
+        ({"category": "类" * 51}, "category 不能超过 50 字"),
+        ({"limit": "0"}, "参数 limit 超出范围 1–500"),
+        ({"offset": "-1"}, "参数 offset 超出范围 0–1000000000"),
+        ({"mine": "1"}, "mine=1 仅适用于成员单位账号"),
+    ]:
+        error = (await _get(client, "/api/v1/kb/articles", expect=400, **params))["error"]
+        assert error == {"code": "invalid_input", "message": message}, params
+
+
+async def test_search_filters_by_unit_category_status_date_and_review(client):
+    search = "/api/v1/kb/search"
+    hits = (await _get(client, search, q="医保 参保", unit="medical-insurance", kind="article"))["hits"]
+    assert hits and {h["unit"] for h in hits} == {"medical-insurance"}
+    hits = (await _get(client, search, q="社保", category="C0501"))["hits"]
+    assert {h["title"] for h in hits} == {"灵活就业人员如何缴纳社会保险", "社保卡丢失后如何挂失补办"}
+    assert (await _get(client, search, q="社保", category="C0803"))["total"] == 0
+    assert (await _get(client, search, q="社保", status="draft,in_review"))["total"] == 0
+    assert (await _get(client, search, q="社保", status="published,closed"))["total"] >= 2  # an article and a ticket state
+    # dates are China days: the demo articles were published on 2026-11-23 (the clock's day)
+    assert (await _get(client, search, q="社保", date_from="2026-11-23", date_to="2026-11-23"))["total"] >= 2
+    assert (await _get(client, search, q="社保", date_to="2026-11-22"))["total"] == 0
+    assert (await _get(client, search, q="社保", date_from="2026-11-24"))["total"] == 0
+    assert (await _get(client, search, q="社保", date_to="2026-11-23T09:00:00+08:00"))["total"] == 0
+
+    # review_due=1: only the articles the review sweep flagged
+    assert (await _get(client, search, q="社保", review_due="1")) == {"query": "社保", "total": 0, "hits": []}
+    ids = await load_ids(client)
+    article = await _get(client, f"/api/v1/kb/articles/{ids['demo-002']}")
+    clock = client.app[appkeys.CLOCK]
+    resp = await client.put(f"/api/v1/kb/articles/{article['id']}", headers=EDITOR, json={
+        "title": article["title"], "body": article["body_html"], "category": article["category"], "unit": "hrss",
+        "review_due_at": (clock.now() + dt.timedelta(hours=1)).isoformat()})
+    assert resp.status == 200
+    clock.advance(hours=2)
+    await client.app[knowledge.web.ARTICLES].flag_review_due()
+    flagged = await _get(client, search, q="社保", review_flagged="1")
+    assert [h["id"] for h in flagged["hits"]] == [str(article["id"])] and flagged["total"] == 1
+    assert (await _get(client, search, q="社保", review_due="1", unit="gas"))["total"] == 0
+
+    # mine=1: the unit user's own unit
+    hrss = await unit_header(client, "hrss")
+    own = await _get(client, search, headers=hrss, q="社保 医保", mine="1", kind="article")
+    assert own["hits"] and {h["unit"] for h in own["hits"]} == {"hrss"}
+
+
+async def test_search_rejects_bad_filters(client):
+    gas = await unit_header(client, "gas")
+    for params, headers, message in [
+        ({"unit": "nowhere"}, AGENT, "单位 nowhere 不存在"),
+        ({"status": "published,deleted"}, AGENT, "status 不合法"),
+        ({"category": "类" * 51}, AGENT, "category 不能超过 50 字"),
+        ({"date_from": "2026-13-01"}, AGENT, "参数 date_from 不是合法日期（如 2026-01-31）"),
+        ({"date_to": "下周"}, AGENT, "参数 date_to 不是合法日期（如 2026-01-31）"),
+        ({"date_from": "2026-11-24", "date_to": "2026-11-23"}, AGENT, "date_from 不能晚于 date_to"),
+        ({"review_due": "1", "kind": "ticket"}, AGENT, "review_due=1 只适用于知识文章（kind=article）"),
+        ({"mine": "1"}, AGENT, "mine=1 仅适用于成员单位账号"),
+        ({"mine": "1", "unit": "water"}, gas, "mine=1 与 unit 指定了不同的单位"),
+    ]:
+        error = (await _get(client, "/api/v1/kb/search", headers=headers, expect=400, q="社保", **params))["error"]
+        assert error["code"] == "invalid_input" and error["message"].startswith(message), (params, error)
+
+
+async def load_ids(client) -> dict[str, int]:
+    import sqlalchemy as sa
+
+    from knowledge.tables import kb_articles
+
+    async with client.app[appkeys.ENGINE].connect() as conn:
+        return dict((await conn.execute(sa.select(kb_articles.c.external_id, kb_articles.c.id))).all())

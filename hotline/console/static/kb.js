@@ -2,7 +2,7 @@
 // Loaded after console.js and uses its helpers (h, api, $, fmt, me, units). All user data goes through textContent.
 "use strict";
 
-const KB = { offset: 0, limit: 50 };
+const KB = { offset: 0, limit: 50, mode: "list", units: null };  // mode: "list" (filtered, paged) or "search" (ranked)
 const KB_STATUS = { draft: "草稿", in_review: "待审核", published: "已发布", expired: "已过期", archived: "已归档" };
 const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", confirm: "复核确认" };
 // The workflow as the API accepts it (knowledge/articles.py TRANSITIONS): from which states, editors only, the note asked for.
@@ -33,52 +33,106 @@ const kbHighlight = (html) => html.split(/(<em>.*?<\/em>)/).map((part) => {
 });
 
 async function showKb() {
-  const filters = h("form", { id: "kb-filters", class: "row", onsubmit: (ev) => { ev.preventDefault(); KB.offset = 0; kbList().catch(kbFail); } },
+  const [unitList, categories] = await Promise.all([kbUnits(), api("/api/v1/categories").then((r) => r.items, () => [])]);
+  const field = (name) => $("#kb-filters").elements.namedItem(name);
+  const listMode = (ev) => { ev.preventDefault(); KB.mode = "list"; KB.offset = 0; kbList().catch(kbFail); };
+  const searchMode = () => { KB.mode = "search"; KB.offset = 0; kbList().catch(kbFail); };
+  // "本单位" and a chosen unit exclude each other: the last one picked wins.
+  const unitPicked = () => { if (field("unit").value && field("mine")) field("mine").checked = false; };
+  const minePicked = () => { if (field("mine").checked) field("unit").value = ""; };
+  const filters = h("form", { id: "kb-filters", class: "row", onsubmit: listMode },
+    h("input", { name: "q", type: "search", placeholder: "标题或正文包含…", maxlength: 200 }),
     h("select", { name: "status" }, h("option", { value: "" }, "全部状态"), Object.entries(KB_STATUS).map(([v, t]) => h("option", { value: v }, t))),
+    h("select", { name: "unit", title: "单位", onchange: unitPicked }, h("option", { value: "" }, "全部单位"),
+      unitList.map((u) => h("option", { value: u.code }, u.name))),
+    h("input", { name: "category", placeholder: "分类", list: "kb-categories", maxlength: 50, size: 8 }),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "flagged" }), "待复核"),
-    me.role === "unit" ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", checked: "" }), "本单位") : null,
-    h("input", { name: "q", type: "search", placeholder: "检索知识标题或内容" }),
-    h("button", { type: "submit" }, "查询"));
+    me.role === "unit" ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", checked: "", onchange: minePicked }), "本单位") : null,
+    h("button", { type: "submit" }, "查询"),
+    h("button", { type: "button", name: "search", title: "按相关度排序，标出命中的词", onclick: searchMode }, "全文检索"));
   const tools = h("div", { class: "actions" },
     kbCanCreate() ? h("button", { type: "button", onclick: () => kbEdit(null) }, "新建知识") : null,
     kbIsEditor() ? h("button", { type: "button", onclick: () => kbGaps().catch(kbFail) }, "知识缺口") : null,
     kbIsEditor() ? h("button", { type: "button", onclick: () => kbSynonyms().catch(kbFail) }, "同义词") : null);
+  const who = h("p", { id: "kb-whoami", class: "muted" }, `${me.display_name || me.username}（${me.role_label}）`,
+    me.unit ? `　本单位：${me.unit.name}` : null);
   $("#detail").replaceChildren(
-    h("div", { class: "card", id: "kb" }, h("h2", {}, "知识库"), h("div", { id: "kb-due" }), tools, filters, h("div", { id: "kb-list" })),
+    h("div", { class: "card", id: "kb" }, h("h2", {}, "知识库"), who, h("div", { id: "kb-due" }), tools, filters,
+      h("datalist", { id: "kb-categories" }, categories.map((c) => h("option", { value: c.code, label: c.name }))),
+      h("div", { id: "kb-list" })),
     h("div", { id: "kb-pane" }));
   KB.offset = 0;
+  KB.mode = "list";
   await Promise.all([kbList(), kbCanCreate() ? kbDueNotice() : null]);
+}
+
+// The units to filter by: the console's list (platform staff), else read here (a unit user's console has none).
+async function kbUnits() {
+  if (!KB.units) KB.units = units.length ? units : (await api("/api/v1/units")).items.filter((u) => u.active && u.kind !== "platform");
+  return KB.units;
 }
 
 async function kbDueNotice() {
   // Articles the daily sweep flagged as past their review date, to their owners (a unit: its own).
   const mine = me.role === "unit";
-  const { items } = await api(`/api/v1/kb/articles?review_due=1&limit=500${mine ? "&mine=1" : ""}`);
-  const show = () => { const f = $("#kb-filters"); f.elements.namedItem("flagged").checked = true; f.elements.namedItem("q").value = ""; KB.offset = 0; kbList().catch(kbFail); };
-  $("#kb-due").replaceChildren(items.length ? h("div", { class: "alert" },
-    `${mine ? "本单位" : ""}有 ${items.length} 篇知识已到复审日期，请及时复核更新。 `,
+  const { total } = await api(`/api/v1/kb/articles?review_due=1&limit=1${mine ? "&mine=1" : ""}`);
+  const show = () => {
+    const f = $("#kb-filters");
+    f.reset();
+    f.elements.namedItem("flagged").checked = true;
+    KB.mode = "list";
+    KB.offset = 0;
+    kbList().catch(kbFail);
+  };
+  $("#kb-due").replaceChildren(total ? h("div", { class: "alert" },
+    `${mine ? "本单位" : ""}有 ${total} 篇知识已到复审日期，请及时复核更新。 `,
     h("button", { type: "button", onclick: show }, "查看")) : "");
 }
 
-async function kbList() {
+// The filters both the list and the search take (knowledge/web.py list_articles and search).
+function kbFilterParams() {
   const field = (name) => $("#kb-filters").elements.namedItem(name);
-  const q = field("q").value.trim(), status = field("status").value;
-  let rows, more = false;
-  if (q) {  // full-text search (articles only); the review and unit filters apply to the list
-    const params = new URLSearchParams({ q, kind: "article", limit: "50" });
-    if (status) params.set("status", status);
+  const params = new URLSearchParams();
+  const status = field("status").value, unit = field("unit").value, category = field("category").value.trim();
+  if (status) params.set("status", status);
+  if (unit) params.set("unit", unit);
+  if (category) params.set("category", category);
+  if (field("flagged").checked) params.set("review_due", "1");
+  if (field("mine")?.checked) params.set("mine", "1");
+  return params;
+}
+
+async function kbList() {
+  const q = $("#kb-filters").elements.namedItem("q").value.trim();
+  const params = kbFilterParams();
+  const search = KB.mode === "search" && q;
+  let rows, footer;
+  if (search) {  // full-text search (articles only), ranked, with the words found marked
+    params.set("q", q);
+    params.set("kind", "article");
+    params.set("limit", "50");
     const result = await api(`/api/v1/kb/search?${params}`);
     rows = result.hits.map((hit) => ({ id: Number(hit.id), title: hit.title, status: hit.status, unit_name: hit.extra?.unit_name,
       version: hit.extra?.version, snippet: hit.highlight }));
-  } else {
-    const params = new URLSearchParams({ limit: String(KB.limit), offset: String(KB.offset) });
-    if (status) params.set("status", status);
-    if (field("flagged").checked) params.set("review_due", "1");
-    if (field("mine")?.checked) params.set("mine", "1");
-    rows = (await api(`/api/v1/kb/articles?${params}`)).items;
-    more = rows.length === KB.limit;
+    footer = h("p", { class: "muted", id: "kb-count" }, `全文检索“${q}”：共 ${result.total} 条${result.total > rows.length ? `，显示相关度最高的 ${rows.length} 条` : ""} `,
+      h("button", { type: "button", onclick: () => { KB.mode = "list"; KB.offset = 0; kbList().catch(kbFail); } }, "返回列表"));
+  } else {  // the list: title or body containing the text, a page at a time
+    if (q) params.set("q", q);
+    params.set("limit", String(KB.limit));
+    params.set("offset", String(KB.offset));
+    const result = await api(`/api/v1/kb/articles?${params}`);
+    if (!result.items.length && result.total && KB.offset) {  // the page emptied meanwhile: show the last one
+      KB.offset = Math.floor((result.total - 1) / KB.limit) * KB.limit;
+      return kbList();
+    }
+    rows = result.items;
+    const page = (delta) => { KB.offset = Math.max(0, KB.offset + delta); kbList().catch(kbFail); };
+    const pages = Math.max(1, Math.ceil(result.total / KB.limit));
+    footer = h("div", { class: "actions kb-pager" },
+      h("span", { class: "muted", id: "kb-count" }, `共 ${result.total} 篇${pages > 1 ? `，第 ${Math.floor(KB.offset / KB.limit) + 1}/${pages} 页` : ""}`),
+      KB.offset > 0 ? h("button", { type: "button", onclick: () => page(-KB.limit) }, "上一页") : null,
+      KB.offset + rows.length < result.total ? h("button", { type: "button", onclick: () => page(KB.limit) }, "下一页") : null);
   }
-  const page = (delta) => { KB.offset = Math.max(0, KB.offset + delta); kbList().catch(kbFail); };
   $("#kb-list").replaceChildren(rows.length ? h("table", {},
     h("tr", {}, ["标题", "状态", "单位", "版本", "复审日期"].map((t) => h("th", {}, t))),
     rows.map((a) => h("tr", { "data-id": a.id },
@@ -87,11 +141,8 @@ async function kbList() {
         a.snippet ? h("div", { class: "muted" }, kbHighlight(a.snippet)) : null),
       h("td", {}, kbBadge(a.status)), h("td", {}, a.unit_name || "平台通用"),
       h("td", {}, a.version ? `v${a.version}` : "—"), h("td", {}, kbDay(a.review_due_at) || "—"))))
-    : h("p", { class: "muted" }, q ? "没有检索到相关知识" : "没有符合条件的知识"),
-  q ? h("p", { class: "muted" }, `检索“${q}”：${rows.length} 条${field("flagged").checked || field("mine")?.checked ? "（检索结果不按“待复核”“本单位”筛选）" : ""}`)
-    : h("div", { class: "actions" },
-    KB.offset > 0 ? h("button", { type: "button", onclick: () => page(-KB.limit) }, "上一页") : null,
-    more ? h("button", { type: "button", onclick: () => page(KB.limit) }, "下一页") : null));
+    : h("p", { class: "muted" }, search ? "没有检索到相关知识" : "没有符合条件的知识"),
+  footer);
 }
 
 async function kbOpen(id) {
@@ -175,7 +226,7 @@ function kbEdit(a, draft = {}) {
     h("label", {}, "标题", input("title", { required: "", maxlength: 300 })),
     h("label", {}, "正文（HTML；保存时服务器会清除脚本等不安全内容）", h("textarea", { name: "body", rows: 12, required: "" }, v.body_html || "")),
     h("div", { class: "row" },
-      h("label", {}, "分类", input("category", { maxlength: 50 })),
+      h("label", {}, "分类", input("category", { maxlength: 50, list: "kb-categories" })),
       kbIsEditor() ? h("label", {}, "单位", h("select", { name: "unit" }, h("option", { value: "" }, a ? "（不变）" : "平台通用"),
         units.map((u) => h("option", { value: u.code, selected: u.code === v.unit_code }, u.name)))) : null,
       h("label", {}, "关键词（逗号分隔）", h("input", { name: "keywords", value: (v.keywords || []).join("，") }))),

@@ -8,6 +8,10 @@
    document; held-out questions are the queries, their document id the gold
    article (questions whose document has no article left are skipped, as the
    evaluate CLI does). Reported per ranker: recall@1, recall@5, MRR, ms/query.
+   Two ways of building the same articles, both in every split:
+     * rows - the rows' "question answer" texts as the body, no title (as before);
+     * faq  - the same body, with the document's remaining questions as the title
+              (one per line: an FAQ article's questions; ``kb evaluate --title-col``).
    Rankers, all computed in this run on the same splits:
      * embedded  - this project's EmbeddedSearchIndex (jieba words + char bigrams,
                    BM25 k1=1.2 b=0.9 each, max-normalised and summed), full search path;
@@ -42,7 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.evaluate import build_bm25, build_embedded, evaluate  # noqa: E402
+from knowledge.evaluate import build_bm25, build_embedded, evaluate, plain_text  # noqa: E402
 from knowledge.search.base import SearchDoc, SearchFilters  # noqa: E402
 from knowledge.search.embedded import EmbeddedSearchIndex  # noqa: E402
 from knowledge.tokenize import Tokenizer  # noqa: E402
@@ -79,10 +83,17 @@ def splits(rows: list[dict], count: int):
         cut = int(len(shuffled) * 0.8)
         kept, held = shuffled[:cut], shuffled[cut:]
         grouped: dict[str, list[str]] = collections.OrderedDict()
+        questions: dict[str, list[str]] = {}
         for r in kept:
             grouped.setdefault(r["docid"], []).append(f"{r['question']} {r['answer']}")
-        articles = collections.OrderedDict((k, "\n".join(v)) for k, v in grouped.items())
-        yield seed, articles, [(r["question"], r["docid"]) for r in held]
+            if r["question"] not in questions.setdefault(r["docid"], []):
+                questions[r["docid"]].append(r["question"])
+        rows_articles = collections.OrderedDict((k, "\n".join(v)) for k, v in grouped.items())
+        faq_articles = collections.OrderedDict((k, ("\n".join(questions[k]), "\n".join(v))) for k, v in grouped.items())
+        yield seed, {"rows": rows_articles, "faq": faq_articles}, [(r["question"], r["docid"]) for r in held]
+
+
+RANKERS = ("embedded", "bm25", "fts5")
 
 
 async def quality(shared: Path, count: int) -> dict:
@@ -90,27 +101,28 @@ async def quality(shared: Path, count: int) -> dict:
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     per_split = []
-    for seed, articles, queries in splits(rows, count):
-        index = await build_embedded(articles)
+    for seed, built, queries in splits(rows, count):
+        result = {"seed": seed, "articles": len(built["rows"])}
+        for form, articles in built.items():
+            index = await build_embedded(articles)
 
-        async def rank(query: str, index=index) -> list[str]:
-            return [h.ref_id for h in (await index.search(query, limit=10)).hits]
+            async def rank(query: str, index=index) -> list[str]:
+                return [h.ref_id for h in (await index.search(query, limit=10)).hits]
 
-        tokens = [index.tokenizer.plain_words(t) for t in articles.values()]
-        fts = Fts5(list(articles), tokens, index.tokenizer)
-        result = {"seed": seed, "articles": len(articles)}
-        for name, ranker in (("embedded", rank), ("bm25", build_bm25(articles, index.tokenizer, tokens)),
-                             ("fts5", fts.rank)):
-            result[name] = (await evaluate(name, ranker, queries, set(articles))).as_json()
+            tokens = [index.tokenizer.plain_words(plain_text(a)) for a in articles.values()]
+            fts = Fts5(list(articles), tokens, index.tokenizer)
+            for name, ranker in (("embedded", rank), ("bm25", build_bm25(articles, index.tokenizer, tokens)),
+                                 ("fts5", fts.rank)):
+                result[f"{form}_{name}"] = (await evaluate(name, ranker, queries, set(articles))).as_json()
         log(f"split {seed}: " + "  ".join(
-            f"{n} r@1={result[n]['recall_at_1']:.3f} r@5={result[n]['recall_at_5']:.3f} mrr={result[n]['mrr']:.3f}"
-            for n in ("embedded", "bm25", "fts5")))
+            f"{n} r@1={result[n]['recall_at_1']:.3f} r@5={result[n]['recall_at_5']:.3f}"
+            for n in result if n.endswith(RANKERS)))
         per_split.append(result)
     mean = {}
-    for name in ("embedded", "bm25", "fts5"):
+    for name in (n for n in per_split[0] if n.endswith(RANKERS)):
         mean[name] = {k: round(statistics.mean(s[name][k] for s in per_split), 4)
                       for k in ("recall_at_1", "recall_at_5", "mrr", "ms_per_query", "p95_ms")}
-    return {"splits": per_split, "mean": mean, "queries_per_split": per_split[0]["embedded"]["queries"]}
+    return {"splits": per_split, "mean": mean, "queries_per_split": per_split[0]["rows_embedded"]["queries"]}
 
 
 def synthetic_articles(tokenizer: Tokenizer, size: int, seed: int = 1) -> list[str]:
@@ -271,7 +283,7 @@ async def main() -> None:
         q = out["quality"]
         print(f"ncp_policy_qa, {args.splits} held-out splits (20 %), ~{q['queries_per_split']} queries each, mean:")
         for name, m in q["mean"].items():
-            print(f"  {name:9s} recall@1={m['recall_at_1']:.3f} recall@5={m['recall_at_5']:.3f} "
+            print(f"  {name:14s} recall@1={m['recall_at_1']:.3f} recall@5={m['recall_at_5']:.3f} "
                   f"mrr={m['mrr']:.3f} ms/query={m['ms_per_query']:.2f}")
     c = out["chatbot"]
     print(f"chatbot respond() on the demo KB, SQLite store ({c['responses']} messages): "

@@ -166,18 +166,19 @@ def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
 @click.option("--id-col", required=True)
 @click.option("--text-col", "text_cols", required=True, multiple=True,
               help="正文列；可重复或用逗号分隔多个列（同一编号的多行合并为一篇）")
+@click.option("--title-col", default=None, help="标题列（可选）；同一编号各行的标题去重后每行一个，作为文章标题（如常见问题的各个问法）")
 @click.option("--queries", required=True, type=click.Path(dir_okay=False))
 @click.option("--query-col", required=True)
 @click.option("--gold-col", required=True)
 @click.option("--no-baseline", is_flag=True, help="不计算 BM25 基线")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(articles, id_col, text_cols, queries, query_col, gold_col, no_baseline, as_json):
+def evaluate_cmd(articles, id_col, text_cols, title_col, queries, query_col, gold_col, no_baseline, as_json):
     """评测检索效果：recall@1、recall@5、MRR、每次查询耗时（同时计算 BM25 基线）。"""
     from knowledge.evaluate import run_evaluation
 
     cols = [c.strip() for spec in text_cols for c in spec.split(",") if c.strip()]
     try:
-        result = run(run_evaluation(articles, id_col, cols, queries, query_col, gold_col,
+        result = run(run_evaluation(articles, id_col, cols, queries, query_col, gold_col, title_col=title_col,
                                     baseline=not no_baseline, log=lambda m: click.echo(m, err=True)))
     except InputError as exc:
         fail(str(exc))

@@ -2,7 +2,10 @@
 
 Articles come from a CSV/JSONL with an id column and one or more text columns;
 rows sharing an id are joined into one article (e.g. several answers from one
-policy document). Queries whose gold id has no article are skipped and counted.
+policy document). An optional title column gives the article's title: the
+distinct titles of its rows, one per line (an FAQ article's questions), ranked
+as titles are in the product (:func:`knowledge.search.base.doc_text`). Queries
+whose gold id has no article are skipped and counted.
 """
 
 from __future__ import annotations
@@ -50,15 +53,26 @@ def require_columns(row: dict, columns: Sequence[str], path) -> None:
         raise InputError(f"{Path(path).name} 缺少列：{', '.join(missing)}（已有列：{', '.join(row)}）")
 
 
-def load_articles(path, id_col: str, text_cols: Sequence[str]) -> "OrderedDict[str, str]":
-    articles: OrderedDict[str, list[str]] = OrderedDict()
+def load_articles(path, id_col: str, text_cols: Sequence[str],
+                  title_col: str | None = None) -> "OrderedDict[str, tuple[str, str]]":
+    """Article id -> (title, body): rows sharing an id joined, titles deduplicated, one per line."""
+    bodies: OrderedDict[str, list[str]] = OrderedDict()
+    titles: dict[str, list[str]] = {}
     for row in read_rows(path):
-        require_columns(row, [id_col, *text_cols], path)
-        text = " ".join(str(row.get(c) or "") for c in text_cols).strip()
-        articles.setdefault(str(row[id_col]), []).append(text)
-    if not articles:
+        require_columns(row, [id_col, *text_cols, *([title_col] if title_col else [])], path)
+        key = str(row[id_col])
+        bodies.setdefault(key, []).append(" ".join(str(row.get(c) or "") for c in text_cols).strip())
+        title = str(row.get(title_col) or "").strip() if title_col else ""
+        if title and title not in titles.setdefault(key, []):
+            titles[key].append(title)
+    if not bodies:
         raise InputError(f"{Path(path).name} 没有数据行")
-    return OrderedDict((k, "\n".join(v)) for k, v in articles.items())
+    return OrderedDict((k, ("\n".join(titles.get(k, [])), "\n".join(v))) for k, v in bodies.items())
+
+
+def plain_text(article: str | tuple[str, str]) -> str:
+    """An article's whole text (title, then body) for rankers without fields (the BM25 baseline)."""
+    return article if isinstance(article, str) else "\n".join(p for p in article if p)
 
 
 def load_queries(path, query_col: str, gold_col: str) -> list[tuple[str, str]]:
@@ -109,15 +123,16 @@ async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], q
                    float(np.percentile(times, 95)) if times else 0.0)
 
 
-async def build_embedded(articles: "OrderedDict[str, str]", log: Callable[[str], None] | None = None,
-                         places=None):
-    """A memory-only embedded index over ``articles`` (the product's own ranking code)."""
+async def build_embedded(articles: "OrderedDict[str, str | tuple[str, str]]",
+                         log: Callable[[str], None] | None = None, places=None):
+    """A memory-only embedded index over ``articles`` (id -> body, or id -> (title, body)): the product's ranking."""
     from knowledge.search.base import SearchDoc
     from knowledge.search.embedded import EmbeddedSearchIndex
 
     index = EmbeddedSearchIndex(None, places=places)
     await index.open()
-    docs = [SearchDoc(kind="article", ref_id=k, title="", body=v) for k, v in articles.items()]
+    docs = [SearchDoc(kind="article", ref_id=k, title="", body=v) if isinstance(v, str)
+            else SearchDoc(kind="article", ref_id=k, title=v[0], body=v[1]) for k, v in articles.items()]
     await index.reindex(_one_source(docs, log))
     return index
 
@@ -131,7 +146,7 @@ def _one_source(docs, log):
     return source
 
 
-def build_bm25(articles: "OrderedDict[str, str]", tokenizer, tokens: list[list[str]] | None = None):
+def build_bm25(articles: "OrderedDict[str, str | tuple[str, str]]", tokenizer, tokens: list[list[str]] | None = None):
     """Plain BM25 (k1=1.2, b=0.75) over jieba search-mode tokens: the baseline.
 
     ``tokens`` may give the articles' tokens already made (the benchmark shares them with FTS5).
@@ -139,7 +154,7 @@ def build_bm25(articles: "OrderedDict[str, str]", tokenizer, tokens: list[list[s
     from knowledge.search.ranker import BM25, top_k
 
     ids = list(articles)
-    bm25 = BM25(tokens if tokens is not None else [tokenizer.plain_words(t) for t in articles.values()])
+    bm25 = BM25(tokens if tokens is not None else [tokenizer.plain_words(plain_text(a)) for a in articles.values()])
 
     async def rank(query: str) -> list[str]:
         return [ids[i] for i in top_k(bm25.scores(tokenizer.plain_words(query)), 10)]
@@ -148,8 +163,9 @@ def build_bm25(articles: "OrderedDict[str, str]", tokenizer, tokens: list[list[s
 
 
 async def run_evaluation(articles_path, id_col: str, text_cols: Sequence[str], queries_path, query_col: str,
-                         gold_col: str, *, baseline: bool = True, log: Callable[[str], None] | None = None) -> dict:
-    articles = load_articles(articles_path, id_col, text_cols)
+                         gold_col: str, *, title_col: str | None = None, baseline: bool = True,
+                         log: Callable[[str], None] | None = None) -> dict:
+    articles = load_articles(articles_path, id_col, text_cols, title_col)
     queries = load_queries(queries_path, query_col, gold_col)
     from knowledge.places import configured_places
 

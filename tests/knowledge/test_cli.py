@@ -111,6 +111,36 @@ def test_evaluate_on_own_files(runner, tmp_path):
     assert result.exit_code != 0 and "缺少列：nope" in result.stderr
 
 
+def test_evaluate_title_col_ranks_an_faq_articles_questions_as_its_title(runner, tmp_path):
+    """d1 answers the question but only its question (the title) says so; d2's answer merely mentions the words."""
+    articles = write_csv(tmp_path / "a.csv", ["doc", "question", "answer"], [
+        ("d1", "居住证怎么办理", "请携带身份证和租房合同到社区服务站申请。"),
+        ("d1", "居住证怎么办理", "办结后凭回执领取。"),
+        ("d1", "居住证多久能拿到", "一般十五个工作日。"),
+        ("d2", "护照怎么办理", "护照请到出入境窗口办理，居住证请到社区服务站办理，护照需本人到场。")])
+    queries = write_csv(tmp_path / "q.csv", ["q", "gold"], [("居住证怎么办理", "d1")])
+    base = ["kb", "evaluate", "--articles", str(articles), "--id-col", "doc", "--text-col", "answer",
+            "--queries", str(queries), "--query-col", "q", "--gold-col", "gold", "--json"]
+    without = runner.invoke(main, base)
+    with_titles = runner.invoke(main, [*base, "--title-col", "question"])
+    assert without.exit_code == 0 and with_titles.exit_code == 0, without.output + with_titles.output
+    assert json.loads(without.stdout)["recall_at_1"] == 0.0
+    assert json.loads(with_titles.stdout)["recall_at_1"] == 1.0
+    missing = runner.invoke(main, [*base, "--title-col", "nope"])
+    assert missing.exit_code != 0 and "缺少列：nope" in missing.stderr
+
+
+def test_load_articles_joins_distinct_titles_one_per_line(tmp_path):
+    from knowledge.evaluate import load_articles, plain_text
+
+    path = write_csv(tmp_path / "a.csv", ["doc", "q", "a"], [
+        ("d1", "问一", "答一"), ("d1", "问一", "答二"), ("d1", "问二", "答三"), ("d2", "", "答四")])
+    articles = load_articles(path, "doc", ["a"], "q")
+    assert articles == {"d1": ("问一\n问二", "答一\n答二\n答三"), "d2": ("", "答四")}
+    assert plain_text(articles["d1"]) == "问一\n问二\n答一\n答二\n答三" and plain_text(articles["d2"]) == "答四"
+    assert load_articles(path, "doc", ["q", "a"])["d1"] == ("", "问一 答一\n问一 答二\n问二 答三")
+
+
 def test_evaluate_on_shared_policy_qa_subsample(runner, tmp_path):
     """Held-out questions of a subsample: articles from the other questions (+answers) of each document."""
     with (SHARED / "ncp_policy_qa" / "NCPPolicies_train.csv").open(encoding="utf-8") as fh:

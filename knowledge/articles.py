@@ -360,11 +360,11 @@ class ArticleService:
 
 def article_doc(article: dict) -> SearchDoc:
     return SearchDoc(
-        kind="article", ref_id=str(article["id"]), title=article["title"],
-        body=" ".join([article["body_text"], " ".join(article.get("keywords") or [])]).strip(),
+        kind="article", ref_id=str(article["id"]), title=article["title"], body=article["body_text"],
         category=article["category"], unit=article["unit_code"], status=article["status"],
         date=_parse_dt(article["updated_at"]),
-        extra={"unit_name": article["unit_name"], "version": article["version"]},
+        extra={"unit_name": article["unit_name"], "version": article["version"],
+               "keywords": list(article.get("keywords") or [])},  # ranked like the title (search.base.doc_text)
     )
 
 

@@ -191,6 +191,12 @@ def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str
 
 
 def doc_text(doc: SearchDoc) -> str:
-    """Text the ranker sees: the title twice (a cheap field boost) and the body."""
+    """Text the ranker sees: the title and the keywords twice each (a cheap field boost), then the body.
+
+    Keywords are ``extra["keywords"]``: the terms an editor added so the document is found (an article's
+    keywords and synonyms, an FAQ's other wordings of its question); they count like the title.
+    """
     title = doc.title or ""
-    return f"{title}\n{title}\n{doc.body or ''}"
+    keywords = " ".join(str(k) for k in (doc.extra or {}).get("keywords") or ())
+    boosted = f"{title}\n{keywords}" if keywords else title
+    return f"{boosted}\n{boosted}\n{doc.body or ''}"

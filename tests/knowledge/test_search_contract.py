@@ -149,6 +149,23 @@ async def test_upsert_replaces_and_delete_removes(index_factory):
     assert await index.count() == len(DOCS) - 1
 
 
+async def test_keywords_count_like_the_title(index_factory):
+    # 91's body says 居住证 once, 92's only through its keyword; 92 is longer, so with its keyword counted as
+    # one more body word it would rank second. Counted like the title it ranks first, also for a second
+    # process that loads the documents from storage.
+    index = await index_factory()
+    await index.upsert([
+        art(91, "办事指南", "外地户籍人员办理居住证需要带身份证。"),
+        art(92, "流动人口登记", "来本市居住半年以上的外地户籍人员，可到社区服务站登记，登记后凭回执领取卡证。",
+            extra={"keywords": ["居住证"]}),
+    ])
+    assert [h.key for h in (await index.search("居住证")).hits] == ["article:92", "article:91"]
+    other = await index_factory()
+    if hasattr(other, "refresh"):
+        await other.refresh(force=True)
+    assert [h.key for h in (await other.search("居住证")).hits] == ["article:92", "article:91"]
+
+
 async def test_index_survives_restart_and_sees_other_writers(index_factory):
     first = await loaded(index_factory)
     second = await index_factory()  # e.g. the web process while the jobs worker writes

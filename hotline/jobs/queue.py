@@ -203,6 +203,9 @@ def _job_class():
 HotlineJob = _job_class()
 
 
+COMMAND_POLL_SECONDS = 1.0
+
+
 def make_worker(queue: RqQueue, ctx: Any, loop: LoopThread, **kwargs):
     """An RQ SimpleWorker (no fork: the context is built once per process) bound to ``ctx``."""
     from rq import SimpleWorker
@@ -218,5 +221,15 @@ def make_worker(queue: RqQueue, ctx: Any, loop: LoopThread, **kwargs):
         def _install_signal_handlers(self):
             if threading.current_thread() is threading.main_thread():
                 super()._install_signal_handlers()
+
+        def subscribe(self):
+            # rq's command channel (kill, stop) is polled by a thread with sleep_time=60, and redis-py >= 8.2
+            # waits for that thread on unsubscribe: a worker's shutdown (every --burst run) could take a
+            # minute. The same subscription, polled every second.
+            self.pubsub = self.connection.pubsub()
+            self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+            self.pubsub_thread = self.pubsub.run_in_thread(
+                sleep_time=COMMAND_POLL_SECONDS, daemon=True,
+                exception_handler=getattr(self, "_pubsub_exception_handler", None))
 
     return HotlineWorker([queue.rq_queue], connection=queue.connection, job_class=HotlineJob, **kwargs)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
+import time
 import uuid
 
 import rq
@@ -132,3 +133,27 @@ async def test_long_running_worker_relays_sweeps_and_stops_on_sigterm(service, s
         proc.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, output.decode()
+
+
+def test_worker_leaves_its_command_channel_promptly(redis_server):
+    """rq listens for commands (kill, stop) on a pub/sub channel and polled it once a minute; redis-py 8.2
+    waits for that poll on unsubscribe, so a worker's shutdown (every --burst run) could hang for a minute."""
+    from hotline.jobs.queue import LoopThread, make_worker
+
+    queue = RqQueue(redis_server.url, name=f"u-{uuid.uuid4().hex[:8]}")
+    loop = LoopThread()
+    try:
+        worker = make_worker(queue, ctx=None, loop=loop)
+        worker.subscribe()
+        time.sleep(0.3)
+        # the interleaving that hangs, made certain: the listening thread sees the channel left before the
+        # worker stops it, and goes back to waiting for a subscription
+        worker.pubsub.unsubscribe()
+        time.sleep(0.5)
+        started = time.monotonic()
+        worker.unsubscribe()
+        assert time.monotonic() - started < 10
+        assert not worker.pubsub_thread.is_alive()
+    finally:
+        loop.stop()
+        queue.close()

@@ -11,8 +11,11 @@ project). Prints, for both pipelines:
     from training every segmented row that duplicates a sample message (the sample is part of 附件2),
     and on those removed rows in their segmented form ("twins");
   * whole-pipeline throughput on the raw unlabelled set (测试数据, 2,801 long messages):
-    segmentation + features + prediction, single process, as texts per CPU-second (per core)
-    and per wall-clock second.
+    segmentation + features + prediction, as texts per CPU-second (per core) and per wall-clock
+    second. Measured as a service runs: a fresh process loads the trained model from its file,
+    warms up on 50 messages, then times the whole set three times (best pass reported), one
+    thread. The single cold pass inside this long-running benchmark process is reported too
+    (``in_bench_process``); it runs slower after the cross-validation than any service would.
 """
 
 from __future__ import annotations
@@ -20,8 +23,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import pickle
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -129,12 +136,50 @@ def throughput(predict_one_batch, texts) -> dict:
     return {"texts_per_cpu_second": round(len(texts) / cpu, 1), "texts_per_wall_second": round(len(texts) / wall, 1)}
 
 
+def fresh_process_throughput(kind: str, model, texts: list[str]) -> dict:
+    """Throughput in a new process that loads ``model`` from a file, as the service does (see ``measure``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path, texts_path = Path(tmp) / "model.pkl", Path(tmp) / "texts.json"
+        if kind == "ours":
+            model.save(model_path)
+        else:  # the fitted sklearn pipeline (the segmenter holds a lock and is made anew in the child)
+            with open(model_path, "wb") as fh:
+                pickle.dump(model.pipe, fh)
+        texts_path.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+        out = subprocess.run([sys.executable, __file__, "--measure", kind, str(model_path), str(texts_path)],
+                             capture_output=True, text=True, check=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(kind: str, model_path: str, texts_path: str) -> None:
+    """The child of :func:`fresh_process_throughput`: load, warm up on 50 texts, best of 3 timed passes."""
+    texts = json.loads(Path(texts_path).read_text(encoding="utf-8"))
+    if kind == "ours":
+        model = RoutingModel.load(model_path)
+
+        def predict(ts):
+            return model.predict_docs(model.prepare(ts))
+    else:
+        baseline = Baseline()
+        with open(model_path, "rb") as fh:
+            baseline.pipe = pickle.load(fh)
+        predict = baseline.predict
+    predict(texts[:50])
+    passes = [throughput(predict, texts) for _ in range(3)]
+    print(json.dumps(max(passes, key=lambda p: p["texts_per_cpu_second"])))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=str(ROOT / ".." / "shared" / "data" / "taidi2020"))
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--measure", nargs=3, metavar=("KIND", "MODEL", "TEXTS"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        measure(*args.measure)
+        return
     data = Path(args.shared)
     if not (data / "附件2_train_segmented.csv").exists():
         sys.exit(f"错误：找不到泰迪杯数据目录 {data}（用 --shared 指定）")
@@ -165,11 +210,15 @@ def main() -> None:
         result[name]["raw_sample"] = scores(s_labels, model.predict(s_texts))
         twins = sorted(overlap)  # the same messages in their segmented training form, for comparison
         result[name]["sample_twins_segmented"] = scores([labels[i] for i in twins], model.predict([texts[i] for i in twins]))
+        print(f"{name}: throughput in a fresh process", file=sys.stderr, flush=True)
         if name == "hotline_routing":  # the whole service path: both heads (category + request type)
             ours = model.model
-            result[name]["throughput"] = throughput(lambda ts: ours.predict_docs(ours.prepare(ts)), u_texts)
+            result[name]["throughput"] = fresh_process_throughput("ours", ours, u_texts)
+            result[name]["throughput"]["in_bench_process"] = throughput(
+                lambda ts: ours.predict_docs(ours.prepare(ts)), u_texts)
         else:
-            result[name]["throughput"] = throughput(model.predict, u_texts)
+            result[name]["throughput"] = fresh_process_throughput("baseline", model, u_texts)
+            result[name]["throughput"]["in_bench_process"] = throughput(model.predict, u_texts)
 
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -178,7 +227,7 @@ def main() -> None:
           f"({len(overlap)} duplicate training rows removed); throughput on {len(u_texts)} raw messages "
           f"(mean {result['data']['throughput_mean_chars']} chars)")
     print(f"{'pipeline':<18}{'grouped CV F1':>15}{'acc':>8}{'plain CV F1':>15}{'acc':>8}{'raw-sample F1':>15}"
-          f"{'twins F1':>10}{'texts/CPU-s':>13}{'texts/wall-s':>14}")
+          f"{'twins F1':>10}{'texts/CPU-s':>13}{'texts/wall-s':>14}{'in bench process':>18}")
     for name in ("tfidf_linearsvc", "hotline_routing"):
         r = result[name]
         g, c = r["cv_grouped"], r["cv"]
@@ -186,9 +235,12 @@ def main() -> None:
               f"{c['macro_f1']:>9} ±{c['macro_f1_std']:<4}{c['accuracy']:>8}"
               f"{r['raw_sample']['macro_f1']:>15}{r['sample_twins_segmented']['macro_f1']:>10}"
               f"{r['throughput']['texts_per_cpu_second']:>13}"
-              f"{r['throughput']['texts_per_wall_second']:>14}")
+              f"{r['throughput']['texts_per_wall_second']:>14}"
+              f"{r['throughput']['in_bench_process']['texts_per_cpu_second']:>18}")
     print(f"grouped CV: {result['data']['train_rows_with_near_duplicates']} rows have a near-duplicate "
           "(word TF-IDF cosine >= 0.8); each such group stays in one fold")
+    print("texts/CPU-s: a fresh process loads the model file, warms up on 50 messages, best of 3 passes; "
+          "in bench process: one cold pass in this process, after the cross-validation")
     print("raw-sample F1: trained without the sample's duplicates, tested on the raw sample; twins F1: the same model "
           "on those duplicates in their segmented form (how hard these messages are, independent of raw-text handling)")
     print("issue reference: TF-IDF + LinearSVC 0.927 macro-F1 on the organisers' held-out split; target >= 0.95, >= 300 texts/s per core")

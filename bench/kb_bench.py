@@ -46,7 +46,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.evaluate import build_bm25, build_embedded, evaluate, plain_text  # noqa: E402
+from knowledge.evaluate import article_text, build_bm25, build_embedded, evaluate  # noqa: E402
 from knowledge.search.base import SearchDoc, SearchFilters  # noqa: E402
 from knowledge.search.embedded import EmbeddedSearchIndex  # noqa: E402
 from knowledge.tokenize import Tokenizer  # noqa: E402
@@ -88,7 +88,7 @@ def splits(rows: list[dict], count: int):
             grouped.setdefault(r["docid"], []).append(f"{r['question']} {r['answer']}")
             if r["question"] not in questions.setdefault(r["docid"], []):
                 questions[r["docid"]].append(r["question"])
-        rows_articles = collections.OrderedDict((k, "\n".join(v)) for k, v in grouped.items())
+        rows_articles = collections.OrderedDict((k, ("", "\n".join(v))) for k, v in grouped.items())
         faq_articles = collections.OrderedDict((k, ("\n".join(questions[k]), "\n".join(v))) for k, v in grouped.items())
         yield seed, {"rows": rows_articles, "faq": faq_articles}, [(r["question"], r["docid"]) for r in held]
 
@@ -109,7 +109,7 @@ async def quality(shared: Path, count: int) -> dict:
             async def rank(query: str, index=index) -> list[str]:
                 return [h.ref_id for h in (await index.search(query, limit=10)).hits]
 
-            tokens = [index.tokenizer.plain_words(plain_text(a)) for a in articles.values()]
+            tokens = [index.tokenizer.plain_words(article_text(a)) for a in articles.values()]
             fts = Fts5(list(articles), tokens, index.tokenizer)
             for name, ranker in (("embedded", rank), ("bm25", build_bm25(articles, index.tokenizer, tokens)),
                                  ("fts5", fts.rank)):
@@ -183,7 +183,7 @@ async def latency(size: int, n_queries: int) -> dict:
         result[name] = pct(times)
         log(f"{name}: {result[name]}")
     ids = [d.ref_id for d in docs]
-    articles = collections.OrderedDict(zip(ids, texts))
+    articles = collections.OrderedDict((i, ("", t)) for i, t in zip(ids, texts))
     log("tokenizing for the BM25 and FTS5 peers")
     tokens = [tokenizer.plain_words(t) for t in texts]
     bm25 = build_bm25(articles, tokenizer, tokens)

@@ -132,14 +132,10 @@ class ArticleService:
             return list((await conn.execute(sa.select(kb_articles.c.id).where(
                 kb_articles.c.review_flagged_at.is_not(None)).order_by(kb_articles.c.id))).scalars())
 
-    async def unit_by_code(self, code: str) -> dict:
-        """A member unit by its code (``id``, ``code``, ``name``); 400 if there is none."""
+    async def require_unit(self, code: str) -> None:
+        """400 (:class:`InvalidInput`) unless a member unit has this code."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(units.c.id, units.c.code, units.c.name)
-                                      .where(units.c.code == code))).mappings().first()
-        if row is None:
-            raise InvalidInput(f"单位 {code} 不存在")
-        return dict(row)
+            await _unit_id(conn, code)
 
     async def versions(self, article_id: int) -> list[dict]:
         await self.get(article_id)

@@ -70,9 +70,9 @@ def load_articles(path, id_col: str, text_cols: Sequence[str],
     return OrderedDict((k, ("\n".join(titles.get(k, [])), "\n".join(v))) for k, v in bodies.items())
 
 
-def plain_text(article: str | tuple[str, str]) -> str:
+def article_text(article: tuple[str, str]) -> str:
     """An article's whole text (title, then body) for rankers without fields (the BM25 baseline)."""
-    return article if isinstance(article, str) else "\n".join(p for p in article if p)
+    return "\n".join(p for p in article if p)
 
 
 def load_queries(path, query_col: str, gold_col: str) -> list[tuple[str, str]]:
@@ -123,16 +123,15 @@ async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], q
                    float(np.percentile(times, 95)) if times else 0.0)
 
 
-async def build_embedded(articles: "OrderedDict[str, str | tuple[str, str]]",
-                         log: Callable[[str], None] | None = None, places=None):
-    """A memory-only embedded index over ``articles`` (id -> body, or id -> (title, body)): the product's ranking."""
+async def build_embedded(articles: "OrderedDict[str, tuple[str, str]]", log: Callable[[str], None] | None = None,
+                         places=None):
+    """A memory-only embedded index over ``articles`` (id -> (title, body)): the product's own ranking code."""
     from knowledge.search.base import SearchDoc
     from knowledge.search.embedded import EmbeddedSearchIndex
 
     index = EmbeddedSearchIndex(None, places=places)
     await index.open()
-    docs = [SearchDoc(kind="article", ref_id=k, title="", body=v) if isinstance(v, str)
-            else SearchDoc(kind="article", ref_id=k, title=v[0], body=v[1]) for k, v in articles.items()]
+    docs = [SearchDoc(kind="article", ref_id=k, title=title, body=body) for k, (title, body) in articles.items()]
     await index.reindex(_one_source(docs, log))
     return index
 
@@ -146,7 +145,7 @@ def _one_source(docs, log):
     return source
 
 
-def build_bm25(articles: "OrderedDict[str, str | tuple[str, str]]", tokenizer, tokens: list[list[str]] | None = None):
+def build_bm25(articles: "OrderedDict[str, tuple[str, str]]", tokenizer, tokens: list[list[str]] | None = None):
     """Plain BM25 (k1=1.2, b=0.75) over jieba search-mode tokens: the baseline.
 
     ``tokens`` may give the articles' tokens already made (the benchmark shares them with FTS5).
@@ -154,7 +153,7 @@ def build_bm25(articles: "OrderedDict[str, str | tuple[str, str]]", tokenizer, t
     from knowledge.search.ranker import BM25, top_k
 
     ids = list(articles)
-    bm25 = BM25(tokens if tokens is not None else [tokenizer.plain_words(plain_text(a)) for a in articles.values()])
+    bm25 = BM25(tokens if tokens is not None else [tokenizer.plain_words(article_text(a)) for a in articles.values()])
 
     async def rank(query: str) -> list[str]:
         return [ids[i] for i in top_k(bm25.scores(tokenizer.plain_words(query)), 10)]

@@ -131,13 +131,13 @@ def test_evaluate_title_col_ranks_an_faq_articles_questions_as_its_title(runner,
 
 
 def test_load_articles_joins_distinct_titles_one_per_line(tmp_path):
-    from knowledge.evaluate import load_articles, plain_text
+    from knowledge.evaluate import article_text, load_articles
 
     path = write_csv(tmp_path / "a.csv", ["doc", "q", "a"], [
         ("d1", "问一", "答一"), ("d1", "问一", "答二"), ("d1", "问二", "答三"), ("d2", "", "答四")])
     articles = load_articles(path, "doc", ["a"], "q")
     assert articles == {"d1": ("问一\n问二", "答一\n答二\n答三"), "d2": ("", "答四")}
-    assert plain_text(articles["d1"]) == "问一\n问二\n答一\n答二\n答三" and plain_text(articles["d2"]) == "答四"
+    assert article_text(articles["d1"]) == "问一\n问二\n答一\n答二\n答三" and article_text(articles["d2"]) == "答四"
     assert load_articles(path, "doc", ["q", "a"])["d1"] == ("", "问一 答一\n问一 答二\n问二 答三")
 
 

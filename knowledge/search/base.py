@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from hotline.textnorm import normalise
 
@@ -123,14 +123,39 @@ class SearchIndex(abc.ABC):
 SYNONYM_WEIGHT = 0.5  # an expanded synonym counts half as much as a word the citizen typed
 
 
-def query_terms(tokenizer, synonyms, query: str) -> tuple[list[str], list[str], list[str]]:
-    """(words typed, synonym words added, bigrams) of a query; bigrams include the synonyms'."""
+class QueryTerms(NamedTuple):
+    """A query's terms: ``bigrams`` include the synonyms' character pairs, ``own_bigrams`` are the query's."""
+
+    words: list[str]
+    added: list[str]
+    bigrams: list[str]
+    own_bigrams: list[str]
+    added_bigrams: list[list[str]]  # each synonym's character pairs
+
+    def anchors(self) -> tuple[list[str], list[str], list[list[str]]]:
+        """What a document must contain one of to match: (words, bigrams, bigram groups).
+
+        Any word typed or synonym added, any of the query's own character pairs, or all the pairs of a
+        synonym (the synonym as a phrase that jieba split otherwise: 社会保险 in 社会保险费). One pair of a
+        synonym alone matches nothing: 公积金 -> 住房公积金 -> 住房 would find every article about 住房.
+        Without synonyms every term is the query's own, so any match is anchored: :meth:`anchored` is False
+        and backends skip the check.
+        """
+        return [*self.words, *self.added], self.own_bigrams, self.added_bigrams
+
+    @property
+    def anchored(self) -> bool:
+        """Whether matches must be checked against :meth:`anchors` (only when synonyms were added)."""
+        return bool(self.added)
+
+
+def query_terms(tokenizer, synonyms, query: str) -> QueryTerms:
+    """A query's words typed, synonym words added and character pairs (:class:`QueryTerms`)."""
     words = tokenizer.words(query)
     added = synonyms.expand(words)[len(words):]
-    bigrams = tokenizer.bigrams(query)
-    for extra in added:
-        bigrams.extend(tokenizer.bigrams(extra))
-    return words, added, bigrams
+    own = tokenizer.bigrams(query)
+    per_synonym = [tokenizer.bigrams(extra) for extra in added]
+    return QueryTerms(words, added, own + [b for pairs in per_synonym for b in pairs], own, per_synonym)
 
 
 def weighted(words: list[str], added: list[str], places=None) -> dict[str, float]:

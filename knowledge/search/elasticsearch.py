@@ -19,7 +19,7 @@ from knowledge.places import (
 )
 from knowledge.search.base import (
     SYNONYM_WEIGHT, DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
-    doc_text, highlight, highlight_terms, query_terms,
+    QueryTerms, doc_text, highlight, highlight_terms, query_terms,
 )
 from knowledge.synonyms import SynonymSet
 from knowledge.tokenize import Tokenizer
@@ -62,13 +62,15 @@ def index_template(prefix: str, replicas: int = 0) -> dict[str, Any]:
     }
 
 
-def build_query(words: list[str], added: list[str], bigrams: list[str], filters: SearchFilters | None,
+def build_query(terms: QueryTerms, filters: SearchFilters | None,
                 place_words: Sequence[str] = (), regions: QueryRegions | None = None) -> dict[str, Any]:
     """The query DSL: BM25 on jieba words, synonyms and bigrams at lower boosts, filters as non-scoring clauses.
 
     Place words count ``QUERY_PLACE_WEIGHT`` times; with regions in the query, scores are multiplied
-    as the embedded backend's re-rank does (:func:`knowledge.places.rerank_factor`).
+    as the embedded backend's re-rank does (:func:`knowledge.places.rerank_factor`). A document must
+    contain one of the query's anchors (:meth:`QueryTerms.anchors`), as in the embedded backend.
     """
+    words, added, bigrams = terms.words, terms.added, terms.bigrams
     should: list[dict] = []
     if words:
         should.append({"match": {"words": {"query": " ".join(words)}}})
@@ -79,6 +81,14 @@ def build_query(words: list[str], added: list[str], bigrams: list[str], filters:
     if bigrams:
         should.append({"match": {"bigrams": {"query": " ".join(bigrams), "boost": BIGRAM_BOOST}}})
     flt: list[dict] = []
+    if terms.anchored:
+        anchor_words, anchor_bigrams, bigram_groups = terms.anchors()
+        anchors = [{"match": {"words": {"query": " ".join(anchor_words)}}}]
+        if anchor_bigrams:
+            anchors.append({"match": {"bigrams": {"query": " ".join(anchor_bigrams)}}})
+        anchors.extend({"match": {"bigrams": {"query": " ".join(group), "operator": "and"}}}
+                       for group in bigram_groups if group)
+        flt.append({"bool": {"should": anchors, "minimum_should_match": 1}})
     f = filters or SearchFilters()
     if f.kinds:
         flt.append({"terms": {"kind": list(f.kinds)}})
@@ -195,13 +205,14 @@ class ElasticsearchIndex(SearchIndex):
                     raise RuntimeError(f"Elasticsearch delete failed: {result['error']}")
 
     async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
-        words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
+        terms = query_terms(self.tokenizer, self.synonyms, query)
+        words, added = terms.words, terms.added
         if not words:  # nothing but question and filler words (请问怎么办？): no topic to search for
             return SearchResult([], 0)
         await self._ensure_open()
         resp = await self.client.search(
             index=self.alias, size=limit,
-            query=build_query(words, added, bigrams, filters, [w for w in words if self.places.is_place(w)],
+            query=build_query(terms, filters, [w for w in words if self.places.is_place(w)],
                               self.places.query_regions(words)),
             track_total_hits=True, source_excludes=["words", "bigrams"])
         terms = highlight_terms(words, added)

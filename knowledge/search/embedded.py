@@ -249,24 +249,28 @@ class EmbeddedSearchIndex(SearchIndex):
 
     async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
         await self.refresh()
-        words, added, bigrams = query_terms(self.tokenizer, self.synonyms, query)
+        terms = query_terms(self.tokenizer, self.synonyms, query)
+        words, added = terms.words, terms.added
         if not words:  # nothing but question and filler words (请问怎么办？): no topic to search for
             return SearchResult([], 0)
         blocks = [self._main, self._current_delta()]
-        scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), bigrams)
+        scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), terms.bigrams)
         query_regions = self.places.query_regions(words)
         hits: list[tuple[float, _Doc]] = []
         total = 0
         for block, s in zip(blocks, scores):
             if not block.docs:
                 continue
-            s = np.where(block.mask(filters), s, 0.0)
+            keep = block.mask(filters)
+            if terms.anchored:
+                keep &= block.segment.containing(*terms.anchors())
+            s = np.where(keep, s, 0.0)
             block.rerank(s, query_regions)
             total += int((s > 0).sum())
             hits.extend((float(s[i]), block.docs[i]) for i in top_k(s, limit))
         hits.sort(key=lambda h: -h[0])
-        terms = highlight_terms(words, added)
-        return SearchResult([_hit(score, d.doc, terms) for score, d in hits[:limit]], total)
+        marked = highlight_terms(words, added)
+        return SearchResult([_hit(score, d.doc, marked) for score, d in hits[:limit]], total)
 
     async def count(self) -> int:
         await self.refresh()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +45,13 @@ class Field:
         j = self.vocab.get(term)
         return int(self.df[j]) if j is not None else 0
 
+    def mark_rows_with(self, terms: Iterable[str], mask: np.ndarray) -> None:
+        """Set ``mask`` (one bool per document) where a document contains any of ``terms``."""
+        for term in terms:
+            j = self.vocab.get(term)
+            if j is not None:
+                mask[self.tf.indices[self.tf.indptr[j]:self.tf.indptr[j + 1]]] = True
+
 
 @dataclass
 class Segment:
@@ -54,6 +61,23 @@ class Segment:
     @classmethod
     def build(cls, words: Sequence[Sequence[str]], bigrams: Sequence[Sequence[str]]) -> "Segment":
         return cls(len(words), {"words": Field.build(words), "bigrams": Field.build(bigrams)})
+
+    def containing(self, words: Iterable[str], bigrams: Iterable[str],
+                   bigram_groups: Iterable[Sequence[str]] = ()) -> np.ndarray:
+        """Which documents contain any of ``words`` or ``bigrams``, or every bigram of one of the groups."""
+        mask = np.zeros(self.size, dtype=bool)
+        self.fields["words"].mark_rows_with(words, mask)
+        self.fields["bigrams"].mark_rows_with(bigrams, mask)
+        for group in bigram_groups:
+            if not group:
+                continue
+            every = np.ones(self.size, dtype=bool)
+            for term in set(group):
+                has = np.zeros(self.size, dtype=bool)
+                self.fields["bigrams"].mark_rows_with((term,), has)
+                every &= has
+            mask |= every
+        return mask
 
 
 class Ranker:

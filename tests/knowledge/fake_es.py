@@ -173,8 +173,18 @@ class FakeElasticsearch:
         return _json({"count": len(self._docs(request.match_info["index"]))})
 
 
+def _matches(clause: dict, doc: dict) -> bool:
+    """A ``match`` on a whitespace-tokenized field: any query token, or all of them with operator "and"."""
+    (fieldname, spec), = clause["match"].items()
+    tokens, wanted = set(doc.get(fieldname, "").split()), spec["query"].split()
+    return (all if spec.get("operator") == "and" else any)(t in tokens for t in wanted) and bool(wanted)
+
+
 def _filter_ok(f: dict, doc: dict) -> bool:
     (kind, spec), = f.items()
+    if kind == "bool":  # should + minimum_should_match 1 (the backend's anchor clause)
+        assert spec["minimum_should_match"] == 1 and set(spec) == {"should", "minimum_should_match"}
+        return any(_matches(c, doc) if "match" in c else _filter_ok(c, doc) for c in spec["should"])
     if kind == "exists":
         return bool(doc.get(spec["field"]))
     (fieldname, value), = spec.items()

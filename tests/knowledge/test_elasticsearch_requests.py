@@ -76,12 +76,25 @@ async def test_query_dsl_with_synonyms_and_filters(fake_es, es_index):
         "query": "社保 保怎 怎么 么交 社会 会保 保险 社会 会保 保障", "boost": 0.5}}}
     assert q["minimum_should_match"] == 1
     assert q["filter"] == [
+        # a document must contain a word typed or added, a pair typed, or every pair of a synonym
+        {"bool": {"should": [
+            {"match": {"words": {"query": "社保 交 社会保险 社会保障"}}},
+            {"match": {"bigrams": {"query": "社保 保怎 怎么 么交"}}},
+            {"match": {"bigrams": {"query": "社会 会保 保险", "operator": "and"}}},
+            {"match": {"bigrams": {"query": "社会 会保 保障", "operator": "and"}}}], "minimum_should_match": 1}},
         {"terms": {"kind": ["article"]}}, {"term": {"unit": "rsj"}}, {"terms": {"status": ["published"]}},
         {"terms": {"ref_id": ["2", "9"]}}, {"range": {"date": {"gte": "2026-01-01T00:00:00+00:00"}}}]
     assert req.body["size"] == 5 and req.body["track_total_hits"] is True
     assert req.query["_source_excludes"] == "words,bigrams"
     assert result.hits[0].key == "article:2"
     assert "<em>社会保险</em>" in result.hits[0].highlight
+
+
+async def test_a_synonyms_character_pair_alone_is_filtered_out(fake_es, es_index):
+    await es_index.upsert([doc(20, "公租房申请条件", "申请公租房须在本市无自有住房。"),
+                           doc(21, "贷款额度", "缴存职工可以申请住房公积金贷款。")])
+    result = await es_index.search("公积金")
+    assert [h.key for h in result.hits] == ["article:21"] and result.total == 1
 
 
 async def test_reindex_builds_new_index_and_swaps_alias(fake_es, es_index):

@@ -63,6 +63,21 @@ async def test_synonyms_both_directions(index_factory):
     assert "<em>" in (await index.search("社保")).hits[0].highlight
 
 
+async def test_a_synonyms_character_pairs_alone_are_not_a_match(index_factory):
+    # 公积金 expands to 住房公积金, whose character pairs include 住房: an article sharing nothing with the
+    # query but that pair (公租房 ... 住房) is not about 公积金 and is not listed, nor counted
+    index = await index_factory()
+    await index.upsert([art(20, "公租房申请条件", "申请公租房须在本市无自有住房。"),
+                        art(21, "贷款额度", "缴存职工可以申请住房公积金贷款。"),
+                        art(22, "社会保险登记", "用人单位应当为职工办理社会保险登记。")])
+    result = await index.search("公积金")
+    assert [h.key for h in result.hits] == ["article:21"] and result.total == 1
+    # a whole synonym is a match on its own: the article says only 社会保险, the query only 社保
+    assert [h.key for h in (await index.search("社保")).hits] == ["article:22"]
+    # the query's own character pairs still match where jieba splits words differently (公租 / 公 租房)
+    assert [h.key for h in (await index.search("公租")).hits] == ["article:20"]
+
+
 async def test_user_edited_synonyms_apply_without_reindex(index_factory):
     index = await loaded(index_factory)
     before = await index.search("管道气")

@@ -155,6 +155,26 @@ class TicketService:
         except NotFound:
             return None
 
+    async def recent_tickets_of(self, identity: Identity, limit: int = 3) -> list[dict]:
+        """The latest tickets of the citizen known by ``identity``, newest first, merged ones left out.
+
+        For self-service progress queries ("查询进度" with no number): number, title, state,
+        state_label and created_at only.
+        """
+        from hotline.citizens import find_citizen
+        from hotline.lifecycle import STATE_LABELS
+
+        async with self.engine.connect() as conn:
+            citizen_id = await find_citizen(conn, identity)
+            if citizen_id is None:
+                return []
+            rows = (await conn.execute(
+                sa.select(tickets.c.number, tickets.c.title, tickets.c.state, tickets.c.created_at)
+                .where(tickets.c.citizen_id == citizen_id, tickets.c.state != "merged")
+                .order_by(tickets.c.created_at.desc(), tickets.c.id.desc()).limit(limit))).all()
+        return [{"number": r.number, "title": r.title, "state": r.state,
+                 "state_label": STATE_LABELS.get(r.state, r.state), "created_at": r.created_at} for r in rows]
+
     async def list_tickets(self, viewer: Actor | None = None, **filters) -> tuple[list[dict], int]:
         from hotline.views import list_tickets
 

@@ -49,7 +49,20 @@ SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问�
 CANCEL_WORDS = ("取消", "算了", "不用了", "退出")
 HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
 UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
-_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL))
+GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "喂",
+             "早上好", "上午好", "中午好", "下午好", "晚上好")
+THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "好的谢谢", "谢啦")
+# "Where is my request?" with no number: the citizen's own latest tickets are listed.
+PROGRESS_WORDS = ("查询进度", "进度查询", "查进度", "查询工单", "工单查询", "工单进度", "办理进度", "处理进度",
+                  "查询办理进度", "我的工单", "我的诉求", "我的工单呢", "我的工单办得怎么样", "我的工单办得怎么样了",
+                  "我反映的问题怎么样了", "我的诉求怎么样了", "进度")
+_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
+# A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
+_LEADING_GREETING = re.compile(
+    r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi)(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)
+GREETING = ("您好！我是12345政务服务便民热线智能客服。请直接输入您想咨询的问题；"
+            "发送工单编号可查询办理进度；回复“提交”可反映诉求。")
+RECENT_TICKETS = 3
 
 # Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
 _NOISE = re.compile(r"[\W_]+")
@@ -75,7 +88,7 @@ ASK = {
 @dataclass
 class BotReply:
     text: str
-    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | cancel | busy
+    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | greeting | cancel | busy
     article_id: int | None = None
     ticket_number: str | None = None
     options: list[dict[str, Any]] = field(default_factory=list)
@@ -179,8 +192,13 @@ def coverage(tokenizer, synonyms, question: str, text: str) -> float:
 
 def _bare(text: str) -> str:
     """A short reply without punctuation, spaces or a trailing particle, to compare with the command words."""
-    bare = _NOISE.sub("", normalise(unicodedata.normalize("NFKC", text)))
+    bare = _NOISE.sub("", normalise(unicodedata.normalize("NFKC", text))).lower()
     return bare[:-1] if len(bare) > 2 and bare[-1] in _PARTICLES and bare[:-1] in _COMMANDS else bare
+
+
+def strip_greeting(text: str) -> str:
+    """The question without a greeting in front of it (你好，… / 您好！…); the text itself if that is all."""
+    return _LEADING_GREETING.sub("", text).strip() or text
 
 
 def _find(pattern: re.Pattern, text: str) -> str | None:
@@ -255,6 +273,10 @@ class Chatbot:
             return await self._collect(message, key, state, text)
         if not bare:  # an empty message, a sticker or only punctuation: the dialogue goes on
             return BotReply("您好，请直接输入您想咨询的问题，或回复“提交”反映诉求。", "offer"), state
+        if bare in GREETINGS:  # no question for the knowledge base, nor a gap; the dialogue goes on
+            return BotReply(GREETING, "greeting"), state
+        if bare in THANKS:
+            return BotReply("不客气！还有其他问题可以随时问我。", "greeting"), state
         if stage == "feedback" and (bare in HELPFUL or bare in UNHELPFUL):
             helpful = bare in HELPFUL
             await self._log_update(state["log_id"], helpful=helpful)
@@ -275,15 +297,19 @@ class Chatbot:
             return await self._progress(message, number), {}
         phone = _find(MOBILE, text) or _find(LANDLINE, text)
         if phone and set(bare.replace(phone, "")) <= set("电话手机号码是我的"):  # bare has no spaces or dashes
-            # Only a phone number: the answer to "请留下您的联系电话" after the dialogue expired.
-            # It is no question for the knowledge base; keep it and ask for the rest again.
-            reply, state = self._start_collect({"contact": phone})
-            return BotReply("上次的对话已超时，已记下您的联系电话。" + ASK[_next_missing(state["fields"])], "collect"), state
+            # Only a phone number: the answer to "请留下您的联系电话" after the dialogue expired, or a citizen
+            # going straight to a request after the bot offered one. It is no question for the knowledge
+            # base; keep it (and the question the offer was about) and ask for what is missing.
+            question = state.get("question") if stage in ("offer", "choose") else None
+            reply, state = self._start_collect({"what": question, "contact": phone})
+            return BotReply("已记下您的联系电话。" + ASK[_next_missing(state["fields"])], "collect"), state
         if bare in SUBMIT_WORDS:
             return self._start_collect({})
+        if bare in PROGRESS_WORDS:
+            return await self._my_tickets(message), {}
         if bare in HELPFUL or bare in UNHELPFUL:  # feedback with no answer waiting for it (e.g. long after)
             return BotReply("感谢您的反馈！如需帮助，请直接输入您的问题，或回复“提交”反映诉求。", "feedback"), {}
-        return await self._question(message, key, text)
+        return await self._question(message, key, strip_greeting(text))
 
     # -- questions ------------------------------------------------------
     async def _question(self, message: InboundMessage, key: str, text: str) -> tuple[BotReply, dict]:
@@ -404,6 +430,16 @@ class Chatbot:
             due = due if isinstance(due, str) else due.isoformat()
             text += f"，答复期限：{due[:10]}"
         return BotReply(text + "。", "progress", ticket_number=number)
+
+    async def _my_tickets(self, message: InboundMessage) -> BotReply:
+        """The citizen's latest tickets (found by the identity they write from), newest first."""
+        recent = await self.service.recent_tickets_of(message.sender, limit=RECENT_TICKETS)
+        if not recent:
+            return BotReply("没有找到您名下的工单。请发送工单编号（13位数字）查询办理进度。", "progress")
+        lines = [f"{i}. {t['number']}" + (f"（{t['title']}）" if t.get("title") else "") + f"：{t['state_label']}"
+                 for i, t in enumerate(recent, 1)]
+        return BotReply("您最近的工单：\n" + "\n".join(lines) + "\n发送工单编号可查看承办单位和答复期限。", "progress",
+                        ticket_number=recent[0]["number"])
 
     # -- log, feedback, gaps ------------------------------------------------
     async def _log(self, key: str, channel: str, question: str, outcome: str, article_id: int | None,

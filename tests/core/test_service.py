@@ -239,6 +239,25 @@ async def test_citizen_identities_merge_across_channels(service):
         ("phone", "+8613900001111"), ("wechat", "o6_bmjrPTlm6_2sgVt7hMZOPfL2M")}
 
 
+async def test_recent_tickets_of_a_citizen_by_any_identity(service, clock):
+    phone = normalize_identity("phone", "13900002222")
+    wechat = Identity(kind="wechat", value="o6_recent")
+    numbers = []
+    for text in ("路灯不亮", "井盖缺失", "噪音扰民", "道路积水"):
+        created = await service.create_ticket(NewTicket(channel="wechat", text=text, request_type="求助",
+                                                        identities=[wechat, phone]))
+        numbers.append(created["number"])
+        clock.advance(minutes=5)
+    await service.create_ticket(NewTicket(channel="phone", text="别人的事", request_type="咨询",
+                                          identities=[normalize_identity("phone", "13900003333")]))
+    await service.transition(numbers[1], "merge", AGENT, {"into": numbers[0]})
+    recent = await service.recent_tickets_of(wechat)
+    assert [t["number"] for t in recent] == [numbers[3], numbers[2], numbers[0]]  # newest first, merged left out
+    assert recent[0]["state"] == "new" and recent[0]["state_label"] == "新建"
+    assert [t["number"] for t in await service.recent_tickets_of(phone, limit=1)] == [numbers[3]]
+    assert await service.recent_tickets_of(Identity(kind="wechat", value="nobody")) == []
+
+
 async def test_oversize_text_is_refused(service):
     with pytest.raises(InvalidParams, match="20000"):
         await service.create_ticket(NewTicket(channel="web", text="长" * 20001, request_type="咨询"))

@@ -64,7 +64,8 @@ class IntakeResultDouble:
 
 @dataclass
 class TicketServiceDouble:
-    """TEST DOUBLE of the core TicketService's two methods the chatbot uses (ingest, get_ticket_by_number)."""
+    """TEST DOUBLE of the core TicketService's methods the chatbot uses (ingest, get_ticket_by_number,
+    recent_tickets_of)."""
 
     messages: list = field(default_factory=list)
     tickets: dict = field(default_factory=dict)
@@ -85,6 +86,12 @@ class TicketServiceDouble:
 
     async def get_ticket_by_number(self, number):
         return self.tickets.get(number)
+
+    async def recent_tickets_of(self, identity, limit=3):
+        mine = [t for t in self.tickets.values()
+                if {"kind": identity.kind, "value": identity.value} in t["citizen"]["identities"]]
+        return [{"number": t["number"], "title": None, "state": t["state"], "state_label": t["state_label"]}
+                for t in reversed(mine)][:limit]
 
 
 async def load_demo(engine, clock, index) -> dict[str, int]:

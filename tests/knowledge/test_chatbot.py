@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline.messages import Identity, InboundMessage
-from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps
+from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps, strip_greeting
 from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.tables import kb_chat_log
 from tests.knowledge.helpers import TicketServiceDouble, load_demo
@@ -272,7 +272,7 @@ async def test_submit_words_during_collection_are_not_taken_as_answers(bot):
 async def test_a_phone_number_after_the_dialogue_expired_restarts_the_request_not_a_gap(bot, engine):
     chatbot, service, _ = bot
     reply = await chatbot.respond(msg("138 1234 5678", user="late-phone"))
-    assert reply.kind == "collect" and "超时" in reply.text and "描述" in reply.text
+    assert reply.kind == "collect" and reply.text == "已记下您的联系电话。请简要描述您要反映的问题。"
     await chatbot.respond(msg("小区门口的路灯坏了一个月", user="late-phone"))
     done = await chatbot.respond(msg("云湖区湖滨街道翠柳小区", user="late-phone"))
     assert done.kind == "ticket"
@@ -282,3 +282,66 @@ async def test_a_phone_number_after_the_dialogue_expired_restarts_the_request_no
     assert [tuple(r) for r in rows] == [("小区门口的路灯坏了一个月", "ticket")]
     # a question that merely contains a number is still a question
     assert (await chatbot.respond(msg("12345热线的电话号码是多少", user="q"))).kind != "collect"
+
+
+async def test_greetings_and_thanks_get_a_greeting_not_a_search_nor_a_gap(bot, engine):
+    chatbot, _, _ = bot
+    hello = await chatbot.respond(msg("你好！", user="greet"))
+    assert hello.kind == "greeting" and "工单编号" in hello.text and "提交" in hello.text
+    assert (await chatbot.respond(msg("在吗", user="greet"))).kind == "greeting"
+    thanks = await chatbot.respond(msg("谢谢啦", user="greet"))
+    assert thanks.kind == "greeting" and thanks.text.startswith("不客气")
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(kb_chat_log))).scalar() == 0
+    assert await knowledge_gaps(engine) == []
+    # a greeting in the middle of a request does not end it
+    await chatbot.respond(msg("提交", user="greet"))
+    await chatbot.respond(msg("小区门口的路灯坏了一个月", user="greet"))
+    assert (await chatbot.respond(msg("您好", user="greet"))).kind == "collect"
+
+
+def test_strip_greeting_takes_only_a_greeting_off_the_front():
+    assert strip_greeting("您好！请问公积金怎么提取") == "请问公积金怎么提取"
+    assert strip_greeting("Hi, 你好，社保卡丢了") == "社保卡丢了"
+    assert strip_greeting("HIV检测在哪里做") == "HIV检测在哪里做"  # not "hi"
+    assert strip_greeting("喂养宠物要登记吗") == "喂养宠物要登记吗"
+    assert strip_greeting("你好") == "你好"  # nothing left: the text itself
+
+
+async def test_a_greeting_before_the_question_does_not_hide_the_answer(bot, engine):
+    chatbot, _, demo = bot
+    reply = await chatbot.respond(msg("你好，灵活就业人员怎么缴纳社保？", user="polite"))
+    assert reply.kind == "answer" and reply.article_id == demo["demo-001"]
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(kb_chat_log.c.question))).scalar() == "灵活就业人员怎么缴纳社保？"
+
+
+async def test_progress_without_a_number_lists_the_citizens_own_latest_tickets(bot):
+    chatbot, service, _ = bot
+    none_yet = await chatbot.respond(msg("查询进度", user="p1"))
+    assert none_yet.kind == "progress" and "工单编号" in none_yet.text and none_yet.ticket_number is None
+    for what in ("小区门口的路灯坏了一个月", "楼下烧烤摊半夜油烟很大"):
+        await chatbot.respond(msg("提交", user="p1"))
+        await chatbot.respond(msg(what, user="p1"))
+        await chatbot.respond(msg("云湖区湖滨街道翠柳小区", user="p1"))
+        await chatbot.respond(msg("13812345678", user="p1"))
+    first, second = list(service.tickets)
+    mine = await chatbot.respond(msg("我的工单办得怎么样了？", user="p1"))
+    assert mine.kind == "progress" and mine.ticket_number == second
+    assert mine.text.index(second) < mine.text.index(first) and "已派单" in mine.text
+    assert "发送工单编号" in mine.text
+    # someone else's latest tickets are never shown
+    other = await chatbot.respond(msg("进度查询", user="p2"))
+    assert first not in other.text and second not in other.text
+
+
+async def test_a_phone_number_after_the_offer_keeps_the_question(bot):
+    chatbot, service, _ = bot
+    offer = await chatbot.respond(msg("我家楼下的烧烤摊每天半夜油烟很大", user="ph"))
+    assert offer.kind == "offer"
+    reply = await chatbot.respond(msg("13812345678", user="ph"))
+    assert reply.kind == "collect" and reply.text == "已记下您的联系电话。请告诉我们问题发生的地点（区、街道、小区或门牌号）。"
+    done = await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="ph"))
+    assert done.kind == "ticket"
+    assert service.messages[-1].text == ("我家楼下的烧烤摊每天半夜油烟很大\n地点：云湖区湖滨街道翠柳小区3栋\n"
+                                         "联系电话：13812345678")

@@ -59,3 +59,7 @@ async def test_wechat_question_answer_then_ticket(wechat, engine):
     ticket = await wechat.app[appkeys.SERVICE].get_ticket_by_number(row.number)
     assert {"kind": "phone", "value": "+8613812345678"} in [
         {"kind": i["kind"], "value": i["value"]} for i in ticket["citizen"]["identities"]]
+    # "查询进度" with no number: the real service finds this citizen's tickets by the WeChat openid
+    mine = await say(wechat, "查询进度")
+    assert mine.startswith("您最近的工单：\n1. " + row.number)
+    assert f"：{ticket['state_label']}" in mine

@@ -8,10 +8,12 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   offers up to three articles to choose from; otherwise it offers to submit
   a request.
 * Submitting collects what a ticket needs — what, where, contact — in a short
-  dialogue whose state is kept per user (:class:`RedisDialogueStore` when
+  dialogue (a precise place already in the problem's text is not asked again) whose state is kept per user (:class:`RedisDialogueStore` when
   Redis is configured, else :class:`DbDialogueStore`), then creates the
   ticket through the core's ``service.ingest`` and gives its number.
-* A ticket number asks for progress (only the citizen's own tickets).
+* A ticket number asks for progress (only the citizen's own tickets); "查询进度" with no
+  number lists the citizen's latest tickets.
+* Greetings and thanks get a greeting; they are neither searched nor knowledge gaps.
 * Every question is logged; unanswered and unhelpful ones are knowledge gaps.
 
 One user's messages are handled one at a time (a per-user lock in the process, and
@@ -29,6 +31,7 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -63,6 +66,7 @@ _LEADING_GREETING = re.compile(
 GREETING = ("您好！我是12345政务服务便民热线智能客服。请直接输入您想咨询的问题；"
             "发送工单编号可查询办理进度；回复“提交”可反映诉求。")
 RECENT_TICKETS = 3
+PRECISE_LEVELS = ("community", "place")  # areas precise enough to stand for "where" (not a whole street)
 
 # Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
 _NOISE = re.compile(r"[\W_]+")
@@ -215,8 +219,12 @@ def user_key(message: InboundMessage) -> str:
 
 class Chatbot:
     def __init__(self, *, engine: AsyncEngine, index, service, store: DialogueStore, clock,
-                 answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT) -> None:
+                 answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT,
+                 locate: Callable[[str], dict | None] | None = None) -> None:
+        """``locate(text)`` finds the area a text names (the router's gazetteer ``extract``): a request
+        that already says where is not asked for the place again."""
         self.engine, self.index, self.service, self.store, self.clock = engine, index, service, store, clock
+        self.locate = locate
         self.answer_at, self.clarify_at = answer_at, clarify_at
         self._locks: dict[str, list] = {}  # user key -> [asyncio.Lock, messages waiting or running]
 
@@ -269,7 +277,7 @@ class Chatbot:
                 missing = _next_missing(state.get("fields") or {})
                 return BotReply(f"{progress.text}\n{ASK[missing]}", "progress", ticket_number=number), state
             if bare in SUBMIT_WORDS:  # "提交" again is no answer to the question asked: ask it again
-                return self._start_collect(state.get("fields") or {})
+                return await self._start_collect(message, key, state.get("fields") or {})
             return await self._collect(message, key, state, text)
         if not bare:  # an empty message, a sticker or only punctuation: the dialogue goes on
             return BotReply("您好，请直接输入您想咨询的问题，或回复“提交”反映诉求。", "offer"), state
@@ -289,9 +297,9 @@ class Chatbot:
                 return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。", "clarify"), state
             return await self._answer(key, message.channel, state.get("question", ""), options[int(bare) - 1], 1.0)
         if stage == "offer" and (bare in ("是", "好", "好的", "提交", "需要") or bare in SUBMIT_WORDS):
-            return self._start_collect({"what": state.get("question") or None})
+            return await self._start_collect(message, key, {"what": state.get("question") or None})
         if stage in ("choose", "feedback") and bare in SUBMIT_WORDS:  # what was asked is the problem
-            return self._start_collect({"what": state.get("question") or None})
+            return await self._start_collect(message, key, {"what": state.get("question") or None})
         number = _find(TICKET_NUMBER, text)
         if number:
             return await self._progress(message, number), {}
@@ -301,10 +309,10 @@ class Chatbot:
             # going straight to a request after the bot offered one. It is no question for the knowledge
             # base; keep it (and the question the offer was about) and ask for what is missing.
             question = state.get("question") if stage in ("offer", "choose") else None
-            reply, state = self._start_collect({"what": question, "contact": phone})
-            return BotReply("已记下您的联系电话。" + ASK[_next_missing(state["fields"])], "collect"), state
+            return await self._start_collect(message, key, {"what": question, "contact": phone},
+                                             lead="已记下您的联系电话。")
         if bare in SUBMIT_WORDS:
-            return self._start_collect({})
+            return await self._start_collect(message, key, {})
         if bare in PROGRESS_WORDS:
             return await self._my_tickets(message), {}
         if bare in HELPFUL or bare in UNHELPFUL:  # feedback with no answer waiting for it (e.g. long after)
@@ -333,10 +341,12 @@ class Chatbot:
         good = [h for c, h in scored if c >= self.clarify_at]
         if good:
             log_id = await self._log(key, message.channel, text, "clarify", None, best)
-            lines = [f"{i}. {h.title}" for i, h in enumerate(good, 1)]
-            reply = BotReply("您想了解的是以下哪一项？请回复序号：\n" + "\n".join(lines)
-                             + "\n都不是请回复“提交”反映诉求。", "clarify",
-                             options=[{"article_id": int(h.ref_id), "title": h.title} for h in good])
+            if len(good) == 1:
+                prompt = f"您想了解的是不是《{good[0].title}》？是请回复 1，不是请回复“提交”反映诉求。"
+            else:
+                lines = [f"{i}. {h.title}" for i, h in enumerate(good, 1)]
+                prompt = "您想了解的是以下哪一项？请回复序号：\n" + "\n".join(lines) + "\n都不是请回复“提交”反映诉求。"
+            reply = BotReply(prompt, "clarify", options=[{"article_id": int(h.ref_id), "title": h.title} for h in good])
             return reply, {"stage": "choose", "options": [int(h.ref_id) for h in good], "question": text,
                            "log_id": log_id}
         await self._log(key, message.channel, text, "unanswered", None, best)
@@ -374,11 +384,32 @@ class Chatbot:
                 {"stage": "offer", "question": question})
 
     # -- ticket collection ------------------------------------------------
-    def _start_collect(self, fields: dict) -> tuple[BotReply, dict]:
+    async def _start_collect(self, message: InboundMessage, key: str, fields: dict,
+                             lead: str = "好的，我来帮您提交诉求（回复“取消”可随时退出）。") -> tuple[BotReply, dict]:
         fields = {k: v for k, v in fields.items() if v}
-        state = {"stage": "collect", "fields": fields}
+        place = self._place_in(fields.get("what")) if not fields.get("where") else None
+        if place:  # the problem already says where (东山区凤凰路 ...): not asked again
+            fields["where"] = place
+            lead += f"已记下地点：{place}。"
         missing = _next_missing(fields)
-        return BotReply("好的，我来帮您提交诉求（回复“取消”可随时退出）。" + ASK[missing], "collect"), state
+        if missing is None:
+            reply, state = await self._create_ticket(message, key, fields)
+            return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
+        return BotReply(lead + ASK[missing], "collect"), {"stage": "collect", "fields": fields}
+
+    def _place_in(self, text: str | None) -> str | None:
+        """The citizen's own words naming a precise place (a community, road or estate) in ``text``, if any."""
+        if not text or self.locate is None:
+            return None
+        try:
+            area = self.locate(text)
+        except Exception:  # a gazetteer problem must not break the dialogue: just ask
+            log.warning("chatbot: locating a place failed", exc_info=True)
+            return None
+        if not area or area.get("level") not in PRECISE_LEVELS:
+            return None
+        start, end = area["span"]
+        return text[start:end].strip() or None
 
     async def _collect(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
         fields = dict(state.get("fields") or {})

@@ -517,6 +517,14 @@ async def chatbot_message(request: web.Request) -> web.Response:
 
 
 # -- wiring -----------------------------------------------------------------------------------
+def _locate(app: web.Application, text: str) -> dict | None:
+    """The area ``text`` names, by the router's gazetteer (None when routing is not set up)."""
+    router = app.get(appkeys.ROUTER)
+    gazetteer = getattr(router, "gazetteer", None)
+    return gazetteer.extract(text) if gazetteer is not None else None
+
+
+
 def setup(app: web.Application) -> None:
     """Plugin entry: routes now; the index, assist and chatbot once the app's clients exist."""
     app.router.add_routes([
@@ -574,7 +582,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         redis = app.get(appkeys.REDIS)
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
-                                       clock=clock)
+                                       clock=clock, locate=lambda text: _locate(app, text))
     watcher.start()
     yield
     await watcher.stop()

@@ -133,3 +133,20 @@ async def test_unit_user_finds_tickets_it_co_handles(client, engine, clock):
     similar = (await (await client.get("/api/v1/assist", params={"text": "道路开挖后燃气管道漏气"},
                                        headers=gas)).json())["similar_tickets"]
     assert [t["id"] for t in similar] == [shared]
+
+
+async def test_web_chatbot_takes_the_place_from_the_problem_with_the_routers_gazetteer(client, engine):
+    async def say(text: str) -> dict:
+        resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": text})
+        assert resp.status == 200
+        return await resp.json()
+
+    assert (await say("东山区凤凰路夜间施工噪音扰民，晚上11点以后还在打桩"))["kind"] == "offer"
+    collect = await say("提交")
+    assert collect["kind"] == "collect"
+    assert collect["text"].endswith("已记下地点：东山区凤凰路。请留下您的联系电话，方便承办单位与您联系。")
+    done = await say("13812345678")
+    assert done["kind"] == "ticket"
+    ticket = await client.app[appkeys.SERVICE].get_ticket_by_number(done["ticket_number"])
+    assert "地点：东山区凤凰路\n联系电话：13812345678" in ticket["text"]
+    assert ticket["district"] == "东山区"  # intake routed the same place

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from hotline.messages import Identity, InboundMessage
-from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps, strip_greeting
+from knowledge.chatbot import ASK, Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps, strip_greeting
 from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.tables import kb_chat_log
 from tests.knowledge.helpers import TicketServiceDouble, load_demo
@@ -345,3 +345,38 @@ async def test_a_phone_number_after_the_offer_keeps_the_question(bot):
     assert done.kind == "ticket"
     assert service.messages[-1].text == ("我家楼下的烧烤摊每天半夜油烟很大\n地点：云湖区湖滨街道翠柳小区3栋\n"
                                          "联系电话：13812345678")
+
+
+async def test_a_precise_place_in_the_problem_is_not_asked_again(bot):
+    from routing.gazetteer import Gazetteer
+
+    chatbot, service, _ = bot
+    chatbot.locate = Gazetteer.demo().extract
+    await chatbot.respond(msg("东山区凤凰路夜间施工噪音扰民，晚上11点以后还在打桩", user="g1"))
+    # a phone number right after the offer: what, where and contact are all known, so the ticket is made
+    done = await chatbot.respond(msg("13812345678", user="g1"))
+    assert done.kind == "ticket" and done.text.startswith("已记下您的联系电话。已记下地点：东山区凤凰路。您的诉求已提交")
+    assert service.messages[-1].text.endswith("\n地点：东山区凤凰路\n联系电话：13812345678")
+    # a whole street is not precise enough: the bot still asks where
+    await chatbot.respond(msg("湖滨街道的路灯坏了好几盏", user="g2"))
+    assert (await chatbot.respond(msg("提交", user="g2"))).text.endswith(ASK["where"])
+
+
+async def test_a_failing_gazetteer_only_means_the_place_is_asked(bot):
+    chatbot, _, _ = bot
+
+    def broken(text):
+        raise RuntimeError("gazetteer file unreadable")
+
+    chatbot.locate = broken
+    await chatbot.respond(msg("东山区凤凰路夜间施工噪音扰民", user="g3"))
+    assert (await chatbot.respond(msg("提交", user="g3"))).text.endswith(ASK["where"])
+
+
+async def test_one_close_article_is_offered_as_a_yes_no_question(bot):
+    chatbot, _, demo = bot
+    reply = await chatbot.respond(msg("我家停电了怎么办", user="dark"))
+    assert reply.kind == "clarify" and len(reply.options) == 1
+    assert reply.text == f"您想了解的是不是《{reply.options[0]['title']}》？是请回复 1，不是请回复“提交”反映诉求。"
+    chosen = await chatbot.respond(msg("1", user="dark"))
+    assert chosen.kind == "answer" and chosen.article_id == reply.options[0]["article_id"]

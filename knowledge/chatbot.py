@@ -8,9 +8,10 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   offers up to three articles to choose from; otherwise it offers to submit
   a request.
 * Submitting collects what a ticket needs — what, where, contact — in a short
-  dialogue (a precise place already in the problem's text is not asked again) whose state is kept per user (:class:`RedisDialogueStore` when
+  dialogue whose state is kept per user (:class:`RedisDialogueStore` when
   Redis is configured, else :class:`DbDialogueStore`), then creates the
-  ticket through the core's ``service.ingest`` and gives its number.
+  ticket through the core's ``service.ingest`` and gives its number. A precise
+  place already named in the problem is not asked for again.
 * A ticket number asks for progress (only the citizen's own tickets); "查询进度" with no
   number lists the citizen's latest tickets.
 * Greetings and thanks get a greeting; they are neither searched nor knowledge gaps.
@@ -30,8 +31,8 @@ import json
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -276,6 +277,10 @@ class Chatbot:
                 progress = await self._progress(message, number)
                 missing = _next_missing(state.get("fields") or {})
                 return BotReply(f"{progress.text}\n{ASK[missing]}", "progress", ticket_number=number), state
+            if bare in PROGRESS_WORDS:  # "查询进度" is no answer either: list the tickets, then ask again
+                mine = await self._my_tickets(message)
+                missing = _next_missing(state.get("fields") or {})
+                return BotReply(f"{mine.text}\n{ASK[missing]}", "progress", ticket_number=mine.ticket_number), state
             if bare in SUBMIT_WORDS:  # "提交" again is no answer to the question asked: ask it again
                 return await self._start_collect(message, key, state.get("fields") or {})
             return await self._collect(message, key, state, text)

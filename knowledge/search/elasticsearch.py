@@ -215,15 +215,15 @@ class ElasticsearchIndex(SearchIndex):
             query=build_query(terms, filters, [w for w in words if self.places.is_place(w)],
                               self.places.query_regions(words)),
             track_total_hits=True, source_excludes=["words", "bigrams"])
-        terms = highlight_terms(words, added)
+        marked = highlight_terms(words, added)
         hits = []
         for h in resp["hits"]["hits"]:
             s = h["_source"]
             body = s.get("body") or ""
-            text = body if any(t in body for t in terms) or not s.get("title") else s["title"] + " " + body
+            text = body if any(t in body for t in marked) or not s.get("title") else s["title"] + " " + body
             hits.append(SearchHit(
                 key=s["key"], kind=s["kind"], ref_id=s["ref_id"], score=float(h.get("_score") or 0.0),
-                title=s.get("title") or "", highlight=highlight(text, terms), category=s.get("category"),
+                title=s.get("title") or "", highlight=highlight(text, marked), category=s.get("category"),
                 unit=s.get("unit"), status=s.get("status"),
                 date=dt.datetime.fromisoformat(s["date"]) if s.get("date") else None, extra=s.get("extra") or {}))
         total = resp["hits"]["total"]

@@ -333,6 +333,14 @@ async def test_progress_without_a_number_lists_the_citizens_own_latest_tickets(b
     # someone else's latest tickets are never shown
     other = await chatbot.respond(msg("进度查询", user="p2"))
     assert first not in other.text and second not in other.text
+    # asked in the middle of a new request: listed, and the question asked again (not taken as the answer)
+    await chatbot.respond(msg("提交", user="p1"))
+    during = await chatbot.respond(msg("查询进度", user="p1"))
+    assert during.kind == "progress" and second in during.text and during.text.endswith(ASK["what"])
+    await chatbot.respond(msg("路口红绿灯不亮", user="p1"))
+    await chatbot.respond(msg("云湖区湖滨街道", user="p1"))
+    await chatbot.respond(msg("13812345678", user="p1"))
+    assert service.messages[-1].text.startswith("路口红绿灯不亮\n")
 
 
 async def test_a_phone_number_after_the_offer_keeps_the_question(bot):

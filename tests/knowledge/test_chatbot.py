@@ -310,10 +310,15 @@ def test_strip_greeting_takes_only_a_greeting_off_the_front():
 
 async def test_a_greeting_before_the_question_does_not_hide_the_answer(bot, engine):
     chatbot, _, demo = bot
+    # 你好 counted as a question word lowered the coverage: this was asked back as a choice before
+    plain = await chatbot.respond(msg("燃气泄漏怎么办", user="plain"))
+    polite = await chatbot.respond(msg("你好，燃气泄漏怎么办", user="polite-gas"))
+    assert plain.kind == polite.kind == "answer" and polite.article_id == plain.article_id
     reply = await chatbot.respond(msg("你好，灵活就业人员怎么缴纳社保？", user="polite"))
     assert reply.kind == "answer" and reply.article_id == demo["demo-001"]
     async with engine.connect() as conn:
-        assert (await conn.execute(sa.select(kb_chat_log.c.question))).scalar() == "灵活就业人员怎么缴纳社保？"
+        logged = (await conn.execute(sa.select(kb_chat_log.c.question).order_by(kb_chat_log.c.id))).scalars().all()
+    assert logged == ["燃气泄漏怎么办", "燃气泄漏怎么办", "灵活就业人员怎么缴纳社保？"]  # without the greeting
 
 
 async def test_progress_without_a_number_lists_the_citizens_own_latest_tickets(bot):

@@ -524,7 +524,6 @@ def _locate(app: web.Application, text: str) -> dict | None:
     return gazetteer.extract(text) if gazetteer is not None else None
 
 
-
 def setup(app: web.Application) -> None:
     """Plugin entry: routes now; the index, assist and chatbot once the app's clients exist."""
     app.router.add_routes([

@@ -45,12 +45,13 @@ class Field:
         j = self.vocab.get(term)
         return int(self.df[j]) if j is not None else 0
 
-    def mark_rows_with(self, terms: Iterable[str], mask: np.ndarray) -> None:
-        """Set ``mask`` (one bool per document) where a document contains any of ``terms``."""
-        for term in terms:
-            j = self.vocab.get(term)
-            if j is not None:
-                mask[self.tf.indices[self.tf.indptr[j]:self.tf.indptr[j + 1]]] = True
+    def rows_with(self, term: str) -> np.ndarray:
+        """The documents (row numbers) that contain ``term``."""
+        j = self.vocab.get(term)
+        return self.tf.indices[self.tf.indptr[j]:self.tf.indptr[j + 1]] if j is not None else _NO_ROWS
+
+
+_NO_ROWS = np.zeros(0, dtype=np.int32)
 
 
 @dataclass
@@ -66,17 +67,15 @@ class Segment:
                    bigram_groups: Iterable[Sequence[str]] = ()) -> np.ndarray:
         """Which documents contain any of ``words`` or ``bigrams``, or every bigram of one of the groups."""
         mask = np.zeros(self.size, dtype=bool)
-        self.fields["words"].mark_rows_with(words, mask)
-        self.fields["bigrams"].mark_rows_with(bigrams, mask)
-        for group in bigram_groups:
-            if not group:
-                continue
-            every = np.ones(self.size, dtype=bool)
-            for term in set(group):
-                has = np.zeros(self.size, dtype=bool)
-                self.fields["bigrams"].mark_rows_with((term,), has)
-                every &= has
-            mask |= every
+        for view, terms in (("words", words), ("bigrams", bigrams)):
+            for term in terms:
+                mask[self.fields[view].rows_with(term)] = True
+        for group in map(set, bigram_groups):
+            if group:
+                hits = np.zeros(self.size, dtype=np.int32)
+                for term in group:
+                    hits[self.fields["bigrams"].rows_with(term)] += 1
+                mask |= hits == len(group)
         return mask
 
 

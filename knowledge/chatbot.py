@@ -3,7 +3,7 @@
 One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
 
 * A question is searched among published articles. When the best article
-  covers the question well (see :func:`coverage`) it is answered with the
+  matches the question well (:mod:`knowledge.confidence`) it is answered with the
   source article and a "did this help?" prompt; when it is close, the bot
   offers up to three articles to choose from; otherwise it offers to submit
   a request.
@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.db import insert_ignore
 from hotline.textnorm import normalise
 from hotline.messages import Identity, InboundMessage
+from knowledge.confidence import MatchScorer
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log, kb_chat_sessions
 
@@ -75,9 +76,9 @@ _PARTICLES = "吧啊呀哦啦嘛了"
 # Spaces or dashes inside a number as people type it ("138 1234 5678", "2026-1123-00001").
 _DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-‐‑–—－]+(?=\d)")
 
-ANSWER_AT = 0.75   # coverage needed to answer directly
-CLARIFY_AT = 0.45  # coverage needed to offer choices
-AMBIGUOUS_RATIO = 0.85  # a runner-up this close to the best, also covering the question: ask which
+ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.Match) ...
+TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
+CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 STATE_TTL = 30 * 60
 LOCK_TIMEOUT = 30  # seconds a Redis dialogue lock lives if its holder dies
@@ -178,21 +179,6 @@ async def purge_expired_sessions(engine: AsyncEngine, now: dt.datetime) -> int:
     async with engine.begin() as conn:
         done = await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.expires_at <= now))
     return done.rowcount or 0
-
-
-def coverage(tokenizer, synonyms, question: str, text: str) -> float:
-    """Share of the question's words (weighted by length) found in ``text``, synonyms counting.
-
-    Backend-independent confidence: scores from different engines are not
-    comparable, but "does the article talk about what was asked" is.
-    """
-    words = [w for w in dict.fromkeys(tokenizer.words(question)) if len(w) > 1] or tokenizer.words(question)
-    if not words:
-        return 0.0
-    haystack = normalise(text).lower()
-    total = sum(len(w) for w in words)
-    found = sum(len(w) for w in words if w in haystack or any(s in haystack for s in synonyms.group_of(w)))
-    return found / total
 
 
 def _bare(text: str) -> str:
@@ -333,17 +319,21 @@ class Chatbot:
         except Exception:  # search down or slow: never leave the citizen without an answer
             log.warning("chatbot search failed; offering to submit", exc_info=True)
             hits = []
-        scored = [(coverage(self.index.tokenizer, self.index.synonyms, text, await self._article_text(h)), h)
-                  for h in hits]
-        best = max((c for c, _ in scored), default=0.0)
-        # Ambiguous: several articles cover the question and either score about the same
-        # or the question is a single word (e.g. just "医保").
-        ambiguous = len(scored) > 1 and scored[1][0] >= self.answer_at and (
-            scored[1][1].score >= AMBIGUOUS_RATIO * scored[0][1].score
-            or len({w for w in self.index.tokenizer.words(text) if len(w) > 1}) <= 1)
-        if scored and scored[0][0] >= self.answer_at and not ambiguous:
-            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), scored[0][0])
-        good = [h for c, h in scored if c >= self.clarify_at]
+        scorer = MatchScorer(self.index.tokenizer, self.index.synonyms)  # synonyms may have been edited
+        articles = [await self._article(h) for h in hits]
+        matches = scorer.match(text, [h.score for h in hits], [a[0] for a in articles], [a[1] for a in articles])
+        scored = list(zip(matches, hits))
+        best = max((m.confidence for m in matches), default=0.0)
+        # A single topic word (just "医保") that several articles talk about: ask which one is meant.
+        ambiguous = len(scored) > 1 and scored[1][0].relevance >= self.clarify_at and len(
+            scorer.topic_words(text)) <= 1
+        # A direct answer also needs the question to name some of the article's title or keywords: an
+        # article that only mentions the asked words in passing (a 身份证 needed to reissue a 社保卡)
+        # is offered as a choice at most.
+        if scored and scored[0][0].confidence >= self.answer_at and scored[0][0].topic >= TOPIC_AT \
+                and not ambiguous:
+            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), scored[0][0].confidence)
+        good = [h for m, h in scored if m.relevance >= self.clarify_at]
         if good:
             log_id = await self._log(key, message.channel, text, "clarify", None, best)
             if len(good) == 1:
@@ -357,17 +347,16 @@ class Chatbot:
         await self._log(key, message.channel, text, "unanswered", None, best)
         return self._offer_submit(text, "暂时没有找到相关答案。")
 
-    async def _article_text(self, hit) -> str:
-        return f"{hit.title} {hit.highlight} " + await self._body(int(hit.ref_id))
-
-    async def _body(self, article_id: int) -> str:
+    async def _article(self, hit) -> tuple[str, str]:
+        """A hit's whole text (title, highlight, body, keywords) and its topic (title and keywords)."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.status,
                                                 kb_articles.c.keywords)
-                                      .where(kb_articles.c.id == article_id))).first()
+                                      .where(kb_articles.c.id == int(hit.ref_id)))).first()
         if row is None or row.status != "published":
-            return ""
-        return f"{row.title} {row.body_text} {' '.join(row.keywords or [])}"
+            return "", ""
+        topic = f"{row.title} {' '.join(row.keywords or [])}"
+        return f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic
 
     async def _answer(self, key: str, channel: str, question: str, article_id: int,
                       confidence: float) -> tuple[BotReply, dict]:
@@ -380,7 +369,7 @@ class Chatbot:
         if len(body) > 600:
             body = body[:600] + "……"
         text = (f"{body}\n\n来源：《{row['title']}》（知识编号 {article_id}）\n"
-                "这个回答对您有帮助吗？请回复“有用”或“没用”。")
+                "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。")
         return BotReply(text, "answer", article_id=article_id), {"stage": "feedback", "log_id": log_id,
                                                                    "question": question}
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
@@ -582,6 +583,8 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
                                        clock=clock, locate=lambda text: _locate(app, text))
+        # the chatbot's part-of-speech table (read once per process): now, not during a citizen's first question
+        await asyncio.to_thread(index.tokenizer.tagged_words, "", ())
     watcher.start()
     yield
     await watcher.stop()

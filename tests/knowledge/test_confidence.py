@@ -1,0 +1,65 @@
+"""The chatbot's match measures (knowledge/confidence.py) on real jieba segmentation, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.confidence import Match, MatchScorer
+from knowledge.synonyms import SynonymSet
+from knowledge.tokenize import Tokenizer
+
+LOST_CARD = ("社保卡丢失后如何挂失补办 社保卡丢失后，请携带身份证到社保经办网点或通过手机App挂失并申请补卡。"
+             " 社保卡丢失后如何挂失补办 社保卡 挂失 补卡")
+LOST_CARD_TOPIC = "社保卡丢失后如何挂失补办 社保卡 挂失 补卡"
+
+
+@pytest.fixture(scope="module")
+def scorer() -> MatchScorer:
+    return MatchScorer(Tokenizer(), SynonymSet())
+
+
+def test_the_citizens_context_is_not_part_of_the_topic(scorer):
+    words = scorer.topic_words("我家孩子明年九月就满六岁了，要上公办小学，报名一般是几月份？")
+    assert {"公办", "小学", "报名"} <= set(words)
+    assert not {"我家", "明年", "九月", "六岁", "几月份", "月份"} & set(words)
+    # nothing but context: the words themselves, rather than nothing to match
+    assert scorer.topic_words("昨天晚上") == ["昨天", "晚上", "昨天晚上"]
+
+
+def test_rare_words_weigh_more_than_everyday_ones(scorer):
+    assert scorer.weight("公积金") > scorer.weight("准备") > scorer.weight("我们")
+    words = ["公积金", "准备"]
+    assert scorer.share(words, "住房公积金提取") > 0.5 > scorer.share(words, "请准备好材料")
+    assert scorer.share(words, "住房公积金提取") + scorer.share(words, "请准备好材料") == pytest.approx(1.0)
+
+
+def test_a_synonym_counts_as_the_word(scorer):
+    assert scorer.share(["社保"], "灵活就业人员如何缴纳社会保险") == 1.0
+    assert scorer.share(["社保"], "住房公积金提取") == 0.0
+
+
+def test_an_article_mentioning_the_asked_words_in_passing_has_a_low_topic_share(scorer):
+    lost_id, lost_card = scorer.match("身份证丢了去哪里补办", [2.0], [LOST_CARD], [LOST_CARD_TOPIC]) + \
+        scorer.match("社保卡丢了怎么办", [2.0], [LOST_CARD], [LOST_CARD_TOPIC])
+    assert lost_id.question == lost_card.question == 1.0  # the body has every word of both questions
+    assert lost_id.topic < 0.2 < lost_card.topic
+
+
+def test_lead_weighs_search_scores_by_how_well_each_hit_matches(scorer):
+    texts = ["住房公积金提取条件和材料 租房提取 还贷提取", "住房公积金贷款额度怎么计算 公积金贷款"]
+    topics = texts
+    # the search puts the loan article close behind, but it does not talk about withdrawing
+    withdraw, loan = scorer.match("公积金怎么提取", [2.0, 1.8], texts, topics)
+    assert 1 - 1.8 / 2.0 < withdraw.lead < 1 and loan.lead == 0.0
+    assert withdraw.question == 1.0 and loan.question < 1.0
+    # the same scores and equal matches: no lead for either
+    same = scorer.match("公积金", [2.0, 2.0], ["住房公积金"] * 2, ["住房公积金"] * 2)
+    assert [m.lead for m in same] == [0.0, 0.0]
+    # a single hit leads by everything; no hits, no matches
+    assert scorer.match("公积金怎么提取", [2.0], texts[:1], topics[:1])[0].lead == 1.0
+    assert scorer.match("公积金怎么提取", [], [], []) == []
+
+
+def test_confidence_and_relevance_are_means():
+    match = Match(question=0.9, topic=0.3, lead=0.6)
+    assert match.confidence == pytest.approx(0.6) and match.relevance == pytest.approx(0.6)

@@ -78,6 +78,7 @@ _DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-‐‑–—－]+(?=\d)")
 
 ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.Match) ...
 TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
+MISSING_AT = 0.25  # ... and no word the article lacks holding this share of the question's information
 CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 STATE_TTL = 30 * 60
@@ -327,12 +328,15 @@ class Chatbot:
         # A single topic word (just "医保") that several articles talk about: ask which one is meant.
         ambiguous = len(scored) > 1 and scored[1][0].relevance >= self.clarify_at and len(
             scorer.topic_words(text)) <= 1
-        # A direct answer also needs the question to name some of the article's title or keywords: an
-        # article that only mentions the asked words in passing (a 身份证 needed to reissue a 社保卡)
-        # is offered as a choice at most.
-        if scored and scored[0][0].confidence >= self.answer_at and scored[0][0].topic >= TOPIC_AT \
-                and not ambiguous:
-            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), scored[0][0].confidence)
+        # A direct answer also needs the question to name some of the article's title or keywords (an
+        # article that only mentions the asked words in passing, a 身份证 needed to reissue a 社保卡, is
+        # no answer), no weighty word of the question missing from the article, and no asked kind of
+        # fact the article does not state (公租房租金多少钱 is not answered by who may apply for 公租房).
+        # Such articles are offered as a choice at most.
+        top = scored[0][0] if scored else None
+        if top and top.confidence >= self.answer_at and top.topic >= TOPIC_AT and top.missing < MISSING_AT \
+                and not top.lacks_fact and not ambiguous:
+            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), top.confidence)
         good = [h for m, h in scored if m.relevance >= self.clarify_at]
         if good:
             log_id = await self._log(key, message.channel, text, "clarify", None, best)

@@ -17,14 +17,22 @@ backends), so the chatbot judges each hit with three shares in [0, 1]:
   search alone often scores a neighbour close: 公积金贷款 for 公积金怎么提取);
   0 when another article is as good.
 
+``missing`` is the largest share of the question's information held by a
+single topic word the article lacks: 租金 in 公租房租金多少钱 when the article
+is about applying, not about rent.
+
+``lacks_fact`` says the question asks for a kind of fact (an amount, a phone
+number, a share, a time) that the article states none of (:data:`FACT_KINDS`).
+
 ``confidence`` (the mean of the three) decides a direct answer, together with a
-minimum ``topic`` share; ``relevance`` (the mean of the two text shares)
+minimum ``topic`` share, a maximum ``missing`` one and no lacking fact; ``relevance`` (the mean of the two text shares)
 decides whether a hit is worth offering as a choice. The thresholds live in
 :mod:`knowledge.chatbot`.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -34,6 +42,27 @@ from hotline.textnorm import normalise
 # conjunction, auxiliary, modal particle, interjection, onomatopoeia, direction.
 CONTEXT_TAGS = ("t", "r", "d", "m", "q", "p", "c", "u", "y", "e", "o", "f")
 RARE = 10  # dictionary frequency assumed for words jieba does not know (names, typos, new words)
+# A question asking for a kind of fact (how much, which number, when, what share) is only answered by an
+# article that states a fact of that kind: kind -> (how questions ask for it, how articles state it).
+FACT_KINDS = {
+    "amount": (re.compile(r"多少钱|几块钱|多少元|(?:费|价|租金|钱)[是要]?多少|[交收付]多少|收不收费|要钱吗"),
+               re.compile(r"\d[\d.,]*\s*(?:元|万元|块)|免费|不收费|不收取")),
+    "phone": (re.compile(r"(?:电话|号码|热线)是?多少|(?:什么|哪个)(?:电话|号码|热线)|打哪个|电话号码"
+                         r"|(?:联系|咨询|报修|投诉|举报|服务|预约)(?:电话|热线)"),
+              re.compile(r"\d{5,}|\d{3,4}-\d{7,8}")),
+    "share": (re.compile(r"比例|百分之|几成|利率|多少个点"),
+              re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[\d一二三四五六七八九十]+成")),
+    "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止"),
+             re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)"
+                        r"|当月|当天|当日|即时|当场|次日|季度")),
+}
+
+
+def lacks_asked_fact(question: str, text: str) -> bool:
+    """True when the question asks for a kind of fact (an amount, a phone number, a share, a time) that
+    ``text`` states none of: 公租房租金多少钱 against an article on who may apply."""
+    question, text = normalise(question), normalise(text)
+    return any(asks.search(question) and not states.search(text) for asks, states in FACT_KINDS.values())
 
 
 @dataclass(frozen=True)
@@ -41,6 +70,8 @@ class Match:
     question: float
     topic: float
     lead: float
+    missing: float = 0.0  # the largest share of the question's information held by one word the article lacks
+    lacks_fact: bool = False  # the question asks for a kind of fact the article does not state
 
     @property
     def confidence(self) -> float:
@@ -69,11 +100,17 @@ class MatchScorer:
 
     def share(self, words: Sequence[str], text: str) -> float:
         """Information-weighted share of ``words`` found in ``text`` (a synonym counts)."""
+        return self._shares(words, text)[0]
+
+    def _shares(self, words: Sequence[str], text: str) -> tuple[float, float]:
+        """(share of ``words`` found in ``text``, largest share of one word not found)."""
         haystack = normalise(text).lower()
         total = sum(self.weight(w) for w in words)
-        found = sum(self.weight(w) for w in words
-                    if w in haystack or any(s in haystack for s in self.synonyms.group_of(w)))
-        return found / total if total else 0.0
+        if not total:
+            return 0.0, 0.0
+        lacking = [self.weight(w) for w in words
+                   if not (w in haystack or any(s in haystack for s in self.synonyms.group_of(w)))]
+        return 1.0 - sum(lacking) / total, max(lacking, default=0.0) / total
 
     def match(self, question: str, scores: Sequence[float], texts: Sequence[str],
               topics: Sequence[str]) -> list[Match]:
@@ -85,11 +122,11 @@ class MatchScorer:
         shares = []
         for text, topic in zip(texts, topics):
             topic_words = [w for w in dict.fromkeys(self.tokenizer.words(topic)) if len(w) > 1]
-            shares.append((self.share(words, text), self.share(topic_words, question)))
-        weighed = [score * (q + t) / 2 for score, (q, t) in zip(scores, shares)]
+            shares.append((*self._shares(words, text), self.share(topic_words, question)))
+        weighed = [score * (q + t) / 2 for score, (q, _, t) in zip(scores, shares)]
         out = []
-        for i, (q, t) in enumerate(shares):
+        for i, (q, missing, t) in enumerate(shares):
             other = max((w for j, w in enumerate(weighed) if j != i), default=0.0)
             lead = max(0.0, 1.0 - other / weighed[i]) if weighed[i] > 0 else 0.0
-            out.append(Match(q, t, lead))
+            out.append(Match(q, t, lead, missing, lacks_asked_fact(question, texts[i])))
         return out

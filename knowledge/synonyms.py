@@ -9,24 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 from hotline.textnorm import normalise
 
-DEFAULT_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("社保", "社会保险", "社会保障"),
-    ("公积金", "住房公积金"),
-    ("医保", "医疗保险", "基本医疗保险"),
-    ("户口", "户籍"),
-    ("身份证", "居民身份证"),
-    ("停车", "泊车"),
-    ("燃气", "天然气", "煤气"),
-    ("供水", "自来水"),
-    ("入学", "上学", "就读"),
-    ("退休金", "养老金"),
-    ("居住证", "暂住证"),
-    ("违章", "违法停车"),
-    ("噪音", "噪声"),
-)
+DEFAULT_FILE = Path(__file__).parent / "data" / "default_synonyms.txt"
+
+
+def read_groups(path: Path) -> tuple[tuple[str, ...], ...]:
+    """Groups from a text file: one per line, members separated by commas; ``#`` starts a comment."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return tuple(tuple(m.strip() for m in re.split(r"[,，、]", line) if m.strip()) for line in lines if line)
+
+
+DEFAULT_GROUPS = read_groups(DEFAULT_FILE)
 
 _SPLIT = re.compile(r"[,，、/\s]+")
 

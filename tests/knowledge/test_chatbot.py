@@ -389,7 +389,7 @@ async def test_a_failing_gazetteer_only_means_the_place_is_asked(bot):
 
 async def test_one_close_article_is_offered_as_a_yes_no_question(bot):
     chatbot, _, demo = bot
-    reply = await chatbot.respond(msg("家里突然没电了怎么报修？", user="dark"))
+    reply = await chatbot.respond(msg("家里停电了找谁修", user="dark"))
     assert reply.kind == "clarify" and len(reply.options) == 1
     assert reply.text == f"您想了解的是不是《{reply.options[0]['title']}》？是请回复 1，不是请回复“提交”反映诉求。"
     chosen = await chatbot.respond(msg("1", user="dark"))

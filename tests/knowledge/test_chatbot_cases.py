@@ -4,15 +4,18 @@ Each case is a question as citizens type it and the demo article that answers it
 knowledge base has no answer. A direct answer must be the right article, always: a wrong answer misleads a
 citizen, while a missed one only costs a question back (a choice, or an offer to submit a request).
 
-The cases come in three sets (column ``set``), written by different people at different times:
+The cases come in six sets (column ``set``), written by different people at different times, each label
+checked against the article bodies by its writer:
 
 * ``first`` (74): written while the chatbot was being built, with its behaviour in view;
-* ``blind`` (126): written without seeing the bot's code or the first set; used to design the confidence
-  rules of ``knowledge/confidence.py`` (so no longer blind to them);
-* ``final`` (88): written the same way, then run once against the finished rules, untouched since.
+* ``blind1`` … ``blind5`` (126, 88, 90, 92, 92): each written without seeing the bot's code or any other set.
+  Each was first run once against the rules of the day and then helped shape the next rule
+  (``knowledge/confidence.py``): blind1 the three-part confidence, blind2 and blind3 the lacking-word
+  limit and the default synonyms, blind4 (hard questions on details the articles do not give) the
+  asked-fact check. blind5 was run once against the finished rules and is untouched since.
 
-The floors sit just under each set's figures of 2026-12-07; see ``knowledge/README.md`` for the figures
-before and after the confidence rules.
+The floors sit just under each set's figures of 2026-12-07; ``knowledge/README.md`` has the figures before
+and after.
 """
 
 from __future__ import annotations
@@ -30,12 +33,18 @@ from tests.knowledge.helpers import TicketServiceDouble, load_demo
 
 CASES = Path(__file__).with_name("chatbot_cases.csv")
 _ids = itertools.count(1)
-# Known wrong direct answers (a knowledge base question the demo articles do not answer). Any other wrong
-# answer fails; fixing one of these fails too, so that the list is kept true.
-KNOWN_WRONG = {"出租车起步价是多少？"}  # answered with 出租车拒载绕路投诉, the only article naming 出租车
+# Known wrong direct answers (questions the demo articles do not answer). Any other wrong answer fails;
+# fixing one of these fails too, so that the list is kept true.
+KNOWN_WRONG = {
+    "职工医保住院报销比例是多少", "职工医保住院报销比例是多少？",  # the outpatient ratios article (住院 is a small word)
+    "民办小学一年级什么时候报名摇号",  # the public primary school enrolment article
+    "居住证办理要几个工作日能拿到",  # the residence permit article, which says where, not how long
+    "投诉出租车绕路，交通运输局服务监督电话号码是多少？",  # the taxi complaint article, which gives 12345 only
+}
 # set -> (answerable, unanswerable, right share, helped share, offered-none share) floors
-FLOORS = {"first": (64, 10, 0.65, 0.90, 0.8), "blind": (96, 30, 0.22, 0.55, 0.7),
-          "final": (64, 24, 0.33, 0.70, 0.65)}
+FLOORS = {"first": (64, 10, 0.65, 0.95, 0.8), "blind1": (96, 30, 0.25, 0.68, 0.65),
+          "blind2": (64, 24, 0.35, 0.8, 0.6), "blind3": (64, 26, 0.43, 0.8, 0.58),
+          "blind4": (64, 28, 0.29, 0.73, 0.36), "blind5": (64, 28, 0.49, 0.88, 0.43)}
 
 
 async def outcomes(engine, clock) -> dict[str, dict[str, list[tuple[str, str | None, str, list]]]]:
@@ -76,8 +85,10 @@ async def test_labelled_questions_are_never_answered_wrongly_and_mostly_helped(e
         unanswerable = len(out["no answer, none exists"]) + len(out["choices, none right"]) + len(
             [w for w in out["wrong"] if w[1] is None])
         assert (answerable, unanswerable) == (n_answerable, n_unanswerable), name
-        # 2026-12-07: first 43 / 17 / 4, blind 23 / 33 / 40, final 23 / 24 / 17 (right / choices / missed)
+        # 2026-12-07, right / choices / missed: first 43 / 20 / 1, blind1 26 / 42 / 28, blind2 24 / 29 / 11,
+        # blind3 29 / 25 / 10, blind4 20 / 29 / 15, blind5 33 / 25 / 6
         assert len(out["right"]) >= right * answerable, (name, out["missed"])
         assert len(out["right"]) + len(out["choices with the right one"]) >= helped * answerable, (name, out["missed"])
-        # 2026-12-07: 9 of 10, 22 of 30, 17 of 24 offered to submit
+        # 2026-12-07, offered to submit: 9 of 10, 21 of 30, 15 of 24, 16 of 26, 11 of 28, 13 of 28 (most of the
+        # others get related articles as choices: 公积金贷款利率 is offered the loan article)
         assert len(out["no answer, none exists"]) >= offered_none * unanswerable, (name, out["choices, none right"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.confidence import Match, MatchScorer
+from knowledge.confidence import Match, MatchScorer, lacks_asked_fact
 from knowledge.synonyms import SynonymSet
 from knowledge.tokenize import Tokenizer
 
@@ -63,3 +63,30 @@ def test_lead_weighs_search_scores_by_how_well_each_hit_matches(scorer):
 def test_confidence_and_relevance_are_means():
     match = Match(question=0.9, topic=0.3, lead=0.6)
     assert match.confidence == pytest.approx(0.6) and match.relevance == pytest.approx(0.6)
+
+
+def test_missing_is_the_weightiest_asked_word_the_article_lacks(scorer):
+    rent_text = "公租房申请条件 本市户籍、家庭人均收入和住房面积符合标准的家庭可申请公共租赁住房。"
+    rent, = scorer.match("公租房租金多少钱", [2.0], [rent_text], ["公租房申请条件 公租房 保障房"])
+    words = scorer.topic_words("公租房租金多少钱")
+    assert "租金" in words and rent.question < 1.0
+    assert rent.missing == pytest.approx(scorer.weight("租金") / sum(scorer.weight(w) for w in words))
+    apply, = scorer.match("公租房申请条件", [2.0], [rent_text], ["公租房申请条件 公租房 保障房"])
+    assert apply.missing == 0.0 and apply.question == 1.0
+
+
+@pytest.mark.parametrize("question, text, lacks", [
+    ("公租房租金多少钱一平米", "家庭人均月收入低于上年度城镇居民人均可支配收入的70%的，可申请公共租赁住房。", True),
+    ("社保卡补办要多少钱", "补卡工本费20元，即时制卡的网点当场领取。", False),
+    ("大件垃圾预约上门收运的电话是多少", "大件垃圾需预约上门收运。", True),
+    ("停电报修电话是多少", "可拨打国网云州供电公司95598报修。", False),
+    ("燃气抢修热线", "撤离到室外后拨打云州燃气24小时抢修电话 023-88896666 或119。", False),
+    ("高龄津贴每个月几号发", "80至89周岁每人每月100元。", True),
+    ("新生儿多久之内要上户口", "新生儿出生后一个月内申报出生登记。", False),
+    ("住院报销比例是多少", "门诊统筹基金支付比例为70%。", False),  # a share is stated, though not this one
+    # narrative mentions of a kind are no question for it
+    ("培训班老板电话打不通，钱怎么要回来", "预付卡经营者停业的，消费者可向市场监管部门投诉。", False),
+    ("小区停车收费标准是谁定的", "停车服务收费实行市场调节价或政府指导价。", False),
+])
+def test_a_question_for_a_kind_of_fact_needs_an_article_stating_one(question, text, lacks):
+    assert lacks_asked_fact(question, text) is lacks

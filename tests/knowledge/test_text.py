@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from knowledge.sanitize import clean_html, plain_text
 from knowledge.search.base import highlight
-from knowledge.synonyms import SynonymSet, parse_group
+from knowledge.synonyms import DEFAULT_GROUPS, SynonymSet, parse_group, read_groups
 from knowledge.tokenize import Tokenizer
 
 
@@ -27,6 +27,22 @@ def test_synonym_groups():
     assert syn.expand(["住房公积金"]) == ["住房公积金", "公积金"]
     assert len(syn.groups) == 2
     assert parse_group(" 医保/ 医疗保险、医保 ") == ("医保", "医疗保险")
+
+
+def test_synonym_files_have_one_group_per_line_and_comments(tmp_path):
+    path = tmp_path / "groups.txt"
+    path.write_text("# heading\n社保,社会保险  # trailing note\n\n停电，没电、断电\n", encoding="utf-8")
+    assert read_groups(path) == (("社保", "社会保险"), ("停电", "没电", "断电"))
+
+
+def test_the_default_groups_map_what_citizens_say_and_break_no_everyday_text():
+    syn, tok = SynonymSet(), Tokenizer(SynonymSet().terms())
+    assert "燃气泄漏" in syn.group_of("煤气味") and "拖欠工资" in syn.group_of("不发工资")
+    assert all(len(group) >= 2 for group in DEFAULT_GROUPS)
+    # every member is a segmenter word: 不发工资 and 煤气味 stay whole, and nothing else is glued together
+    assert "不发工资" in tok.words("老板一直不发工资") and "煤气味" in tok.words("家里有煤气味")
+    assert tok.words("他打的电话没人接") == Tokenizer().words("他打的电话没人接")
+    assert tok.words("房屋出租合同") == Tokenizer().words("房屋出租合同")
 
 
 def test_highlight_escapes_and_marks():

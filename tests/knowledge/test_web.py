@@ -311,23 +311,23 @@ async def test_an_editor_closes_a_gap_and_a_new_asking_reopens_it(client):
     async def ask(user, text):
         await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
 
-    await ask("v1", "宠物狗怎么办理狗证")
-    await ask("v2", "宠物狗怎么办理狗证")
+    await ask("v1", "驾照到期了怎么换证")
+    await ask("v2", "驾照到期了怎么换证")
     gaps = (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"]
-    assert [(g["question"], g["count"]) for g in gaps] == [("宠物狗怎么办理狗证", 2)]
+    assert [(g["question"], g["count"]) for g in gaps] == [("驾照到期了怎么换证", 2)]
 
-    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "宠物狗怎么办理狗证"},
+    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "驾照到期了怎么换证"},
                              headers=await unit_header(client, "gas"))
     assert resp.status == 403
     resp = await client.post("/api/v1/kb/gaps/close", json={"question": ""}, headers=EDITOR)
     assert resp.status == 400
-    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "宠物狗怎么办理狗证"}, headers=EDITOR)
+    resp = await client.post("/api/v1/kb/gaps/close", json={"question": "驾照到期了怎么换证"}, headers=EDITOR)
     assert (await resp.json()) == {"closed": 2}
     assert (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"] == []
     client.app[appkeys.CLOCK].advance(minutes=1)
-    await ask("v3", "宠物狗怎么办理狗证")
+    await ask("v3", "驾照到期了怎么换证")
     gaps = (await (await client.get("/api/v1/kb/gaps", headers=EDITOR)).json())["items"]
-    assert [(g["question"], g["count"]) for g in gaps] == [("宠物狗怎么办理狗证", 1)]
+    assert [(g["question"], g["count"]) for g in gaps] == [("驾照到期了怎么换证", 1)]
 
 
 def _demo_rows():

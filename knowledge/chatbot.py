@@ -80,6 +80,8 @@ ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.M
 TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
 MISSING_AT = 0.25  # ... and no word the article lacks holding this share of the question's information
 CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
+LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
+WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 STATE_TTL = 30 * 60
 LOCK_TIMEOUT = 30  # seconds a Redis dialogue lock lives if its holder dies
@@ -338,6 +340,8 @@ class Chatbot:
                 and not top.lacks_fact and not ambiguous:
             return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), top.confidence)
         good = [h for m, h in scored if m.relevance >= self.clarify_at]
+        if not good and top and top.lead >= LEAD_AT and top.relevance >= WEAK_AT:  # 工地半夜还在干活
+            good = [scored[0][1]]
         if good:
             log_id = await self._log(key, message.channel, text, "clarify", None, best)
             if len(good) == 1:

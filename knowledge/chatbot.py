@@ -333,11 +333,12 @@ class Chatbot:
         # A direct answer also needs the question to name some of the article's title or keywords (an
         # article that only mentions the asked words in passing, a 身份证 needed to reissue a 社保卡, is
         # no answer), no weighty word of the question missing from the article, and no asked kind of
-        # fact the article does not state (公租房租金多少钱 is not answered by who may apply for 公租房).
+        # fact or act the article does not state (公租房租金多少钱 is not answered by who may apply for
+        # 公租房, 养犬登记怎么注销 not by how to register).
         # Such articles are offered as a choice at most.
         top = scored[0][0] if scored else None
         if top and top.confidence >= self.answer_at and top.topic >= TOPIC_AT and top.missing < MISSING_AT \
-                and not top.lacks_fact and not ambiguous:
+                and not top.lacks_fact and not top.lacks_act and not ambiguous:
             return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), top.confidence)
         good = [h for m, h in scored if m.relevance >= self.clarify_at]
         if not good and top and top.lead >= LEAD_AT and top.relevance >= WEAK_AT:  # 工地半夜还在干活

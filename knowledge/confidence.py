@@ -8,7 +8,7 @@ backends), so the chatbot judges each hit with three shares in [0, 1]:
   number, measure word, preposition, conjunction or particle (昨天, 我家, 一直,
   上个月 ...) are the citizen's context, not the topic. Each word weighs by its
   information, ``log(total / frequency)`` in jieba's dictionary, so 公积金
-  outweighs 准备 and 孩子.
+  outweighs 准备 and 孩子 (a word the dictionary lacks, by its characters').
 * ``topic``: how much of the article's title and keywords the question
   mentions (weighted the same way). An article that only mentions the asked
   word in passing (a 身份证 needed to reissue a 社保卡) scores low here.
@@ -22,10 +22,12 @@ single topic word the article lacks: 租金 in 公租房租金多少钱 when the
 is about applying, not about rent.
 
 ``lacks_fact`` says the question asks for a kind of fact (an amount, a phone
-number, a share, a time) that the article states none of (:data:`FACT_KINDS`).
+number, a share, a time) that the article states none of (:data:`FACT_KINDS`);
+``lacks_act`` that the act it asks about, its last verb, is not in the article
+(养犬登记要怎么注销 against the article on registering).
 
 ``confidence`` (the mean of the three) decides a direct answer, together with a
-minimum ``topic`` share, a maximum ``missing`` one and no lacking fact; ``relevance`` (the mean of the two text shares)
+minimum ``topic`` share, a maximum ``missing`` one and nothing lacking; ``relevance`` (the mean of the two text shares)
 decides whether a hit is worth offering as a choice. The thresholds live in
 :mod:`knowledge.chatbot`.
 """
@@ -58,6 +60,10 @@ FACT_KINDS = {
 }
 
 
+# Verbs that ask rather than name an act (需要什么材料, 可以投诉吗).
+MODAL_VERBS = frozenset("需要 可以 能够 应该 应当 知道 想问 请问 要求 允许 觉得 希望 打算 准备 想要".split())
+
+
 def lacks_asked_fact(question: str, text: str) -> bool:
     """True when the question asks for a kind of fact (an amount, a phone number, a share, a time) that
     ``text`` states none of: 公租房租金多少钱 against an article on who may apply."""
@@ -72,6 +78,7 @@ class Match:
     lead: float
     missing: float = 0.0  # the largest share of the question's information held by one word the article lacks
     lacks_fact: bool = False  # the question asks for a kind of fact the article does not state
+    lacks_act: bool = False  # the act the question asks about (its last verb) is not in the article
 
     @property
     def confidence(self) -> float:
@@ -95,7 +102,18 @@ class MatchScorer:
         context = self.tokenizer.tagged_words(question, CONTEXT_TAGS)
         return [w for w in words if not any(w in c for c in context)] or words
 
+    def asked_act(self, question: str) -> str | None:
+        """The act a question asks about: its last verb of two or more characters that is not a modal
+        (注销 in 养犬登记要怎么注销, 赔偿 in 能找供电公司赔偿吗)."""
+        verbs = [w for w, flag in self.tokenizer.tagged(question)
+                 if flag == "v" and len(w) > 1 and w not in MODAL_VERBS]
+        return verbs[-1] if verbs else None
+
     def weight(self, word: str) -> float:
+        """A word's information. A word the dictionary lacks weighs as its characters do on average: most
+        are segmentation scraps (哪办 from 在哪办, 钱会 from 钱会补到), which must not outweigh real words."""
+        if len(word) > 1 and not self.tokenizer.knows(word):
+            return sum(self.tokenizer.information(c, RARE) for c in word) / len(word)
         return self.tokenizer.information(word, RARE)
 
     def share(self, words: Sequence[str], text: str) -> float:
@@ -119,6 +137,7 @@ class MatchScorer:
         if not texts:
             return []
         words = self.topic_words(question)
+        act = self.asked_act(question)
         shares = []
         for text, topic in zip(texts, topics):
             topic_words = [w for w in dict.fromkeys(self.tokenizer.words(topic)) if len(w) > 1]
@@ -128,5 +147,6 @@ class MatchScorer:
         for i, (q, missing, t) in enumerate(shares):
             other = max((w for j, w in enumerate(weighed) if j != i), default=0.0)
             lead = max(0.0, 1.0 - other / weighed[i]) if weighed[i] > 0 else 0.0
-            out.append(Match(q, t, lead, missing, lacks_asked_fact(question, texts[i])))
+            lacks_act = act is not None and self.share([act], texts[i]) == 0.0
+            out.append(Match(q, t, lead, missing, lacks_asked_fact(question, texts[i]), lacks_act))
         return out

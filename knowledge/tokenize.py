@@ -86,11 +86,19 @@ class Tokenizer:
                 out.append(tok)
         return out
 
-    def tagged_words(self, text: str, tags: tuple[str, ...]) -> list[str]:
-        """Words of ``text`` (jieba's accurate mode) whose part-of-speech tag starts with one of ``tags``."""
+    def tagged(self, text: str) -> list[tuple[str, str]]:
+        """``text`` in jieba's accurate mode, each word with its part-of-speech tag."""
         if self._tagger is None:
             self._tagger = _Tagger(self._jieba)
-        return [p.word for p in self._tagger.cut(normalise(text or "").lower()) if p.flag.startswith(tags)]
+        return [(p.word, p.flag) for p in self._tagger.cut(normalise(text or "").lower())]
+
+    def tagged_words(self, text: str, tags: tuple[str, ...]) -> list[str]:
+        """Words of ``text`` whose part-of-speech tag starts with one of ``tags``."""
+        return [word for word, flag in self.tagged(text) if flag.startswith(tags)]
+
+    def knows(self, word: str) -> bool:
+        """Whether ``word`` is in the dictionary (jieba's, or added)."""
+        return bool(self._jieba.FREQ.get(word))
 
     def information(self, word: str, unknown: int = 1) -> float:
         """``log(total / frequency)`` of ``word`` in the dictionary (``unknown`` for words it lacks)."""

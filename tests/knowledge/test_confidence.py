@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.confidence import Match, MatchScorer, lacks_asked_fact
+from knowledge.confidence import RARE, Match, MatchScorer, lacks_asked_fact
 from knowledge.synonyms import SynonymSet
 from knowledge.tokenize import Tokenizer
 
@@ -90,3 +90,28 @@ def test_missing_is_the_weightiest_asked_word_the_article_lacks(scorer):
 ])
 def test_a_question_for_a_kind_of_fact_needs_an_article_stating_one(question, text, lacks):
     assert lacks_asked_fact(question, text) is lacks
+
+
+def test_a_word_the_dictionary_lacks_weighs_as_its_characters(scorer):
+    assert "哪办" in scorer.topic_words("狗证在哪办")  # jieba's scrap of 在哪办
+    assert scorer.weight("哪办") == pytest.approx((scorer.weight("哪") + scorer.weight("办")) / 2)
+    assert scorer.weight("哪办") < scorer.weight("公积金") < scorer.tokenizer.information("哪办", RARE)
+
+
+@pytest.mark.parametrize("question, act", [
+    ("我家狗老死了，养犬登记要怎么注销？", "注销"),
+    ("停电把冰箱里的东西放坏了，能找供电公司赔偿吗", "赔偿"),
+    ("社保卡丢了去哪里补办", "补办"),
+    ("新生儿落户需要什么材料", None),  # 需要 asks, it names no act
+    ("公积金", None),
+])
+def test_the_asked_act_is_the_last_verb_that_is_not_a_modal(scorer, question, act):
+    assert scorer.asked_act(question) == act
+
+
+def test_an_article_without_the_asked_act_lacks_it(scorer):
+    register = "在云州市城区饲养犬只应当到居住地派出所办理养犬登记，为犬只注射狂犬病疫苗并佩戴犬牌。"
+    topic = "犬只登记和文明养犬 养犬登记 遛狗 犬只"
+    cancel, = scorer.match("养犬登记要怎么注销", [2.0], [register], [topic])
+    apply, = scorer.match("养犬登记要怎么办理", [2.0], [register], [topic])
+    assert cancel.lacks_act and not apply.lacks_act

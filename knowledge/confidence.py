@@ -27,9 +27,9 @@ number, a share, a time) that the article states none of (:data:`FACT_KINDS`);
 (养犬登记要怎么注销 against the article on registering).
 
 ``confidence`` (the mean of the three) decides a direct answer, together with a
-minimum ``topic`` share, a maximum ``missing`` one and nothing lacking; ``relevance`` (the mean of the two text shares)
-decides whether a hit is worth offering as a choice. The thresholds live in
-:mod:`knowledge.chatbot`.
+minimum ``topic`` share, a maximum ``missing`` one and nothing lacking;
+``relevance`` (the mean of the two text shares) decides whether a hit is worth
+offering as a choice. The thresholds live in :mod:`knowledge.chatbot`.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from hotline.textnorm import normalise
 # jieba part-of-speech tags of context words: time, pronoun, adverb, numeral, measure word, preposition,
 # conjunction, auxiliary, modal particle, interjection, onomatopoeia, direction.
 CONTEXT_TAGS = ("t", "r", "d", "m", "q", "p", "c", "u", "y", "e", "o", "f")
-RARE = 10  # dictionary frequency assumed for words jieba does not know (names, typos, new words)
+RARE = 10  # dictionary frequency assumed for a character jieba's dictionary lacks
 # A question asking for a kind of fact (how much, which number, when, what share) is only answered by an
 # article that states a fact of that kind: kind -> (how questions ask for it, how articles state it).
 FACT_KINDS = {
@@ -55,10 +55,9 @@ FACT_KINDS = {
     "share": (re.compile(r"比例|百分之|几成|利率|多少个点"),
               re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[\d一二三四五六七八九十]+成")),
     "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止"),
-             re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)"
-                        r"|当月|当天|当日|即时|当场|次日|季度")),
+             re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)"
+                        r"|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)|当月|当天|当日|即时|当场|次日|季度")),
 }
-
 
 # Verbs that ask rather than name an act (需要什么材料, 可以投诉吗).
 MODAL_VERBS = frozenset("需要 可以 能够 应该 应当 知道 想问 请问 要求 允许 觉得 希望 打算 准备 想要".split())

@@ -246,7 +246,7 @@ async def chatbot_latency(rounds: int = 5) -> dict:
         await import_file(ArticleService(engine, clock, index=index), Editor(), DEMO_ARTICLES,
                           Columns("id", "title", "body", "category", "unit", "keywords"))
         bot = Chatbot(engine=engine, index=index, service=None, store=DbDialogueStore(engine, clock), clock=clock)
-        index.tokenizer.tagged_words("", ())  # the part-of-speech table, loaded at startup by the app
+        index.tokenizer.tagged("")  # the part-of-speech table, loaded at startup by the app
         times = []
         for r in range(rounds):
             for i, text in enumerate(questions):

@@ -323,7 +323,7 @@ class Chatbot:
             log.warning("chatbot search failed; offering to submit", exc_info=True)
             hits = []
         scorer = MatchScorer(self.index.tokenizer, self.index.synonyms)  # synonyms may have been edited
-        articles = [await self._article(h) for h in hits]
+        articles = await self._articles(hits)
         matches = scorer.match(text, [h.score for h in hits], [a[0] for a in articles], [a[1] for a in articles])
         scored = list(zip(matches, hits))
         best = max((m.confidence for m in matches), default=0.0)
@@ -356,16 +356,22 @@ class Chatbot:
         await self._log(key, message.channel, text, "unanswered", None, best)
         return self._offer_submit(text, "暂时没有找到相关答案。")
 
-    async def _article(self, hit) -> tuple[str, str]:
-        """A hit's whole text (title, highlight, body, keywords) and its topic (title and keywords)."""
+    async def _articles(self, hits) -> list[tuple[str, str]]:
+        """Each hit's whole text (title, highlight, body, keywords) and topic (title and keywords), in one
+        query; an article no longer published has neither."""
+        ids = [int(h.ref_id) for h in hits]
+        if not ids:
+            return []
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.status,
-                                                kb_articles.c.keywords)
-                                      .where(kb_articles.c.id == int(hit.ref_id)))).first()
-        if row is None or row.status != "published":
-            return "", ""
-        topic = f"{row.title} {' '.join(row.keywords or [])}"
-        return f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic
+            rows = {r.id: r for r in (await conn.execute(
+                sa.select(kb_articles.c.id, kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.keywords)
+                .where(kb_articles.c.id.in_(ids), kb_articles.c.status == "published"))).all()}
+        out = []
+        for hit, article_id in zip(hits, ids):
+            row = rows.get(article_id)
+            topic = f"{row.title} {' '.join(row.keywords or [])}" if row else ""
+            out.append((f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic) if row else ("", ""))
+        return out
 
     async def _answer(self, key: str, channel: str, question: str, article_id: int,
                       confidence: float) -> tuple[BotReply, dict]:

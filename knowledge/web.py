@@ -584,7 +584,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
                                        clock=clock, locate=lambda text: _locate(app, text))
         # the chatbot's part-of-speech table (read once per process): now, not during a citizen's first question
-        await asyncio.to_thread(index.tokenizer.tagged_words, "", ())
+        await asyncio.to_thread(index.tokenizer.tagged, "")
     watcher.start()
     yield
     await watcher.stop()

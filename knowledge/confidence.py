@@ -22,9 +22,12 @@ single topic word the article lacks: 租金 in 公租房租金多少钱 when the
 is about applying, not about rent.
 
 ``lacks_fact`` says the question asks for a kind of fact (an amount, a phone
-number, a share, a time) that the article states none of (:data:`FACT_KINDS`);
-``lacks_act`` that the act it asks about, its last verb, is not in the article
-(养犬登记要怎么注销 against the article on registering).
+number, a share, a time, licence points) that the article states none of (:data:`FACT_KINDS`);
+``lacks_act`` that the act it asks about is not in the article (养犬登记要怎么注销
+against the article on registering). The act is read in the clause that asks, as
+a story may come before or after it: the first verb after 怎么/如何/咋, else the
+clause's last verb; a message where no clause asks (a complaint told as a story)
+names no act.
 
 ``confidence`` (the mean of the three) decides a direct answer, together with a
 minimum ``topic`` share, a maximum ``missing`` one and nothing lacking;
@@ -54,18 +57,46 @@ FACT_KINDS = {
               re.compile(r"\d{5,}|\d{3,4}-\d{7,8}")),
     "share": (re.compile(r"比例|百分之|几成|利率|多少个点"),
               re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[\d一二三四五六七八九十]+成")),
+    "points": (re.compile(r"[扣记]几分|[扣记]多少分|扣不扣分|扣分吗|记分吗"),
+               re.compile(r"[扣记]\s*\d+\s*分|不扣分|不记分|记分")),
     "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止"),
              re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)"
                         r"|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)|当月|当天|当日|即时|当场|次日|季度")),
 }
 
 # Verbs that ask rather than name an act (需要什么材料, 可以投诉吗).
-MODAL_VERBS = frozenset("需要 可以 能够 应该 应当 知道 想问 请问 要求 允许 觉得 希望 打算 准备 想要".split())
+MODAL_VERBS = frozenset("需要 可以 能够 才能 必须 应该 应当 知道 想问 请问 要求 允许 觉得 希望 打算 准备 想要".split())
+
+
+# What makes a clause a question, and the words that ask how an act is done (the act follows them).
+ASKS = re.compile(r"怎|如何|咋|哪|什么|啥|多少|(?<!好)几(?!乎)|吗|能否|是否|可否|有没有|能不能|可不可以|会不会"
+                  r"|要不要|行不行|为什么|为啥|[么呢][？?]?$|[？?]$")
+MANNER_WORDS = frozenset("怎么 怎样 如何 咋 怎么样".split())
+CLAUSE_ENDS = frozenset("，,。.？?！!；;、~～\n ")
+
+
+def _asking_clause(tagged: list[tuple[str, str]]) -> list[tuple[str, str]] | None:
+    """The last clause that asks something, or None."""
+    asking = [c for c in _clauses(tagged) if ASKS.search("".join(word for word, _ in c))]
+    return asking[-1] if asking else None
+
+
+def _clauses(tagged: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Tagged words split at punctuation; a question mark stays with the clause it ends."""
+    out: list[list[tuple[str, str]]] = [[]]
+    for word, flag in tagged:
+        if word.strip() and word not in CLAUSE_ENDS:
+            out[-1].append((word, flag))
+            continue
+        if word in "？?":
+            out[-1].append((word, flag))
+        out.append([])
+    return [c for c in out if c]
 
 
 def lacks_asked_fact(question: str, text: str) -> bool:
-    """True when the question asks for a kind of fact (an amount, a phone number, a share, a time) that
-    ``text`` states none of: 公租房租金多少钱 against an article on who may apply."""
+    """True when the question asks for a kind of fact (an amount, a phone number, a share, a time, licence
+    points) that ``text`` states none of: 公租房租金多少钱 against an article on who may apply."""
     question, text = normalise(question), normalise(text)
     return any(asks.search(question) and not states.search(text) for asks, states in FACT_KINDS.values())
 
@@ -102,11 +133,20 @@ class MatchScorer:
         return [w for w in words if not any(w in c for c in context)] or words
 
     def asked_act(self, question: str) -> str | None:
-        """The act a question asks about: its last verb of two or more characters that is not a modal
-        (注销 in 养犬登记要怎么注销, 赔偿 in 能找供电公司赔偿吗)."""
-        verbs = [w for w, flag in self.tokenizer.tagged(question)
-                 if flag == "v" and len(w) > 1 and w not in MODAL_VERBS]
-        return verbs[-1] if verbs else None
+        """The act a question asks about, read in the clause that asks (a story may come before or after
+        it): the first verb after 怎么/如何/咋 (解除 in 怎么解除挂失), else the clause's last verb (赔偿 in
+        能找供电公司赔偿吗); verbs of two or more characters that are neither modals nor asking words
+        (咋办). None when no clause asks (a complaint told as a story) or the asking clause names no act."""
+        clause = _asking_clause(self.tokenizer.tagged(question))
+        if clause is None:
+            return None
+        manner = max((i for i, (word, _) in enumerate(clause) if word in MANNER_WORDS), default=-1)
+        verbs = [(i, word) for i, (word, flag) in enumerate(clause)
+                 if flag == "v" and len(word) > 1 and word not in MODAL_VERBS and not ASKS.search(word)]
+        after = [word for i, word in verbs if i > manner >= 0]
+        if after:
+            return after[0]
+        return verbs[-1][1] if verbs else None
 
     def weight(self, word: str) -> float:
         """A word's information. A word the dictionary lacks weighs as its characters do on average: most

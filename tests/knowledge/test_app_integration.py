@@ -141,10 +141,10 @@ async def test_web_chatbot_takes_the_place_from_the_problem_with_the_routers_gaz
         assert resp.status == 200
         return await resp.json()
 
-    # the noise article is offered (it says 12345 takes such reports); the citizen wants to report it
-    offer = await say("东山区凤凰路夜间施工噪音扰民，晚上11点以后还在打桩")
-    assert offer["kind"] == "clarify" and [o["title"] for o in offer["options"]] == ["施工噪音扰民投诉"]
-    assert offer["text"].endswith("不是请回复“提交”反映诉求。")
+    # the noise article answers (it says 12345 takes such reports); the citizen wants to report it
+    answer = await say("东山区凤凰路夜间施工噪音扰民，晚上11点以后还在打桩")
+    assert answer["kind"] == "answer" and "来源：《施工噪音扰民投诉》" in answer["text"]
+    assert answer["text"].endswith("仍需反映诉求请回复“提交”。")
     collect = await say("提交")
     assert collect["kind"] == "collect"
     assert collect["text"].endswith("已记下地点：东山区凤凰路。请留下您的联系电话，方便承办单位与您联系。")

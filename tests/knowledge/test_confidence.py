@@ -87,6 +87,9 @@ def test_missing_is_the_weightiest_asked_word_the_article_lacks(scorer):
     # narrative mentions of a kind are no question for it
     ("培训班老板电话打不通，钱怎么要回来", "预付卡经营者停业的，消费者可向市场监管部门投诉。", False),
     ("小区停车收费标准是谁定的", "停车服务收费实行市场调节价或政府指导价。", False),
+    ("违停贴条要扣几分啊", "15日内未缴纳的每日按罚款数额3%加处罚款。", True),  # 3% is no licence points
+    ("违停贴条要扣几分啊", "在禁停路段违法停车的，罚款200元，记3分。", False),
+    ("违停贴条要扣几分啊", "临时停车未离开驾驶座的，不扣分。", False),
 ])
 def test_a_question_for_a_kind_of_fact_needs_an_article_stating_one(question, text, lacks):
     assert lacks_asked_fact(question, text) is lacks
@@ -104,8 +107,26 @@ def test_a_word_the_dictionary_lacks_weighs_as_its_characters(scorer):
     ("社保卡丢了去哪里补办", "补办"),
     ("新生儿落户需要什么材料", None),  # 需要 asks, it names no act
     ("公积金", None),
+    ("去外地看病怎么才能直接用医保结算？", "结算"),  # 才能 is a modal
 ])
 def test_the_asked_act_is_the_last_verb_that_is_not_a_modal(scorer, question, act):
+    assert scorer.asked_act(question) == act
+
+
+@pytest.mark.parametrize("question, act", [
+    # the question first, then the story: the story's verbs (坐, 丢, 还有) are no act asked about
+    ("社保卡怎么补办？上周坐公交丢了，里面还有钱", "补办"),
+    # the story first, then the question
+    ("我在这边打工三年了没有房子，想问下公租房怎么申请", "申请"),
+    # after 怎么 comes the act; the verb after it (挂失) is what is undone
+    ("社保卡挂失以后又找到了，怎么解除挂失？", "解除"),
+    # a complaint told as a story asks nothing: no act (打桩 is what happens, not what is asked)
+    ("东山区凤凰路夜间施工噪音扰民，晚上11点以后还在打桩", None),
+    ("小区门口的路灯坏了好几天了，这么久没人修", None),  # 好几天 and 这么 do not ask
+    ("煤气味很重咋办", None),  # 咋办 asks, it names no act
+    ("居住证办理要几个工作日能拿到", "拿到"),
+])
+def test_the_asked_act_is_read_in_the_clause_that_asks(scorer, question, act):
     assert scorer.asked_act(question) == act
 
 

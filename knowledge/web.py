@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import hashlib
 import json
 import logging
 import uuid
@@ -510,11 +511,19 @@ async def chatbot_message(request: web.Request) -> web.Response:
     if not (limit.allow(f"ip:{client_address(request)}", now) and limit.allow(f"user:{body.user_id}", now)):
         return error(429, "too_many_requests", "发送过于频繁，请稍后再试")
     message = InboundMessage(
-        channel="web", external_id=body.message_id or f"web-{uuid.uuid4().hex}",
+        channel="web", external_id=_message_key(body.user_id, body.message_id) if body.message_id
+        else f"web-{uuid.uuid4().hex}",
         sender=Identity(kind="web", value=body.user_id), text=body.text,
         received_at=request.app[appkeys.CLOCK].now())
     reply = await request.app[appkeys.CHATBOT].respond(message)
     return ok(reply.as_json())
+
+
+def _message_key(user_id: str, message_id: str) -> str:
+    """A web message's id for de-duplication: the widget's ``message_id`` is only unique per visitor (a
+    widget may number each session's messages 1, 2, 3 …), so the key names both, fixed-length."""
+    digest = hashlib.sha256(json.dumps([user_id, message_id], ensure_ascii=False).encode()).hexdigest()
+    return f"web-{digest[:48]}"
 
 
 # -- wiring -----------------------------------------------------------------------------------

@@ -153,3 +153,28 @@ async def test_web_chatbot_takes_the_place_from_the_problem_with_the_routers_gaz
     ticket = await client.app[appkeys.SERVICE].get_ticket_by_number(done["ticket_number"])
     assert "地点：东山区凤凰路\n联系电话：13812345678" in ticket["text"]
     assert ticket["district"] == "东山区"  # intake routed the same place
+
+
+async def test_web_chatbot_message_ids_are_only_unique_per_visitor(client):
+    """A widget may number each visitor's messages 1, 2, 3 …: the same message_id from two visitors is two
+    messages (two tickets), while the same visitor resending one gets the same reply and no second ticket."""
+    async def say(user: str, text: str, message_id: str) -> dict:
+        resp = await client.post("/api/v1/chatbot/messages",
+                                 json={"user_id": user, "text": text, "message_id": message_id})
+        assert resp.status == 200
+        return await resp.json()
+
+    numbers = {}
+    for user, problem, place, phone in [("visitor-a", "楼道里的灯坏了", "东山区幸福小区5号楼", "13800138011"),
+                                        ("visitor-b", "垃圾堆了三天没人清理", "西山区和平街道", "13900139022")]:
+        await say(user, "提交", "m1")
+        await say(user, problem, "m2")
+        await say(user, place, "m3")
+        done = await say(user, phone, "m4")
+        assert done["kind"] == "ticket"
+        assert await say(user, phone, "m4") == done  # a retry of the same message
+        numbers[user] = done["ticket_number"]
+    assert numbers["visitor-a"] != numbers["visitor-b"]
+    service = client.app[appkeys.SERVICE]
+    a, b = [await service.get_ticket_by_number(numbers[u]) for u in ("visitor-a", "visitor-b")]
+    assert "楼道里的灯坏了" in a["text"] and "垃圾堆了三天没人清理" in b["text"]

@@ -12,9 +12,14 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   Redis is configured, else :class:`DbDialogueStore`), then creates the
   ticket through the core's ``service.ingest`` and gives its number. A precise
   place already named in the problem is not asked for again.
+* The bot's own questions take the answers people give: 是/对 or 第二个 to a choice, 不是 to
+  keep the question for a request; a question of a word or two (医保) is no problem
+  description, so the dialogue asks for one. A place or a phone number given early is kept.
+  Only articles within their validity dates answer.
 * A ticket number asks for progress (only the citizen's own tickets); "查询进度" with no
   number lists the citizen's latest tickets.
-* Greetings and thanks get a greeting; they are neither searched nor knowledge gaps.
+* Greetings and thanks get a greeting; commands with nothing to act on (取消, 对, a bare
+  number such as 12345) get a short help; none of these is searched or a knowledge gap.
 * Every question is logged; unanswered and unhelpful ones are knowledge gaps.
 
 One user's messages are handled one at a time (a per-user lock in the process, and
@@ -50,6 +55,7 @@ log = logging.getLogger(__name__)
 TICKET_NUMBER = re.compile(r"(?<!\d)(20\d{2}[01]\d[0-3]\d\d{5})(?!\d)")
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
+_COUNTRY_CODE = re.compile(r"(?:\+|00)\s*86[\s-]*(?=1[3-9])")
 SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
 CANCEL_WORDS = ("取消", "算了", "不用了", "退出")
 HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
@@ -61,6 +67,14 @@ THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢"
 PROGRESS_WORDS = ("查询进度", "进度查询", "查进度", "查询工单", "工单查询", "工单进度", "办理进度", "处理进度",
                   "查询办理进度", "我的工单", "我的诉求", "我的工单呢", "我的工单办得怎么样", "我的工单办得怎么样了",
                   "我反映的问题怎么样了", "我的诉求怎么样了", "进度")
+# Replies to the bot's own yes/no question or list ("您想了解的是不是……？"), and to an offer.
+CONFIRM_WORDS = ("是", "是的", "对", "对的", "嗯", "嗯嗯", "好", "好的", "可以", "没错", "确认", "就是这个")
+DENY_WORDS = ("不是", "不是的", "否", "都不是", "不对", "都不对", "没有", "不要", "不用", "不需要", "不了")
+FEEDBACK_YES = ("是的", "对", "对的", "嗯", "嗯嗯", "没错")  # to "这个回答对您有帮助吗"
+ORDINALS = {"第一个": 1, "第一": 1, "第一条": 1, "第二个": 2, "第二": 2, "第二条": 2, "第三个": 3, "第三": 3,
+            "第三条": 3}
+MIN_PROBLEM_CHARS = 5  # a shorter question ("医保") says too little to be a ticket's problem: it is asked for
+HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
 _COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
 # A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
 _LEADING_GREETING = re.compile(
@@ -259,6 +273,8 @@ class Chatbot:
         bare = _bare(text)
         if bare in CANCEL_WORDS and stage in ("collect", "choose", "offer", "feedback"):
             return BotReply("好的，已取消。有其他问题可以随时问我。", "cancel"), {}
+        if bare in CANCEL_WORDS:  # nothing to cancel: no question for the knowledge base either
+            return BotReply("好的。有其他问题可以随时问我。", "cancel"), {}
         if stage == "collect":
             number = _find(TICKET_NUMBER, text)
             if number and set(bare.replace(number, "")) <= set("查询看工单进度编号"):
@@ -279,26 +295,42 @@ class Chatbot:
             return BotReply(GREETING, "greeting"), state
         if bare in THANKS:
             return BotReply("不客气！还有其他问题可以随时问我。", "greeting"), state
-        if stage == "feedback" and (bare in HELPFUL or bare in UNHELPFUL):
-            helpful = bare in HELPFUL
+        if stage == "feedback" and (bare in HELPFUL or bare in UNHELPFUL or bare in FEEDBACK_YES
+                                    or bare in DENY_WORDS):
+            helpful = bare in HELPFUL or bare in FEEDBACK_YES
             await self._log_update(state["log_id"], helpful=helpful)
             if helpful:
                 return BotReply("感谢您的反馈！", "feedback"), {}
             return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。")
-        if stage == "choose" and bare.isdigit() and len(bare) <= 2:
+        if stage == "choose":
             options = state.get("options", [])
-            if not 1 <= int(bare) <= len(options):
-                return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。", "clarify"), state
-            return await self._answer(key, message.channel, state.get("question", ""), options[int(bare) - 1], 1.0)
-        if stage == "offer" and (bare in ("是", "好", "好的", "提交", "需要") or bare in SUBMIT_WORDS):
+            chosen = int(bare) if bare.isdigit() and len(bare) <= 2 else ORDINALS.get(bare)
+            if chosen is None and bare in CONFIRM_WORDS:  # "是" to "您想了解的是不是《…》？"
+                if len(options) != 1:
+                    return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。",
+                                    "clarify"), state
+                chosen = 1
+            if chosen is not None:
+                if not 1 <= chosen <= len(options):
+                    return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。",
+                                    "clarify"), state
+                return await self._answer(key, message.channel, state.get("question", ""), options[chosen - 1], 1.0)
+            if bare in DENY_WORDS:  # none of these: the question stays what the request is about
+                return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。")
+        if stage == "offer" and (bare in CONFIRM_WORDS or bare == "需要" or bare in SUBMIT_WORDS):
             return await self._start_collect(message, key, {"what": state.get("question") or None})
+        if stage == "offer" and bare in DENY_WORDS:
+            return BotReply("好的。有其他问题可以随时问我。", "cancel"), {}
         if stage in ("choose", "feedback") and bare in SUBMIT_WORDS:  # what was asked is the problem
             return await self._start_collect(message, key, {"what": state.get("question") or None})
         number = _find(TICKET_NUMBER, text)
         if number:
             return await self._progress(message, number), {}
-        phone = _find(MOBILE, text) or _find(LANDLINE, text)
-        if phone and set(bare.replace(phone, "")) <= set("电话手机号码是我的"):  # bare has no spaces or dashes
+        phone = _only_phone(text)
+        if phone and stage == "done" and phone == state.get("contact"):  # the last answer, sent twice
+            return BotReply(f"您的诉求已提交，工单编号：{state['ticket_number']}。发送该编号可随时查询办理进度。",
+                            "ticket", ticket_number=state["ticket_number"]), state
+        if phone:
             # Only a phone number: the answer to "请留下您的联系电话" after the dialogue expired, or a citizen
             # going straight to a request after the bot offered one. It is no question for the knowledge
             # base; keep it (and the question the offer was about) and ask for what is missing.
@@ -311,6 +343,9 @@ class Chatbot:
             return await self._my_tickets(message), {}
         if bare in HELPFUL or bare in UNHELPFUL:  # feedback with no answer waiting for it (e.g. long after)
             return BotReply("感谢您的反馈！如需帮助，请直接输入您的问题，或回复“提交”反映诉求。", "feedback"), {}
+        if bare.isdigit() or bare in CONFIRM_WORDS or bare in DENY_WORDS or bare in ORDINALS:
+            # a number or a yes/no with nothing asked (12345, 1, 对): no question for the knowledge base
+            return BotReply(HELP, "offer"), {}
         return await self._question(message, key, strip_greeting(text))
 
     # -- questions ------------------------------------------------------
@@ -364,8 +399,10 @@ class Chatbot:
             return []
         async with self.engine.connect() as conn:
             rows = {r.id: r for r in (await conn.execute(
-                sa.select(kb_articles.c.id, kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.keywords)
-                .where(kb_articles.c.id.in_(ids), kb_articles.c.status == "published"))).all()}
+                sa.select(kb_articles.c.id, kb_articles.c.title, kb_articles.c.body_text, kb_articles.c.keywords,
+                          kb_articles.c.valid_from, kb_articles.c.valid_to)
+                .where(kb_articles.c.id.in_(ids), kb_articles.c.status == "published"))).all()
+                if self._in_force(r.valid_from, r.valid_to)}
         out = []
         for hit, article_id in zip(hits, ids):
             row = rows.get(article_id)
@@ -373,11 +410,17 @@ class Chatbot:
             out.append((f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic) if row else ("", ""))
         return out
 
+    def _in_force(self, valid_from: dt.datetime | None, valid_to: dt.datetime | None) -> bool:
+        """A published article answers only within its validity dates (a policy not yet or no longer in
+        force is no answer, even before the nightly sweep expires it)."""
+        now = self.clock.now()
+        return not ((valid_from and valid_from > now) or (valid_to and valid_to < now))
+
     async def _answer(self, key: str, channel: str, question: str, article_id: int,
                       confidence: float) -> tuple[BotReply, dict]:
         async with self.engine.connect() as conn:
             row = (await conn.execute(sa.select(kb_articles).where(kb_articles.c.id == article_id))).mappings().first()
-        if row is None or row["status"] != "published":
+        if row is None or row["status"] != "published" or not self._in_force(row["valid_from"], row["valid_to"]):
             return self._offer_submit(question, "该条知识已下线。")
         log_id = await self._log(key, channel, question, "answered", article_id, confidence)
         body = row["body_text"]
@@ -396,6 +439,8 @@ class Chatbot:
     async def _start_collect(self, message: InboundMessage, key: str, fields: dict,
                              lead: str = "好的，我来帮您提交诉求（回复“取消”可随时退出）。") -> tuple[BotReply, dict]:
         fields = {k: v for k, v in fields.items() if v}
+        if len(_bare(fields.get("what") or "")) < MIN_PROBLEM_CHARS:  # "医保" alone: ask what the problem is
+            fields.pop("what", None)
         place = self._place_in(fields.get("what")) if not fields.get("where") else None
         if place:  # the problem already says where (东山区凤凰路 ...): not asked again
             fields["where"] = place
@@ -423,19 +468,29 @@ class Chatbot:
     async def _collect(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
         fields = dict(state.get("fields") or {})
         missing = _next_missing(fields)
+        bare, lead = _bare(text), ""
         if missing == "contact":
-            phone = _find(MOBILE, text) or _find(LANDLINE, text)
+            phone = _phone_in(text)
             if not phone:
-                return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话。", "collect"), state
+                return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话（回复“取消”可退出）。",
+                                "collect"), state
             fields["contact"] = phone
-        elif not text:
+        elif not bare or bare in GREETINGS or bare in THANKS:  # no answer to the question asked: ask again
             return BotReply(ASK[missing], "collect"), state
+        elif phone := _only_phone(text):  # a phone number before it was asked for
+            fields["contact"] = phone
+            lead = "已记下您的联系电话。"
         else:
             fields[missing] = text
+            place = self._place_in(text) if missing == "what" and not fields.get("where") else None
+            if place:  # the problem says where (东山区凤凰路的路灯坏了): not asked again
+                fields["where"] = place
+                lead = f"已记下地点：{place}。"
         nxt = _next_missing(fields)
         if nxt:
-            return BotReply(ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
-        return await self._create_ticket(message, key, fields)
+            return BotReply(lead + ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
+        reply, state = await self._create_ticket(message, key, fields)
+        return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
 
     async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
         others: list[Identity] = []
@@ -446,6 +501,7 @@ class Chatbot:
             channel=message.channel, external_id=message.external_id, sender=message.sender,
             other_identities=tuple(others), sender_name=message.sender_name,
             text=f"{fields['what']}\n地点：{fields['where']}\n联系电话：{contact}",
+            subject=_title_of(fields["what"]),
             received_at=message.received_at, intake_line=message.intake_line,
             meta={**message.meta, "chatbot": True, "address": fields["where"]},
         )
@@ -455,7 +511,9 @@ class Chatbot:
             text = f"已将您的补充信息记入工单 {result.ticket_number}。发送该编号可查询办理进度。"
         else:
             text = f"您的诉求已提交，工单编号：{result.ticket_number}。发送该编号可随时查询办理进度。"
-        return BotReply(text, "ticket", ticket_number=result.ticket_number), {}
+        # kept so that the same last answer sent again is not taken for the start of a new request
+        done = {"stage": "done", "ticket_number": result.ticket_number, "contact": contact}
+        return BotReply(text, "ticket", ticket_number=result.ticket_number), done
 
     # -- progress ---------------------------------------------------------
     async def _progress(self, message: InboundMessage, number: str) -> BotReply:
@@ -494,6 +552,26 @@ class Chatbot:
     async def _log_update(self, log_id: int, **values) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
+
+
+def _phone_in(text: str) -> str | None:
+    """A mobile (also written +86 138…, 0086 138…) or landline number in ``text``."""
+    text = _COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))
+    return _find(MOBILE, text) or _find(LANDLINE, text)
+
+
+def _only_phone(text: str) -> str | None:
+    """The phone number when ``text`` is just one, maybe with 电话, 手机号, 我的 … around it."""
+    phone = _phone_in(text)
+    rest = _bare(_COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
+        if phone else None
+    return phone if phone and set(rest) <= set("电话手机号码是我的") else None
+
+
+def _title_of(problem: str) -> str:
+    """A ticket title from the citizen's problem: its first line, at most 30 characters."""
+    line = next((part.strip() for part in problem.splitlines() if part.strip()), problem.strip())
+    return line[:30]
 
 
 def _next_missing(fields: dict) -> str | None:

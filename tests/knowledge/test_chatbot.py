@@ -137,7 +137,9 @@ async def test_two_quick_messages_completing_the_dialogue_make_one_ticket(bot):
     replies = await asyncio.gather(chatbot.respond(msg("13812345678", external_id="quick-1")),
                                    chatbot.respond(msg("13812345678", external_id="quick-2")))
     assert len(service.messages) == 1
-    assert [r.kind for r in replies].count("ticket") == 1
+    # the second copy of the last answer is told the same ticket, not taken for the start of a new request
+    assert [r.kind for r in replies] == ["ticket", "ticket"]
+    assert replies[0].ticket_number == replies[1].ticket_number
     assert chatbot._locks == {}  # noqa: SLF001 - no lock left behind per user
 
 
@@ -155,14 +157,14 @@ async def test_first_messages_saved_at_once_do_not_collide(engine, clock):
 
 async def test_submit_after_choices_keeps_the_question(bot):
     chatbot, service, _ = bot
-    reply = await chatbot.respond(msg("医保"))
+    reply = await chatbot.respond(msg("家里停电了找谁修"))
     assert reply.kind == "clarify" and "提交" in reply.text
     collect = await chatbot.respond(msg("提交"))
     # what the citizen asked is the problem: the bot goes on with where
     assert collect.kind == "collect" and collect.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
     await chatbot.respond(msg("东山区凤凰街道"))
     assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
-    assert service.messages[0].text.startswith("医保\n地点：东山区凤凰街道")
+    assert service.messages[0].text.startswith("家里停电了找谁修\n地点：东山区凤凰街道")
     # straight from an answer's "did this help?" too, as the answer says
     answer = await chatbot.respond(msg("燃气泄漏怎么办", user="u2"))
     assert answer.kind == "answer" and answer.text.endswith("仍需反映诉求请回复“提交”。")
@@ -395,3 +397,103 @@ async def test_one_close_article_is_offered_as_a_yes_no_question(bot):
     assert reply.text == f"您想了解的是不是《{reply.options[0]['title']}》？是请回复 1，不是请回复“提交”反映诉求。"
     chosen = await chatbot.respond(msg("1", user="dark"))
     assert chosen.kind == "answer" and chosen.article_id == reply.options[0]["article_id"]
+
+
+async def test_yes_to_the_yes_no_question_answers_and_no_keeps_the_question(bot, engine):
+    chatbot, service, _ = bot
+    asked = await chatbot.respond(msg("家里停电了找谁修", user="yes"))
+    assert asked.kind == "clarify" and len(asked.options) == 1
+    answered = await chatbot.respond(msg("是的", user="yes"))
+    assert answered.kind == "answer" and answered.article_id == asked.options[0]["article_id"]
+
+    await chatbot.respond(msg("家里停电了找谁修", user="no"))
+    declined = await chatbot.respond(msg("不是", user="no"))
+    assert declined.kind == "offer" and "提交" in declined.text
+    await chatbot.respond(msg("提交", user="no"))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="no"))
+    done = await chatbot.respond(msg("13812345678", user="no"))
+    assert done.kind == "ticket"
+    assert service.messages[-1].text.startswith("家里停电了找谁修\n")  # not "不是"
+    async with engine.connect() as conn:
+        asked_questions = (await conn.execute(sa.select(kb_chat_log.c.question))).scalars().all()
+    assert "不是" not in asked_questions and "是的" not in asked_questions
+
+
+async def test_a_list_takes_ordinals_and_asks_for_a_number_on_a_bare_yes(bot):
+    chatbot, _, _ = bot
+    listed = await chatbot.respond(msg("医保", user="list"))
+    assert listed.kind == "clarify" and len(listed.options) > 1
+    again = await chatbot.respond(msg("是", user="list"))
+    assert again.kind == "clarify" and again.text.startswith("请回复 1 到")
+    second = await chatbot.respond(msg("第二个", user="list"))
+    assert second.kind == "answer" and second.article_id == listed.options[1]["article_id"]
+
+
+async def test_a_bare_topic_word_is_no_problem_description(bot):
+    chatbot, service, _ = bot
+    await chatbot.respond(msg("医保", user="vague"))
+    start = await chatbot.respond(msg("提交", user="vague"))
+    assert start.text.endswith(ASK["what"])  # "医保" says nothing of what went wrong
+    await chatbot.respond(msg("你好", user="vague"))  # no answer either: asked again
+    assert (await chatbot.respond(msg("你好", user="vague"))).text == ASK["what"]
+    await chatbot.respond(msg("孩子的医保卡一直办不下来，社区说系统有问题", user="vague"))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="vague"))
+    assert (await chatbot.respond(msg("13812345678", user="vague"))).kind == "ticket"
+    sent = service.messages[-1]
+    assert sent.text.startswith("孩子的医保卡一直办不下来")
+    assert sent.subject == "孩子的医保卡一直办不下来，社区说系统有问题"  # the title holds no phone number
+
+
+async def test_a_place_in_the_problem_typed_during_collection_is_not_asked_again(bot):
+    from routing.gazetteer import Gazetteer
+
+    chatbot, service, _ = bot
+    chatbot.locate = Gazetteer.demo().extract
+    await chatbot.respond(msg("提交", user="late"))
+    reply = await chatbot.respond(msg("东山区凤凰路的路灯坏了", user="late"))
+    assert reply.kind == "collect" and reply.text == "已记下地点：东山区凤凰路。" + ASK["contact"]
+    assert (await chatbot.respond(msg("13812345678", user="late"))).kind == "ticket"
+    assert service.messages[-1].text == "东山区凤凰路的路灯坏了\n地点：东山区凤凰路\n联系电话：13812345678"
+
+
+async def test_contact_numbers_with_a_country_code_and_a_phone_given_early(bot):
+    chatbot, service, _ = bot
+    await chatbot.respond(msg("提交", user="cc"))
+    early = await chatbot.respond(msg("13812345678", user="cc"))  # asked for the problem, got the phone
+    assert early.kind == "collect" and early.text == "已记下您的联系电话。" + ASK["what"]
+    await chatbot.respond(msg("楼道里的灯坏了一个星期", user="cc"))
+    assert (await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="cc"))).kind == "ticket"
+    assert service.messages[-1].text.endswith("联系电话：13812345678")
+
+    await chatbot.respond(msg("提交", user="cc2"))
+    await chatbot.respond(msg("楼道里的灯坏了一个星期", user="cc2"))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区5栋", user="cc2"))
+    refused = await chatbot.respond(msg("我不想留电话", user="cc2"))
+    assert refused.kind == "collect" and "取消" in refused.text
+    assert (await chatbot.respond(msg("+86 139 1234 5678", user="cc2"))).kind == "ticket"
+    assert service.messages[-1].text.endswith("联系电话：13912345678")
+
+
+async def test_commands_and_numbers_with_nothing_to_act_on_are_not_searched(bot, engine):
+    chatbot, _, _ = bot
+    cancel = await chatbot.respond(msg("取消", user="idle"))
+    assert cancel.kind == "cancel" and "提交" not in cancel.text
+    for text in ("12345", "1", "对", "不是", "第一个"):
+        reply = await chatbot.respond(msg(text, user="idle"))
+        assert reply.kind == "offer" and reply.options == [] and reply.text.startswith("请直接输入"), text
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(kb_chat_log))).scalar() == 0
+
+
+async def test_the_answer_is_not_given_outside_the_articles_validity(bot, engine, clock):
+    from knowledge.tables import kb_articles
+
+    chatbot, _, demo = bot
+    assert (await chatbot.respond(msg("灵活就业人员怎么缴纳社保？", user="v0"))).kind == "answer"
+    for valid_from, valid_to in [(clock.now() + dt.timedelta(days=30), None),
+                                 (None, clock.now() - dt.timedelta(days=1))]:
+        async with engine.begin() as conn:
+            await conn.execute(kb_articles.update().where(kb_articles.c.id == demo["demo-001"])
+                               .values(valid_from=valid_from, valid_to=valid_to))
+        reply = await chatbot.respond(msg("灵活就业人员怎么缴纳社保？", user=f"v{valid_to}"))
+        assert reply.kind != "answer" and all(o["article_id"] != demo["demo-001"] for o in reply.options)

@@ -534,8 +534,8 @@ class Chatbot:
         recent = await self.service.recent_tickets_of(message.sender, limit=RECENT_TICKETS)
         if not recent:
             return BotReply("没有找到您名下的工单。请发送工单编号（13位数字）查询办理进度。", "progress")
-        lines = [f"{i}. {t['number']}" + (f"（{t['title']}）" if t.get("title") else "") + f"：{t['state_label']}"
-                 for i, t in enumerate(recent, 1)]
+        lines = [f"{i}. {t['number']}" + (f"（{_title_of(t['title'])}）" if (t.get("title") or "").strip() else "")
+                 + f"：{t['state_label']}" for i, t in enumerate(recent, 1)]
         return BotReply("您最近的工单：\n" + "\n".join(lines) + "\n发送工单编号可查看承办单位和答复期限。", "progress",
                         ticket_number=recent[0]["number"])
 

@@ -497,3 +497,15 @@ async def test_the_answer_is_not_given_outside_the_articles_validity(bot, engine
                                .values(valid_from=valid_from, valid_to=valid_to))
         reply = await chatbot.respond(msg("灵活就业人员怎么缴纳社保？", user=f"v{valid_to}"))
         assert reply.kind != "answer" and all(o["article_id"] != demo["demo-001"] for o in reply.options)
+
+
+async def test_the_citizens_ticket_list_shows_each_titles_first_line(bot):
+    chatbot, service, _ = bot
+
+    async def recent(identity, limit=3):  # a title made from a whole text by another channel
+        return [{"number": "2026112300007", "title": "楼道里的灯坏了\n地点：东山区幸福小区", "state": "dispatched",
+                 "state_label": "已派单"}]
+
+    service.recent_tickets_of = recent
+    listed = await chatbot.respond(msg("查询进度", user="t1"))
+    assert "1. 2026112300007（楼道里的灯坏了）：已派单" in listed.text

@@ -220,6 +220,8 @@ async def chatbot_latency(rounds: int = 5) -> dict:
     from hotline.tables import units
     from knowledge.articles import ArticleService
     from knowledge.chatbot import Chatbot, DbDialogueStore
+    from hotline.demo import demo_file
+    from hotline.directory import import_categories
     from knowledge.data import DEMO_ARTICLES
     from knowledge.importer import Columns, import_file
 
@@ -241,6 +243,7 @@ async def chatbot_latency(rounds: int = 5) -> dict:
             await conn.execute(sa.insert(units), [
                 {"code": r["code"], "name": r["name"], "kind": r["kind"], "contacts": [], "notify_channels": [],
                  "active": True, "created_at": clock.now()} for r in rows])
+            await import_categories(conn, demo_file("categories.csv"))  # articles' categories must exist
         index = EmbeddedSearchIndex(engine)
         await index.open()
         await import_file(ArticleService(engine, clock, index=index), Editor(), DEMO_ARTICLES,

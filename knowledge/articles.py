@@ -14,11 +14,10 @@ import logging
 from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.tables import units
-from hotline.validation import error_text
+from hotline.tables import categories, units
+from knowledge.article_input import ArticleInput, check_note, edited, parse_input
 from knowledge.diff import version_diff
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
 from knowledge.sanitize import clean_html, plain_text
@@ -41,42 +40,6 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "archive": (("draft", "in_review", "published", "expired"), "archived", False),
 }
 REVIEW_PERIOD = dt.timedelta(days=180)  # next review when an owner confirms an article without a date
-
-
-class ArticleInput(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
-    body: str = Field(min_length=1, max_length=200_000)
-    category: str | None = Field(default=None, max_length=50)
-    unit: str | None = Field(default=None, max_length=50)  # units.code
-    keywords: list[str] = Field(default_factory=list, max_length=50)
-    valid_from: dt.datetime | None = None
-    valid_to: dt.datetime | None = None
-    review_due_at: dt.datetime | None = None
-    external_id: str | None = Field(default=None, max_length=200)
-
-    @field_validator("title", "body")
-    @classmethod
-    def _not_blank(cls, value: str, info):
-        # only spaces, or a body of nothing but tags the sanitizer drops (<script>…): nothing to publish
-        if not (value if info.field_name == "title" else plain_text(clean_html(value))).strip():
-            raise ValueError("不能为空")
-        return value
-
-    @field_validator("valid_from", "valid_to", "review_due_at")
-    @classmethod
-    def _aware(cls, value):
-        if value is not None and value.tzinfo is None:
-            raise ValueError("日期需要带时区")
-        return value
-
-
-def parse_input(data: dict[str, Any]) -> ArticleInput:
-    try:
-        return ArticleInput.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(x) for x in first["loc"])
-        raise InvalidInput(f"字段 {field} 不合法：{error_text(first)}") from None
 
 
 def is_editor(user) -> bool:
@@ -167,6 +130,7 @@ class ArticleService:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             unit_id = await _unit_id(conn, item.unit)
+            await _require_category(conn, item.category)
             if not is_editor(user):
                 if getattr(user, "role", None) != "unit":
                     raise Forbidden("只有成员单位和平台编辑可以新建知识")
@@ -187,8 +151,12 @@ class ArticleService:
 
     async def update(self, user, article_id: int, data: dict[str, Any] | ArticleInput,
                      expected_version: int | None = None) -> dict:
-        item = data if isinstance(data, ArticleInput) else parse_input(data)
+        """Edit an article; fields a dict leaves out keep their values (:func:`~knowledge.article_input.edited`).
+
+        An article that stays published cannot be given a validity that has already ended (409, as publish).
+        """
         current = await self.get(article_id)
+        item = data if isinstance(data, ArticleInput) else parse_input(edited(current, data))
         if not can_edit(user, current):
             raise Forbidden("无权编辑该知识条目")
         if current["status"] == "archived":
@@ -199,8 +167,13 @@ class ArticleService:
         status = current["status"]
         if status in ("published", "expired") and not is_editor(user):
             status = "in_review"
+        if status == "published" and item.valid_to and item.valid_to < now:
+            # it would be answered from until the next sweep expires it (publish refuses the same)
+            raise Conflict("失效日期已过，已发布的知识不能这样保存；请修改失效日期，或执行“过期”操作下线")
         async with self.engine.begin() as conn:
             unit_id = await _unit_id(conn, item.unit) if item.unit else current["unit_id"]
+            if item.category != current["category"]:  # a category stored before it was checked may stay
+                await _require_category(conn, item.category)
             if not is_editor(user) and unit_id != user.unit_id:
                 raise Forbidden("成员单位只能编辑本单位的知识")
             body = clean_html(item.body)
@@ -221,6 +194,7 @@ class ArticleService:
         the move is refused (409) when the article changed meanwhile (edited, or moved by someone else)."""
         if action not in TRANSITIONS:
             raise InvalidInput(f"未知操作：{action}")
+        note = check_note(note)
         sources, target, editors_only = TRANSITIONS[action]
         current = await self.get(article_id)
         if editors_only and not is_editor(user):
@@ -410,6 +384,12 @@ async def _unit_id(conn, code: str | None) -> int | None:
     if unit_id is None:
         raise InvalidInput(f"单位 {code} 不存在")
     return unit_id
+
+
+async def _require_category(conn, code: str | None) -> None:
+    """400 unless ``code`` is a category of the taxonomy (as a ticket's category is checked)."""
+    if code and (await conn.execute(sa.select(categories.c.id).where(categories.c.code == code))).scalar() is None:
+        raise InvalidInput(f"字段 category 不合法：分类 {code} 不存在")
 
 
 async def _record(conn, article_id: int, action: str, who: str, now: dt.datetime, note: str | None = None) -> None:

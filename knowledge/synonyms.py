@@ -24,11 +24,12 @@ def read_groups(path: Path) -> tuple[tuple[str, ...], ...]:
 
 DEFAULT_GROUPS = read_groups(DEFAULT_FILE)
 
-_SPLIT = re.compile(r"[,，、/\s]+")
+_SPLIT = re.compile(r"[,，、;；/\s]+")  # commas, 顿号, semicolons, slashes, spaces
 
 
 def parse_group(value: str | Iterable[str]) -> tuple[str, ...]:
-    """'社保, 社会保险' or a list -> ('社保', '社会保险'); members lower-cased, deduplicated."""
+    """'社保, 社会保险' (or 、 ; / or spaces between) or a list -> ('社保', '社会保险'); members lower-cased,
+    deduplicated."""
     items = _SPLIT.split(value) if isinstance(value, str) else list(value)
     seen: list[str] = []
     for item in items:

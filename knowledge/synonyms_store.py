@@ -19,13 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import insert_ignore, utcnow
-from knowledge.errors import InvalidInput
+from knowledge.errors import Conflict, InvalidInput, NotFound
 from knowledge.synonyms import DEFAULT_GROUPS, SynonymSet, parse_group
 from knowledge.tables import kb_state, kb_synonyms
 
 log = logging.getLogger(__name__)
 
 VERSION = "synonyms_version"  # kb_state row bumped by every edit
+MAX_TERMS = 50  # per group: every member is expanded into every query that names another
+MAX_TERM_CHARS = 30
+MAX_GROUP_TEXT = 2000  # the raw "a、b、c" text, checked before it is split
 
 
 async def ensure_defaults(engine: AsyncEngine) -> None:
@@ -80,31 +83,56 @@ async def synonyms_stamp(engine: AsyncEngine) -> tuple:
     return token, count, max_id, str(newest)
 
 
-async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None = None) -> dict:
+def checked_group(terms) -> tuple[str, ...]:
+    """The members of a group as given (a string split on 、，,;；/ and spaces, or a list of strings), within
+    the limits; 400 (:class:`InvalidInput`) otherwise."""
+    if isinstance(terms, str):
+        if len(terms) > MAX_GROUP_TEXT:
+            raise InvalidInput(f"同义词组过长（最多 {MAX_TERMS} 个词，每个词最多 {MAX_TERM_CHARS} 个字）")
+    elif isinstance(terms, list) and all(isinstance(t, str) for t in terms):
+        if len(terms) > MAX_TERMS:
+            raise InvalidInput(f"同义词组最多 {MAX_TERMS} 个词")
+        if any(len(t.strip()) > MAX_TERM_CHARS for t in terms):
+            raise InvalidInput(f"每个同义词最多 {MAX_TERM_CHARS} 个字")
+    else:
+        raise InvalidInput("terms 必须是字符串（词之间用顿号、逗号或分号分隔）或字符串数组")
     members = parse_group(terms)
     if len(members) < 2:
         raise InvalidInput("同义词组至少需要两个词")
-    if any(len(m) > 50 for m in members):
-        raise InvalidInput("同义词过长")
+    if len(members) > MAX_TERMS:
+        raise InvalidInput(f"同义词组最多 {MAX_TERMS} 个词")
+    if any(len(m) > MAX_TERM_CHARS for m in members):
+        raise InvalidInput(f"每个同义词最多 {MAX_TERM_CHARS} 个字")
+    return members
+
+
+async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None = None) -> dict:
+    """Create a group, or replace group ``group_id`` (404 if missing); 409 if another group has the same
+    members. The version is bumped first: on PostgreSQL its row lock makes concurrent edits take turns,
+    so two identical groups saved at once cannot both pass the check."""
+    members = checked_group(terms)
     await ensure_defaults(engine)
     async with engine.begin() as conn:
+        await _bump_version(conn)
+        for other_id, other in (await conn.execute(sa.select(kb_synonyms.c.id, kb_synonyms.c.terms))).all():
+            if other_id != group_id and set(parse_group(other)) == set(members):
+                raise Conflict(f"已有相同的同义词组（编号 {other_id}）")
         values = {"terms": ",".join(members), "updated_by": who, "updated_at": utcnow()}
         if group_id is None:
             group_id = (await conn.execute(kb_synonyms.insert().values(**values)
                                            .returning(kb_synonyms.c.id))).scalar_one()
         elif (await conn.execute(kb_synonyms.update().where(kb_synonyms.c.id == group_id)
                                  .values(**values))).rowcount == 0:
-            from knowledge.errors import NotFound
-
             raise NotFound(f"同义词组 {group_id} 不存在")
-        await _bump_version(conn)
     return {"id": group_id, "terms": list(members)}
 
 
 async def delete_group(engine: AsyncEngine, group_id: int) -> None:
+    """Delete a group; 404 (:class:`NotFound`) if there is none with this id."""
     async with engine.begin() as conn:
-        if (await conn.execute(kb_synonyms.delete().where(kb_synonyms.c.id == group_id))).rowcount:
-            await _bump_version(conn)
+        if not (await conn.execute(kb_synonyms.delete().where(kb_synonyms.c.id == group_id))).rowcount:
+            raise NotFound(f"同义词组 {group_id} 不存在")
+        await _bump_version(conn)
 
 
 class SynonymWatcher:

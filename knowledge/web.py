@@ -1,7 +1,8 @@
 """HTTP routes of the knowledge package (plugin entry ``knowledge.web:setup``).
 
 * ``/api/v1/kb/...``: articles (workflow, versions, diff), search, synonyms, knowledge gaps;
-* ``/api/v1/assist`` (GET, JSON) and ``/api/v1/assist/ws`` (websocket, live updates while typing);
+* ``/api/v1/assist`` (GET, or POST with a JSON body for long texts) and ``/api/v1/assist/ws`` (websocket,
+  live updates while typing);
 * ``/api/v1/chatbot/messages``: the web chat widget (WeChat and Telegram reach the same
   :class:`~knowledge.chatbot.Chatbot` through their channel adapters via ``app[CHATBOT]``).
 """
@@ -133,6 +134,15 @@ def date_param(value: str | None, name: str) -> dt.datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+def json_int(value, name: str, lo: int = 1, hi: int = 2**31) -> int:
+    """An integer of a JSON body (an id, a version): not a boolean, a string or a float; within lo–hi."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(f"{name} 必须是整数")
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{name} 超出范围 {lo}–{hi}")
+    return value
+
+
 # -- articles ------------------------------------------------------------------
 @handler
 async def list_articles(request: web.Request) -> web.Response:
@@ -201,8 +211,8 @@ async def update_article(request: web.Request) -> web.Response:
     user = staff(request)
     data = await body_of(request)
     expected = data.pop("version", None)
-    if expected is not None and not isinstance(expected, int):
-        raise InvalidInput("version 必须是整数")
+    if expected is not None:
+        expected = json_int(expected, "version")
     return ok(await request.app[ARTICLES].update(user, _id(request), data, expected_version=expected))
 
 
@@ -215,8 +225,8 @@ async def article_action(request: web.Request) -> web.Response:
     user = staff(request)
     data = await body_of(request) if request.can_read_body else {}
     expected = data.get("version")
-    if expected is not None and (not isinstance(expected, int) or isinstance(expected, bool)):
-        raise InvalidInput("version 必须是整数")
+    if expected is not None:
+        expected = json_int(expected, "version")
     if request.match_info["action"] == "confirm":  # still correct: {"review_due_at": next review, optional}
         when = data.get("review_due_at")
         if when is not None and not isinstance(when, str):
@@ -355,7 +365,7 @@ async def save_synonyms(request: web.Request) -> web.Response:
         raise Forbidden("只有平台编辑可以维护同义词")
     data = await body_of(request)
     group_id = int_param(request.match_info.get("id"), "id", None, 1, 2**31)
-    saved = await save_group(request.app[appkeys.ENGINE], data.get("terms") or "", user.username, group_id)
+    saved = await save_group(request.app[appkeys.ENGINE], data.get("terms"), user.username, group_id)
     await _synonyms_changed(request.app)
     return ok(saved, 200 if group_id else 201)
 
@@ -423,21 +433,30 @@ async def chatbot_report_view(request: web.Request) -> web.Response:
 
 
 # -- assist ----------------------------------------------------------------------------
+MAX_ASSIST_TEXT = 5000
+
+
 @handler
 async def assist(request: web.Request) -> web.Response:
     """Agent assist for a text being typed: suggested articles, similar past tickets, the router's suggestion.
 
-    Unit users get only similar tickets dispatched to their unit, with phone numbers masked.
+    ``GET ?text=&ticket_id=&intake_line=&channel=``, or ``POST`` with the same as a JSON object (for long
+    texts: a URL holds about 1700 Chinese characters). Unit users get only similar tickets dispatched to
+    their unit, with phone numbers masked.
     """
     user = staff(request)
-    q = request.query
-    text = q.get("text") or ""
-    if len(text) > 5000:
-        raise InvalidInput("文本过长")
-    return ok(await request.app[ASSIST].suggest(text, router=request.app.get(appkeys.ROUTER),
-                                                exclude_ticket=q.get("ticket_id"),
-                                                intake_line=q.get("intake_line", "12345"),
-                                                channel=q.get("channel", "phone"), viewer=user))
+    params = await body_of(request) if request.method == "POST" else dict(request.query)
+    text, ticket_id, intake_line, channel = (params.get(k) for k in ("text", "ticket_id", "intake_line", "channel"))
+    for name, value in (("text", text), ("intake_line", intake_line), ("channel", channel)):
+        if value is not None and not isinstance(value, str):
+            raise InvalidInput(f"{name} 必须是字符串")
+    if ticket_id is not None and not isinstance(ticket_id, str):  # the ticket being typed, left out of similar
+        ticket_id = str(json_int(ticket_id, "ticket_id"))
+    if len(text or "") > MAX_ASSIST_TEXT:
+        raise InvalidInput(f"文本过长（最多 {MAX_ASSIST_TEXT} 字）")
+    return ok(await request.app[ASSIST].suggest(text or "", router=request.app.get(appkeys.ROUTER),
+                                                exclude_ticket=ticket_id, intake_line=intake_line or "12345",
+                                                channel=channel or "phone", viewer=user))
 
 
 @handler
@@ -445,9 +464,7 @@ async def assist_insert(request: web.Request) -> web.Response:
     """An article's answer as reply text with its source, for inserting in one action."""
     staff(request)
     data = await body_of(request)
-    article_id = data.get("article_id")
-    if not isinstance(article_id, int):
-        raise InvalidInput("article_id 必须是整数")
+    article_id = json_int(data.get("article_id"), "article_id")
     article = await request.app[ARTICLES].get(article_id)
     if article["status"] != "published":
         raise InvalidInput("只能引用已发布的知识")
@@ -553,6 +570,7 @@ def setup(app: web.Application) -> None:
         web.post("/api/v1/kb/gaps/close", close_gaps),
         web.get("/api/v1/chatbot/report", chatbot_report_view),
         web.get("/api/v1/assist", assist),
+        web.post("/api/v1/assist", assist),
         web.post("/api/v1/assist/insert", assist_insert),
         web.get("/api/v1/assist/ws", assist_ws),
         web.post("/api/v1/chatbot/messages", chatbot_message),

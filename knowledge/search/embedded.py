@@ -122,6 +122,7 @@ class EmbeddedSearchIndex(SearchIndex):
         self._last_refresh = 0.0
         self._merging: asyncio.Task | None = None
         self._reindexing = False
+        self._writing = asyncio.Lock()  # upserts and deletes apply in the order they were called
 
     # -- lifecycle -------------------------------------------------------
     async def open(self) -> None:
@@ -141,24 +142,35 @@ class EmbeddedSearchIndex(SearchIndex):
     def _prepare(self, doc: SearchDoc, seq: int) -> _Doc:
         return _Doc(doc, _interned(self.tokenizer.words(doc_text(doc))), seq)
 
+    def _tokenize(self, docs: list[SearchDoc]) -> list[list[str]]:
+        """The documents' jieba words: pure CPU work on the tokenizer only, run in a worker thread."""
+        return [_interned(self.tokenizer.words(doc_text(d))) for d in docs]
+
     async def upsert(self, docs: Iterable[SearchDoc]) -> int:
-        seq = _now_seq()
-        prepared = [self._prepare(d, seq) for d in docs]
-        if not prepared:
+        """Tokenise in a worker thread (a 200 000-character article takes about a second of jieba), then
+        write and apply on the event loop. The lock keeps concurrent writes in call order, so an older copy
+        of a document tokenised more slowly never replaces a newer one."""
+        docs = list(docs)
+        if not docs:
             return 0
-        if self.engine is not None:
-            await self._write_rows(prepared)
-        self._apply(prepared, [])
+        async with self._writing:
+            words = await asyncio.to_thread(self._tokenize, docs)
+            seq = _now_seq()  # after tokenising: other processes re-read only SEQ_OVERLAP_US of the past
+            prepared = [_Doc(d, w, seq) for d, w in zip(docs, words)]
+            if self.engine is not None:
+                await self._write_rows(prepared)
+            self._apply(prepared, [])
         return len(prepared)
 
     async def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
-        if self.engine is not None and keys:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    kb_search_docs.update().where(kb_search_docs.c.key.in_(keys))
-                    .values(deleted=True, seq=_now_seq()))
-        self._apply([], keys)
+        async with self._writing:
+            if self.engine is not None and keys:
+                async with self.engine.begin() as conn:
+                    await conn.execute(
+                        kb_search_docs.update().where(kb_search_docs.c.key.in_(keys))
+                        .values(deleted=True, seq=_now_seq()))
+            self._apply([], keys)
 
     def _apply(self, docs: list[_Doc], deleted: list[str]) -> None:
         for key in [*deleted, *(d.doc.key for d in docs)]:

@@ -161,7 +161,7 @@ async function unitSteps() {
 
   await p.click(p.button("新建知识"), "新建知识");
   out.editor_has_unit = Boolean(p.$("#kb-editor").elements.namedItem("unit"));
-  out.rejected_save = await p.save({ title: S.article.title, body: "<script>alert(1)</script>", category: "公安",
+  out.rejected_save = await p.save({ title: S.article.title, body: "<script>alert(1)</script>", category: S.category,
     keywords: "养犬、犬只登记", review_due_at: "2030-06-30", valid_to: "2030-12-31" });
   out.created = (await p.save({ body: S.article.body })).article;
   const cell = (label) => p.$$("#kb-article tr").find((tr) => tr.cells[0].textContent === label)?.cells[1].textContent;
@@ -231,7 +231,7 @@ async function editorSteps() {
   out.search = await p.search({ q: S.search });
   out.search_marks = p.$$("#kb-list em").map((em) => em.textContent);
   out.search_count = p.listed().count;
-  out.search_unit_category = await p.search({ q: S.search, unit: "police", category: "公安" });
+  out.search_unit_category = await p.search({ q: S.search, unit: "police", category: S.category });
   out.search_other_unit = await p.search({ q: S.search, unit: S.bulk.unit });
   out.search_other_unit_listed = p.listed();
   out.search_other_category = await p.search({ q: S.search, unit: "police", category: "C0501" });

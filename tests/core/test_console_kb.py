@@ -25,7 +25,7 @@ from hotline.config import Settings
 from hotline.users import Actor, create_user, issue_token
 from knowledge.tables import kb_articles
 from knowledge.web import ARTICLES
-from tests.knowledge.helpers import seed_units
+from tests.knowledge.helpers import seed_categories, seed_units
 
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = ROOT / "tests" / "console" / "kb_driver.js"
@@ -41,6 +41,7 @@ SCENARIO = {
     "second": {"title": "烟花爆竹燃放规定", "body": "<p>春节期间允许在指定区域燃放烟花爆竹。</p>"},
     "reject_reason": "请补充禁放区域的具体范围",
     "search": "犬只登记",
+    "category": "C1001",  # 治安, of the demo taxonomy the test seeds (an article's category must exist)
     "synonyms": "犬只、狗、宠物狗",
     "gap": "电动自行车上牌需要带什么材料",
     "flagged_title": "出入境证件办理须知",
@@ -61,6 +62,7 @@ async def seed(app) -> dict[str, str]:
     drafts (the published police article past its review date is made by the test, over the API)."""
     engine, now = app[appkeys.ENGINE], app[appkeys.CLOCK].now()
     await seed_units(engine, now)
+    await seed_categories(engine)
     tokens = {}
     async with engine.begin() as conn:
         for key, role, unit in [("unit", "unit", "police"), ("editor", "dispatcher", None), ("agent", "agent", None)]:
@@ -128,7 +130,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
         SCENARIO["article"]["title"], "draft", "草稿", 1)
     assert created["actions"] == ["submit", "archive"] and created["edit"] is True
     assert unit["created_fields"] == {
-        "keywords": "养犬、犬只登记", "validity": "不限 至 2030-12-31", "review": "2030-06-30", "category": "公安",
+        "keywords": "养犬、犬只登记", "validity": "不限 至 2030-12-31", "review": "2030-06-30", "category": "C1001",
         "unit": "云州市公安局", "body": "养犬人应当在取得犬只之日起三十日内办理犬只登记。 办理地点为各区公安分局户籍窗口。"}
     assert (unit["submitted"]["status"], unit["submitted"]["badge"], unit["submitted"]["actions"]) == (
         "in_review", "待审核", ["archive"])
@@ -177,7 +179,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert editor["search_other_unit_listed"]["empty"] == "没有检索到相关知识"
     searched = [parse_qs(urlsplit(r.split()[1]).query) for r in editor["search_requests"]]
     assert [(q.get("unit"), q.get("category")) for q in searched] == [
-        (None, None), (["police"], ["公安"]), ([bulk["unit"]], None), (["police"], ["C0501"])]
+        (None, None), (["police"], ["C1001"]), ([bulk["unit"]], None), (["police"], ["C0501"])]
     assert all(q["q"] == [SCENARIO["search"]] and q["kind"] == ["article"] for q in searched)
     assert editor["back_to_list"]["count"].startswith("共 ") and "返回列表" not in editor["back_to_list"]["buttons"]
     assert {"question": SCENARIO["gap"], "count": "1"} in editor["gaps"]
@@ -197,7 +199,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert (article["status"], article["version"], article["unit_code"]) == ("published", 2, "police")
     assert (article["created_by"], article["updated_by"]) == ("police-kb", "editor-kb")
     assert "十五日内" in article["body_text"] and "三十日" not in article["body_text"]
-    assert article["keywords"] == ["养犬", "犬只登记"] and article["category"] == "公安"
+    assert article["keywords"] == ["养犬", "犬只登记"] and article["category"] == "C1001"
     assert article["valid_to"].startswith("2030-12-31T15:59:59")  # the end of that day in China, in UTC
     assert article["review_due_at"].startswith("2030-06-29T16:00:00")
     versions = (await call(client, "GET", f"/api/v1/kb/articles/{created['id']}/versions", tokens["agent"]))["items"]

@@ -29,6 +29,15 @@ async def seed_units(engine, now: dt.datetime) -> dict[str, int]:
     return {code: id_ for code, id_ in found}
 
 
+async def seed_categories(engine) -> None:
+    """The demo city's category taxonomy (an article's category must be one of it)."""
+    from hotline.demo import demo_file
+    from hotline.directory import import_categories
+
+    async with engine.begin() as conn:
+        await import_categories(conn, demo_file("categories.csv"))
+
+
 async def add_ticket(engine, now: dt.datetime, number: str, text: str, *, unit_id=None, state="replied",
                      replies=(), category_code=None, title=None) -> int:
     async with engine.begin() as conn:
@@ -104,6 +113,7 @@ async def load_demo(engine, clock, index) -> dict[str, int]:
     from knowledge.tables import kb_articles
 
     await seed_units(engine, clock.now())
+    await seed_categories(engine)
     service = ArticleService(engine, clock, index=index)
     report = await import_file(service, EDITOR, DEMO_ARTICLES,
                                Columns("id", "title", "body", "category", "unit", "keywords"))

@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from knowledge.articles import ArticleService
+from knowledge.errors import Conflict
 from tests.knowledge.helpers import EDITOR
 
 
@@ -62,16 +63,17 @@ async def test_an_article_archived_between_read_and_write_stays_archived(service
     assert await _actions(service, art["id"]) == ["create", "publish", "archive"]
 
 
-async def test_an_edit_still_past_validity_wins_this_sweep_and_expires_in_the_next(service, clock):
+async def test_an_edit_keeping_a_published_article_past_validity_is_refused_and_the_sweep_expires_it(service, clock):
     art = await _published_past_validity(service, clock)
     clock.advance(days=2)
     candidates = await service.expiry_candidates()
-    await _extend(service, clock, art["id"], days=-1, body="冬季注意开窗通风。")  # a typo fix, date unchanged
-    assert await service.expire(candidates) == []
-    assert (await service.get(art["id"]))["status"] == "published"
-    assert await service.expire_due() == [art["id"]]  # the next sweep sees version 2, still past due
+    with pytest.raises(Conflict, match="失效日期已过"):  # a typo fix with the date still past: refused, as publish
+        await _extend(service, clock, art["id"], days=-1, body="冬季注意开窗通风。")
+    assert await service.expire(candidates) == [art["id"]]
     after = await service.get(art["id"])
-    assert after["status"] == "expired" and after["version"] == 2
+    assert after["status"] == "expired" and after["version"] == 1
+    edited = await _extend(service, clock, art["id"], days=-1, body="冬季注意开窗通风。")  # expired: may be fixed
+    assert (edited["status"], edited["version"]) == ("expired", 2)
 
 
 async def test_two_sweeps_that_read_the_same_candidates_expire_once(service, clock):

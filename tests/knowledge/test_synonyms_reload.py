@@ -12,6 +12,7 @@ from hotline.app import create_app
 from hotline.config import Settings
 from hotline.db import make_engine
 from hotline.users import create_user, issue_token
+from knowledge.errors import NotFound
 from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.synonyms_store import delete_group, save_group, synonyms_stamp
 from tests.knowledge.helpers import load_demo
@@ -101,7 +102,8 @@ async def test_stamp_moves_on_every_edit(engine):
     await delete_group(engine, saved["id"])
     fourth = await synonyms_stamp(engine)
     assert len({first, second, third, fourth}) == 4
-    await delete_group(engine, saved["id"])  # nothing deleted: nothing changed
+    with pytest.raises(NotFound):  # nothing to delete: 404, and nothing changed
+        await delete_group(engine, saved["id"])
     assert await synonyms_stamp(engine) == fourth
 
 

@@ -6,53 +6,16 @@ import datetime as dt
 import json
 
 import pytest
-from aiohttp import web
 
 import knowledge.web
 from hotline import appkeys
-from hotline.config import Settings
 from knowledge.search.base import SearchDoc
-from tests.knowledge.conftest import user_middleware
-from tests.knowledge.helpers import TicketServiceDouble, load_demo
-
-
-class RouterDouble:
-    """TEST DOUBLE of the routing service's suggest()."""
-
-    def __init__(self):
-        self.calls = []
-
-    async def suggest(self, text, *, intake_line, channel):
-        self.calls.append((text, intake_line, channel))
-        return {"category": "C0803", "lead_unit": "gas", "confidence": 0.91, "top3": []}
+from tests.knowledge.web_helpers import AGENT, EDITOR, unit_header, web_client
 
 
 @pytest.fixture
 async def client(aiohttp_client, engine, clock, tmp_path):
-    app = web.Application(middlewares=[user_middleware()])
-    app[appkeys.SETTINGS] = Settings(data_dir=tmp_path, elasticsearch_url=None, redis_url=None)
-    app[appkeys.ENGINE] = engine
-    app[appkeys.CLOCK] = clock
-    app[appkeys.SERVICE] = TicketServiceDouble()
-    app[appkeys.ROUTER] = RouterDouble()
-    knowledge.web.setup(app)
-    c = await aiohttp_client(app)
-    await load_demo(engine, clock, app[appkeys.SEARCH])
-    return c
-
-
-EDITOR = {"X-Test-User": "dispatcher:editor1"}
-AGENT = {"X-Test-User": "agent:agent1"}
-
-
-async def unit_header(client, code):
-    import sqlalchemy as sa
-
-    from hotline.tables import units
-
-    async with client.app[appkeys.ENGINE].connect() as conn:
-        unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == code))).scalar_one()
-    return {"X-Test-User": f"unit:{code}-editor:{unit_id}"}
+    return await web_client(aiohttp_client, engine, clock, tmp_path)
 
 
 async def test_article_workflow_over_http(client):

@@ -165,7 +165,7 @@ async function runAssist() {
   if (text.length < 4) return $("#assist").replaceChildren();
   let data;
   try {
-    data = await api(`/api/v1/assist?text=${encodeURIComponent(text)}`);
+    data = await api("/api/v1/assist", { json: { text: text.slice(0, 5000) } });  // POST: a long text outgrows a URL
   } catch (err) {
     return $("#assist").replaceChildren(h("p", { class: "muted" }, `辅助信息暂不可用：${err.message}`));
   }

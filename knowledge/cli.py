@@ -58,9 +58,9 @@ def kb() -> None:
 @click.option("--body-col", required=True,
               help="正文列（可含 HTML，导入时清洗）；多列用逗号分隔并可加标签，如 \"说明,办理地点=handle_location\"，"
                    "按纯文本逐段拼接，列表值显示为项目列表")
-@click.option("--category-col", default=None, help="分类列（列表值取第一项）")
+@click.option("--category-col", default=None, help="分类列（分类编码或分类名称；分类表中没有的留空并提示；列表值取第一项）")
 @click.option("--unit-col", default=None, help="责任单位列（单位编码或单位全称）")
-@click.option("--keywords-col", default=None, help="关键词列（顿号、逗号或空格分隔）")
+@click.option("--keywords-col", default=None, help="关键词列（顿号、逗号、分号或空格分隔；最多 30 个，每个最多 50 字）")
 @click.option("--draft", is_flag=True, help="导入为草稿，不直接发布")
 @data_dir_option
 def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywords_col, draft, data_dir):
@@ -92,6 +92,8 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
     except InputError as exc:
         fail(str(exc))
     click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    for number, warning in report.warnings[:20]:
+        click.echo(f"第 {number} 行：{warning}", err=True)
     if report.failed:
         for number, error in report.failed[:20]:
             click.echo(f"第 {number} 行未导入：{error}", err=True)
@@ -216,7 +218,7 @@ def reindex_cmd(data_dir):
 @data_dir_option
 @click.pass_context
 def seed_demo_cmd(ctx, data_dir):
-    """导入云州市示例知识库（需先导入示例单位）。"""
+    """导入云州市示例知识库（需先导入示例单位和分类）。"""
     from knowledge.data import DEMO_ARTICLES
 
     ctx.invoke(import_cmd, file=str(DEMO_ARTICLES), id_col="id", title_col="title", body_col="body",

@@ -4,6 +4,10 @@ The body can come from one column (HTML allowed, sanitised) or be composed of
 several, as service guides (办事指南) usually are: ``--body-col
 "accept_standard,办理地点=handle_location,所需材料=material_intro"`` gives one
 labelled paragraph per non-empty column, and JSON lists become bullet lists.
+
+Rows are checked as the API checks an article (:mod:`knowledge.article_input`; the unit must exist,
+named by code or by full name): a bad row is reported and the others imported. A category is named by
+code or by name; one the taxonomy lacks is left empty with a warning, so the article is not lost.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import csv
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +26,7 @@ import sqlalchemy as sa
 from knowledge.articles import ArticleService, InvalidInput, _public, _select
 from knowledge.errors import KbError
 from knowledge.evaluate import InputError, read_rows, require_columns
-from hotline.tables import units
+from hotline.tables import categories, units
 from knowledge.tables import kb_articles
 
 KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
@@ -52,10 +57,12 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
+    warnings: list[tuple[int, str]] = field(default_factory=list)  # (row number, what was left out)
 
     def as_json(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "failed": [{"row": n, "error": e} for n, e in self.failed]}
+                "failed": [{"row": n, "error": e} for n, e in self.failed],
+                "warnings": [{"row": n, "warning": w} for n, w in self.warnings]}
 
 
 def count_rows(path) -> int:
@@ -70,6 +77,7 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
     wanted = [c for c in (cols.id, cols.title, cols.category, cols.unit, cols.keywords) if c]
     wanted += [column for _, column in cols.body_parts()]
     unit_codes = await _unit_codes(service.engine) if cols.unit else {}
+    category_codes = await _category_codes(service.engine) if cols.category else {}
     checked = False
     seen: dict[str, int] = {}  # id -> the row that had it first
     for number, row in enumerate(read_rows(path), 1):
@@ -84,7 +92,7 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
                 raise InvalidInput(f"编号 {external_id} 与第 {seen[external_id]} 行重复")
             if external_id:
                 seen[external_id] = number
-            await _import_row(service, user, row, cols, publish, report, unit_codes)
+            await _import_row(service, user, row, number, cols, publish, report, unit_codes, category_codes)
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             report.failed.append((number, exc.message))
         if progress:
@@ -92,15 +100,16 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
     return report
 
 
-async def _import_row(service, user, row: dict, cols: Columns, publish: bool, report: ImportReport,
-                      unit_codes: dict[str, str]) -> None:
+async def _import_row(service, user, row: dict, number: int, cols: Columns, publish: bool, report: ImportReport,
+                      unit_codes: dict[str, str], category_codes: dict[str, str]) -> None:
     external_id = _text(row.get(cols.id)).strip()
     if not external_id:
         raise InvalidInput("缺少编号")
     unit = _first(row.get(cols.unit)) if cols.unit else None
+    category = _first(row.get(cols.category)) if cols.category else None
     data = {
         "external_id": external_id, "title": _text(row.get(cols.title)).strip(), "body": _body(row, cols),
-        "category": _first(row.get(cols.category)) if cols.category else None,
+        "category": _category(category, category_codes, number, report),
         "unit": unit_codes.get(unit, unit),
         "keywords": _keywords(row.get(cols.keywords)) if cols.keywords else [],
     }
@@ -154,6 +163,26 @@ def _body(row: dict, cols: Columns) -> str:
         else:
             out.append(f"<p>{head}{html.escape(items[0]).replace(chr(10), '<br>')}</p>")
     return "".join(out)
+
+
+async def _category_codes(engine) -> dict[str, str]:
+    """Category code -> itself, and name -> code for names only one category has (a file may name 治安
+    rather than C1001)."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(sa.select(categories.c.name, categories.c.code))).all()
+    counts = Counter(name for name, _ in rows)
+    return {**{name: code for name, code in rows if counts[name] == 1}, **{code: code for _, code in rows}}
+
+
+def _category(value: str | None, codes: dict[str, str], number: int, report: ImportReport) -> str | None:
+    """The category's code; a category the taxonomy lacks (a service guide's own themes, 户籍办理) is
+    left out, with a warning, rather than losing the article."""
+    if not value:
+        return None
+    if value not in codes:
+        report.warnings.append((number, f"分类 {value} 不在分类表中，已留空"))
+        return None
+    return codes[value]
 
 
 async def _unit_codes(engine) -> dict[str, str]:

@@ -41,14 +41,14 @@ def test_import_search_export_reindex(runner, tmp_path):
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": []}
+    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": [], "warnings": []}
     assert "已导入：3/3" in result.stderr
     # re-import: unchanged, then one edit
     write_csv(src, ["编号", "标题", "正文", "关键词"],
               [ARTICLES[0], ARTICLES[1], ("faq-3", "路灯报修", "道路路灯不亮请拨打12345或在城管公众号上报。", "路灯")])
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
-    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": []}
+    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": [], "warnings": []}
 
     result = runner.invoke(main, ["kb", "search", "社保卡丢了", "--json", "--data-dir", data])
     out = json.loads(result.stdout)
@@ -183,7 +183,7 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     result = _import(runner, src, data)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert json.loads(result.stdout) == {"created": 1, "updated": 0, "unchanged": 0,
-                                         "failed": [{"row": 1, "error": "已归档的知识不能再编辑"}]}
+                                         "failed": [{"row": 1, "error": "已归档的知识不能再编辑"}], "warnings": []}
     assert "第 1 行未导入：已归档的知识不能再编辑" in result.stderr
     jsonl = tmp_path / "kb.jsonl"
     jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [

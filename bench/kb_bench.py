@@ -219,7 +219,8 @@ async def chatbot_latency(rounds: int = 5) -> dict:
     from hotline.migrate import upgrade
     from hotline.tables import units
     from knowledge.articles import ArticleService
-    from knowledge.chatbot import Chatbot, DbDialogueStore
+    from knowledge.chatbot import Chatbot
+    from knowledge.dialogue import DbDialogueStore
     from hotline.demo import demo_file
     from hotline.directory import import_categories
     from knowledge.data import DEMO_ARTICLES

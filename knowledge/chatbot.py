@@ -8,8 +8,8 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   offers up to three articles to choose from; otherwise it offers to submit
   a request.
 * Submitting collects what a ticket needs — what, where, contact — in a short
-  dialogue whose state is kept per user (:class:`RedisDialogueStore` when
-  Redis is configured, else :class:`DbDialogueStore`), then creates the
+  dialogue whose state is kept per user (:mod:`knowledge.dialogue`: Redis when
+  configured, else the database), then creates the
   ticket through the core's ``service.ingest`` and gives its number. A precise
   place already named in the problem is not asked for again.
 * The bot's own questions take the answers people give: 是/对 or 第二个 to a choice, 不是 to
@@ -20,7 +20,8 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   number lists the citizen's latest tickets.
 * Greetings and thanks get a greeting; commands with nothing to act on (取消, 对, a bare
   number such as 12345) get a short help; none of these is searched or a knowledge gap.
-* Every question is logged; unanswered and unhelpful ones are knowledge gaps.
+* Every question is logged; unanswered and unhelpful ones are knowledge gaps
+  (:mod:`knowledge.gaps`).
 
 One user's messages are handled one at a time (a per-user lock in the process, and
 with the Redis store also a Redis lock across processes), so two quick messages
@@ -31,24 +32,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.db import insert_ignore
 from hotline.textnorm import normalise
 from hotline.messages import Identity, InboundMessage
 from knowledge.confidence import MatchScorer
 from knowledge.search.base import SearchFilters
-from knowledge.tables import kb_articles, kb_chat_log, kb_chat_sessions
+from knowledge.dialogue import DialogueBusy, DialogueStore
+from knowledge.tables import kb_articles, kb_chat_log
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +100,6 @@ CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
-STATE_TTL = 30 * 60
-LOCK_TIMEOUT = 30  # seconds a Redis dialogue lock lives if its holder dies
-LOCK_WAIT = 10  # seconds a message waits for the user's previous one before the bot answers "busy"
 
 ASK = {
     "what": "请简要描述您要反映的问题。",
@@ -119,83 +119,6 @@ class BotReply:
     def as_json(self) -> dict[str, Any]:
         return {"text": self.text, "kind": self.kind, "article_id": self.article_id,
                 "ticket_number": self.ticket_number, "options": self.options}
-
-
-class DialogueStore(Protocol):
-    async def load(self, user_key: str) -> dict | None: ...
-    async def save(self, user_key: str, state: dict) -> None: ...
-    async def clear(self, user_key: str) -> None: ...
-
-
-class DialogueBusy(Exception):
-    """The user's previous message is still being handled (another process holds the lock)."""
-
-
-class RedisDialogueStore:
-    def __init__(self, redis, prefix: str = "hotline:chat:", ttl: int = STATE_TTL) -> None:
-        self.redis, self.prefix, self.ttl = redis, prefix, ttl
-
-    @contextlib.asynccontextmanager
-    async def lock(self, user_key: str):
-        """One dialogue step at a time per user across processes; raises :class:`DialogueBusy` after LOCK_WAIT."""
-        from redis.exceptions import LockError
-
-        lock = self.redis.lock(f"{self.prefix}lock:{user_key}", timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_WAIT)
-        if not await lock.acquire():
-            raise DialogueBusy(user_key)
-        try:
-            yield
-        finally:
-            try:
-                await lock.release()
-            except LockError:  # held longer than LOCK_TIMEOUT: it expired and may be someone else's now
-                log.warning("chatbot dialogue lock for %s expired before release", user_key)
-
-    async def load(self, user_key: str) -> dict | None:
-        raw = await self.redis.get(self.prefix + user_key)
-        return json.loads(raw) if raw else None
-
-    async def save(self, user_key: str, state: dict) -> None:
-        await self.redis.set(self.prefix + user_key, json.dumps(state, ensure_ascii=False), ex=self.ttl)
-
-    async def clear(self, user_key: str) -> None:
-        await self.redis.delete(self.prefix + user_key)
-
-
-class DbDialogueStore:
-    def __init__(self, engine: AsyncEngine, clock, ttl: int = STATE_TTL) -> None:
-        self.engine, self.clock, self.ttl = engine, clock, ttl
-
-    async def load(self, user_key: str) -> dict | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(kb_chat_sessions).where(
-                kb_chat_sessions.c.user_key == user_key))).first()
-        if row is None or row.expires_at <= self.clock.now():
-            return None
-        return row.state
-
-    async def save(self, user_key: str, state: dict) -> None:
-        expires = self.clock.now() + dt.timedelta(seconds=self.ttl)
-        async with self.engine.begin() as conn:
-            stmt = insert_ignore(conn, kb_chat_sessions).values(user_key=user_key, state=state, expires_at=expires)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=[kb_chat_sessions.c.user_key],
-                set_={"state": stmt.excluded.state, "expires_at": stmt.excluded.expires_at}))
-
-    async def clear(self, user_key: str) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.user_key == user_key))
-
-    async def purge_expired(self) -> int:
-        """Delete the sessions past their expiry (``load`` already ignores them); returns how many."""
-        return await purge_expired_sessions(self.engine, self.clock.now())
-
-
-async def purge_expired_sessions(engine: AsyncEngine, now: dt.datetime) -> int:
-    """Delete dialogue sessions whose ``expires_at`` has passed (the hourly job; idempotent)."""
-    async with engine.begin() as conn:
-        done = await conn.execute(kb_chat_sessions.delete().where(kb_chat_sessions.c.expires_at <= now))
-    return done.rowcount or 0
 
 
 def _bare(text: str) -> str:
@@ -224,11 +147,14 @@ def user_key(message: InboundMessage) -> str:
 class Chatbot:
     def __init__(self, *, engine: AsyncEngine, index, service, store: DialogueStore, clock,
                  answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT,
-                 locate: Callable[[str], dict | None] | None = None) -> None:
+                 locate: Callable[[str], dict | None] | None = None,
+                 emergency: Callable[[str], dict | None] | None = None) -> None:
         """``locate(text)`` finds the area a text names (the router's gazetteer ``extract``): a request
-        that already says where is not asked for the place again."""
+        that already says where is not asked for the place again. ``emergency(text)`` (the router's
+        emergency detector) returns ``{"number", "reason", ...}`` for a fire, a crime in progress or a
+        medical emergency: the citizen is told to call that number at once."""
         self.engine, self.index, self.service, self.store, self.clock = engine, index, service, store, clock
-        self.locate = locate
+        self.locate, self.emergency = locate, emergency
         self.answer_at, self.clarify_at = answer_at, clarify_at
         self._locks: dict[str, list] = {}  # user key -> [asyncio.Lock, messages waiting or running]
 
@@ -346,7 +272,25 @@ class Chatbot:
         if bare.isdigit() or bare in CONFIRM_WORDS or bare in DENY_WORDS or bare in ORDINALS:
             # a number or a yes/no with nothing asked (12345, 1, 对): no question for the knowledge base
             return BotReply(HELP, "offer"), {}
-        return await self._question(message, key, strip_greeting(text))
+        reply, state = await self._question(message, key, strip_greeting(text))
+        urgent = self._urgent(text)
+        if urgent:  # the citizen must call now; the answer (a gas leak article) or the offer follows
+            reply = dataclasses.replace(reply, text=f"{urgent}\n{reply.text}")
+        return reply, state
+
+    def _urgent(self, text: str) -> str | None:
+        """The warning for an emergency the text describes (火灾 → 119), or None."""
+        if self.emergency is None or not text:
+            return None
+        try:
+            found = self.emergency(text)
+        except Exception:  # a broken detector must not break the dialogue
+            log.warning("chatbot: emergency detection failed", exc_info=True)
+            return None
+        if not found:
+            return None
+        return (f"您描述的情况可能十分紧急（{found['reason']}），请立即拨打 {found['number']}！"
+                "本平台不能代替紧急救援。")
 
     # -- questions ------------------------------------------------------
     async def _question(self, message: InboundMessage, key: str, text: str) -> tuple[BotReply, dict]:
@@ -480,12 +424,15 @@ class Chatbot:
         elif phone := _only_phone(text):  # a phone number before it was asked for
             fields["contact"] = phone
             lead = "已记下您的联系电话。"
+        elif missing == "what" and len(bare) < MIN_PROBLEM_CHARS:  # "医保" says nothing of what went wrong
+            return BotReply("请再具体描述一下您遇到的问题（发生了什么、持续多久等）。", "collect"), state
         else:
             fields[missing] = text
+            lead = (self._urgent(text) or "") if missing == "what" else ""
             place = self._place_in(text) if missing == "what" and not fields.get("where") else None
             if place:  # the problem says where (东山区凤凰路的路灯坏了): not asked again
                 fields["where"] = place
-                lead = f"已记下地点：{place}。"
+                lead += f"已记下地点：{place}。"
         nxt = _next_missing(fields)
         if nxt:
             return BotReply(lead + ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
@@ -498,7 +445,7 @@ class Chatbot:
         if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
             others.append(Identity(kind="phone", value="+86" + contact))
         inbound = InboundMessage(
-            channel=message.channel, external_id=message.external_id, sender=message.sender,
+            channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
             other_identities=tuple(others), sender_name=message.sender_name,
             text=f"{fields['what']}\n地点：{fields['where']}\n联系电话：{contact}",
             subject=_title_of(fields["what"]),
@@ -568,6 +515,15 @@ def _only_phone(text: str) -> str | None:
     return phone if phone and set(rest) <= set("电话手机号码是我的") else None
 
 
+def _request_key(message_id: str, fields: dict) -> str:
+    """The ticket message's id: the last message's id and what was collected. A retry of the last message
+    is the same request (one ticket); another request whose last message happens to carry the same id (a
+    widget numbering each session's messages from 1 again) is not."""
+    digest = hashlib.sha256(json.dumps([fields.get(k) for k in ("what", "where", "contact")],
+                                       ensure_ascii=False).encode()).hexdigest()[:16]
+    return f"{message_id[:180]}#{digest}"
+
+
 def _title_of(problem: str) -> str:
     """A ticket title from the citizen's problem: its first line, at most 30 characters."""
     line = next((part.strip() for part in problem.splitlines() if part.strip()), problem.strip())
@@ -582,42 +538,3 @@ def _owned_by(ticket: dict, sender: Identity) -> bool:
     citizen = ticket.get("citizen") or {}
     return any(i.get("kind") == sender.kind and i.get("value") == sender.value
                for i in citizen.get("identities", []))
-
-
-async def knowledge_gaps(engine: AsyncEngine, since: dt.datetime | None = None, limit: int = 100) -> list[dict]:
-    """Questions the chatbot could not answer or whose answer did not help and no editor has closed yet,
-    most frequent first."""
-    where = sa.and_(_GAP, kb_chat_log.c.gap_closed_at.is_(None))
-    query = (sa.select(kb_chat_log.c.question, sa.func.count().label("count"),
-                       sa.func.max(kb_chat_log.c.created_at).label("last_at"),
-                       sa.func.max(kb_chat_log.c.article_id).label("article_id"))
-             .where(where).group_by(kb_chat_log.c.question)
-             .order_by(sa.func.count().desc(), sa.func.max(kb_chat_log.c.created_at).desc()).limit(limit))
-    if since is not None:
-        query = query.where(kb_chat_log.c.created_at >= since)
-    async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return [{"question": r.question, "count": r.count, "last_at": _iso(r.last_at), "article_id": r.article_id}
-            for r in rows]
-
-
-_GAP = sa.or_(kb_chat_log.c.outcome == "unanswered", kb_chat_log.c.helpful.is_(False))
-
-
-async def close_gap(engine: AsyncEngine, question: str, who: str, now: dt.datetime) -> int:
-    """An editor dealt with a gap: its askings so far leave the list (a new asking brings it back)."""
-    async with engine.begin() as conn:
-        done = await conn.execute(kb_chat_log.update().where(
-            _GAP, kb_chat_log.c.question == question, kb_chat_log.c.gap_closed_at.is_(None),
-            kb_chat_log.c.created_at <= now).values(gap_closed_at=now, gap_closed_by=who))
-    return done.rowcount or 0
-
-
-def _iso(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.isoformat()

@@ -317,7 +317,7 @@ async def review_sweep_job(ctx, *ids) -> dict:
 async def purge_chat_sessions_job(ctx, *ids) -> int:
     """Hourly: delete chatbot dialogue sessions (kept in the database without Redis) that have expired."""
     from hotline.clock import SystemClock
-    from knowledge.chatbot import purge_expired_sessions
+    from knowledge.dialogue import purge_expired_sessions
 
     clock = getattr(ctx.service, "clock", None) or SystemClock()
     return await purge_expired_sessions(ctx.engine, clock.now())

@@ -32,7 +32,9 @@ from hotline.periods import query_period
 from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, STATUSES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
-from knowledge.chatbot import Chatbot, DbDialogueStore, RedisDialogueStore, close_gap, knowledge_gaps
+from knowledge.chatbot import Chatbot
+from knowledge.dialogue import DbDialogueStore, RedisDialogueStore
+from knowledge.gaps import close_gap, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
 from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.report import chatbot_report
@@ -528,7 +530,7 @@ async def chatbot_message(request: web.Request) -> web.Response:
     if not (limit.allow(f"ip:{client_address(request)}", now) and limit.allow(f"user:{body.user_id}", now)):
         return error(429, "too_many_requests", "发送过于频繁，请稍后再试")
     message = InboundMessage(
-        channel="web", external_id=_message_key(body.user_id, body.message_id) if body.message_id
+        channel="web", external_id=_message_key(body.user_id, body.message_id, body.text) if body.message_id
         else f"web-{uuid.uuid4().hex}",
         sender=Identity(kind="web", value=body.user_id), text=body.text,
         received_at=request.app[appkeys.CLOCK].now())
@@ -536,11 +538,18 @@ async def chatbot_message(request: web.Request) -> web.Response:
     return ok(reply.as_json())
 
 
-def _message_key(user_id: str, message_id: str) -> str:
-    """A web message's id for de-duplication: the widget's ``message_id`` is only unique per visitor (a
-    widget may number each session's messages 1, 2, 3 …), so the key names both, fixed-length."""
-    digest = hashlib.sha256(json.dumps([user_id, message_id], ensure_ascii=False).encode()).hexdigest()
+def _message_key(user_id: str, message_id: str, text: str) -> str:
+    """A web message's id for de-duplication. The widget's ``message_id`` is only unique per visitor, and
+    a widget may number each session's messages 1, 2, 3 … again: the key names the visitor, the id and
+    the text (a retry sends the same text), fixed-length."""
+    digest = hashlib.sha256(json.dumps([user_id, message_id, text], ensure_ascii=False).encode()).hexdigest()
     return f"web-{digest[:48]}"
+
+
+def _emergency(app: web.Application, text: str) -> dict | None:
+    """The emergency ``text`` describes, by the router's detector (None when routing is not set up)."""
+    detector = getattr(app.get(appkeys.ROUTER), "emergency", None)
+    return detector.detect(text) if detector is not None else None
 
 
 # -- wiring -----------------------------------------------------------------------------------
@@ -609,7 +618,8 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         redis = app.get(appkeys.REDIS)
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
-                                       clock=clock, locate=lambda text: _locate(app, text))
+                                       clock=clock, locate=lambda text: _locate(app, text),
+                                       emergency=lambda text: _emergency(app, text))
         # the chatbot's part-of-speech table (read once per process): now, not during a citizen's first question
         await asyncio.to_thread(index.tokenizer.tagged, "")
     watcher.start()

@@ -178,3 +178,10 @@ async def test_web_chatbot_message_ids_are_only_unique_per_visitor(client):
     service = client.app[appkeys.SERVICE]
     a, b = [await service.get_ticket_by_number(numbers[u]) for u in ("visitor-a", "visitor-b")]
     assert "楼道里的灯坏了" in a["text"] and "垃圾堆了三天没人清理" in b["text"]
+    # visitor-a again in a new session, the widget numbering from m1 again, the same phone last: a new request
+    await say("visitor-a", "提交", "m1")
+    await say("visitor-a", "楼上装修噪音从早到晚", "m2")
+    await say("visitor-a", "东山区幸福小区5号楼", "m3")
+    again = await say("visitor-a", "13800138011", "m4")
+    assert again["kind"] == "ticket" and again["ticket_number"] not in numbers.values()
+    assert "楼上装修噪音从早到晚" in (await service.get_ticket_by_number(again["ticket_number"]))["text"]

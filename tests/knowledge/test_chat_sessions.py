@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from knowledge.chatbot import DbDialogueStore
+from knowledge.dialogue import DbDialogueStore
 from knowledge.tables import kb_chat_sessions
 
 

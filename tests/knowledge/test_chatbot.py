@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from hotline.messages import Identity, InboundMessage
-from knowledge.chatbot import ASK, Chatbot, DbDialogueStore, RedisDialogueStore, knowledge_gaps, strip_greeting
+from knowledge.chatbot import ASK, Chatbot, strip_greeting
+from knowledge.dialogue import DbDialogueStore, RedisDialogueStore
+from knowledge.gaps import knowledge_gaps
 from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.tables import kb_chat_log
 from tests.knowledge.helpers import TicketServiceDouble, load_demo
@@ -67,7 +69,9 @@ async def test_question_to_ticket_dialogue(bot):
     assert "2026112300001" in done.text
     (sent,) = service.messages
     assert sent.text == "我家楼下的烧烤摊每天半夜油烟很大\n地点：云湖区湖滨街道翠柳小区3栋\n联系电话：13812345678"
-    assert sent.external_id == "final-1" and sent.channel == "wechat"
+    # the last message's id and what was collected: a redelivery is the same request, a later request
+    # whose last message carries the same id is not
+    assert sent.external_id.startswith("final-1#") and sent.channel == "wechat"
     assert sent.other_identities == (Identity(kind="phone", value="+8613812345678"),)
     # WeChat redelivers the last message: same answer, no second ticket
     again = await chatbot.respond(msg("我的电话是13812345678", external_id="final-1"))
@@ -509,3 +513,42 @@ async def test_the_citizens_ticket_list_shows_each_titles_first_line(bot):
     service.recent_tickets_of = recent
     listed = await chatbot.respond(msg("查询进度", user="t1"))
     assert "1. 2026112300007（楼道里的灯坏了）：已派单" in listed.text
+
+
+async def test_an_emergency_is_told_to_call_at_once_before_anything_else(bot):
+    from routing.emergency import EmergencyDetector
+
+    chatbot, service, _ = bot
+    chatbot.emergency = EmergencyDetector().detect
+    fire = await chatbot.respond(msg("楼下着火了，有人被困在三楼", user="fire"))
+    assert fire.text.startswith("您描述的情况可能十分紧急（火灾），请立即拨打 119！")
+    assert fire.kind == "offer"  # and a request can still follow
+    gas = await chatbot.respond(msg("闻到家里有煤气味咋办？", user="gas"))
+    assert gas.text.startswith("您描述的情况可能十分紧急（燃气泄漏），请立即拨打 119！")
+    assert "燃气泄漏应急处置" in gas.text  # the article (here among choices) still comes with it
+    # typed as the problem after 提交: warned too, and the request goes on
+    await chatbot.respond(msg("提交", user="fire2"))
+    during = await chatbot.respond(msg("有人持刀在小区门口砍人", user="fire2"))
+    assert during.kind == "collect" and during.text.startswith("您描述的情况可能十分紧急") and "110" in during.text
+    # no emergency: no warning
+    plain = await chatbot.respond(msg("消防通道被占了没人管", user="plain"))
+    assert "紧急" not in plain.text
+
+
+async def test_a_second_request_ending_with_a_reused_message_id_is_a_new_ticket(bot):
+    chatbot, service, _ = bot
+    for problem in ("楼道里的灯坏了一个星期", "楼上装修噪音从早到晚"):
+        await chatbot.respond(msg("提交", user="reuse"))
+        await chatbot.respond(msg(problem, user="reuse"))
+        await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="reuse"))
+        done = await chatbot.respond(msg("13812345678", user="reuse", external_id="last"))
+        assert done.kind == "ticket"
+    assert [m.text.split("\n")[0] for m in service.messages] == ["楼道里的灯坏了一个星期", "楼上装修噪音从早到晚"]
+
+
+async def test_a_one_word_problem_typed_after_submit_is_asked_again(bot):
+    chatbot, _, _ = bot
+    await chatbot.respond(msg("提交", user="word"))
+    again = await chatbot.respond(msg("医保", user="word"))
+    assert again.kind == "collect" and again.text.startswith("请再具体描述")
+    assert (await chatbot.respond(msg("孩子的医保卡一直办不下来", user="word"))).text == ASK["where"]

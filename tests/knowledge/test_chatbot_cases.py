@@ -31,7 +31,8 @@ import itertools
 from pathlib import Path
 
 from hotline.messages import Identity, InboundMessage
-from knowledge.chatbot import Chatbot, DbDialogueStore
+from knowledge.chatbot import Chatbot
+from knowledge.dialogue import DbDialogueStore
 from knowledge.search.embedded import EmbeddedSearchIndex
 from tests.knowledge.helpers import TicketServiceDouble, load_demo
 

@@ -46,15 +46,22 @@ def mask_phone(value: str | None) -> str | None:
     return f"{national[:3]}****{national[-4:]}"
 
 
-# A mobile number written into text: 13912345678, +86 139-1234-5678, 86 139 1234 5678 ...
-_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:\+?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+# A mobile number written into text: 13912345678, +86 139-1234-5678, 0086 139 1234 5678 ...
+_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+# A landline with its area code: 0571-87654321, 057187654321, (023) 8889 6666 ...
+_LANDLINE_IN_TEXT = re.compile(r"(?<![\d-])[(（]?(0\d{2,3})[)）]?[-\s]?(\d{3,4})[-\s]?(\d{4})(?![\d-])")
+# A resident identity card number (18 characters: region, birth date, sequence, check digit).
+_ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(?:19|20)\d{2}[01]\d[0-3]\d(\d{3}[\dXx])(?![\dA-Za-z])")
 
 
 def mask_phones_in_text(text: str | None) -> str | None:
-    """Mask mobile numbers a citizen wrote into free text."""
+    """Mask the numbers a citizen wrote into free text: mobiles (139****5678), landlines (0571****21)
+    and identity card numbers (330106********123X)."""
     if not text:
         return text
-    return _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    text = _ID_CARD_IN_TEXT.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    text = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return _LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)[-2:]}", text)
 
 
 def mask_author(author: str | None) -> str | None:

@@ -47,6 +47,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.textnorm import normalise
+from hotline.lifecycle import OPEN_STATES
 from hotline.messages import Identity, InboundMessage
 from knowledge.confidence import MatchScorer
 from knowledge.search.base import SearchFilters
@@ -60,7 +61,8 @@ MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
 _COUNTRY_CODE = re.compile(r"(?:\+|00)\s*86[\s-]*(?=1[3-9])")
 SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
-CANCEL_WORDS = ("取消", "算了", "不用了", "退出")
+CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "取消提交", "不提交了", "不提交", "先不提交", "不想提交了",
+                "我不想提交了", "不想提交", "不反映了", "不用提交了", "结束")
 HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
 UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
 GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "喂",
@@ -76,6 +78,7 @@ DENY_WORDS = ("不是", "不是的", "否", "都不是", "不对", "都不对", 
 FEEDBACK_YES = ("是的", "对", "对的", "嗯", "嗯嗯", "没错")  # to "这个回答对您有帮助吗"
 ORDINALS = {"第一个": 1, "第一": 1, "第一条": 1, "第二个": 2, "第二": 2, "第二条": 2, "第三个": 3, "第三": 3,
             "第三条": 3}
+PROGRESS_CHARS = "查询看工单进度编号的号码怎么样了办理情况请问帮我一下"  # around a number, they only ask for progress
 MIN_PROBLEM_CHARS = 5  # a shorter question ("医保") says too little to be a ticket's problem: it is asked for
 HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
 _COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
@@ -233,13 +236,13 @@ class Chatbot:
             chosen = int(bare) if bare.isdigit() and len(bare) <= 2 else ORDINALS.get(bare)
             if chosen is None and bare in CONFIRM_WORDS:  # "是" to "您想了解的是不是《…》？"
                 if len(options) != 1:
-                    return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。",
-                                    "clarify"), state
+                    return BotReply(_pick(len(options)), "clarify"), state
                 chosen = 1
+            if chosen is None and re.fullmatch(r"第[一二三四五六七八九十\d]+[个条项]?", bare):  # 第四个 of three
+                return BotReply(_pick(len(options)), "clarify"), state
             if chosen is not None:
                 if not 1 <= chosen <= len(options):
-                    return BotReply(f"请回复 1 到 {len(options)} 之间的序号，都不是请回复“提交”反映诉求。",
-                                    "clarify"), state
+                    return BotReply(_pick(len(options)), "clarify"), state
                 return await self._answer(key, message.channel, state.get("question", ""), options[chosen - 1], 1.0)
             if bare in DENY_WORDS:  # none of these: the question stays what the request is about
                 return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。")
@@ -251,7 +254,10 @@ class Chatbot:
             return await self._start_collect(message, key, {"what": state.get("question") or None})
         number = _find(TICKET_NUMBER, text)
         if number:
-            return await self._progress(message, number), {}
+            progress = await self._progress(message, number)
+            if len(set(bare.replace(number, "")) - set(PROGRESS_CHARS)) < MIN_PROBLEM_CHARS:
+                return progress, {}
+            return await self._follow_up(message, number, text, progress)
         phone = _only_phone(text)
         if phone and stage == "done" and phone == state.get("contact"):  # the last answer, sent twice
             return BotReply(f"您的诉求已提交，工单编号：{state['ticket_number']}。发送该编号可随时查询办理进度。",
@@ -462,6 +468,19 @@ class Chatbot:
         done = {"stage": "done", "ticket_number": result.ticket_number, "contact": contact}
         return BotReply(text, "ticket", ticket_number=result.ticket_number), done
 
+    async def _follow_up(self, message: InboundMessage, number: str, text: str,
+                         progress: BotReply) -> tuple[BotReply, dict]:
+        """A ticket number with more to say (答复我不满意，要求重新处理): on the citizen's own open ticket it
+        is recorded there (the core's intake threads it by the number); otherwise it may become a request."""
+        ticket = await self.service.get_ticket_by_number(number)
+        if ticket is not None and _owned_by(ticket, message.sender) and ticket.get("state") in OPEN_STATES:
+            result = await self.service.ingest(message)
+            if getattr(result, "ticket_number", None) == number:
+                return BotReply(f"{progress.text}\n已将您的补充内容记入工单 {number}，承办单位会一并处理。",
+                                "progress", ticket_number=number), {}
+        return (BotReply(f"{progress.text}\n如需就此反映新的诉求，请回复“提交”。", "progress", ticket_number=number),
+                {"stage": "offer", "question": text})
+
     # -- progress ---------------------------------------------------------
     async def _progress(self, message: InboundMessage, number: str) -> BotReply:
         ticket = await self.service.get_ticket_by_number(number)
@@ -513,6 +532,13 @@ def _only_phone(text: str) -> str | None:
     rest = _bare(_COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
         if phone else None
     return phone if phone and set(rest) <= set("电话手机号码是我的") else None
+
+
+def _pick(count: int) -> str:
+    """Asks again for a choice among ``count`` offered articles."""
+    if count == 1:
+        return "是请回复 1，不是请回复“提交”反映诉求。"
+    return f"请回复 1 到 {count} 之间的序号，都不是请回复“提交”反映诉求。"
 
 
 def _request_key(message_id: str, fields: dict) -> str:

@@ -185,3 +185,30 @@ async def test_web_chatbot_message_ids_are_only_unique_per_visitor(client):
     again = await say("visitor-a", "13800138011", "m4")
     assert again["kind"] == "ticket" and again["ticket_number"] not in numbers.values()
     assert "楼上装修噪音从早到晚" in (await service.get_ticket_by_number(again["ticket_number"]))["text"]
+
+
+async def test_a_ticket_number_with_more_to_say_is_recorded_on_the_citizens_open_ticket(client, engine):
+    import sqlalchemy as sa
+
+    from hotline.tables import ticket_messages
+
+    async def say(user: str, text: str) -> dict:
+        resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
+        assert resp.status == 200
+        return await resp.json()
+
+    for text in ("提交", "楼道里的灯坏了一个星期", "东山区幸福小区5号楼"):
+        await say("visitor-f", text)
+    number = (await say("visitor-f", "13800138011"))["ticket_number"]
+    follow = await say("visitor-f", f"工单{number}的灯还是没修好，晚上老人上下楼很危险，请尽快处理")
+    assert follow["kind"] == "progress" and f"已将您的补充内容记入工单 {number}" in follow["text"]
+    ticket = await client.app[appkeys.SERVICE].get_ticket_by_number(number)
+    async with engine.connect() as conn:
+        texts = (await conn.execute(sa.select(ticket_messages.c.text)
+                                    .where(ticket_messages.c.ticket_id == ticket["id"]).order_by(ticket_messages.c.id))).scalars().all()
+    assert len(texts) == 2 and "老人上下楼很危险" in texts[1]
+    # someone else's number with a complaint: not recorded there; it may become the citizen's own request
+    other = await say("visitor-g", f"工单{number}的答复我不满意，要求重新处理")
+    assert other["kind"] == "progress" and "未找到您名下的工单" in other["text"] and other["text"].endswith("请回复“提交”。")
+    collect = await say("visitor-g", "提交")
+    assert collect["kind"] == "collect" and collect["text"].endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")

@@ -552,3 +552,18 @@ async def test_a_one_word_problem_typed_after_submit_is_asked_again(bot):
     again = await chatbot.respond(msg("医保", user="word"))
     assert again.kind == "collect" and again.text.startswith("请再具体描述")
     assert (await chatbot.respond(msg("孩子的医保卡一直办不下来", user="word"))).text == ASK["where"]
+
+
+async def test_stop_phrases_cancel_and_choice_prompts_fit_the_options(bot):
+    chatbot, service, _ = bot
+    for stop in ("取消提交", "我不想提交了"):
+        await chatbot.respond(msg("提交", user=f"stop-{stop}"))
+        reply = await chatbot.respond(msg(stop, user=f"stop-{stop}"))
+        assert reply.kind == "cancel", stop
+    assert service.messages == []
+    one = await chatbot.respond(msg("家里停电了找谁修", user="one"))
+    assert len(one.options) == 1
+    assert (await chatbot.respond(msg("2", user="one"))).text == "是请回复 1，不是请回复“提交”反映诉求。"
+    many = await chatbot.respond(msg("医保", user="many"))
+    fourth = await chatbot.respond(msg("第四个", user="many"))
+    assert fourth.kind == "clarify" and fourth.text == f"请回复 1 到 {len(many.options)} 之间的序号，都不是请回复“提交”反映诉求。"

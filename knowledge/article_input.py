@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from hotline.validation import error_text
+from knowledge.dates import day_start_or_end, is_day
 from knowledge.errors import InvalidInput
 from knowledge.sanitize import clean_html, plain_text
 
@@ -66,6 +67,14 @@ class ArticleInput(BaseModel):
         for n, word in enumerate(value, 1):
             if len(word) > MAX_KEYWORD_CHARS:
                 raise ValueError(f"第 {n} 个关键词超过 {MAX_KEYWORD_CHARS} 个字符")
+        return value
+
+    @field_validator("valid_from", "valid_to", "review_due_at", mode="before")
+    @classmethod
+    def _plain_date(cls, value, info):
+        # "2026-12-31": that day in China time; valid_from from its start, valid_to and review_due_at to its end
+        if is_day(value):
+            return day_start_or_end(value, end_of_day=info.field_name != "valid_from")
         return value
 
     @field_validator("valid_from", "valid_to", "review_due_at")

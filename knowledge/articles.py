@@ -5,6 +5,11 @@ create and edit their own unit's articles and submit them; platform editors
 (:data:`EDITOR_ROLES`) review, publish or send back. A unit editing a
 published article sends it back to review. Every change writes a version row
 (who, what, when); ``diff`` compares any two versions.
+
+Who reads what (:func:`can_view`): a published article is read by all staff; one that is not (draft, in
+review, expired, archived) only by platform editors and the users of its owning unit. Archiving is final:
+only editors archive an article once it has been published; a unit may withdraw (archive) its own
+article only while it has never been published (:func:`can_archive`).
 """
 
 from __future__ import annotations
@@ -37,8 +42,10 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "publish": (("in_review", "draft", "expired"), "published", True),
     "reject": (("in_review",), "draft", True),
     "expire": (("published",), "expired", True),
+    # editors from any of these; a unit only its own never-published draft or submission (can_archive)
     "archive": (("draft", "in_review", "published", "expired"), "archived", False),
 }
+UNIT_ARCHIVE_FROM = ("draft", "in_review")
 REVIEW_PERIOD = dt.timedelta(days=180)  # next review when an owner confirms an article without a date
 
 
@@ -53,6 +60,33 @@ def can_edit(user, article: dict) -> bool:
         and article["unit_id"] == getattr(user, "unit_id", None)
 
 
+def can_view(user, article: dict) -> bool:
+    """Published articles are read by all staff; the others (draft, in review, expired, archived) only by
+    platform editors and the owning unit's users."""
+    return article["status"] == "published" or can_edit(user, article)
+
+
+def can_archive(user, article: dict) -> bool:
+    """Archiving is final (no action leads back): editors archive any article, a unit only its own article
+    that was never published (a draft or a submission it withdraws)."""
+    return is_editor(user) or (can_edit(user, article) and article["status"] in UNIT_ARCHIVE_FROM
+                               and article.get("published_at") is None)
+
+
+def visible_to(user):
+    """SQL condition: the articles ``user`` may read (:func:`can_view`); None for an editor (all)."""
+    if is_editor(user):
+        return None
+    own = getattr(user, "unit_id", None) if getattr(user, "role", None) == "unit" else None
+    published = kb_articles.c.status == "published"
+    return published if own is None else sa.or_(published, kb_articles.c.unit_id == own)
+
+
+def version_conflict(current: dict) -> Conflict:
+    """409 for a ``version`` that is not the article's current one (stale, or simply wrong)."""
+    return Conflict(f"版本号不符：当前为第 {current['version']} 版，请刷新后重试")
+
+
 class ArticleService:
     def __init__(self, engine: AsyncEngine, clock, index=None) -> None:
         self.engine = engine
@@ -60,21 +94,23 @@ class ArticleService:
         self.index = index
 
     # -- reads -----------------------------------------------------------
-    async def get(self, article_id: int) -> dict:
+    async def get(self, article_id: int, viewer=None) -> dict:
+        """One article; with ``viewer``, 404 (as for a missing one, so as not to tell it exists) unless the
+        viewer may read it (:func:`can_view`)."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(_select().where(kb_articles.c.id == article_id))).mappings().first()
-        if row is None:
+        if row is None or (viewer is not None and not can_view(viewer, row)):
             raise NotFound(f"知识条目 {article_id} 不存在")
         return _public(row)
 
     async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
                    review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, limit: int = 50,
-                   offset: int = 0) -> list[dict]:
+                   offset: int = 0, viewer=None) -> list[dict]:
         """Articles by filters; ``review_flagged`` keeps those the review sweep flagged (past their review
         date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles), ``q``
-        those whose title or body contains the text (case-insensitive)."""
+        those whose title or body contains the text (case-insensitive), ``viewer`` those the user may read."""
         query = _filtered(_select(), status=status, unit=unit, category=category, review_flagged=review_flagged,
-                          unit_id=unit_id, q=q)
+                          unit_id=unit_id, q=q, viewer=viewer)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.order_by(kb_articles.c.id).limit(limit).offset(offset))).mappings()
             return [_public(r) for r in rows.all()]
@@ -100,21 +136,21 @@ class ArticleService:
         async with self.engine.connect() as conn:
             await _unit_id(conn, code)
 
-    async def versions(self, article_id: int) -> list[dict]:
-        await self.get(article_id)
+    async def versions(self, article_id: int, viewer=None) -> list[dict]:
+        await self.get(article_id, viewer)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(
                 sa.select(kb_article_versions).where(kb_article_versions.c.article_id == article_id)
                 .order_by(kb_article_versions.c.id))).mappings().all()
         return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
 
-    async def diff(self, article_id: int, from_version: int, to_version: int) -> dict:
+    async def diff(self, article_id: int, from_version: int, to_version: int, viewer=None) -> dict:
         """Title and plain-text body of two versions compared (:func:`knowledge.diff.version_diff`):
         ``diff`` (unified, a sentence a line), ``changes`` (the words changed in each changed sentence)
         and ``diff_html``; ``changed_by`` is who wrote ``to_version`` (its first row: the create or
         edit, not a later submit or publish)."""
         by_version: dict[int, dict] = {}
-        for v in await self.versions(article_id):
+        for v in await self.versions(article_id, viewer):
             by_version.setdefault(v["version"], v)
         if from_version not in by_version or to_version not in by_version:
             raise NotFound("版本不存在")
@@ -162,7 +198,7 @@ class ArticleService:
         if current["status"] == "archived":
             raise Conflict("已归档的知识不能再编辑")
         if expected_version is not None and expected_version != current["version"]:
-            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
+            raise version_conflict(current)
         now = self.clock.now()
         status = current["status"]
         if status in ("published", "expired") and not is_editor(user):
@@ -203,8 +239,10 @@ class ArticleService:
             raise Forbidden("无权操作该知识条目")
         if current["status"] not in sources:
             raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识不能执行该操作")
+        if action == "archive" and not can_archive(user, current):
+            raise Forbidden("已发布过的知识只能由平台编辑归档；成员单位只能撤回本单位从未发布过的草稿或待审核知识")
         if expected_version is not None and expected_version != current["version"]:
-            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
+            raise version_conflict(current)
         now = self.clock.now()
         if target == "published" and current["valid_to"] and _parse_dt(current["valid_to"]) < now:
             # it would be answered from until the next sweep expires it again
@@ -231,7 +269,7 @@ class ArticleService:
         if current["status"] != "published":
             raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识无需复核确认")
         if expected_version is not None and expected_version != current["version"]:
-            raise Conflict(f"知识已被他人修改（当前版本 {current['version']}），请刷新后重试")
+            raise version_conflict(current)
         now = self.clock.now()
         next_review = next_review or now + REVIEW_PERIOD
         if next_review <= now:
@@ -348,8 +386,10 @@ def _select():
 
 
 def _filtered(query, *, status: str | None = None, unit: str | None = None, category: str | None = None,
-              review_flagged: bool = False, unit_id: int | None = None, q: str | None = None):
-    """``query`` (over kb_articles joined to units) narrowed by the list filters."""
+              review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, viewer=None):
+    """``query`` (over kb_articles joined to units) narrowed by the list filters (and to what ``viewer`` may read)."""
+    if viewer is not None and (readable := visible_to(viewer)) is not None:
+        query = query.where(readable)
     if status:
         query = query.where(kb_articles.c.status == status)
     if unit:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import nh3
+import html
+import re
 
-from knowledge.tokenize import html_to_text
+import nh3
 
 TAGS = {
     "p", "br", "b", "strong", "i", "em", "u", "s", "sub", "sup", "span", "div", "blockquote",
@@ -12,6 +13,10 @@ TAGS = {
 }
 ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
+# Tags that mark up words within a line: in the plain text they leave no gap ("每台<b>20万元</b>补贴" is
+# 每台20万元补贴); every other tag (paragraphs, list items, line breaks, cells, headings) separates text.
+INLINE_TAGS = frozenset({"a", "b", "strong", "i", "em", "u", "s", "sub", "sup", "span", "code"})
+_TAG = re.compile(r"<\s*/?\s*([a-zA-Z][a-zA-Z0-9]*)?[^>]*>")
 
 
 def clean_html(value: str) -> str:
@@ -21,4 +26,7 @@ def clean_html(value: str) -> str:
 
 
 def plain_text(value: str) -> str:
-    return " ".join(html_to_text(value).split())
+    """What a reader sees of (sanitized) HTML as one line: inline tags dropped, other tags a space, runs of
+    white space one space."""
+    text = _TAG.sub(lambda m: "" if (m.group(1) or "").lower() in INLINE_TAGS else " ", value or "")
+    return " ".join(html.unescape(text).replace("\xa0", " ").split())

@@ -6,6 +6,11 @@ only, so a unit user's ticket search asks the index for the unit's own tickets, 
 the unit is still actively assigned to (the index can lag behind a re-dispatch) and masks phone
 numbers in the title, highlight and extras. Tickets the unit co-handles (its active ``co`` rows in
 ``ticket_units``, the newest :data:`CO_HANDLED_LIMIT`) are searched among those documents only.
+
+Articles (:func:`knowledge.articles.can_view`): platform editors search every article; other staff
+published ones, and a unit user also its own unit's unpublished ones when it asks for such a status.
+Without a ``status`` filter, non-editors search published articles only. The index's status can lag
+behind the database (an edit while the search engine was down), so article hits are checked there too.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ import dataclasses
 import sqlalchemy as sa
 
 from hotline.identity import mask_phones_in_text
+from hotline.lifecycle import STATE_LABELS
 from hotline.tables import ticket_units, units
+from knowledge.articles import STATUSES as ARTICLE_STATUSES
+from knowledge.articles import is_editor, visible_to
 from knowledge.search.base import KINDS, SearchFilters, SearchHit, SearchResult
+from knowledge.tables import kb_articles
 
 
 CO_HANDLED_LIMIT = 1000
@@ -55,6 +64,49 @@ async def co_handled_ids(engine, unit_id: int) -> tuple[str, ...]:
         return tuple(str(i) for i in ids)
 
 
+def _article_statuses(filters: SearchFilters) -> tuple[str, ...]:
+    """The article statuses a search asks for: those named in ``status`` (which may name only ticket
+    states: then none), published ones when it names no status."""
+    if not filters.status:
+        return ("published",)
+    return tuple(s for s in filters.status if s in ARTICLE_STATUSES)
+
+
+async def visible_article_hits(engine, user, result: SearchResult) -> SearchResult:
+    """``result`` without the article hits ``user`` may not read now (the index can lag behind)."""
+    ids = {int(h.ref_id) for h in result.hits if h.kind == "article" and h.ref_id.isdigit()}
+    readable = visible_to(user)
+    if readable is None:
+        return result
+    allowed: set[str] = set()
+    if ids:
+        async with engine.connect() as conn:
+            allowed = {str(i) for i in (await conn.execute(sa.select(kb_articles.c.id).where(
+                kb_articles.c.id.in_(sorted(ids)), readable))).scalars()}
+    hits = [h for h in result.hits if h.kind != "article" or h.ref_id in allowed]
+    return SearchResult(hits, max(0, result.total - (len(result.hits) - len(hits))))
+
+
+async def visible_search(index, engine, user, text: str, filters: SearchFilters, limit: int) -> SearchResult:
+    """Search as ``user`` may see (see the module doc): editors everything, unit users through
+    :func:`unit_search`, other staff published articles and tickets."""
+    if is_editor(user):
+        return await index.search(text, filters, limit=limit)
+    if is_unit_user(user):
+        return await unit_search(index, engine, user, text, filters, limit)
+    kinds = filters.kinds or KINDS
+    if "article" in kinds:
+        # one search: published articles, and tickets in the states asked for (every state when none is)
+        statuses = tuple(s for s in _article_statuses(filters) if s == "published")
+        if "ticket" in kinds:
+            statuses += tuple(s for s in filters.status if s not in ARTICLE_STATUSES) if filters.status \
+                else tuple(STATE_LABELS)
+        if not statuses:
+            return SearchResult([], 0)
+        filters = dataclasses.replace(filters, status=statuses)
+    return await visible_article_hits(engine, user, await index.search(text, filters, limit=limit))
+
+
 def _masked(hit: SearchHit) -> SearchHit:
     extra = {k: mask_phones_in_text(v) if isinstance(v, str) else v for k, v in hit.extra.items()}
     return dataclasses.replace(hit, title=mask_phones_in_text(hit.title), highlight=mask_phones_in_text(hit.highlight),
@@ -62,12 +114,22 @@ def _masked(hit: SearchHit) -> SearchHit:
 
 
 async def unit_search(index, engine, user, text: str, filters: SearchFilters, limit: int) -> SearchResult:
-    """Search as a unit user: articles as asked, tickets only the unit's own (see the module doc)."""
+    """Search as a unit user: published articles, its own unit's others when asked for by status, tickets
+    only the unit's own (see the module doc)."""
     kinds = filters.kinds or KINDS
     results: list[SearchResult] = []
-    if "article" in kinds:
-        results.append(await index.search(text, dataclasses.replace(filters, kinds=("article",)), limit=limit))
     code = await unit_code(engine, getattr(user, "unit_id", None))
+    if "article" in kinds:
+        statuses = _article_statuses(filters)
+        article_searches = []
+        if "published" in statuses:
+            article_searches.append(dataclasses.replace(filters, kinds=("article",), status=("published",)))
+        unpublished = tuple(s for s in statuses if s != "published")
+        if unpublished and code is not None and filters.unit in (None, code):
+            article_searches.append(dataclasses.replace(filters, kinds=("article",), status=unpublished, unit=code))
+        for article_filters in article_searches:
+            results.append(await visible_article_hits(engine, user, await index.search(text, article_filters,
+                                                                                        limit=limit)))
     if "ticket" in kinds and code is not None and filters.unit in (None, code):
         searches = [dataclasses.replace(filters, kinds=("ticket",), unit=code)]
         if co_handled := await co_handled_ids(engine, user.unit_id):

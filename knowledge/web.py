@@ -33,6 +33,7 @@ from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, STATUSES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot
+from knowledge.dates import parse_when
 from knowledge.dialogue import DbDialogueStore, RedisDialogueStore
 from knowledge.gaps import close_gap, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
@@ -41,7 +42,7 @@ from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
-from knowledge.visibility import is_unit_user, unit_code, unit_search
+from knowledge.visibility import is_unit_user, unit_code, visible_search
 
 log = logging.getLogger(__name__)
 
@@ -126,14 +127,14 @@ def int_param(value: str | None, name: str, default: int | None = None, lo: int 
     return number
 
 
-def date_param(value: str | None, name: str) -> dt.datetime | None:
+def date_param(value: str | None, name: str, end_of_day: bool = False) -> dt.datetime | None:
+    """An ISO date or datetime, China time unless given (:func:`knowledge.dates.parse_when`)."""
     if not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value)
+        return parse_when(value, end_of_day=end_of_day)
     except ValueError:
         raise InvalidInput(f"参数 {name} 不是合法日期（如 2026-01-31）") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def json_int(value, name: str, lo: int = 1, hi: int = 2**31) -> int:
@@ -175,7 +176,7 @@ async def list_articles(request: web.Request) -> web.Response:
         raise InvalidInput(f"筛选文字不能超过 {MAX_FILTER_TEXT} 字")
     return ok(await service.page(
         status=status, unit=unit, category=_category(q), q=text or None,
-        review_flagged=_flag(q.get("review_flagged")) or _flag(q.get("review_due")), unit_id=unit_id,
+        review_flagged=_flag(q.get("review_flagged")) or _flag(q.get("review_due")), unit_id=unit_id, viewer=user,
         limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9)))
 
 
@@ -202,9 +203,9 @@ async def create_article(request: web.Request) -> web.Response:
 
 @handler
 async def get_article(request: web.Request) -> web.Response:
-    """One knowledge article."""
-    staff(request)
-    return ok(await request.app[ARTICLES].get(_id(request)))
+    """One knowledge article (404 for one the user may not read: knowledge.articles.can_view)."""
+    user = staff(request)
+    return ok(await request.app[ARTICLES].get(_id(request), viewer=user))
 
 
 @handler
@@ -243,17 +244,18 @@ async def article_action(request: web.Request) -> web.Response:
 @handler
 async def article_versions(request: web.Request) -> web.Response:
     """An article's versions: who changed what, when."""
-    staff(request)
-    return ok({"items": await request.app[ARTICLES].versions(_id(request))})
+    user = staff(request)
+    return ok({"items": await request.app[ARTICLES].versions(_id(request), viewer=user)})
 
 
 @handler
 async def article_diff(request: web.Request) -> web.Response:
     """The diff between two versions of an article."""
-    staff(request)
+    user = staff(request)
     q = request.query
     return ok(await request.app[ARTICLES].diff(
-        _id(request), int_param(q.get("from"), "from", 1, 1, 10**6), int_param(q.get("to"), "to", 2, 1, 10**6)))
+        _id(request), int_param(q.get("from"), "from", 1, 1, 10**6), int_param(q.get("to"), "to", 2, 1, 10**6),
+        viewer=user))
 
 
 def _id(request: web.Request) -> int:
@@ -270,7 +272,8 @@ async def search(request: web.Request) -> web.Response:
     (ISO dates or datetimes, China time unless given; a date alone as ``date_to`` includes that whole day),
     ``review_due=1`` (same as ``review_flagged=1``: only articles the review sweep flagged). A bad value
     answers 400 with the reason. Unit users get only tickets dispatched to their unit, with phone numbers
-    masked (:mod:`knowledge.visibility`).
+    masked; only editors and an article's own unit find unpublished articles, and without ``status`` the
+    others find published articles only (:mod:`knowledge.visibility`).
     """
     user = staff(request)
     q = request.query
@@ -284,11 +287,8 @@ async def search(request: web.Request) -> web.Response:
         return ok({"query": text, "total": 0, "hits": []})
     limit = int_param(q.get("limit"), "limit", 10, 1, 100)
     try:
-        if is_unit_user(user):
-            result = await unit_search(request.app[appkeys.SEARCH], request.app[appkeys.ENGINE], user, text, filters,
-                                       limit)
-        else:
-            result = await request.app[appkeys.SEARCH].search(text, filters, limit=limit)
+        result = await visible_search(request.app[appkeys.SEARCH], request.app[appkeys.ENGINE], user, text, filters,
+                                      limit)
     except Exception:
         log.warning("search backend failed", exc_info=True)
         return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
@@ -309,9 +309,7 @@ async def _search_filters(request: web.Request, user) -> SearchFilters | None:
         raise InvalidInput(f"status 不合法：{bad[0]}（知识状态为 {'、'.join(STATUSES)}；"
                            f"工单状态为 {'、'.join(STATE_LABELS)}）")
     date_from = date_param(q.get("date_from"), "date_from")
-    date_to = date_param(q.get("date_to"), "date_to")
-    if date_to is not None and _is_day(q.get("date_to")):
-        date_to += dt.timedelta(days=1, microseconds=-1)  # the whole day named
+    date_to = date_param(q.get("date_to"), "date_to", end_of_day=True)  # a plain date: the whole day named
     if date_from and date_to and date_from > date_to:
         raise InvalidInput("date_from 不能晚于 date_to")
     filters = SearchFilters(kinds=kinds, category=_category(q), unit=await _search_unit(request, user),
@@ -337,15 +335,6 @@ async def _search_unit(request: web.Request, user) -> str | None:
             raise InvalidInput("mine=1 与 unit 指定了不同的单位")
         unit = own
     return unit
-
-
-def _is_day(value: str | None) -> bool:
-    """A date without a time (2026-01-31)."""
-    try:
-        dt.date.fromisoformat(value or "")
-    except ValueError:
-        return False
-    return True
 
 
 @handler
@@ -464,10 +453,10 @@ async def assist(request: web.Request) -> web.Response:
 @handler
 async def assist_insert(request: web.Request) -> web.Response:
     """An article's answer as reply text with its source, for inserting in one action."""
-    staff(request)
+    user = staff(request)
     data = await body_of(request)
     article_id = json_int(data.get("article_id"), "article_id")
-    article = await request.app[ARTICLES].get(article_id)
+    article = await request.app[ARTICLES].get(article_id, viewer=user)
     if article["status"] != "published":
         raise InvalidInput("只能引用已发布的知识")
     return ok({"article_id": article_id, "text": answer_block(article)})

@@ -91,7 +91,9 @@ async def test_workflow_versions_and_diff(setup, clock):
 
     with pytest.raises(Conflict):
         await service.update(gas, art["id"], {"title": "x", "body": "y"}, expected_version=1)
-    await service.transition(gas, art["id"], "archive")
+    with pytest.raises(Forbidden):  # it was published once: only an editor archives it
+        await service.transition(gas, art["id"], "archive")
+    await service.transition(EDITOR, art["id"], "archive")
     with pytest.raises(Conflict):
         await service.update(EDITOR, art["id"], {"title": "x", "body": "y"})
 

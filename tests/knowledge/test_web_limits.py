@@ -50,7 +50,7 @@ async def test_article_keywords_title_and_note_are_bounded(client):
         assert await _error(await client.post(url, json={"note": note}, headers=EDITOR), 400) == message
     resp = await client.post(url, json={"note": "长" * 2000}, headers=EDITOR)
     assert resp.status == 200 and (await resp.json())["status"] == "in_review"
-    versions = (await (await client.get(f"{ARTICLES}/{art['id']}/versions", headers=AGENT)).json())["items"]
+    versions = (await (await client.get(f"{ARTICLES}/{art['id']}/versions", headers=EDITOR)).json())["items"]
     assert [(v["action"], len(v["note"] or "")) for v in versions] == [("create", 0), ("submit", 2000)]
 
 
@@ -108,7 +108,7 @@ async def test_integer_ids_and_versions_refuse_booleans_strings_and_out_of_range
         assert await _error(resp, 400) == "version 必须是整数", version
         resp = await client.post(f"{ARTICLES}/{art['id']}/actions/submit", json={"version": version}, headers=EDITOR)
         assert await _error(resp, 400) == "version 必须是整数", version
-    assert (await (await client.get(f"{ARTICLES}/{art['id']}", headers=AGENT)).json())["version"] == 1
+    assert (await (await client.get(f"{ARTICLES}/{art['id']}", headers=EDITOR)).json())["version"] == 1
 
 
 async def test_validity_order_and_a_published_article_edited_into_the_past(client):

@@ -12,7 +12,9 @@ const KB_ACTIONS = {
   reject: { label: "退回修改", from: ["in_review"], editors: true, note: "退回原因", required: true },
   expire: { label: "设为过期", from: ["published"], editors: true },
   confirm: { label: "复核无误", from: ["published"], editors: false, date: "下次复核日期（默认半年后）" },
-  archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑，确定归档？" },
+  // a unit withdraws only its own never-published draft or submission (knowledge.articles.can_archive)
+  archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑，确定归档？",
+             unit: (a) => ["draft", "in_review"].includes(a.status) && !a.published_at },
 };
 const KB_FIELDS = { title: "标题", body: "正文", category: "分类", unit: "单位", keywords: "关键词", valid_from: "生效日期", valid_to: "失效日期", review_due_at: "复审日期" };
 
@@ -147,7 +149,8 @@ async function kbList() {
 
 async function kbOpen(id) {
   const [a, versions] = await Promise.all([api(`/api/v1/kb/articles/${id}`), api(`/api/v1/kb/articles/${id}/versions`)]);
-  const actions = kbCanEdit(a) ? Object.entries(KB_ACTIONS).filter(([, s]) => s.from.includes(a.status) && (!s.editors || kbIsEditor())) : [];
+  const actions = kbCanEdit(a) ? Object.entries(KB_ACTIONS).filter(([, s]) => s.from.includes(a.status)
+    && (kbIsEditor() || (!s.editors && (!s.unit || s.unit(a))))) : [];
   const row = (label, value) => h("tr", {}, h("th", {}, label), h("td", {}, value || "—"));
   $("#kb-pane").replaceChildren(
     h("div", { class: "card", id: "kb-article", "data-id": a.id, "data-status": a.status, "data-version": a.version },

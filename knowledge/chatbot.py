@@ -475,9 +475,12 @@ class Chatbot:
         ticket = await self.service.get_ticket_by_number(number)
         if ticket is not None and _owned_by(ticket, message.sender) and ticket.get("state") in OPEN_STATES:
             result = await self.service.ingest(message)
-            if getattr(result, "ticket_number", None) == number:
+            if result.ticket_number == number:
                 return BotReply(f"{progress.text}\n已将您的补充内容记入工单 {number}，承办单位会一并处理。",
                                 "progress", ticket_number=number), {}
+            if result.ticket_number:  # the intake did not follow the number (the ticket closed meanwhile)
+                return BotReply(f"{progress.text}\n您的补充内容已登记为新工单 {result.ticket_number}。", "ticket",
+                                ticket_number=result.ticket_number), {}
         return (BotReply(f"{progress.text}\n如需就此反映新的诉求，请回复“提交”。", "progress", ticket_number=number),
                 {"stage": "offer", "question": text})
 

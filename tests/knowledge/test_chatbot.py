@@ -567,3 +567,13 @@ async def test_stop_phrases_cancel_and_choice_prompts_fit_the_options(bot):
     many = await chatbot.respond(msg("医保", user="many"))
     fourth = await chatbot.respond(msg("第四个", user="many"))
     assert fourth.kind == "clarify" and fourth.text == f"请回复 1 到 {len(many.options)} 之间的序号，都不是请回复“提交”反映诉求。"
+
+
+async def test_a_follow_up_the_intake_makes_a_new_ticket_of_is_told_its_number(bot):
+    chatbot, service, _ = bot  # the double never threads: as if the ticket closed between the two reads
+    await _submit_up_to_contact(chatbot, user="fu")
+    number = (await chatbot.respond(msg("13812345678", user="fu"))).ticket_number
+    reply = await chatbot.respond(msg(f"工单{number}的路灯还是没修好，请尽快处理", user="fu"))
+    assert reply.kind == "ticket" and reply.ticket_number != number
+    assert reply.text.endswith(f"您的补充内容已登记为新工单 {reply.ticket_number}。")
+    assert service.messages[-1].text.startswith(f"工单{number}的路灯还是没修好")

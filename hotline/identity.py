@@ -6,7 +6,11 @@ import re
 
 import phonenumbers
 
-from hotline.messages import Identity
+from typing import get_args
+
+from hotline.messages import Identity, IdentityKind
+
+IDENTITY_KINDS = frozenset(get_args(IdentityKind))
 
 
 class InvalidPhone(ValueError):
@@ -64,14 +68,24 @@ def mask_phones_in_text(text: str | None) -> str | None:
     return _LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)[-2:]}", text)
 
 
-def mask_author(author: str | None) -> str | None:
-    """A message author as unit users see it: ``phone:``/``email:`` identities masked, names kept."""
-    if not author:
-        return author
-    kind, _, value = author.partition(":")
-    if kind == "phone" and value:
-        return f"phone:{mask_phone(value)}"
+def mask_identity(kind: str, value: str | None) -> str | None:
+    """One citizen identity as unit users see it: phones 138****5678, e-mail a***@host, account ids ***."""
+    if not value:
+        return value
+    if kind == "phone":
+        return mask_phone(value)
     if kind == "email" and "@" in value:
         local, _, domain = value.partition("@")
-        return f"email:{local[:1]}***@{domain}"
+        return f"{local[:1]}***@{domain}"
+    return "***"
+
+
+def mask_author(author: str | None) -> str | None:
+    """A message author as unit users see it: ``kind:value`` identities masked as in :func:`mask_identity`;
+    staff names (no known identity kind) kept, numbers in them masked."""
+    if not author:
+        return author
+    kind, sep, value = author.partition(":")
+    if sep and kind in IDENTITY_KINDS:
+        return f"{kind}:{mask_identity(kind, value)}"
     return mask_phones_in_text(author)

@@ -147,7 +147,11 @@ class TicketService:
         # An int is already an id (load_ticket answers NotFound); a string may be a number or an id.
         ticket_id = ref if isinstance(ref, int) else await self.resolve_id(ref)
         async with self.engine.connect() as conn:
-            return await load_ticket(self, conn, ticket_id, viewer)
+            try:
+                return await load_ticket(self, conn, ticket_id, viewer)
+            except NotFound:
+                # Say it in the caller's own words: a hidden ticket must read like a missing one.
+                raise NotFound(f"工单 {ref} 不存在") from None
 
     async def get_ticket_by_number(self, number: str, viewer: Actor | None = None) -> dict | None:
         try:
@@ -250,8 +254,11 @@ class TicketService:
                          expected_version: int | None = None) -> dict:
         """Move a ticket; exactly one of several concurrent moves wins, the others get 409."""
         ticket_id = await self.resolve_id(ref)
-        async with self.transaction() as conn:
-            await self.transition_on(conn, ticket_id, action, actor, params or {}, expected_version)
+        try:
+            async with self.transaction() as conn:
+                await self.transition_on(conn, ticket_id, action, actor, params or {}, expected_version)
+        except NotFound:
+            raise NotFound(f"工单 {ref} 不存在") from None
         from hotline.views import load_ticket
 
         async with self.engine.connect() as conn:

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.citizens import citizen_identities_of
-from hotline.identity import mask_author, mask_phone, mask_phones_in_text
+from hotline.identity import mask_author, mask_identity, mask_phones_in_text
 from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, STATE_LABELS
 from hotline.tables import (attachments, categories, citizen_identities, extensions, ticket_events, ticket_links,
                             ticket_messages, ticket_units, tickets, units)
@@ -86,7 +86,7 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
     if row.citizen_id:
         idents = await citizen_identities_of(conn, row.citizen_id)
         if mask:
-            idents = [{**i, "value": mask_phone(i["value"]) if i["kind"] == "phone" else "***"} for i in idents]
+            idents = [{**i, "value": mask_identity(i["kind"], i["value"])} for i in idents]
         citizen = {"id": row.citizen_id, "identities": idents}
     merged_into = None
     if row.merged_into_id:

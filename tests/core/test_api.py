@@ -80,6 +80,20 @@ async def test_unit_user_sees_only_its_tickets_with_masked_phones(client, tokens
     assert staff["citizen"]["identities"][0]["value"] == "+8613800135678"
 
 
+async def test_a_unit_cannot_tell_another_units_ticket_from_a_missing_one(client, tokens):
+    other = (await create(client, tokens, {**NEW, "text": "公交站牌损坏"}))["number"]
+    await move(client, tokens["dispatcher"], other, "dispatch", {"lead_unit": "transport"})
+    missing = str(int(other) + 7)
+    replies = {}
+    for ref in (other, missing):
+        got = await client.get(f"/api/v1/tickets/{ref}", headers=auth(tokens["housing"]))
+        moved = await client.post(f"/api/v1/tickets/{ref}/transitions", headers=auth(tokens["housing"]),
+                                  json={"action": "sign", "params": {}})
+        replies[ref] = [(r.status, (await r.json())["error"]["message"].replace(ref, "REF")) for r in (got, moved)]
+    # Same status and same words (the caller's own reference), never the internal id.
+    assert replies[other] == replies[missing] == [(404, "工单 REF 不存在")] * 2
+
+
 async def test_list_filters_and_pagination(client, tokens):
     for i in range(5):
         await create(client, tokens, {**NEW, "text": f"噪音扰民 {i}", "request_type": "投诉", "channel": "web"})

@@ -132,3 +132,23 @@ async def test_unit_users_see_sender_identities_and_numbers_in_text_masked(servi
     assert inbound["text"] == "井盖丢失，请回电 139****5678 或 139****5679"
     assert "12345678" not in str(seen) and "1234-5678" not in str(seen)
     assert [m["author"] for m in staff["messages"] if m["direction"] == "in"] == ["phone:+8613812345678"]
+
+
+async def test_a_web_or_email_sender_is_masked_alike_as_identity_and_as_message_author(service):
+    from hotline.views import load_ticket
+    from tests.core.test_service import DISPATCHER, unit_actor
+
+    housing = await unit_actor(service, "housing")
+    for n, sender, shown in ((1, Identity(kind="web", value="sess-visitor-1"), "***"),
+                             (2, Identity(kind="email", value="li.si@example.cn"), "l***@example.cn")):
+        result = await service.ingest(InboundMessage(
+            channel="web" if sender.kind == "web" else "email", external_id=f"m-{n}", sender=sender,
+            text=f"井盖丢失 {n}", received_at=NOW))
+        await service.transition(result.ticket_number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+        async with service.engine.connect() as conn:
+            ticket_id = (await conn.execute(sa.select(tickets.c.id).where(
+                tickets.c.number == result.ticket_number))).scalar_one()
+            seen = await load_ticket(service, conn, ticket_id, housing)
+        assert [i["value"] for i in seen["citizen"]["identities"]] == [shown]
+        assert [m["author"] for m in seen["messages"] if m["direction"] == "in"] == [f"{sender.kind}:{shown}"]
+        assert sender.value not in str(seen)

@@ -55,7 +55,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
         raise InvalidParams(f"诉求内容超过 {service.settings.max_text_chars} 字")
     new = NewTicket(channel=message.channel, text=text or "（无文字内容）", request_type=message.request_type,
                     identities=identities, citizen_name=message.sender_name, intake_line=message.intake_line,
-                    title=message.subject)
+                    title=message.subject, place=message.address)
     # The routing suggestion is CPU work: do it before taking the write lock.
     suggestion = None
     if create_ticket:
@@ -124,6 +124,8 @@ async def _store_message(conn: AsyncConnection, service: TicketService, message:
         meta["location"] = message.location.model_dump()
     if message.subject:
         meta["subject"] = message.subject
+    if message.address:
+        meta["address"] = message.address
     stmt = insert_ignore(conn, ticket_messages).values(
         direction="in", channel=message.channel, external_id=message.external_id,
         author=message.sender_name or f"{message.sender.kind}:{message.sender.value}", text=text or "",

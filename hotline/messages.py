@@ -56,6 +56,9 @@ class InboundMessage(Frozen):
     subject: str | None = None
     attachments: tuple[Attachment, ...] = ()
     location: Location | None = None
+    # Where the problem is, in the citizen's words (a form's address field, the chatbot's "where" answer):
+    # the ticket's address when the gazetteer finds none in the text.
+    address: str | None = Field(default=None, max_length=200)
     received_at: dt.datetime
     # A hint for threading: a ticket number, an e-mail Message-ID being
     # replied to, or a conversation id of the channel.

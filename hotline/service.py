@@ -72,6 +72,7 @@ class NewTicket:
     category: str | None = None
     district: str | None = None
     address: str | None = None
+    place: str | None = None  # the citizen's own words for where: the address when the gazetteer finds none
     publishable: bool = False
     extra: dict | None = None
 
@@ -227,7 +228,7 @@ class TicketService:
         ticket_id = (await conn.execute(sa.insert(tickets).values(
             number=number, channel=new.channel, intake_line=new.intake_line, request_type=request_type,
             category_id=category_id, district=new.district or area.get("district"),
-            address=new.address or area.get("address"), title=new.title or new.text[:30], text=new.text,
+            address=new.address or area.get("address") or new.place, title=new.title or new.text[:30], text=new.text,
             state="new", citizen_id=citizen_id, reopen_count=0, urge_count=0, publishable=new.publishable,
             routing=suggestion, extra=new.extra, version=1, created_at=now, updated_at=now,
         ).returning(tickets.c.id))).scalar_one()

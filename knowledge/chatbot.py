@@ -49,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.textnorm import normalise
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import Identity, InboundMessage
+from knowledge.chat_text import COUNTRY_CODE, MOBILE, TICKET_NUMBER, find, own_phone_in, phone_in, typed_whole
 from knowledge.confidence import MatchScorer
 from knowledge.search.base import SearchFilters
 from knowledge.dialogue import DialogueBusy, DialogueStore
@@ -56,16 +57,12 @@ from knowledge.tables import kb_articles, kb_chat_log
 
 log = logging.getLogger(__name__)
 
-TICKET_NUMBER = re.compile(r"(?<!\d)(20\d{2}[01]\d[0-3]\d\d{5})(?!\d)")
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3}-?\d{7,8})(?!\d)")
-_COUNTRY_CODE = re.compile(r"(?:\+|00)\s*86[\s-]*(?=1[3-9])")
 SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
 CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "取消提交", "不提交了", "不提交", "先不提交", "不想提交了",
                 "我不想提交了", "不想提交", "不反映了", "不用提交了", "结束")
 HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
 UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
-GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "喂",
+GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "hey", "hithere", "hellothere", "heythere", "喂",
              "早上好", "上午好", "中午好", "下午好", "晚上好")
 THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "好的谢谢", "谢啦")
 # "Where is my request?" with no number: the citizen's own latest tickets are listed.
@@ -84,7 +81,7 @@ HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字�
 _COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
 # A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
 _LEADING_GREETING = re.compile(
-    r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi)(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)
+    r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi|hey)(?:\s+there)?(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)
 GREETING = ("您好！我是12345政务服务便民热线智能客服。请直接输入您想咨询的问题；"
             "发送工单编号可查询办理进度；回复“提交”可反映诉求。")
 RECENT_TICKETS = 3
@@ -93,8 +90,6 @@ PRECISE_LEVELS = ("community", "place")  # areas precise enough to stand for "wh
 # Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
 _NOISE = re.compile(r"[\W_]+")
 _PARTICLES = "吧啊呀哦啦嘛了"
-# Spaces or dashes inside a number as people type it ("138 1234 5678", "2026-1123-00001").
-_DIGIT_GAPS = re.compile(r"(?<=\d)[\s\-‐‑–—－]+(?=\d)")
 
 ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.Match) ...
 TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
@@ -102,11 +97,15 @@ MISSING_AT = 0.25  # ... and no word the article lacks holding this share of the
 CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
+CONSULTATION_AT = 0.8  # request-type confidence for 咨询 above which no place is asked for
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 
+NO_PLACE = "不涉及具体地点"
+NO_PLACE_WORDS = ("无", "没有", "不涉及", "无地点", "没有地点", "无具体地点", "没有具体地点", "不涉及地点",
+                  "不涉及具体地点", "与地点无关", "和地点无关", "跟地点无关", "无关")
 ASK = {
     "what": "请简要描述您要反映的问题。",
-    "where": "请告诉我们问题发生的地点（区、街道、小区或门牌号）。",
+    "where": "请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。",
     "contact": "请留下您的联系电话，方便承办单位与您联系。",
 }
 
@@ -135,14 +134,6 @@ def strip_greeting(text: str) -> str:
     return _LEADING_GREETING.sub("", text).strip() or text
 
 
-def _find(pattern: re.Pattern, text: str) -> str | None:
-    """``pattern``'s first group in ``text`` with full-width digits made ASCII, or else with the spaces
-    and dashes inside numbers removed."""
-    text = unicodedata.normalize("NFKC", text)
-    found = pattern.search(text) or pattern.search(_DIGIT_GAPS.sub("", text))
-    return found.group(1) if found else None
-
-
 def user_key(message: InboundMessage) -> str:
     return f"{message.channel}:{message.sender.kind}:{message.sender.value}"
 
@@ -151,13 +142,15 @@ class Chatbot:
     def __init__(self, *, engine: AsyncEngine, index, service, store: DialogueStore, clock,
                  answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT,
                  locate: Callable[[str], dict | None] | None = None,
-                 emergency: Callable[[str], dict | None] | None = None) -> None:
+                 emergency: Callable[[str], dict | None] | None = None,
+                 request_type: Callable[[str], tuple[str, float] | None] | None = None) -> None:
         """``locate(text)`` finds the area a text names (the router's gazetteer ``extract``): a request
         that already says where is not asked for the place again. ``emergency(text)`` (the router's
         emergency detector) returns ``{"number", "reason", ...}`` for a fire, a crime in progress or a
-        medical emergency: the citizen is told to call that number at once."""
+        medical emergency: the citizen is told to call that number at once. ``request_type(text)`` (the
+        router's model) gives (type, confidence): a consultation is not asked where it happened."""
         self.engine, self.index, self.service, self.store, self.clock = engine, index, service, store, clock
-        self.locate, self.emergency = locate, emergency
+        self.locate, self.emergency, self.request_type = locate, emergency, request_type
         self.answer_at, self.clarify_at = answer_at, clarify_at
         self._locks: dict[str, list] = {}  # user key -> [asyncio.Lock, messages waiting or running]
 
@@ -205,7 +198,7 @@ class Chatbot:
         if bare in CANCEL_WORDS:  # nothing to cancel: no question for the knowledge base either
             return BotReply("好的。有其他问题可以随时问我。", "cancel"), {}
         if stage == "collect":
-            number = _find(TICKET_NUMBER, text)
+            number = find(TICKET_NUMBER, text)
             if number and set(bare.replace(number, "")) <= set("查询看工单进度编号"):
                 # a progress query in the middle of the dialogue: answer it, then go on collecting
                 progress = await self._progress(message, number)
@@ -230,7 +223,7 @@ class Chatbot:
             await self._log_update(state["log_id"], helpful=helpful)
             if helpful:
                 return BotReply("感谢您的反馈！", "feedback"), {}
-            return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。")
+            return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。", seen=state.get("article"))
         if stage == "choose":
             options = state.get("options", [])
             chosen = int(bare) if bare.isdigit() and len(bare) <= 2 else ORDINALS.get(bare)
@@ -247,12 +240,16 @@ class Chatbot:
             if bare in DENY_WORDS:  # none of these: the question stays what the request is about
                 return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。")
         if stage == "offer" and (bare in CONFIRM_WORDS or bare == "需要" or bare in SUBMIT_WORDS):
-            return await self._start_collect(message, key, {"what": state.get("question") or None})
+            return await self._start_collect(message, key, {"what": state.get("question") or None,
+                                                            "seen": state.get("seen")})
         if stage == "offer" and bare in DENY_WORDS:
             return BotReply("好的。有其他问题可以随时问我。", "cancel"), {}
         if stage in ("choose", "feedback") and bare in SUBMIT_WORDS:  # what was asked is the problem
-            return await self._start_collect(message, key, {"what": state.get("question") or None})
-        number = _find(TICKET_NUMBER, text)
+            return await self._start_collect(message, key, {"what": state.get("question") or None,
+                                                            "seen": state.get("article")})
+        number = find(TICKET_NUMBER, text)
+        if number and not typed_whole(TICKET_NUMBER, text) and not await self._owns(message, number):
+            number = None  # digit groups that only join into a number ("2024-05-06 12345打过电话"): no ticket
         if number:
             progress = await self._progress(message, number)
             if len(set(bare.replace(number, "")) - set(PROGRESS_CHARS)) < MIN_PROBLEM_CHARS:
@@ -379,11 +376,13 @@ class Chatbot:
         text = (f"{body}\n\n来源：《{row['title']}》（知识编号 {article_id}）\n"
                 "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。")
         return BotReply(text, "answer", article_id=article_id), {"stage": "feedback", "log_id": log_id,
-                                                                   "question": question}
+                                                                   "question": question,
+                                                                   "article": [article_id, row["title"]]}
 
-    def _offer_submit(self, question: str, lead: str) -> tuple[BotReply, dict]:
-        return (BotReply(f"{lead}需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。", "offer"),
-                {"stage": "offer", "question": question})
+    def _offer_submit(self, question: str, lead: str, seen: list | None = None) -> tuple[BotReply, dict]:
+        """``seen``: the article (id, title) the citizen was answered with, named in the ticket if one follows."""
+        state = {"stage": "offer", "question": question, **({"seen": seen} if seen else {})}
+        return BotReply(f"{lead}需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。", "offer"), state
 
     # -- ticket collection ------------------------------------------------
     async def _start_collect(self, message: InboundMessage, key: str, fields: dict,
@@ -391,15 +390,43 @@ class Chatbot:
         fields = {k: v for k, v in fields.items() if v}
         if len(_bare(fields.get("what") or "")) < MIN_PROBLEM_CHARS:  # "医保" alone: ask what the problem is
             fields.pop("what", None)
-        place = self._place_in(fields.get("what")) if not fields.get("where") else None
-        if place:  # the problem already says where (东山区凤凰路 ...): not asked again
-            fields["where"] = place
-            lead += f"已记下地点：{place}。"
+        lead += self._fill_from_problem(fields, fields.get("what"))
         missing = _next_missing(fields)
         if missing is None:
             reply, state = await self._create_ticket(message, key, fields)
             return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
         return BotReply(lead + ASK[missing], "collect"), {"stage": "collect", "fields": fields}
+
+    def _fill_from_problem(self, fields: dict, problem: str | None) -> str:
+        """What the problem already says, so that it is not asked again: where (东山区凤凰路的路灯…), or that
+        it is a consultation no place belongs to (公积金怎么提取), and the citizen's own phone number (我的手机
+        139…). Fills ``fields``; returns what to tell the citizen."""
+        if not problem:
+            return ""
+        said = ""
+        if not fields.get("where"):
+            place = self._place_in(problem)
+            if place:
+                fields["where"] = place
+                said += f"已记下地点：{place}。"
+            elif self._consultation(problem):
+                fields["where"] = NO_PLACE
+        if not fields.get("contact") and (own := own_phone_in(problem)):
+            fields["contact"] = own[0]
+            said += "已记下您的联系电话。"
+        return said
+
+    def _consultation(self, text: str) -> bool:
+        """Whether ``text`` asks for information (咨询) rather than reports a problem somewhere, by the
+        router's request-type model; unsure or no router: not a consultation (the place is asked)."""
+        if self.request_type is None:
+            return False
+        try:
+            found = self.request_type(text)
+        except Exception:  # a model problem must not break the dialogue: just ask
+            log.warning("chatbot: request type prediction failed", exc_info=True)
+            return False
+        return bool(found) and found[0] == "咨询" and found[1] >= CONSULTATION_AT
 
     def _place_in(self, text: str | None) -> str | None:
         """The citizen's own words naming a precise place (a community, road or estate) in ``text``, if any."""
@@ -420,7 +447,7 @@ class Chatbot:
         missing = _next_missing(fields)
         bare, lead = _bare(text), ""
         if missing == "contact":
-            phone = _phone_in(text)
+            phone = phone_in(text)
             if not phone:
                 return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话（回复“取消”可退出）。",
                                 "collect"), state
@@ -432,13 +459,18 @@ class Chatbot:
             lead = "已记下您的联系电话。"
         elif missing == "what" and len(bare) < MIN_PROBLEM_CHARS:  # "医保" says nothing of what went wrong
             return BotReply("请再具体描述一下您遇到的问题（发生了什么、持续多久等）。", "collect"), state
-        else:
-            fields[missing] = text
-            lead = (self._urgent(text) or "") if missing == "what" else ""
-            place = self._place_in(text) if missing == "what" and not fields.get("where") else None
-            if place:  # the problem says where (东山区凤凰路的路灯坏了): not asked again
-                fields["where"] = place
-                lead += f"已记下地点：{place}。"
+        elif missing == "what":
+            fields["what"] = text
+            lead = (self._urgent(text) or "") + self._fill_from_problem(fields, text)
+        elif bare in NO_PLACE_WORDS:  # "无": a request no place belongs to
+            fields["where"] = NO_PLACE
+        else:  # the place, maybe with the citizen's phone in it (就在楼下 电话137… 找王先生)
+            own = own_phone_in(text) if not fields.get("contact") else None
+            if own:
+                fields["contact"], text, lead = own[0], own[1], "已记下您的联系电话。"
+            if not _bare(text):
+                return BotReply(lead + ASK["where"], "collect"), {"stage": "collect", "fields": fields}
+            fields["where"] = text
         nxt = _next_missing(fields)
         if nxt:
             return BotReply(lead + ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
@@ -447,16 +479,17 @@ class Chatbot:
 
     async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
         others: list[Identity] = []
-        contact = fields["contact"]
+        contact, where, seen = fields["contact"], fields["where"], fields.get("seen")
         if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
             others.append(Identity(kind="phone", value="+86" + contact))
         inbound = InboundMessage(
             channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
             other_identities=tuple(others), sender_name=message.sender_name,
-            text=f"{fields['what']}\n地点：{fields['where']}\n联系电话：{contact}",
-            subject=_title_of(fields["what"]),
+            text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
+                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else ""),
+            subject=_title_of(fields["what"]), address=None if where == NO_PLACE else where[:200],
             received_at=message.received_at, intake_line=message.intake_line,
-            meta={**message.meta, "chatbot": True, "address": fields["where"]},
+            meta={**message.meta, "chatbot": True, **({"article_seen": seen[0]} if seen else {})},
         )
         result = await self.service.ingest(inbound)
         await self._log(key, message.channel, fields["what"], "ticket", None, None, result.ticket_number)
@@ -485,6 +518,10 @@ class Chatbot:
                 {"stage": "offer", "question": text})
 
     # -- progress ---------------------------------------------------------
+    async def _owns(self, message: InboundMessage, number: str) -> bool:
+        ticket = await self.service.get_ticket_by_number(number)
+        return ticket is not None and _owned_by(ticket, message.sender)
+
     async def _progress(self, message: InboundMessage, number: str) -> BotReply:
         ticket = await self.service.get_ticket_by_number(number)
         if ticket is None or not _owned_by(ticket, message.sender):
@@ -523,16 +560,10 @@ class Chatbot:
             await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
 
 
-def _phone_in(text: str) -> str | None:
-    """A mobile (also written +86 138…, 0086 138…) or landline number in ``text``."""
-    text = _COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))
-    return _find(MOBILE, text) or _find(LANDLINE, text)
-
-
 def _only_phone(text: str) -> str | None:
     """The phone number when ``text`` is just one, maybe with 电话, 手机号, 我的 … around it."""
-    phone = _phone_in(text)
-    rest = _bare(_COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
+    phone = phone_in(text)
+    rest = _bare(COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
         if phone else None
     return phone if phone and set(rest) <= set("电话手机号码是我的") else None
 

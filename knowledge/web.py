@@ -235,7 +235,7 @@ async def article_action(request: web.Request) -> web.Response:
         if when is not None and not isinstance(when, str):
             raise InvalidInput("review_due_at 必须是日期字符串")
         return ok(await request.app[ARTICLES].confirm_review(
-            user, _id(request), date_param(when, "review_due_at"), expected_version=expected))
+            user, _id(request), date_param(when, "review_due_at", end_of_day=True), expected_version=expected))
     return ok(await request.app[ARTICLES].transition(user, _id(request), request.match_info["action"],
                                                      data.get("note"), expected_version=expected))
 
@@ -541,6 +541,13 @@ def _emergency(app: web.Application, text: str) -> dict | None:
     return detector.detect(text) if detector is not None else None
 
 
+def _request_type(app: web.Application, text: str) -> tuple[str, float] | None:
+    """The request type (咨询, 投诉 …) and its confidence by the router's model (None without one)."""
+    model = getattr(app.get(appkeys.ROUTER), "model", None)
+    found = model.predict(text)["request_type"] if model is not None else None
+    return (found["label"], found["confidence"]) if found else None
+
+
 # -- wiring -----------------------------------------------------------------------------------
 def _locate(app: web.Application, text: str) -> dict | None:
     """The area ``text`` names, by the router's gazetteer (None when routing is not set up)."""
@@ -608,7 +615,8 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)
         app[appkeys.CHATBOT] = Chatbot(engine=engine, index=index, service=app[appkeys.SERVICE], store=store,
                                        clock=clock, locate=lambda text: _locate(app, text),
-                                       emergency=lambda text: _emergency(app, text))
+                                       emergency=lambda text: _emergency(app, text),
+                                       request_type=lambda text: _request_type(app, text))
         # the chatbot's part-of-speech table (read once per process): now, not during a citizen's first question
         await asyncio.to_thread(index.tokenizer.tagged, "")
     watcher.start()

@@ -60,7 +60,7 @@ async def test_question_to_ticket_dialogue(bot):
     chatbot, service, _ = bot
     first = await chatbot.respond(msg("我家楼下的烧烤摊每天半夜油烟很大"))
     assert first.kind == "offer" and "提交" in first.text
-    assert (await chatbot.respond(msg("提交"))).text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    assert (await chatbot.respond(msg("提交"))).text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。")
     assert (await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋"))).text == "请留下您的联系电话，方便承办单位与您联系。"
     bad = await chatbot.respond(msg("不告诉你"))
     assert bad.kind == "collect" and "格式不正确" in bad.text
@@ -165,7 +165,7 @@ async def test_submit_after_choices_keeps_the_question(bot):
     assert reply.kind == "clarify" and "提交" in reply.text
     collect = await chatbot.respond(msg("提交"))
     # what the citizen asked is the problem: the bot goes on with where
-    assert collect.kind == "collect" and collect.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    assert collect.kind == "collect" and collect.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。")
     await chatbot.respond(msg("东山区凤凰街道"))
     assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
     assert service.messages[0].text.startswith("家里停电了找谁修\n地点：东山区凤凰街道")
@@ -237,7 +237,7 @@ async def test_empty_message_keeps_the_dialogue(bot):
         assert (await chatbot.respond(msg(blank, user="u1"))).kind == "offer"
         collect = await chatbot.respond(msg("提交", user="u1"))  # the question is still known: the bot asks where
         assert collect.kind == "collect" and collect.text.endswith(
-            "请告诉我们问题发生的地点（区、街道、小区或门牌号）。"), blank
+            "请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。"), blank
         assert (await chatbot.respond(msg("取消", user="u1"))).kind == "cancel"
     assert (await chatbot.respond(msg("医保", user="u2"))).kind == "clarify"
     await chatbot.respond(msg("", user="u2"))
@@ -270,7 +270,7 @@ async def test_submit_words_during_collection_are_not_taken_as_answers(bot):
     await chatbot.respond(msg("提交"))
     await chatbot.respond(msg("小区门口的路灯坏了一个月"))
     again = await chatbot.respond(msg("转人工"))
-    assert again.kind == "collect" and again.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）。")
+    assert again.kind == "collect" and again.text.endswith("请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。")
     await chatbot.respond(msg("云湖区湖滨街道翠柳小区"))
     assert (await chatbot.respond(msg("13812345678"))).kind == "ticket"
     assert service.messages[0].text.startswith("小区门口的路灯坏了一个月\n地点：云湖区湖滨街道翠柳小区\n")
@@ -296,6 +296,7 @@ async def test_greetings_and_thanks_get_a_greeting_not_a_search_nor_a_gap(bot, e
     hello = await chatbot.respond(msg("你好！", user="greet"))
     assert hello.kind == "greeting" and "工单编号" in hello.text and "提交" in hello.text
     assert (await chatbot.respond(msg("在吗", user="greet"))).kind == "greeting"
+    assert (await chatbot.respond(msg("Hi there!", user="greet"))).kind == "greeting"
     thanks = await chatbot.respond(msg("谢谢啦", user="greet"))
     assert thanks.kind == "greeting" and thanks.text.startswith("不客气")
     async with engine.connect() as conn:
@@ -311,6 +312,7 @@ def test_strip_greeting_takes_only_a_greeting_off_the_front():
     assert strip_greeting("您好！请问公积金怎么提取") == "请问公积金怎么提取"
     assert strip_greeting("Hi, 你好，社保卡丢了") == "社保卡丢了"
     assert strip_greeting("HIV检测在哪里做") == "HIV检测在哪里做"  # not "hi"
+    assert strip_greeting("hey there, 公积金怎么提取") == "公积金怎么提取"
     assert strip_greeting("喂养宠物要登记吗") == "喂养宠物要登记吗"
     assert strip_greeting("你好") == "你好"  # nothing left: the text itself
 
@@ -360,7 +362,7 @@ async def test_a_phone_number_after_the_offer_keeps_the_question(bot):
     offer = await chatbot.respond(msg("我家楼下的烧烤摊每天半夜油烟很大", user="ph"))
     assert offer.kind == "offer"
     reply = await chatbot.respond(msg("13812345678", user="ph"))
-    assert reply.kind == "collect" and reply.text == "已记下您的联系电话。请告诉我们问题发生的地点（区、街道、小区或门牌号）。"
+    assert reply.kind == "collect" and reply.text == "已记下您的联系电话。请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。"
     done = await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="ph"))
     assert done.kind == "ticket"
     assert service.messages[-1].text == ("我家楼下的烧烤摊每天半夜油烟很大\n地点：云湖区湖滨街道翠柳小区3栋\n"
@@ -577,3 +579,76 @@ async def test_a_follow_up_the_intake_makes_a_new_ticket_of_is_told_its_number(b
     assert reply.kind == "ticket" and reply.ticket_number != number
     assert reply.text.endswith(f"您的补充内容已登记为新工单 {reply.ticket_number}。")
     assert service.messages[-1].text.startswith(f"工单{number}的路灯还是没修好")
+
+
+async def test_a_phone_given_inside_the_problem_or_the_place_is_kept_and_not_asked_again(bot):
+    chatbot, service, _ = bot
+    await chatbot.respond(msg("提交", user="p1"))
+    reply = await chatbot.respond(msg("物业乱收停车费，我的手机13912345678也可以打", user="p1"))
+    assert reply.kind == "collect" and reply.text == "已记下您的联系电话。" + ASK["where"]
+    assert (await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="p1"))).kind == "ticket"
+    assert service.messages[-1].text.endswith("地点：云湖区湖滨街道翠柳小区3栋\n联系电话：13912345678")
+
+    await chatbot.respond(msg("提交", user="p2"))
+    await chatbot.respond(msg("楼道里的灯坏了一个星期", user="p2"))
+    done = await chatbot.respond(msg("就在楼下 电话13712345678 找王先生", user="p2"))
+    assert done.kind == "ticket" and done.text.startswith("已记下您的联系电话。您的诉求已提交")
+    sent = service.messages[-1]
+    assert sent.text == "楼道里的灯坏了一个星期\n地点：就在楼下 找王先生\n联系电话：13712345678"
+    assert sent.address == "就在楼下 找王先生"
+
+
+async def test_someone_elses_phone_in_the_problem_is_not_taken_for_the_citizens(bot):
+    chatbot, _, _ = bot
+    await chatbot.respond(msg("提交", user="p3"))
+    for text in ("物业电话13800000000一直打不通，电梯坏了没人修", "电梯坏了，维保公司的手机13800000001也不接"):
+        reply = await chatbot.respond(msg(text, user="p3"))
+        assert reply.kind == "collect" and "已记下您的联系电话" not in reply.text
+        await chatbot.respond(msg("取消", user="p3"))
+        await chatbot.respond(msg("提交", user="p3"))
+
+
+async def test_a_date_before_12345_the_hotline_is_no_ticket_number(bot):
+    chatbot, service, _ = bot
+    for text in ("我2024-05-06 12345打过电话反映噪音问题，一直没人处理", "我在 20240506 12345 反映过路灯问题"):
+        reply = await chatbot.respond(msg(text, user="d1"))
+        assert reply.kind != "progress" and "未找到" not in reply.text, text
+    # a ticket number typed in groups still is one, when it is the citizen's own
+    await chatbot.respond(msg("提交", user="d2"))
+    await chatbot.respond(msg("楼道里的灯坏了一个星期", user="d2"))
+    await chatbot.respond(msg("云湖区湖滨街道翠柳小区3栋", user="d2"))
+    number = (await chatbot.respond(msg("13812345678", user="d2"))).ticket_number
+    grouped = f"{number[:4]}-{number[4:8]}-{number[8:]}"
+    progress = await chatbot.respond(msg(f"查询 {grouped}", user="d2"))
+    assert progress.kind == "progress" and progress.text.startswith(f"工单 {number} 当前状态")
+
+
+async def test_a_ticket_after_an_unhelpful_answer_names_the_article(bot):
+    chatbot, service, demo = bot
+    answer = await chatbot.respond(msg("灵活就业人员怎么缴纳社保？", user="u1"))
+    assert answer.kind == "answer"
+    assert (await chatbot.respond(msg("没用", user="u1"))).kind == "offer"
+    await chatbot.respond(msg("提交", user="u1"))
+    await chatbot.respond(msg("无", user="u1"))  # no place belongs to it
+    assert (await chatbot.respond(msg("13812345678", user="u1"))).kind == "ticket"
+    sent = service.messages[-1]
+    assert sent.text == ("灵活就业人员怎么缴纳社保？\n地点：不涉及具体地点\n联系电话：13812345678\n"
+                         f"（智能客服曾提供知识《灵活就业人员如何缴纳社会保险》（编号 {answer.article_id}），未能解决）")
+    assert sent.address is None and sent.meta["article_seen"] == answer.article_id
+
+
+async def test_a_consultation_is_not_asked_where_by_the_routers_request_type(bot):
+    from routing.classifier import RoutingModel
+    from routing.store import DEFAULT_MODEL
+
+    chatbot, service, _ = bot
+    model = RoutingModel.load(DEFAULT_MODEL)
+    chatbot.request_type = lambda text: (lambda p: (p["label"], p["confidence"]))(model.predict(text)["request_type"])
+    await chatbot.respond(msg("提交", user="c1"))
+    asked = await chatbot.respond(msg("新生儿医保怎么办理需要什么材料", user="c1"))
+    assert asked.text == ASK["contact"]  # a question for information: no place asked
+    assert (await chatbot.respond(msg("13812345678", user="c1"))).kind == "ticket"
+    assert "地点：不涉及具体地点" in service.messages[-1].text and service.messages[-1].address is None
+    # a problem somewhere still is asked where
+    await chatbot.respond(msg("提交", user="c2"))
+    assert (await chatbot.respond(msg("小区门口路灯不亮好几天了", user="c2"))).text == ASK["where"]

@@ -7,9 +7,10 @@ published article sends it back to review. Every change writes a version row
 (who, what, when); ``diff`` compares any two versions.
 
 Who reads what (:func:`can_view`): a published article is read by all staff; one that is not (draft, in
-review, expired, archived) only by platform editors and the users of its owning unit. Archiving is final:
-only editors archive an article once it has been published; a unit may withdraw (archive) its own
-article only while it has never been published (:func:`can_archive`).
+review, expired, archived) only by platform editors and the users of its owning unit. Only editors
+archive an article once it has been published; a unit may withdraw (archive) its own article only while
+it has never been published (:func:`can_archive`). An archived article is not edited; only an editor
+brings it back (``restore``), as a draft that goes through review again.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "expire": (("published",), "expired", True),
     # editors from any of these; a unit only its own never-published draft or submission (can_archive)
     "archive": (("draft", "in_review", "published", "expired"), "archived", False),
+    # an article archived by mistake, or a policy back in force: a draft again, to be reviewed before it answers
+    "restore": (("archived",), "draft", True),
 }
 UNIT_ARCHIVE_FROM = ("draft", "in_review")
 REVIEW_PERIOD = dt.timedelta(days=180)  # next review when an owner confirms an article without a date
@@ -67,8 +70,8 @@ def can_view(user, article: dict) -> bool:
 
 
 def can_archive(user, article: dict) -> bool:
-    """Archiving is final (no action leads back): editors archive any article, a unit only its own article
-    that was never published (a draft or a submission it withdraws)."""
+    """Editors archive any article (and alone may ``restore`` it), a unit only its own article that was
+    never published (a draft or a submission it withdraws)."""
     return is_editor(user) or (can_edit(user, article) and article["status"] in UNIT_ARCHIVE_FROM
                                and article.get("published_at") is None)
 

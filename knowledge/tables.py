@@ -40,7 +40,7 @@ kb_article_versions = sa.Table(
     sa.Column("body_html", sa.Text, nullable=False),
     sa.Column("keywords", JSON, nullable=False, default=list),
     sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("action", sa.String(20), nullable=False),   # create | edit | submit | publish | reject | expire | archive
+    sa.Column("action", sa.String(20), nullable=False),   # create | edit | submit | publish | reject | expire | archive | restore | confirm
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("note", sa.Text),
     sa.Column("created_at", UtcDateTime, nullable=False),

@@ -96,6 +96,22 @@ async def test_workflow_versions_and_diff(setup, clock):
     await service.transition(EDITOR, art["id"], "archive")
     with pytest.raises(Conflict):
         await service.update(EDITOR, art["id"], {"title": "x", "body": "y"})
+    assert (await index.search("上门通气")).hits[0].status == "archived"
+
+    # archived by mistake: only an editor brings it back, as a draft that is reviewed again
+    with pytest.raises(Forbidden):
+        await service.transition(gas, art["id"], "restore")
+    with pytest.raises(Conflict):
+        await service.transition(EDITOR, art["id"], "submit")
+    restored = await service.transition(EDITOR, art["id"], "restore", note="误归档")
+    assert restored["status"] == "draft" and restored["version"] == 2
+    assert (await index.search("上门通气")).hits[0].status == "draft"
+    assert (await index.search("上门通气", SearchFilters(status=("published",)))).total == 0
+    assert [v["action"] for v in await service.versions(art["id"])][-2:] == ["archive", "restore"]
+    edited = await service.update(gas, art["id"], {"title": "燃气开户办理", "body": "<p>三个工作日内上门通气。</p>"})
+    assert edited["status"] == "draft"
+    with pytest.raises(Conflict):  # a draft is not restored
+        await service.transition(EDITOR, art["id"], "restore")
 
 
 async def test_expiry_and_review_flags(setup, clock):

@@ -258,7 +258,8 @@ async def test_owner_confirms_a_flagged_article_is_still_right(client):
     after = await resp.json()
     # still published and the same version: no second round of review for an unchanged article
     assert (after["status"], after["version"], after["review_due"]) == ("published", 1, False)
-    assert after["review_due_at"].startswith("2099-04-30T16:00")  # 2099-05-01 00:00 Beijing time
+    # a plain date means to the end of that day in Beijing time, as on create and edit
+    assert after["review_due_at"].startswith("2099-05-01T15:59:59")
     versions = (await (await client.get(f"/api/v1/kb/articles/{art['id']}/versions", headers=gas)).json())["items"]
     assert versions[-1]["action"] == "confirm" and "复核无误" in versions[-1]["note"]
     # no new review date given: half a year from now; nobody but the owner or an editor may confirm

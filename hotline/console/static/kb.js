@@ -4,7 +4,7 @@
 
 const KB = { offset: 0, limit: 50, mode: "list", units: null };  // mode: "list" (filtered, paged) or "search" (ranked)
 const KB_STATUS = { draft: "草稿", in_review: "待审核", published: "已发布", expired: "已过期", archived: "已归档" };
-const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", confirm: "复核确认" };
+const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", restore: "恢复为草稿", confirm: "复核确认" };
 // The workflow as the API accepts it (knowledge/articles.py TRANSITIONS): from which states, editors only, the note asked for.
 const KB_ACTIONS = {
   submit: { label: "提交审核", from: ["draft"], editors: false },
@@ -13,8 +13,9 @@ const KB_ACTIONS = {
   expire: { label: "设为过期", from: ["published"], editors: true },
   confirm: { label: "复核无误", from: ["published"], editors: false, date: "下次复核日期（默认半年后）" },
   // a unit withdraws only its own never-published draft or submission (knowledge.articles.can_archive)
-  archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑，确定归档？",
+  archive: { label: "归档", from: ["draft", "in_review", "published", "expired"], editors: false, confirm: "归档后不能再编辑（平台编辑可恢复为草稿），确定归档？",
              unit: (a) => ["draft", "in_review"].includes(a.status) && !a.published_at },
+  restore: { label: "恢复为草稿", from: ["archived"], editors: true },
 };
 const KB_FIELDS = { title: "标题", body: "正文", category: "分类", unit: "单位", keywords: "关键词", valid_from: "生效日期", valid_to: "失效日期", review_due_at: "复审日期" };
 

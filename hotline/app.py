@@ -31,6 +31,11 @@ PLUGINS: list[str] = [
     "hotline.jobs.web:setup",
 ]
 
+# Options of the HTTP server (``web.run_app(app, **SERVER_ARGS)``). The request line may hold a whole assist
+# text (knowledge.web.MAX_ASSIST_TEXT characters, 9 bytes each URL-encoded): it must reach the handler,
+# which answers a text over the limit with a clear 400, instead of aiohttp's own English one at 8 KiB.
+SERVER_ARGS = {"max_line_size": 64 * 1024}
+
 
 async def clients_ctx(app: web.Application) -> AsyncIterator[None]:
     """Shared outbound clients: one aiohttp ClientSession, and Redis when configured."""

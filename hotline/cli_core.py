@@ -39,7 +39,7 @@ def serve(data_dir, host, port, no_demo):
     """启动服务：升级数据库，首次启动导入演示数据，提供坐席控制台和 API。"""
     from aiohttp import web
 
-    from hotline.app import create_app
+    from hotline.app import SERVER_ARGS, create_app
 
     settings = settings_from(data_dir)
     if host:
@@ -50,7 +50,7 @@ def serve(data_dir, host, port, no_demo):
     where = settings.database_url and "PostgreSQL" or str(settings.data_dir.resolve())
     click.echo(f"12345 热线服务启动：http://{settings.host}:{settings.port}/ （数据：{where}）")
     try:
-        web.run_app(app, host=settings.host, port=settings.port, print=None)
+        web.run_app(app, host=settings.host, port=settings.port, print=None, **SERVER_ARGS)
     except OSError as exc:  # port taken, address not ours ...
         fail(f"无法在 {settings.host}:{settings.port} 上监听：{exc.strerror or exc}")
 

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -97,6 +98,12 @@ def test_serve_on_a_fresh_data_dir_answers_healthz_and_seeds_the_demo(tmp_path):
         import json
         with urllib.request.urlopen(req, timeout=5) as resp:
             assert len(json.loads(resp.read())["items"]) >= 30
+        # the server takes request lines long enough for a whole assist text (hotline.app.SERVER_ARGS)
+        story = urllib.parse.quote("我家燃气表旁边有异味" * 400)  # 4,000 characters, 36 KB of URL
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/assist?text={story}",
+                                     headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 200 and "articles" in json.loads(resp.read())
     finally:
         proc.terminate()
         output = proc.communicate(timeout=20)[0]

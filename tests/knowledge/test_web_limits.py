@@ -194,6 +194,10 @@ async def test_assist_over_post_takes_texts_a_url_cannot_hold(client):
     assert await _error(await client.post("/api/v1/assist", json={"text": "燃" * 5001}, headers=AGENT), 400) == \
         "文本过长（最多 5000 字）"
     assert (await client.post("/api/v1/assist", json={"text": "燃" * 5000}, headers=AGENT)).status == 200
+    # GET carries as much as the limit allows (45 KB of URL), and says in Chinese when a text is over it
+    assert (await client.get("/api/v1/assist", params={"text": "燃" * 5000}, headers=AGENT)).status == 200
+    assert await _error(await client.get("/api/v1/assist", params={"text": "燃" * 5001}, headers=AGENT), 400) == \
+        "文本过长（最多 5000 字）"
     assert await _error(await client.post("/api/v1/assist", json={"text": 5}, headers=AGENT), 400) == "text 必须是字符串"
     assert await _error(await client.post("/api/v1/assist", json={"text": "燃气", "ticket_id": True}, headers=AGENT),
                         400) == "ticket_id 必须是整数"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 import knowledge.web
 from hotline import appkeys
+from hotline.app import SERVER_ARGS
 from hotline.config import Settings
 from hotline.tables import units
 from tests.knowledge.conftest import user_middleware
@@ -36,7 +38,9 @@ async def web_client(aiohttp_client, engine, clock, tmp_path):
     app[appkeys.SERVICE] = TicketServiceDouble()
     app[appkeys.ROUTER] = RouterDouble()
     knowledge.web.setup(app)
-    c = await aiohttp_client(app)
+    server = TestServer(app)
+    await server.start_server(**SERVER_ARGS)  # the server options `hotline serve` uses
+    c = await aiohttp_client(server)
     await load_demo(engine, clock, app[appkeys.SEARCH])
     return c
 

@@ -10,8 +10,8 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
 * Submitting collects what a ticket needs — what, where, contact — in a short
   dialogue whose state is kept per user (:mod:`knowledge.dialogue`: Redis when
   configured, else the database), then creates the
-  ticket through the core's ``service.ingest`` and gives its number. A precise
-  place already named in the problem is not asked for again.
+  ticket through the core's ``service.ingest`` and gives its number (:mod:`knowledge.collect`). A
+  precise place, or the citizen's own phone number, already named in the problem is not asked for again.
 * The bot's own questions take the answers people give: 是/对 or 第二个 to a choice, 不是 to
   keep the question for a request; a question of a word or two (医保) is no problem
   description, so the dialogue asks for one. A place or a phone number given early is kept.
@@ -34,62 +34,30 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
-import json
 import logging
 import re
-import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hotline.textnorm import normalise
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import Identity, InboundMessage
-from knowledge.chat_text import COUNTRY_CODE, MOBILE, TICKET_NUMBER, find, own_phone_in, phone_in, typed_whole
+from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
+from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
+                                  HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
+                                  THANKS, UNHELPFUL, BotReply, bare_of, only_phone, strip_greeting)
+from knowledge.collect import ASK, RequestCollector, next_missing, title_of
 from knowledge.confidence import MatchScorer
-from knowledge.search.base import SearchFilters
 from knowledge.dialogue import DialogueBusy, DialogueStore
+from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log
+
+__all__ = ["ASK", "BotReply", "Chatbot", "strip_greeting", "user_key"]
 
 log = logging.getLogger(__name__)
 
-SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
-CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "取消提交", "不提交了", "不提交", "先不提交", "不想提交了",
-                "我不想提交了", "不想提交", "不反映了", "不用提交了", "结束")
-HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
-UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
-GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "hey", "hithere", "hellothere", "heythere", "喂",
-             "早上好", "上午好", "中午好", "下午好", "晚上好")
-THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "好的谢谢", "谢啦")
-# "Where is my request?" with no number: the citizen's own latest tickets are listed.
-PROGRESS_WORDS = ("查询进度", "进度查询", "查进度", "查询工单", "工单查询", "工单进度", "办理进度", "处理进度",
-                  "查询办理进度", "我的工单", "我的诉求", "我的工单呢", "我的工单办得怎么样", "我的工单办得怎么样了",
-                  "我反映的问题怎么样了", "我的诉求怎么样了", "进度")
-# Replies to the bot's own yes/no question or list ("您想了解的是不是……？"), and to an offer.
-CONFIRM_WORDS = ("是", "是的", "对", "对的", "嗯", "嗯嗯", "好", "好的", "可以", "没错", "确认", "就是这个")
-DENY_WORDS = ("不是", "不是的", "否", "都不是", "不对", "都不对", "没有", "不要", "不用", "不需要", "不了")
-FEEDBACK_YES = ("是的", "对", "对的", "嗯", "嗯嗯", "没错")  # to "这个回答对您有帮助吗"
-ORDINALS = {"第一个": 1, "第一": 1, "第一条": 1, "第二个": 2, "第二": 2, "第二条": 2, "第三个": 3, "第三": 3,
-            "第三条": 3}
-PROGRESS_CHARS = "查询看工单进度编号的号码怎么样了办理情况请问帮我一下"  # around a number, they only ask for progress
-MIN_PROBLEM_CHARS = 5  # a shorter question ("医保") says too little to be a ticket's problem: it is asked for
-HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
-_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
-# A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
-_LEADING_GREETING = re.compile(
-    r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi|hey)(?:\s+there)?(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)
-GREETING = ("您好！我是12345政务服务便民热线智能客服。请直接输入您想咨询的问题；"
-            "发送工单编号可查询办理进度；回复“提交”可反映诉求。")
 RECENT_TICKETS = 3
-PRECISE_LEVELS = ("community", "place")  # areas precise enough to stand for "where" (not a whole street)
-
-# Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
-_NOISE = re.compile(r"[\W_]+")
-_PARTICLES = "吧啊呀哦啦嘛了"
 
 ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.Match) ...
 TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
@@ -97,48 +65,15 @@ MISSING_AT = 0.25  # ... and no word the article lacks holding this share of the
 CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
-CONSULTATION_AT = 0.8  # request-type confidence for 咨询 above which no place is asked for
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 
-NO_PLACE = "不涉及具体地点"
-NO_PLACE_WORDS = ("无", "没有", "不涉及", "无地点", "没有地点", "无具体地点", "没有具体地点", "不涉及地点",
-                  "不涉及具体地点", "与地点无关", "和地点无关", "跟地点无关", "无关")
-ASK = {
-    "what": "请简要描述您要反映的问题。",
-    "where": "请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。",
-    "contact": "请留下您的联系电话，方便承办单位与您联系。",
-}
-
-
-@dataclass
-class BotReply:
-    text: str
-    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | greeting | cancel | busy
-    article_id: int | None = None
-    ticket_number: str | None = None
-    options: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {"text": self.text, "kind": self.kind, "article_id": self.article_id,
-                "ticket_number": self.ticket_number, "options": self.options}
-
-
-def _bare(text: str) -> str:
-    """A short reply without punctuation, spaces or a trailing particle, to compare with the command words."""
-    bare = _NOISE.sub("", normalise(unicodedata.normalize("NFKC", text))).lower()
-    return bare[:-1] if len(bare) > 2 and bare[-1] in _PARTICLES and bare[:-1] in _COMMANDS else bare
-
-
-def strip_greeting(text: str) -> str:
-    """The question without a greeting in front of it (你好，… / 您好！…); the text itself if that is all."""
-    return _LEADING_GREETING.sub("", text).strip() or text
 
 
 def user_key(message: InboundMessage) -> str:
     return f"{message.channel}:{message.sender.kind}:{message.sender.value}"
 
 
-class Chatbot:
+class Chatbot(RequestCollector):
     def __init__(self, *, engine: AsyncEngine, index, service, store: DialogueStore, clock,
                  answer_at: float = ANSWER_AT, clarify_at: float = CLARIFY_AT,
                  locate: Callable[[str], dict | None] | None = None,
@@ -192,7 +127,7 @@ class Chatbot:
 
     async def _step(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
         stage = state.get("stage")
-        bare = _bare(text)
+        bare = bare_of(text)
         if bare in CANCEL_WORDS and stage in ("collect", "choose", "offer", "feedback"):
             return BotReply("好的，已取消。有其他问题可以随时问我。", "cancel"), {}
         if bare in CANCEL_WORDS:  # nothing to cancel: no question for the knowledge base either
@@ -202,11 +137,11 @@ class Chatbot:
             if number and set(bare.replace(number, "")) <= set("查询看工单进度编号"):
                 # a progress query in the middle of the dialogue: answer it, then go on collecting
                 progress = await self._progress(message, number)
-                missing = _next_missing(state.get("fields") or {})
+                missing = next_missing(state.get("fields") or {})
                 return BotReply(f"{progress.text}\n{ASK[missing]}", "progress", ticket_number=number), state
             if bare in PROGRESS_WORDS:  # "查询进度" is no answer either: list the tickets, then ask again
                 mine = await self._my_tickets(message)
-                missing = _next_missing(state.get("fields") or {})
+                missing = next_missing(state.get("fields") or {})
                 return BotReply(f"{mine.text}\n{ASK[missing]}", "progress", ticket_number=mine.ticket_number), state
             if bare in SUBMIT_WORDS:  # "提交" again is no answer to the question asked: ask it again
                 return await self._start_collect(message, key, state.get("fields") or {})
@@ -255,7 +190,7 @@ class Chatbot:
             if len(set(bare.replace(number, "")) - set(PROGRESS_CHARS)) < MIN_PROBLEM_CHARS:
                 return progress, {}
             return await self._follow_up(message, number, text, progress)
-        phone = _only_phone(text)
+        phone = only_phone(text)
         if phone and stage == "done" and phone == state.get("contact"):  # the last answer, sent twice
             return BotReply(f"您的诉求已提交，工单编号：{state['ticket_number']}。发送该编号可随时查询办理进度。",
                             "ticket", ticket_number=state["ticket_number"]), state
@@ -385,122 +320,6 @@ class Chatbot:
         return BotReply(f"{lead}需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。", "offer"), state
 
     # -- ticket collection ------------------------------------------------
-    async def _start_collect(self, message: InboundMessage, key: str, fields: dict,
-                             lead: str = "好的，我来帮您提交诉求（回复“取消”可随时退出）。") -> tuple[BotReply, dict]:
-        fields = {k: v for k, v in fields.items() if v}
-        if len(_bare(fields.get("what") or "")) < MIN_PROBLEM_CHARS:  # "医保" alone: ask what the problem is
-            fields.pop("what", None)
-        lead += self._fill_from_problem(fields, fields.get("what"))
-        missing = _next_missing(fields)
-        if missing is None:
-            reply, state = await self._create_ticket(message, key, fields)
-            return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
-        return BotReply(lead + ASK[missing], "collect"), {"stage": "collect", "fields": fields}
-
-    def _fill_from_problem(self, fields: dict, problem: str | None) -> str:
-        """What the problem already says, so that it is not asked again: where (东山区凤凰路的路灯…), or that
-        it is a consultation no place belongs to (公积金怎么提取), and the citizen's own phone number (我的手机
-        139…). Fills ``fields``; returns what to tell the citizen."""
-        if not problem:
-            return ""
-        said = ""
-        if not fields.get("where"):
-            place = self._place_in(problem)
-            if place:
-                fields["where"] = place
-                said += f"已记下地点：{place}。"
-            elif self._consultation(problem):
-                fields["where"] = NO_PLACE
-        if not fields.get("contact") and (own := own_phone_in(problem)):
-            fields["contact"] = own[0]
-            said += "已记下您的联系电话。"
-        return said
-
-    def _consultation(self, text: str) -> bool:
-        """Whether ``text`` asks for information (咨询) rather than reports a problem somewhere, by the
-        router's request-type model; unsure or no router: not a consultation (the place is asked)."""
-        if self.request_type is None:
-            return False
-        try:
-            found = self.request_type(text)
-        except Exception:  # a model problem must not break the dialogue: just ask
-            log.warning("chatbot: request type prediction failed", exc_info=True)
-            return False
-        return bool(found) and found[0] == "咨询" and found[1] >= CONSULTATION_AT
-
-    def _place_in(self, text: str | None) -> str | None:
-        """The citizen's own words naming a precise place (a community, road or estate) in ``text``, if any."""
-        if not text or self.locate is None:
-            return None
-        try:
-            area = self.locate(text)
-        except Exception:  # a gazetteer problem must not break the dialogue: just ask
-            log.warning("chatbot: locating a place failed", exc_info=True)
-            return None
-        if not area or area.get("level") not in PRECISE_LEVELS:
-            return None
-        start, end = area["span"]
-        return text[start:end].strip() or None
-
-    async def _collect(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
-        fields = dict(state.get("fields") or {})
-        missing = _next_missing(fields)
-        bare, lead = _bare(text), ""
-        if missing == "contact":
-            phone = phone_in(text)
-            if not phone:
-                return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话（回复“取消”可退出）。",
-                                "collect"), state
-            fields["contact"] = phone
-        elif not bare or bare in GREETINGS or bare in THANKS:  # no answer to the question asked: ask again
-            return BotReply(ASK[missing], "collect"), state
-        elif phone := _only_phone(text):  # a phone number before it was asked for
-            fields["contact"] = phone
-            lead = "已记下您的联系电话。"
-        elif missing == "what" and len(bare) < MIN_PROBLEM_CHARS:  # "医保" says nothing of what went wrong
-            return BotReply("请再具体描述一下您遇到的问题（发生了什么、持续多久等）。", "collect"), state
-        elif missing == "what":
-            fields["what"] = text
-            lead = (self._urgent(text) or "") + self._fill_from_problem(fields, text)
-        elif bare in NO_PLACE_WORDS:  # "无": a request no place belongs to
-            fields["where"] = NO_PLACE
-        else:  # the place, maybe with the citizen's phone in it (就在楼下 电话137… 找王先生)
-            own = own_phone_in(text) if not fields.get("contact") else None
-            if own:
-                fields["contact"], text, lead = own[0], own[1], "已记下您的联系电话。"
-            if not _bare(text):
-                return BotReply(lead + ASK["where"], "collect"), {"stage": "collect", "fields": fields}
-            fields["where"] = text
-        nxt = _next_missing(fields)
-        if nxt:
-            return BotReply(lead + ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
-        reply, state = await self._create_ticket(message, key, fields)
-        return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
-
-    async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
-        others: list[Identity] = []
-        contact, where, seen = fields["contact"], fields["where"], fields.get("seen")
-        if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
-            others.append(Identity(kind="phone", value="+86" + contact))
-        inbound = InboundMessage(
-            channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
-            other_identities=tuple(others), sender_name=message.sender_name,
-            text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
-                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else ""),
-            subject=_title_of(fields["what"]), address=None if where == NO_PLACE else where[:200],
-            received_at=message.received_at, intake_line=message.intake_line,
-            meta={**message.meta, "chatbot": True, **({"article_seen": seen[0]} if seen else {})},
-        )
-        result = await self.service.ingest(inbound)
-        await self._log(key, message.channel, fields["what"], "ticket", None, None, result.ticket_number)
-        if getattr(result, "threaded", False):
-            text = f"已将您的补充信息记入工单 {result.ticket_number}。发送该编号可查询办理进度。"
-        else:
-            text = f"您的诉求已提交，工单编号：{result.ticket_number}。发送该编号可随时查询办理进度。"
-        # kept so that the same last answer sent again is not taken for the start of a new request
-        done = {"stage": "done", "ticket_number": result.ticket_number, "contact": contact}
-        return BotReply(text, "ticket", ticket_number=result.ticket_number), done
-
     async def _follow_up(self, message: InboundMessage, number: str, text: str,
                          progress: BotReply) -> tuple[BotReply, dict]:
         """A ticket number with more to say (答复我不满意，要求重新处理): on the citizen's own open ticket it
@@ -540,7 +359,7 @@ class Chatbot:
         recent = await self.service.recent_tickets_of(message.sender, limit=RECENT_TICKETS)
         if not recent:
             return BotReply("没有找到您名下的工单。请发送工单编号（13位数字）查询办理进度。", "progress")
-        lines = [f"{i}. {t['number']}" + (f"（{_title_of(t['title'])}）" if (t.get("title") or "").strip() else "")
+        lines = [f"{i}. {t['number']}" + (f"（{title_of(t['title'])}）" if (t.get("title") or "").strip() else "")
                  + f"：{t['state_label']}" for i, t in enumerate(recent, 1)]
         return BotReply("您最近的工单：\n" + "\n".join(lines) + "\n发送工单编号可查看承办单位和答复期限。", "progress",
                         ticket_number=recent[0]["number"])
@@ -560,38 +379,11 @@ class Chatbot:
             await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
 
 
-def _only_phone(text: str) -> str | None:
-    """The phone number when ``text`` is just one, maybe with 电话, 手机号, 我的 … around it."""
-    phone = phone_in(text)
-    rest = _bare(COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
-        if phone else None
-    return phone if phone and set(rest) <= set("电话手机号码是我的") else None
-
-
 def _pick(count: int) -> str:
     """Asks again for a choice among ``count`` offered articles."""
     if count == 1:
         return "是请回复 1，不是请回复“提交”反映诉求。"
     return f"请回复 1 到 {count} 之间的序号，都不是请回复“提交”反映诉求。"
-
-
-def _request_key(message_id: str, fields: dict) -> str:
-    """The ticket message's id: the last message's id and what was collected. A retry of the last message
-    is the same request (one ticket); another request whose last message happens to carry the same id (a
-    widget numbering each session's messages from 1 again) is not."""
-    digest = hashlib.sha256(json.dumps([fields.get(k) for k in ("what", "where", "contact")],
-                                       ensure_ascii=False).encode()).hexdigest()[:16]
-    return f"{message_id[:180]}#{digest}"
-
-
-def _title_of(problem: str) -> str:
-    """A ticket title from the citizen's problem: its first line, at most 30 characters."""
-    line = next((part.strip() for part in problem.splitlines() if part.strip()), problem.strip())
-    return line[:30]
-
-
-def _next_missing(fields: dict) -> str | None:
-    return next((name for name in ("what", "where", "contact") if not fields.get(name)), None)
 
 
 def _owned_by(ticket: dict, sender: Identity) -> bool:

@@ -1,0 +1,75 @@
+"""What citizens type to the chatbot, and its replies: command words, the bare form of a short reply
+compared with them, a phone number sent alone, and :class:`BotReply`."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.textnorm import normalise
+from knowledge.chat_text import COUNTRY_CODE, phone_in
+
+SUBMIT_WORDS = ("提交", "我要反映", "我要投诉", "投诉", "反映问题", "转人工", "人工", "办理诉求", "提交诉求")
+CANCEL_WORDS = ("取消", "算了", "不用了", "退出", "取消提交", "不提交了", "不提交", "先不提交", "不想提交了",
+                "我不想提交了", "不想提交", "不反映了", "不用提交了", "结束")
+HELPFUL = ("有用", "有帮助", "解决了", "是", "满意")
+UNHELPFUL = ("没用", "没有用", "没帮助", "没有帮助", "没解决", "否", "不满意")
+GREETINGS = ("你好", "您好", "你们好", "在吗", "在不在", "有人吗", "哈喽", "嗨", "hello", "hi", "hey", "hithere", "hellothere", "heythere", "喂",
+             "早上好", "上午好", "中午好", "下午好", "晚上好")
+THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢", "好的谢谢", "谢啦")
+# "Where is my request?" with no number: the citizen's own latest tickets are listed.
+PROGRESS_WORDS = ("查询进度", "进度查询", "查进度", "查询工单", "工单查询", "工单进度", "办理进度", "处理进度",
+                  "查询办理进度", "我的工单", "我的诉求", "我的工单呢", "我的工单办得怎么样", "我的工单办得怎么样了",
+                  "我反映的问题怎么样了", "我的诉求怎么样了", "进度")
+# Replies to the bot's own yes/no question or list ("您想了解的是不是……？"), and to an offer.
+CONFIRM_WORDS = ("是", "是的", "对", "对的", "嗯", "嗯嗯", "好", "好的", "可以", "没错", "确认", "就是这个")
+DENY_WORDS = ("不是", "不是的", "否", "都不是", "不对", "都不对", "没有", "不要", "不用", "不需要", "不了")
+FEEDBACK_YES = ("是的", "对", "对的", "嗯", "嗯嗯", "没错")  # to "这个回答对您有帮助吗"
+ORDINALS = {"第一个": 1, "第一": 1, "第一条": 1, "第二个": 2, "第二": 2, "第二条": 2, "第三个": 3, "第三": 3,
+            "第三条": 3}
+PROGRESS_CHARS = "查询看工单进度编号的号码怎么样了办理情况请问帮我一下"  # around a number, they only ask for progress
+MIN_PROBLEM_CHARS = 5  # a shorter question ("医保") says too little to be a ticket's problem: it is asked for
+HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
+_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
+# A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
+_LEADING_GREETING = re.compile(
+    r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi|hey)(?:\s+there)?(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)
+GREETING = ("您好！我是12345政务服务便民热线智能客服。请直接输入您想咨询的问题；"
+            "发送工单编号可查询办理进度；回复“提交”可反映诉求。")
+# Punctuation, spaces and a trailing modal particle around a short reply ("取消。", "有用！", "算了吧").
+_NOISE = re.compile(r"[\W_]+")
+_PARTICLES = "吧啊呀哦啦嘛了"
+
+
+@dataclass
+class BotReply:
+    text: str
+    kind: str  # answer | clarify | offer | collect | ticket | progress | feedback | greeting | cancel | busy
+    article_id: int | None = None
+    ticket_number: str | None = None
+    options: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"text": self.text, "kind": self.kind, "article_id": self.article_id,
+                "ticket_number": self.ticket_number, "options": self.options}
+
+
+def bare_of(text: str) -> str:
+    """A short reply without punctuation, spaces or a trailing particle, to compare with the command words."""
+    bare = _NOISE.sub("", normalise(unicodedata.normalize("NFKC", text))).lower()
+    return bare[:-1] if len(bare) > 2 and bare[-1] in _PARTICLES and bare[:-1] in _COMMANDS else bare
+
+
+def strip_greeting(text: str) -> str:
+    """The question without a greeting in front of it (你好，… / 您好！…); the text itself if that is all."""
+    return _LEADING_GREETING.sub("", text).strip() or text
+
+
+def only_phone(text: str) -> str | None:
+    """The phone number when ``text`` is just one, maybe with 电话, 手机号, 我的 … around it."""
+    phone = phone_in(text)
+    rest = bare_of(COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
+        if phone else None
+    return phone if phone and set(rest) <= set("电话手机号码是我的") else None

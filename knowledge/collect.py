@@ -1,0 +1,168 @@
+"""Collecting a request in the chatbot's dialogue: what, where and contact, then the ticket.
+
+:class:`RequestCollector` is a part of :class:`knowledge.chatbot.Chatbot` (it uses the bot's ``service``,
+``locate``, ``request_type``, ``_urgent`` and ``_log``). What the problem already says (a precise place,
+the citizen's own phone number, that it is a consultation) is not asked for again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from hotline.messages import Identity, InboundMessage
+from knowledge.chat_text import MOBILE, own_phone_in, phone_in
+from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, only_phone
+
+log = logging.getLogger(__name__)
+
+PRECISE_LEVELS = ("community", "place")  # areas precise enough to stand for "where" (not a whole street)
+CONSULTATION_AT = 0.8  # request-type confidence for 咨询 above which no place is asked for
+NO_PLACE = "不涉及具体地点"
+NO_PLACE_WORDS = ("无", "没有", "不涉及", "无地点", "没有地点", "无具体地点", "没有具体地点", "不涉及地点",
+                  "不涉及具体地点", "与地点无关", "和地点无关", "跟地点无关", "无关")
+ASK = {
+    "what": "请简要描述您要反映的问题。",
+    "where": "请告诉我们问题发生的地点（区、街道、小区或门牌号）；与具体地点无关请回复“无”。",
+    "contact": "请留下您的联系电话，方便承办单位与您联系。",
+}
+
+
+class RequestCollector:
+    """The request-collecting steps of the chatbot's dialogue (state ``{"stage": "collect", "fields": …}``)."""
+
+    async def _start_collect(self, message: InboundMessage, key: str, fields: dict,
+                             lead: str = "好的，我来帮您提交诉求（回复“取消”可随时退出）。") -> tuple[BotReply, dict]:
+        fields = {k: v for k, v in fields.items() if v}
+        if len(bare_of(fields.get("what") or "")) < MIN_PROBLEM_CHARS:  # "医保" alone: ask what the problem is
+            fields.pop("what", None)
+        lead += self._fill_from_problem(fields, fields.get("what"))
+        missing = next_missing(fields)
+        if missing is None:
+            reply, state = await self._create_ticket(message, key, fields)
+            return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
+        return BotReply(lead + ASK[missing], "collect"), {"stage": "collect", "fields": fields}
+
+    def _fill_from_problem(self, fields: dict, problem: str | None) -> str:
+        """What the problem already says, so that it is not asked again: where (东山区凤凰路的路灯…), or that
+        it is a consultation no place belongs to (公积金怎么提取), and the citizen's own phone number (我的手机
+        139…). Fills ``fields``; returns what to tell the citizen."""
+        if not problem:
+            return ""
+        said = ""
+        if not fields.get("where"):
+            place = self._place_in(problem)
+            if place:
+                fields["where"] = place
+                said += f"已记下地点：{place}。"
+            elif self._consultation(problem):
+                fields["where"] = NO_PLACE
+        if not fields.get("contact") and (own := own_phone_in(problem)):
+            fields["contact"] = own[0]
+            said += "已记下您的联系电话。"
+        return said
+
+    def _consultation(self, text: str) -> bool:
+        """Whether ``text`` asks for information (咨询) rather than reports a problem somewhere, by the
+        router's request-type model; unsure or no router: not a consultation (the place is asked)."""
+        if self.request_type is None:
+            return False
+        try:
+            found = self.request_type(text)
+        except Exception:  # a model problem must not break the dialogue: just ask
+            log.warning("chatbot: request type prediction failed", exc_info=True)
+            return False
+        return bool(found) and found[0] == "咨询" and found[1] >= CONSULTATION_AT
+
+    def _place_in(self, text: str | None) -> str | None:
+        """The citizen's own words naming a precise place (a community, road or estate) in ``text``, if any."""
+        if not text or self.locate is None:
+            return None
+        try:
+            area = self.locate(text)
+        except Exception:  # a gazetteer problem must not break the dialogue: just ask
+            log.warning("chatbot: locating a place failed", exc_info=True)
+            return None
+        if not area or area.get("level") not in PRECISE_LEVELS:
+            return None
+        start, end = area["span"]
+        return text[start:end].strip() or None
+
+    async def _collect(self, message: InboundMessage, key: str, state: dict, text: str) -> tuple[BotReply, dict]:
+        fields = dict(state.get("fields") or {})
+        missing = next_missing(fields)
+        bare, lead = bare_of(text), ""
+        if missing == "contact":
+            phone = phone_in(text)
+            if not phone:
+                return BotReply("电话号码格式不正确，请输入11位手机号或带区号的固定电话（回复“取消”可退出）。",
+                                "collect"), state
+            fields["contact"] = phone
+        elif not bare or bare in GREETINGS or bare in THANKS:  # no answer to the question asked: ask again
+            return BotReply(ASK[missing], "collect"), state
+        elif phone := only_phone(text):  # a phone number before it was asked for
+            fields["contact"] = phone
+            lead = "已记下您的联系电话。"
+        elif missing == "what" and len(bare) < MIN_PROBLEM_CHARS:  # "医保" says nothing of what went wrong
+            return BotReply("请再具体描述一下您遇到的问题（发生了什么、持续多久等）。", "collect"), state
+        elif missing == "what":
+            fields["what"] = text
+            lead = (self._urgent(text) or "") + self._fill_from_problem(fields, text)
+        elif bare in NO_PLACE_WORDS:  # "无": a request no place belongs to
+            fields["where"] = NO_PLACE
+        else:  # the place, maybe with the citizen's phone in it (就在楼下 电话137… 找王先生)
+            own = own_phone_in(text) if not fields.get("contact") else None
+            if own:
+                fields["contact"], text, lead = own[0], own[1], "已记下您的联系电话。"
+            if not bare_of(text):
+                return BotReply(lead + ASK["where"], "collect"), {"stage": "collect", "fields": fields}
+            fields["where"] = text
+        nxt = next_missing(fields)
+        if nxt:
+            return BotReply(lead + ASK[nxt], "collect"), {"stage": "collect", "fields": fields}
+        reply, state = await self._create_ticket(message, key, fields)
+        return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
+
+    async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
+        others: list[Identity] = []
+        contact, where, seen = fields["contact"], fields["where"], fields.get("seen")
+        if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
+            others.append(Identity(kind="phone", value="+86" + contact))
+        inbound = InboundMessage(
+            channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
+            other_identities=tuple(others), sender_name=message.sender_name,
+            text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
+                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else ""),
+            subject=title_of(fields["what"]), address=None if where == NO_PLACE else where[:200],
+            received_at=message.received_at, intake_line=message.intake_line,
+            meta={**message.meta, "chatbot": True, **({"article_seen": seen[0]} if seen else {})},
+        )
+        result = await self.service.ingest(inbound)
+        await self._log(key, message.channel, fields["what"], "ticket", None, None, result.ticket_number)
+        if getattr(result, "threaded", False):
+            text = f"已将您的补充信息记入工单 {result.ticket_number}。发送该编号可查询办理进度。"
+        else:
+            text = f"您的诉求已提交，工单编号：{result.ticket_number}。发送该编号可随时查询办理进度。"
+        # kept so that the same last answer sent again is not taken for the start of a new request
+        done = {"stage": "done", "ticket_number": result.ticket_number, "contact": contact}
+        return BotReply(text, "ticket", ticket_number=result.ticket_number), done
+
+
+def _request_key(message_id: str, fields: dict) -> str:
+    """The ticket message's id: the last message's id and what was collected. A retry of the last message
+    is the same request (one ticket); another request whose last message happens to carry the same id (a
+    widget numbering each session's messages from 1 again) is not."""
+    digest = hashlib.sha256(json.dumps([fields.get(k) for k in ("what", "where", "contact")],
+                                       ensure_ascii=False).encode()).hexdigest()[:16]
+    return f"{message_id[:180]}#{digest}"
+
+
+def title_of(problem: str) -> str:
+    """A ticket title from the citizen's problem: its first line, at most 30 characters."""
+    line = next((part.strip() for part in problem.splitlines() if part.strip()), problem.strip())
+    return line[:30]
+
+
+def next_missing(fields: dict) -> str | None:
+    return next((name for name in ("what", "where", "contact") if not fields.get(name)), None)

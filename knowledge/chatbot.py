@@ -47,7 +47,7 @@ from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
 from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
                                   HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
                                   THANKS, UNHELPFUL, BotReply, bare_of, only_phone, strip_greeting)
-from knowledge.collect import ASK, RequestCollector, next_missing, title_of
+from knowledge.collect import ASK, RequestCollector, ask_router, next_missing, title_of
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
 from knowledge.search.base import SearchFilters
@@ -218,13 +218,7 @@ class Chatbot(RequestCollector):
 
     def _urgent(self, text: str) -> str | None:
         """The warning for an emergency the text describes (火灾 → 119), or None."""
-        if self.emergency is None or not text:
-            return None
-        try:
-            found = self.emergency(text)
-        except Exception:  # a broken detector must not break the dialogue
-            log.warning("chatbot: emergency detection failed", exc_info=True)
-            return None
+        found = ask_router(self.emergency, text, "emergency detection")
         if not found:
             return None
         return (f"您描述的情况可能十分紧急（{found['reason']}），请立即拨打 {found['number']}！"

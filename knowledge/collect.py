@@ -29,6 +29,18 @@ ASK = {
 }
 
 
+def ask_router(call, text: str | None, what: str):
+    """``call(text)`` (a router part the app injects: gazetteer, request type, emergencies), or None when
+    there is none, no text, or it fails: a router problem must not break the dialogue (the bot just asks)."""
+    if call is None or not text:
+        return None
+    try:
+        return call(text)
+    except Exception:
+        log.warning("chatbot: %s failed", what, exc_info=True)
+        return None
+
+
 class RequestCollector:
     """The request-collecting steps of the chatbot's dialogue (state ``{"stage": "collect", "fields": …}``)."""
 
@@ -66,24 +78,12 @@ class RequestCollector:
     def _consultation(self, text: str) -> bool:
         """Whether ``text`` asks for information (咨询) rather than reports a problem somewhere, by the
         router's request-type model; unsure or no router: not a consultation (the place is asked)."""
-        if self.request_type is None:
-            return False
-        try:
-            found = self.request_type(text)
-        except Exception:  # a model problem must not break the dialogue: just ask
-            log.warning("chatbot: request type prediction failed", exc_info=True)
-            return False
+        found = ask_router(self.request_type, text, "request type prediction")
         return bool(found) and found[0] == "咨询" and found[1] >= CONSULTATION_AT
 
     def _place_in(self, text: str | None) -> str | None:
         """The citizen's own words naming a precise place (a community, road or estate) in ``text``, if any."""
-        if not text or self.locate is None:
-            return None
-        try:
-            area = self.locate(text)
-        except Exception:  # a gazetteer problem must not break the dialogue: just ask
-            log.warning("chatbot: locating a place failed", exc_info=True)
-            return None
+        area = ask_router(self.locate, text, "locating a place")
         if not area or area.get("level") not in PRECISE_LEVELS:
             return None
         start, end = area["span"]

@@ -50,22 +50,33 @@ def mask_phone(value: str | None) -> str | None:
     return f"{national[:3]}****{national[-4:]}"
 
 
+# Full-width digits, as Chinese input methods often type them (１３９…): read, and shown, as ASCII ones.
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_SEP = r"[-\s.·]?"  # what people put between groups of digits: 139-1234-5678, 139 1234 5678, 139.1234.5678
 # A mobile number written into text: 13912345678, +86 139-1234-5678, 0086 139 1234 5678 ...
-_PHONE_IN_TEXT = re.compile(r"(?<![\d+])(?:(?:\+|00)?86[-\s]?)?(1[3-9]\d)[-\s]?(\d{4})[-\s]?(\d{4})(?!\d)")
+_PHONE_IN_TEXT = re.compile(rf"(?<![\d+])(?:(?:\+|00)?86{_SEP})?(1[3-9]\d){_SEP}(\d{{4}}){_SEP}(\d{{4}})(?![\d])")
 # A landline with its area code: 0571-87654321, 057187654321, (023) 8889 6666 ...
-_LANDLINE_IN_TEXT = re.compile(r"(?<![\d-])[(（]?(0\d{2,3})[)）]?[-\s]?(\d{3,4})[-\s]?(\d{4})(?![\d-])")
-# A resident identity card number (18 characters: region, birth date, sequence, check digit).
+_LANDLINE_IN_TEXT = re.compile(rf"(?<![\d-])[(（]?(0\d{{2,3}})[)）]?{_SEP}(\d{{3,4}}){_SEP}(\d{{4}})(?![\d-])")
+# A local number without its area code, only where a word says it is one: 座机87654321, 电话：8765-4321.
+_LOCAL_IN_TEXT = re.compile(r"((?:电话|座机|固话|号码|联系方式|手机)[^\d\n]{0,4})(\d{3,4})[-\s]?(\d{2})(\d{2})(?![\d])")
+# A resident identity card number: 18 characters (region, birth date, sequence, check digit), or the
+# old 15 digits (two-digit year, no check digit).
 _ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})(?:19|20)\d{2}[01]\d[0-3]\d(\d{3}[\dXx])(?![\dA-Za-z])")
+_OLD_ID_CARD_IN_TEXT = re.compile(r"(?<![\dA-Za-z])(\d{6})\d{2}[01]\d[0-3]\d(\d{3})(?![\dA-Za-z])")
 
 
 def mask_phones_in_text(text: str | None) -> str | None:
-    """Mask the numbers a citizen wrote into free text: mobiles (139****5678), landlines (0571****21)
-    and identity card numbers (330106********123X)."""
+    """Mask the numbers a citizen wrote into free text: mobiles (139****5678, also typed in full-width
+    digits or with dots), landlines (0571****21; without the area code only after a word such as 座机:
+    座机****21) and identity card numbers (330106********123X, old 15-digit ones 110105******002)."""
     if not text:
         return text
+    text = text.translate(_FULL_WIDTH_DIGITS)
     text = _ID_CARD_IN_TEXT.sub(lambda m: f"{m.group(1)}********{m.group(2)}", text)
+    text = _OLD_ID_CARD_IN_TEXT.sub(lambda m: f"{m.group(1)}******{m.group(2)}", text)
     text = _PHONE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
-    return _LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)[-2:]}", text)
+    text = _LANDLINE_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(3)[-2:]}", text)
+    return _LOCAL_IN_TEXT.sub(lambda m: f"{m.group(1)}****{m.group(4)}", text)
 
 
 def mask_identity(kind: str, value: str | None) -> str | None:
@@ -89,3 +100,20 @@ def mask_author(author: str | None) -> str | None:
     if sep and kind in IDENTITY_KINDS:
         return f"{kind}:{mask_identity(kind, value)}"
     return mask_phones_in_text(author)
+
+
+_DIGIT_RUN = re.compile(r"\d{3,}")
+_WHOLE_TICKET_NUMBER = re.compile(r"\s*20\d{11}\s*")
+UNIT_QUERY_DIGITS = "成员单位检索词中不能含 3 位以上的连续数字（可直接输入 13 位工单编号）"
+
+
+def probes_masked_digits(query: str | None) -> bool:
+    """Whether a unit user's search text could confirm a guess at digits masked for them (139****5678):
+    a run of three or more digits, other than a whole ticket number. A house number such as 12 is fine."""
+    query = (query or "").translate(_FULL_WIDTH_DIGITS)
+    return bool(_DIGIT_RUN.search(query)) and not _WHOLE_TICKET_NUMBER.fullmatch(query)
+
+
+def without_digit_runs(text: str) -> str:
+    """``text`` with runs of three or more digits taken out (a unit's assist text matched against tickets)."""
+    return _DIGIT_RUN.sub(" ", text.translate(_FULL_WIDTH_DIGITS))

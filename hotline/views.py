@@ -95,7 +95,8 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
     result = {
         "id": row.id, "number": row.number, "channel": row.channel, "intake_line": row.intake_line,
         "request_type": row.request_type, "category": category, "district": row.district,
-        "address": row.address, "title": mask_phones_in_text(row.title) if mask else row.title,
+        "address": mask_phones_in_text(row.address) if mask else row.address,
+        "title": mask_phones_in_text(row.title) if mask else row.title,
         "text": mask_phones_in_text(row.text) if mask else row.text,
         "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": citizen,
         "lead_unit": next((u for u in assigned if u["role"] == "lead"), None),
@@ -126,7 +127,8 @@ async def _history(conn: AsyncConnection, ticket_id: int, mask: bool) -> dict:
     ]
     events = [
         {"action": e.action, "action_label": ACTION_LABELS.get(e.action, e.action), "from_state": e.from_state,
-         "to_state": e.to_state, "actor": e.actor, "note": e.note, "at": _iso(e.at)}
+         "to_state": e.to_state, "actor": e.actor, "note": mask_phones_in_text(e.note) if mask else e.note,
+         "at": _iso(e.at)}
         for e in await conn.execute(sa.select(ticket_events).where(ticket_events.c.ticket_id == ticket_id)
                                     .order_by(ticket_events.c.id))
     ]

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
+from hotline.identity import without_digit_runs
 from knowledge.search.base import SearchFilters
 from knowledge.visibility import is_unit_user, unit_search
 
@@ -60,6 +61,10 @@ class Assist:
         if not is_unit_user(viewer):
             return (await self.index.search(text, SearchFilters(kinds=("ticket",)), limit=limit)).hits
         if self.engine is None:
+            return []
+        # numbers are masked for units: they must not find tickets by the hidden digits either
+        text = without_digit_runs(text)
+        if not text.strip():
             return []
         return (await unit_search(self.index, self.engine, viewer, text, SearchFilters(kinds=("ticket",)), limit)).hits
 

@@ -25,7 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline import appkeys
 from hotline.api.remote import client_address
-from hotline.identity import mask_phones_in_text
+from hotline.identity import UNIT_QUERY_DIGITS, mask_phones_in_text, probes_masked_digits
 from hotline.lifecycle import STATE_LABELS
 from hotline.messages import Identity, InboundMessage
 from hotline.periods import query_period
@@ -282,6 +282,8 @@ async def search(request: web.Request) -> web.Response:
         raise InvalidInput("请提供检索词 q")
     if len(text) > 500:
         raise InvalidInput("检索词不能超过 500 字")
+    if user.role == "unit" and probes_masked_digits(text):  # tickets' numbers are masked for units
+        raise InvalidInput(UNIT_QUERY_DIGITS)
     filters = await _search_filters(request, user)
     if filters is None:  # only flagged articles, and none is flagged
         return ok({"query": text, "total": 0, "hits": []})

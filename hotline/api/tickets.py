@@ -10,7 +10,7 @@ from hotline import appkeys
 from hotline.api.auth import require
 from hotline.api.errors import ApiError, json_response, read_json
 from hotline.api.models import LinkIn, TicketIn, TransitionIn
-from hotline.identity import InvalidPhone, normalize_identity
+from hotline.identity import UNIT_QUERY_DIGITS, InvalidPhone, normalize_identity, probes_masked_digits
 from hotline.lifecycle import REQUEST_TYPES, STATE_LABELS
 from hotline.service import NewTicket
 from hotline.views import MAX_PAGE
@@ -67,6 +67,16 @@ def _date(request: web.Request, name: str) -> dt.datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=request.app[appkeys.SERVICE].calendar.tz)
 
 
+def _unit_may_search(phone: str | None, q: str | None) -> None:
+    """Unit users see citizens' numbers masked (139****5678): the list must not confirm a guess at the
+    hidden digits either, so they filter by neither a phone number nor a run of digits in ``q`` (a whole
+    ticket number is fine; a house number such as 12 too)."""
+    if phone:
+        raise ApiError(403, "forbidden", "成员单位不能按市民电话号码查询工单")
+    if probes_masked_digits(q):
+        raise ApiError(400, "bad_query", UNIT_QUERY_DIGITS)
+
+
 ALLOWED_FILTERS = {"state", "channel", "request_type", "unit", "category", "district", "phone", "q",
                    "created_from", "created_to", "open", "limit", "offset"}
 
@@ -83,6 +93,8 @@ async def list_tickets(request: web.Request) -> web.Response:
     if request.query.get("request_type") and request.query["request_type"] not in REQUEST_TYPES:
         raise ApiError(400, "bad_query", f"未知诉求类型 {request.query['request_type']}")
     phone = request.query.get("phone")
+    if actor.role == "unit":
+        _unit_may_search(phone, request.query.get("q"))
     if phone:
         try:
             phone = normalize_identity("phone", phone).value

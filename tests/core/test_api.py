@@ -80,6 +80,35 @@ async def test_unit_user_sees_only_its_tickets_with_masked_phones(client, tokens
     assert staff["citizen"]["identities"][0]["value"] == "+8613800135678"
 
 
+async def test_a_unit_can_neither_read_nor_probe_the_digits_masked_for_it(client, tokens):
+    number = (await create(client, tokens, {
+        **NEW, "text": "停水了，手机１３９８７６５４３２１，备用139.8765.4322，座机87654321，老身份证110105491231002",
+        "address": "玉河新村5栋 电话13987654329"}))["number"]
+    await move(client, tokens["dispatcher"], number, "dispatch",
+               {"lead_unit": "housing", "note": "请尽快联系市民张先生 13800135678"})
+    seen = await (await client.get(f"/api/v1/tickets/{number}", headers=auth(tokens["housing"]))).json()
+    shown = json.dumps(seen, ensure_ascii=False)
+    for secret in ("98765432", "87654321", "8765.4322", "491231", "13800135678", "3987654329", "１３９"):
+        assert secret not in shown, secret
+    assert seen["address"] == "玉河新村5栋 电话139****4329"
+    assert seen["events"][-1]["note"] == "请尽快联系市民张先生 138****5678"
+
+    async def listed(query: str):
+        return await client.get(f"/api/v1/tickets?{query}", headers=auth(tokens["housing"]))
+
+    resp = await listed("phone=13800135678")  # would confirm a guess at the hidden digits
+    assert resp.status == 403 and (await resp.json())["error"]["message"] == "成员单位不能按市民电话号码查询工单"
+    for probe in ("q=1380013", "q=987", "q=１３９"):
+        resp = await listed(probe)
+        assert resp.status == 400, probe
+        assert "3 位以上的连续数字" in (await resp.json())["error"]["message"]
+    for fine in (f"q={number}", "q=停水", "q=座机"):
+        assert (await (await listed(fine)).json())["total"] == 1, fine
+    # staff search as before
+    staff = await (await client.get("/api/v1/tickets?phone=13800135678&q=8765", headers=auth(tokens["agent"]))).json()
+    assert staff["total"] == 1
+
+
 async def test_a_unit_cannot_tell_another_units_ticket_from_a_missing_one(client, tokens):
     other = (await create(client, tokens, {**NEW, "text": "公交站牌损坏"}))["number"]
     await move(client, tokens["dispatcher"], other, "dispatch", {"lead_unit": "transport"})

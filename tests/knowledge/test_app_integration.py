@@ -86,6 +86,16 @@ async def test_unit_user_search_and_assist_show_only_own_tickets_masked(client, 
                                        headers=agent)).json())["similar_tickets"]
     assert {t["id"] for t in similar} == {own, other, moved}
 
+    # the hidden digits cannot be probed: a unit's search refuses digit runs, its assist leaves them out
+    resp = await client.get("/api/v1/kb/search", params={"q": "13812345678", "kind": "ticket"}, headers=gas)
+    assert resp.status == 400 and "3 位以上的连续数字" in (await resp.json())["error"]["message"]
+    data = await (await client.get("/api/v1/kb/search", params={"q": "13812345678", "kind": "ticket"},
+                                   headers=agent)).json()
+    assert int(data["hits"][0]["id"]) == own  # staff find it by the number as before
+    similar = (await (await client.get("/api/v1/assist", params={"text": "13812345678"},
+                                       headers=gas)).json())["similar_tickets"]
+    assert similar == []
+
 
 async def test_unit_user_sees_knowledge_gaps_with_numbers_masked(client, engine, clock):
     from knowledge.tables import kb_chat_log

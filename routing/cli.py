@@ -293,6 +293,10 @@ async def _with_engine(data_dir, fn, *, transaction: bool = True):
 def import_rules(file, data_dir) -> None:
     """从 CSV 导入分拨规则（整表替换）。"""
     from routing import store
+    from routing.rules import Vocabulary
+    from routing.service import build_gazetteer
+    from routing.settings import RoutingSettings
+    from routing.taxonomy import Taxonomy
 
     if not Path(file).is_file():
         fail(f"找不到规则文件：{file}")
@@ -301,9 +305,12 @@ def import_rules(file, data_dir) -> None:
     except UnicodeDecodeError:
         fail("规则文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
 
+    # What the router can match rules against: the same taxonomy and gazetteer RoutingService loads.
+    vocabulary = Vocabulary.of(Taxonomy.from_csv(), build_gazetteer(RoutingSettings()))
+
     async def go(conn):
         known = await store.unit_codes(conn)
-        table = RuleTable.from_csv_text(text, known or None)
+        table = RuleTable.from_csv_text(text, known or None, vocabulary)
         await store.replace_rules(conn, table, actor="cli")
         return table
 

@@ -16,15 +16,51 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from hotline.lifecycle import REQUEST_TYPES
+from hotline.messages import INTAKE_LINES
 from hotline.textnorm import normalise
 
 DEFAULT_RULES = Path(__file__).with_name("data") / "rules.csv"
 FIELDS = ["id", "category", "request_type", "area", "intake_line", "keywords", "lead_unit", "co_units", "enabled", "note"]
 AREA_UNITS = ("@street", "@district")
+AREA_LEVELS = ("district", "street", "community")  # the area keys a rule's ``area`` is matched against
 
 
 class RuleError(ValueError):
     """A rule table that cannot be used; the message is for the admin (Chinese)."""
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The values the router can match a rule against; a rule naming anything else could never match."""
+    categories: frozenset[str]  # taxonomy codes
+    areas: frozenset[str]       # names and codes of the gazetteer's districts, streets and communities
+    request_types: tuple[str, ...] = REQUEST_TYPES
+    intake_lines: tuple[str, ...] = INTAKE_LINES
+
+    @classmethod
+    def of(cls, taxonomy, gazetteer) -> "Vocabulary":
+        """What the router's taxonomy and gazetteer (``RoutingService.taxonomy``/``.gazetteer``) can produce."""
+        areas = {v for e in gazetteer.entries if e.level in AREA_LEVELS for v in (e.name, e.code) if v}
+        return cls(categories=frozenset(taxonomy.by_code), areas=frozenset(areas))
+
+    def check(self, n: int, row: dict[str, str]) -> None:
+        """A RuleError naming row ``n`` and the first value no ticket can have."""
+        def parts(name: str) -> list[str]:
+            return [s.strip() for s in row.get(name, "").split("|") if s.strip()]
+
+        for code in parts("category"):
+            if code not in self.categories:
+                raise RuleError(f"第 {n} 行：未知的分类代码 {code}")
+        for kind in parts("request_type"):
+            if kind not in self.request_types:
+                raise RuleError(f"第 {n} 行：未知的诉求类型 {kind}（可用：{'、'.join(self.request_types)}）")
+        for area in parts("area"):
+            if area not in self.areas:
+                raise RuleError(f"第 {n} 行：未知的区域 {area}（须是地名表中区、街道或社区的名称或代码）")
+        for line in parts("intake_line"):
+            if line not in self.intake_lines:
+                raise RuleError(f"第 {n} 行：未知的热线号码 {line}（可用：{'、'.join(self.intake_lines)}）")
 
 
 @dataclass
@@ -102,12 +138,17 @@ class RuleTable:
 
     # -- CSV ------------------------------------------------------------
     @classmethod
-    def from_rows(cls, rows: Iterable[dict], known_units: set[str] | None = None) -> "RuleTable":
+    def from_rows(cls, rows: Iterable[dict], known_units: set[str] | None = None,
+                  vocabulary: Vocabulary | None = None, *, start: int = 2) -> "RuleTable":
+        """Rules from dicts; ``known_units``/``vocabulary`` (None: not checked) refuse values that cannot match.
+
+        Errors name row ``start`` for the first row: 2 for a CSV file (its header is line 1), 1 for a JSON list.
+        """
         rules, seen = [], set()
         rows = [{str(k).strip(): ("" if v is None else str(v)).strip() for k, v in row.items() if k} for row in rows]
         explicit = {row["id"] for row in rows if row.get("id", "").isdigit()}
         next_free = max(map(int, explicit), default=0) + 1  # rows without an id are numbered after every given one
-        for n, row in enumerate(rows, start=2):
+        for n, row in enumerate(rows, start=start):
             try:
                 rid = int(row.get("id") or 0)
             except ValueError:
@@ -124,6 +165,8 @@ class RuleTable:
                 for unit in [lead, *co]:
                     if unit not in AREA_UNITS and unit not in known_units:
                         raise RuleError(f"第 {n} 行：未知的单位代码 {unit}")
+            if vocabulary is not None:
+                vocabulary.check(n, row)
             seen.add(rid)
             rules.append(Rule(id=rid, lead_unit=lead, category=row.get("category", ""),
                               request_type=row.get("request_type", ""), area=row.get("area", ""),
@@ -133,11 +176,12 @@ class RuleTable:
         return cls(rules)
 
     @classmethod
-    def from_csv_text(cls, text: str, known_units: set[str] | None = None) -> "RuleTable":
+    def from_csv_text(cls, text: str, known_units: set[str] | None = None,
+                      vocabulary: Vocabulary | None = None) -> "RuleTable":
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         if not reader.fieldnames or "lead_unit" not in reader.fieldnames:
             raise RuleError("规则表必须是带表头的 CSV，且包含 lead_unit 列")
-        return cls.from_rows(reader, known_units)
+        return cls.from_rows(reader, known_units, vocabulary)
 
     @classmethod
     def default(cls) -> "RuleTable":

@@ -10,16 +10,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# (code, Chinese reason shown to the agent)
-EXCLUSIONS = {
-    "not-government": "不属于市政府及其部门职责范围（如私人民事纠纷、外地事务）",
-    "against-law-policy": "诉求违反法律法规或已公开的政策",
-    "party-npc-court-military": "涉及党委、人大、政协、法院、检察院、军队等事项",
-    "litigation": "已进入或应通过诉讼、仲裁、行政复议等法定程序解决",
-    "secrets-privacy": "涉及国家秘密、商业秘密或他人隐私",
-    "already-handled": "已按规定办结且无新情况、新诉求的重复诉求",
-    "no-substance": "无实质诉求内容",
-}
+from hotline.lifecycle import REJECT_REASONS
+
+# (code, Chinese reason shown to the agent): the ticket ``reject`` action's reasons, so an agent can reject
+# with the code the router suggests.
+EXCLUSIONS = REJECT_REASONS
 
 
 @dataclass(frozen=True)
@@ -40,32 +35,32 @@ MILITARY_WELFARE = (r"军属|军嫂|家属|家庭|烈属|烈士|退役|退伍|�
 MILITARY_INTERNAL = r"内部|机密|秘密|违纪|军纪|处分|体罚|打骂|被打|欺负|提干|士官|训练|演习|营区|驻地|医院"
 
 RULES: tuple[ScopeRule, ...] = (
-    ScopeRule("litigation", _re(
+    ScopeRule("in_litigation", _re(
         r"(已经?|正在|目前|现在|已向[^，。]{0,10})[^，。]{0,6}(起诉|上诉|申诉到法院|打官司|诉讼|申请了?[^，。]{0,6}(仲裁|复议)|仲裁)"
         r"|(仲裁|诉讼|复议|审理|官司)(程序)?[^，。]{0,2}(中|阶段|期间|还没判|没结果)|法院已经?(受理|立案|开庭)|已经?立案|等待开庭|等判决")),
-    ScopeRule("party-npc-court-military", _re(
+    ScopeRule("special_organs", _re(
         r"(?:法院|检察院|法官|检察官|判决书|执行庭|立案庭|人大代表|人大常委|政协委员|政协|纪委|监委|党委|党支部|党组织|党员组织关系|党费)"
         + NOT_LANDMARK)),
     # The army's own affairs are out of scope; support for soldiers' families and veterans (拥军优属,
     # 退役军人事务) is city business, unless the text is about the army's internal matters after all.
-    ScopeRule("party-npc-court-military", _re(
+    ScopeRule("special_organs", _re(
         r"(?:(?<!退役|退伍|复员|转业|伤残|残疾)军人|部队|军队|军区|武警|驻军|军事管理区)" + NOT_LANDMARK),
         # a welfare word, and no internal-matter word anywhere in the text
         unless=_re(rf"^(?![\s\S]*(?:{MILITARY_INTERNAL}))[\s\S]*(?:{MILITARY_WELFARE})")),
-    ScopeRule("secrets-privacy", _re(
+    ScopeRule("secret_privacy", _re(
         r"国家机密|国家秘密|军事机密|商业秘密|内部资料|竞争对手[^，。]{0,8}(资料|信息|报价|底价|客户)"
         r"|(查|查询|调取|告诉我|提供)[^，。]{0,8}(他人|别人|某人|前妻|前夫|邻居|同事|他|她|对方)[^，。]{0,8}"
         r"(电话|手机号|住址|地址|身份证|个人信息|开房|行踪|记录|户籍|收入|工资|存款|病历|在哪里?(上班|工作|住))"
         r"|(开房记录|通话记录|行车轨迹|聊天记录)")),
-    ScopeRule("already-handled", _re(
+    ScopeRule("handled_nothing_new", _re(
         r"(已经?|早就|之前|上次)[^，。]{0,8}(办结|答复|回复|处理完毕|处理过|处理了|给了结果)[^。]{0,30}"
         r"(没有新|无新|没什么新|同样的|一样的|还是这个|再反映一次|再次反映|重复反映|再打一次|还想再问)"),
         unless=_re(r"没解决|未解决|没有解决|仍然|依然|又出现|又开始|再次发生|新情况|新问题|不认可|不满意|没落实|未落实|没有落实")),
-    ScopeRule("against-law-policy", _re(
+    ScopeRule("against_law", _re(
         r"走后门|开后门|通融一下|特殊照顾|网开一面|办假|假[^，。]{0,3}证|假证明|假发票|开个证明就行|绕过[^，。]{0,6}(规定|政策|审批)"
         r"|不想(交|缴)[^，。]{0,4}(税|罚款|社保)|(撤销|取消|免掉)[^，。]{0,6}罚款|违建[^，。]{0,6}合法|合法化"
         r"|(插队|提前)[^，。]{0,6}(办|拿|分|摇号)|加点分|我认识人|托关系|走关系|不按(规定|政策)[^，。]{0,6}(给|办|批)|通过关系|找关系|私了")),
-    ScopeRule("not-government", _re(
+    ScopeRule("not_competent", _re(
         r"借[^，。]{0,10}不还|欠[^，。]{0,4}钱不还|私人借贷|离婚(?!登记|证|手续)|遗产|继承|分家|夫妻|婆媳|感情|男朋友|女朋友|恋爱|出轨|相亲|彩礼"
         r"|亲戚[^，。]{0,6}(矛盾|纠纷|吵架)|家庭矛盾|家庭纠纷|私人矛盾|私人纠纷|朋友[^，。]{0,6}(欠|借)|网友|游戏账号|彩票|算命|风水"
         r"|(老婆|老公|妻子|丈夫)[^，。]{0,4}(跟别人|跑了|出轨|不回家|找回来)"
@@ -94,7 +89,7 @@ class ScopeChecker:
     def check(self, text: str) -> dict | None:
         text = (text or "").strip()
         if no_substance(text):
-            return {"code": "no-substance", "reason": EXCLUSIONS["no-substance"], "evidence": text[:20]}
+            return {"code": "no_substance", "reason": EXCLUSIONS["no_substance"], "evidence": text[:20]}
         for rule in self.rules:
             m = rule.pattern.search(text)
             if m and not (rule.unless and rule.unless.search(text)):

@@ -21,7 +21,7 @@ from hotline.periods import query_period
 from routing import store
 from routing.audit import routing_audit
 from routing.corrections import record_correction
-from routing.rules import RuleError, RuleTable
+from routing.rules import FIELDS, RuleError, RuleTable, Vocabulary
 from routing.service import RoutingService
 
 STAFF = ("agent", "dispatcher", "leader", "admin")
@@ -80,6 +80,8 @@ async def import_rules(request: web.Request) -> web.Response:
     if denied := allowed(request, ("admin",)):
         return denied
     engine = request.app[ENGINE]
+    router = request.app[ROUTER]
+    vocabulary = Vocabulary.of(router.taxonomy, router.gazetteer)  # what the router can match rules against
     try:
         async with engine.begin() as conn:
             known = await store.unit_codes(conn) or None  # an empty units table cannot validate codes
@@ -88,7 +90,7 @@ async def import_rules(request: web.Request) -> web.Response:
                     text = await request.text()
                 except (UnicodeDecodeError, LookupError):  # e.g. a GBK export from Excel, or an unknown charset
                     return error(400, "bad_request", "CSV 文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
-                table = RuleTable.from_csv_text(text, known)
+                table = RuleTable.from_csv_text(text, known, vocabulary)
             else:
                 try:
                     body = await request.json()
@@ -97,13 +99,28 @@ async def import_rules(request: web.Request) -> web.Response:
                 rows = body.get("rules") if isinstance(body, dict) else None
                 if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                     return error(400, "bad_request", "请提供 rules 列表")
-                table = RuleTable.from_rows(({k: _cell(v) for k, v in r.items()} for r in rows), known)
+                if unknown := unknown_fields(body, rows):
+                    return error(400, "bad_request", unknown)
+                table = RuleTable.from_rows(({k: _cell(v) for k, v in r.items()} for r in rows), known, vocabulary,
+                                            start=1)
             actor = getattr(request.get("user"), "username", "admin")
             await store.replace_rules(conn, table, actor=str(actor))
     except RuleError as exc:
         return error(400, "invalid_rules", str(exc))
     await request.app[ROUTER].reload()
     return web.json_response({"rules": len(table.rules)})
+
+
+def unknown_fields(body: dict, rows: list[dict]) -> str | None:
+    """A Chinese message naming the first field of the JSON body that is not part of a rule table, or None."""
+    for name in body:
+        if name != "rules":
+            return f"未知字段 {name}（请求体只能包含 rules）"
+    for n, row in enumerate(rows, start=1):
+        for name in row:
+            if name not in FIELDS:
+                return f"第 {n} 行：未知字段 {name}（可用：{'、'.join(FIELDS)}）"
+    return None
 
 
 def _cell(value) -> str:

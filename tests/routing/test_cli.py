@@ -86,6 +86,48 @@ def test_rules_export_import_roundtrip(tmp_path):
     assert res.exit_code != 0 and "规则表有误" in res.stderr
 
 
+
+@pytest.mark.parametrize("column,value,message", [
+    ("category", "C98", "第 3 行：未知的分类代码 C98"),
+    ("request_type", "咨询X", "第 3 行：未知的诉求类型 咨询X"),
+    ("area", "火星区", "第 3 行：未知的区域 火星区"),
+    ("intake_line", "99999", "第 3 行：未知的热线号码 99999"),
+])
+def test_rules_import_refuses_values_no_ticket_can_have(tmp_path, column, value, message):
+    data_dir = tmp_path / "data"
+    before = invoke("rules", "export", "--data-dir", data_dir).stdout
+    f = tmp_path / "rules.csv"
+    f.write_text(f"id,{column},lead_unit\n1,,housing\n2,{value},housing\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 2 and message in res.stderr, res.output
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == before
+
+
+def test_rules_import_of_the_export_works_in_the_demo_city(tmp_path):
+    """README: ``hotline routing rules export > rules.csv && hotline routing rules import rules.csv``."""
+    from hotline.config import Settings
+    from hotline.demo import seed_demo
+    from hotline.service import TicketService
+
+    data_dir = tmp_path / "data"
+
+    async def fill():
+        data_dir.mkdir()
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        await upgrade(engine)
+        await seed_demo(TicketService(engine, settings=Settings(data_dir=data_dir)), users=False, extras=False)
+        await engine.dispose()
+
+    asyncio.run(fill())
+    f = tmp_path / "rules.csv"
+    f.write_text(invoke("rules", "export", "--data-dir", data_dir).stdout, encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == RuleTable.default().to_csv_text()
+    f.write_text("id,lead_unit\n1,housing\n2,nosuch\n", encoding="utf-8")  # units are checked here too
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 2 and "第 3 行：未知的单位代码 nosuch" in res.stderr
+
 def _fill_history(data_dir, *, bad_current: bool):
     """Tickets labelled from the seed set, one dispatcher correction, and optionally a useless active model."""
     rows = seed_rows()

@@ -95,3 +95,41 @@ def test_rows_without_an_id_are_numbered_after_every_given_id_and_keep_their_pla
     assert [(r.id, r.keywords) for r in table.rules] == [(1, "燃气"), (3, "路灯"), (2, "噪音"), (4, "停水")]
     assert table.match(category=None, request_type="投诉", area=None, intake_line="12345",
                        text="路灯和噪音").lead_unit == "urban"  # first match wins in table order
+
+
+def vocabulary():
+    """What the router can match: its taxonomy and gazetteer, as RoutingService loads them."""
+    from routing.rules import Vocabulary
+    from routing.service import build_gazetteer
+    from routing.settings import RoutingSettings
+    from routing.taxonomy import Taxonomy
+
+    return Vocabulary.of(Taxonomy.from_csv(), build_gazetteer(RoutingSettings()))
+
+
+@pytest.mark.parametrize("column,value,message", [
+    ("category", "C98", "第 3 行：未知的分类代码 C98"),
+    ("category", "C02|C0299", "第 3 行：未知的分类代码 C0299"),
+    ("request_type", "咨询X", "第 3 行：未知的诉求类型 咨询X"),
+    ("request_type", "投诉|咨询X", "第 3 行：未知的诉求类型 咨询X"),
+    ("area", "火星区", "第 3 行：未知的区域 火星区"),
+    ("intake_line", "99999", "第 3 行：未知的热线号码 99999"),
+])
+def test_values_no_ticket_can_have_are_rejected_with_the_row(column, value, message):
+    text = f"id,{column},lead_unit\n1,,housing\n2,{value},housing\n"
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_csv_text(text, known_units={"housing"}, vocabulary=vocabulary())
+    assert str(err.value).startswith(message)
+    RuleTable.from_csv_text(text)  # without a vocabulary (stored tables) nothing is checked
+
+
+def test_values_the_router_produces_are_accepted():
+    text = ("id,category,request_type,area,intake_line,lead_unit\n"
+            "1,C99|C0201,投诉|举报,云湖区|d-yunhu|s-yunhu-hubin,12345|mayor,housing\n")
+    assert len(RuleTable.from_csv_text(text, vocabulary=vocabulary()).rules) == 1
+
+
+def test_default_table_passes_the_import_checks():
+    units = {r["code"] for r in csv.DictReader(open(UNITS_CSV, encoding="utf-8"))}
+    table = RuleTable.from_csv_text(RuleTable.default().to_csv_text(), known_units=units, vocabulary=vocabulary())
+    assert table.to_csv_text() == RuleTable.default().to_csv_text()

@@ -23,7 +23,7 @@ def test_labelled_case(case):
 
 def test_reason_is_chinese_text():
     got = CHECKER.check("我已经向法院起诉了开发商")
-    assert got["reason"] == EXCLUSIONS["litigation"]
+    assert got["reason"] == EXCLUSIONS["in_litigation"]
 
 
 def test_no_ordinary_seed_message_is_out_of_scope():
@@ -39,4 +39,16 @@ def test_a_short_real_request_has_substance(text):
 
 @pytest.mark.parametrize("text", ["", "  ", "你好", "喂", "123", "嗯嗯", "。。", "谢谢"])
 def test_greetings_and_noise_have_no_substance(text):
-    assert CHECKER.check(text)["code"] == "no-substance"
+    assert CHECKER.check(text)["code"] == "no_substance"
+
+
+def test_every_code_the_checker_can_suggest_is_a_reject_reason():
+    """An agent can pass the router's suggestion straight to the ticket's ``reject`` action."""
+    from hotline.lifecycle import REJECT_REASONS
+    from routing.scope import RULES
+
+    codes = {r.code for r in RULES} | {c["code"] for c in CASES if c["code"]}
+    assert codes <= set(REJECT_REASONS) and len(REJECT_REASONS) == 7
+    for text in ("你好", "朋友借了我两万块钱不还，请政府帮我要回来", "我已经向法院起诉了开发商"):
+        got = CHECKER.check(text)
+        assert got["reason"] == REJECT_REASONS[got["code"]]

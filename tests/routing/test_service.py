@@ -48,7 +48,7 @@ async def test_threshold_emergency_scope_and_sensitive_block_auto_dispatch(tmp_p
     assert fire["emergency"]["number"] == "119" and fire["auto_dispatch"] is False
     assert any("119" in a for a in fire["alerts"])
     scope = await lenient.suggest("朋友借了我两万块钱不还，请政府帮我要回来")
-    assert scope["out_of_scope"]["code"] == "not-government" and scope["auto_dispatch"] is False
+    assert scope["out_of_scope"]["code"] == "not_competent" and scope["auto_dispatch"] is False
     mass = await lenient.suggest("几十个工人在工地门口拉横幅集体讨薪")
     assert "群体性事件" in mass["sensitive"]["reasons"]
 

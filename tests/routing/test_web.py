@@ -142,7 +142,7 @@ async def test_rules_csv_that_is_not_utf8_is_a_bad_request(client):
 
 @pytest.mark.parametrize("row,message", [
     ({"id": 1, "category": "C02", "lead_unit": "ecology", "note": "说明" * 200}, "note"),
-    ({"id": 1, "category": "|".join(["C020101"] * 40), "lead_unit": "ecology"}, "category"),
+    ({"id": 1, "category": "|".join(["C0201"] * 40), "lead_unit": "ecology"}, "category"),
     ({"id": 99999999999, "category": "C02", "lead_unit": "ecology"}, "编号"),
 ])
 async def test_rules_too_long_for_the_table_are_a_bad_request(client, row, message):
@@ -159,3 +159,38 @@ async def test_suggest_with_an_unknown_charset_is_a_bad_request(client):
                              headers=as_role("agent") | {"Content-Type": "application/json; charset=utf-9"})
     assert resp.status == 400
     assert "JSON" in (await resp.json())["error"]["message"]
+
+
+@pytest.mark.parametrize("column,value,message", [
+    ("category", "C98", "未知的分类代码 C98"),
+    ("request_type", "咨询X", "未知的诉求类型 咨询X"),
+    ("area", "火星区", "未知的区域 火星区"),
+    ("intake_line", "99999", "未知的热线号码 99999"),
+])
+async def test_rules_no_ticket_can_match_are_a_bad_request(client, column, value, message):
+    before = client.app[ROUTER].rules.to_csv_text()
+    csv_text = f"id,{column},lead_unit\n1,,civil\n2,{value},civil\n"
+    resp = await client.put("/api/v1/routing/rules", data=csv_text.encode(),
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 400
+    assert (await resp.json())["error"]["message"].startswith(f"第 3 行：{message}")
+    rows = [{"lead_unit": "civil"}, {"lead_unit": "civil", column: value}]
+    resp = await client.put("/api/v1/routing/rules", json={"rules": rows}, headers=as_role("admin"))
+    assert resp.status == 400
+    assert (await resp.json())["error"]["message"].startswith(f"第 2 行：{message}")  # the second rule of the list
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"rules": [{"lead_unit": "civil", "category": "C11", "priority": "x"}], "dry_run": True}, "dry_run"),
+    ({"rules": [{"lead_unit": "civil", "category": "C11", "priority": "x"}]}, "第 1 行：未知字段 priority"),
+    ({"rules": [{"lead_unit": "civil"}, {"lead_unit": "civil", "units": ["urban"]}]}, "第 2 行：未知字段 units"),
+])
+async def test_unknown_json_fields_are_a_bad_request(client, body, field):
+    before = client.app[ROUTER].rules.to_csv_text()
+    resp = await client.put("/api/v1/routing/rules", json=body, headers=as_role("admin"))
+    assert resp.status == 400
+    assert field in (await resp.json())["error"]["message"]
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before

@@ -87,7 +87,15 @@ def users():
 @data_dir_option
 def users_add(name, role, unit, password, print_token, data_dir):
     """添加用户 NAME 并指定角色。"""
-    from hotline.users import SYSTEM, UserError, create_user, issue_token
+    from hotline.users import SYSTEM, UserError, check_password, check_username, create_user, issue_token
+
+    try:  # the API's rules, checked before the store is touched
+        check_username(name)
+        check_password(password)
+    except UserError as exc:
+        fail(str(exc))
+    if role == "unit" and not unit:
+        fail("承办单位用户必须用 --unit 指定所属单位")
 
     async def work(service):
         async with service.engine.begin() as conn:

@@ -9,15 +9,23 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotline.identity import InvalidPhone, normalize_phone
+from hotline.jobs.notify import CONTACT_FIELD
 from hotline.tables import categories, units
 
 UNIT_KINDS = ("platform", "department", "district", "street", "utility", "emergency")
 UNIT_COLUMNS = ("code", "name", "kind", "parent_code")
+CONTACT_COLUMNS = ("name", "phone", "email")
+# Unit notices go to a contact field per channel; only channels whose field the CSV can fill can reach anyone.
+NOTIFY_CHANNELS = tuple(ch for ch, field in CONTACT_FIELD.items() if field in CONTACT_COLUMNS)
+CHANNEL_SEPARATORS = re.compile(r"[;,|]")
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ImportError_(ValueError):
@@ -30,15 +38,19 @@ class UnitRow:
     name: str
     kind: str
     parent_code: str | None
-    contacts: list[dict]
-    notify_channels: list[str]
+    contacts: list[dict] | None  # None: the file has no contact columns, the stored contacts stay
+    notify_channels: list[str] | None  # None: no notify_channels column, the stored channels stay
 
 
 def parse_units_csv(text: str) -> list[UnitRow]:
+    """Rows of a units CSV; ``notify_channels`` may be separated by ``;``, ``,`` or ``|``."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in UNIT_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
         raise ImportError_(f"缺少列：{', '.join(missing)}")
+    columns = set(reader.fieldnames or [])
+    has_contacts = any(f"contact_{k}" in columns for k in CONTACT_COLUMNS)
+    has_channels = "notify_channels" in columns
     rows: list[UnitRow] = []
     seen: set[str] = set()
     for line, rec in enumerate(reader, start=2):
@@ -52,29 +64,55 @@ def parse_units_csv(text: str) -> list[UnitRow]:
         if code in seen:
             raise ImportError_(f"第 {line} 行：单位编码 {code} 重复")
         seen.add(code)
-        contact = {k: (rec.get(f"contact_{k}") or "").strip() for k in ("name", "phone", "email")}
-        channels = [c.strip() for c in (rec.get("notify_channels") or "").replace(",", ";").split(";") if c.strip()]
+        contact = {k: (rec.get(f"contact_{k}") or "").strip() for k in CONTACT_COLUMNS}
+        _check_contact(line, contact)
+        channels = [c.strip() for c in CHANNEL_SEPARATORS.split(rec.get("notify_channels") or "") if c.strip()]
+        for channel in channels:
+            if channel not in NOTIFY_CHANNELS:
+                raise ImportError_(f"第 {line} 行：不支持的通知渠道 {channel!r}"
+                                   f"（可用：{'、'.join(NOTIFY_CHANNELS)}）")
         rows.append(UnitRow(code, name, kind, (rec.get("parent_code") or "").strip() or None,
-                            [contact] if any(contact.values()) else [], channels))
+                            ([contact] if any(contact.values()) else []) if has_contacts else None,
+                            channels if has_channels else None))
     return rows
+
+
+def _check_contact(line: int, contact: dict[str, str]) -> None:
+    if contact["phone"]:
+        try:
+            normalize_phone(contact["phone"])
+        except InvalidPhone:
+            raise ImportError_(f"第 {line} 行：无法识别的联系电话 {contact['phone']!r}") from None
+    if contact["email"] and not EMAIL_SHAPE.fullmatch(contact["email"]):
+        raise ImportError_(f"第 {line} 行：联系邮箱格式不正确 {contact['email']!r}")
 
 
 async def import_units(conn: AsyncConnection, rows: list[UnitRow], now: dt.datetime) -> dict[str, int]:
     """Insert or update units by code; parents may come later in the file or already exist."""
-    existing = {r.code: r.id for r in await conn.execute(sa.select(units.c.code, units.c.id))}
+    stored = (await conn.execute(sa.select(units.c.code, units.c.id, units.c.parent_id))).all()
+    existing = {r.code: r.id for r in stored}
+    code_of = {r.id: r.code for r in stored}
     known = set(existing) | {r.code for r in rows}
+    parents = {r.code: code_of.get(r.parent_id) for r in stored} | {r.code: r.parent_code for r in rows}
     for row in rows:
         if row.parent_code and row.parent_code not in known:
             raise ImportError_(f"单位 {row.code} 的上级单位 {row.parent_code} 不存在")
         if row.parent_code == row.code:
             raise ImportError_(f"单位 {row.code} 不能以自己为上级")
+        _check_no_cycle(row.code, parents)
     created = updated = 0
     for row in rows:
-        values = dict(name=row.name, kind=row.kind, contacts=row.contacts, notify_channels=row.notify_channels)
+        values = dict(name=row.name, kind=row.kind)
+        if row.contacts is not None:
+            values["contacts"] = row.contacts
+        if row.notify_channels is not None:
+            values["notify_channels"] = row.notify_channels
         if row.code in existing:
             await conn.execute(sa.update(units).where(units.c.code == row.code).values(**values))
             updated += 1
         else:
+            values.setdefault("contacts", [])
+            values.setdefault("notify_channels", [])
             existing[row.code] = (await conn.execute(
                 sa.insert(units).values(code=row.code, active=True, created_at=now, **values).returning(units.c.id)
             )).scalar_one()
@@ -83,6 +121,16 @@ async def import_units(conn: AsyncConnection, rows: list[UnitRow], now: dt.datet
         parent_id = existing[row.parent_code] if row.parent_code else None
         await conn.execute(sa.update(units).where(units.c.code == row.code).values(parent_id=parent_id))
     return {"created": created, "updated": updated}
+
+
+def _check_no_cycle(code: str, parents: dict[str, str | None]) -> None:
+    """A unit may not end up above itself (云湖区 under 湖滨街道 under 云湖区): urges go to the parent."""
+    seen, current = {code}, parents.get(code)
+    while current:
+        if current in seen:
+            raise ImportError_(f"单位 {code} 的上级关系形成循环（{current}）")
+        seen.add(current)
+        current = parents.get(current)
 
 
 async def import_categories(conn: AsyncConnection, text: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -18,6 +19,11 @@ from hotline.tables import api_tokens, units, users
 ROLES = ("agent", "dispatcher", "unit", "leader", "admin")
 ROLE_LABELS = {"agent": "话务员", "dispatcher": "派单员", "unit": "承办单位", "leader": "领导", "admin": "管理员"}
 SESSION_DAYS = 7
+# The rules for new users, shared by the API (UserIn) and ``hotline users add``.
+USERNAME_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+USERNAME_MAX_LENGTH = 100
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 200
 _hasher = PasswordHasher()
 
 
@@ -39,6 +45,27 @@ class UserError(ValueError):
     pass
 
 
+def check_username(username: str) -> str:
+    if not username:
+        raise UserError("用户名不能为空")
+    if len(username) > USERNAME_MAX_LENGTH:
+        raise UserError(f"用户名最多 {USERNAME_MAX_LENGTH} 个字符")
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise UserError("用户名只能包含英文字母、数字和 _ . @ -")
+    return username
+
+
+def check_password(password: str | None) -> str | None:
+    """``None`` means no password (API token only)."""
+    if password is None:
+        return None
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise UserError(f"密码至少 {PASSWORD_MIN_LENGTH} 个字符")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise UserError(f"密码最多 {PASSWORD_MAX_LENGTH} 个字符")
+    return password
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -46,12 +73,14 @@ def hash_token(token: str) -> str:
 async def create_user(conn: AsyncConnection, username: str, role: str, now: dt.datetime, *,
                       unit_code: str | None = None, password: str | None = None,
                       display_name: str | None = None) -> int:
+    check_username(username)
+    check_password(password)
     if role not in ROLES:
         raise UserError(f"未知角色 {role}（可用：{'、'.join(ROLES)}）")
     unit_id = None
     if role == "unit":
         if not unit_code:
-            raise UserError("承办单位用户必须指定 --unit")
+            raise UserError("承办单位用户必须指定所属单位（unit）")
         unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == unit_code))).scalar()
         if unit_id is None:
             raise UserError(f"单位 {unit_code} 不存在")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hotline.lifecycle import ACTIONS, REQUEST_TYPES
 from hotline.messages import INTAKE_LINES
+from hotline.users import (PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN,
+                           check_password, check_username)
 
 CHANNELS = ("phone", "wechat", "sms", "email", "mailbox", "telegram", "web", "open311", "walk-in")
 
@@ -44,11 +46,24 @@ class TransitionIn(Strict):
 
 
 class UserIn(Strict):
-    username: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")
+    # Checked by hotline.users (the CLI's rules and messages); the schema only documents them.
+    username: str = Field(json_schema_extra={"minLength": 1, "maxLength": USERNAME_MAX_LENGTH,
+                                             "pattern": USERNAME_PATTERN})
     role: Literal["agent", "dispatcher", "unit", "leader", "admin"]
     unit: str | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=200)
+    password: str | None = Field(default=None, json_schema_extra={"minLength": PASSWORD_MIN_LENGTH,
+                                                                  "maxLength": PASSWORD_MAX_LENGTH})
     display_name: str | None = Field(default=None, max_length=100)
+
+    @field_validator("username")
+    @classmethod
+    def _username(cls, value: str) -> str:
+        return check_username(value)
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        return check_password(value)
 
 
 class LinkIn(Strict):

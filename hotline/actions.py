@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.directory import category_by_code, unit_by_code
-from hotline.lifecycle import EMERGENCY_NUMBERS, REJECT_REASONS, SATISFACTION, TransitionError
+from hotline.lifecycle import (EMERGENCY_NUMBERS, OPEN_STATES, REJECT_REASONS, SATISFACTION, STATE_LABELS,
+                               TransitionError)
 from hotline.tables import extensions, ticket_links, ticket_messages, ticket_units, tickets
 from hotline.users import Actor
 
@@ -138,7 +139,9 @@ async def transfer_emergency(ctx: Ctx) -> dict:
 
 async def dispatch(ctx: Ctx) -> dict:
     lead_id = await _unit_id(ctx, ctx.params.lead_unit)
-    co_ids = [await _unit_id(ctx, code) for code in ctx.params.co_units]
+    # a unit named twice, or as lead and co-handler, is assigned once
+    co_codes = list(dict.fromkeys(c for c in ctx.params.co_units if c != ctx.params.lead_unit))
+    co_ids = [await _unit_id(ctx, code) for code in co_codes]
     values: dict = {"lead_unit_id": lead_id, "signed_at": None, "replied_at": None, "paused_until": None}
     category_code = ctx.params.category
     if category_code:
@@ -151,7 +154,7 @@ async def dispatch(ctx: Ctx) -> dict:
     await _assign(ctx, lead_id, co_ids)
     values["sign_due_at"] = ctx.service.calendar.add_hours(ctx.now, ctx.service.policy.sign_hours)
     values.update(_reply_deadline(ctx, ctx.now, category_code))
-    ctx.data.update(lead_unit=ctx.params.lead_unit, co_units=ctx.params.co_units, category=category_code)
+    ctx.data.update(lead_unit=ctx.params.lead_unit, co_units=co_codes, category=category_code)
     return values
 
 
@@ -162,17 +165,22 @@ async def sign(ctx: Ctx) -> dict:
 async def return_(ctx: Ctx) -> dict:
     await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
                            .values(active=False))
-    # An extension the returning unit asked for is not the next unit's to inherit.
-    await ctx.conn.execute(sa.update(extensions).where(
-        extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested",
-    ).values(state="cancelled", decided_at=ctx.now))
+    await _cancel_pending_extensions(ctx)  # not the next unit's to inherit
     await _message(ctx, "note", f"退单原因：{ctx.params.reason}")
     ctx.data["returned_by"] = ctx.actor.unit_id
     return {"lead_unit_id": None, "sign_due_at": None, "reply_due_at": None, "signed_at": None}
 
 
+async def _cancel_pending_extensions(ctx: Ctx) -> None:
+    """An extension request still undecided is cancelled: its unit replied or handed the ticket back."""
+    await ctx.conn.execute(sa.update(extensions).where(
+        extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested",
+    ).values(state="cancelled", decided_at=ctx.now))
+
+
 async def reply(ctx: Ctx) -> dict:
     await _message(ctx, "out", ctx.params.text)
+    await _cancel_pending_extensions(ctx)  # replied: the time asked for is no longer needed
     return {"replied_at": ctx.now}
 
 
@@ -257,6 +265,8 @@ async def merge(ctx: Ctx) -> dict:
         raise InvalidParams("不能合并到自身")
     if target.state == "merged":
         raise InvalidParams("目标工单已被合并")
+    if target.state not in OPEN_STATES:  # nobody would handle what is merged into it
+        raise InvalidParams(f"目标工单已{STATE_LABELS.get(target.state, target.state)}，不能合并到该工单")
     await ctx.conn.execute(sa.insert(ticket_links).values(
         ticket_id=ctx.ticket.id, other_id=target.id, kind="merged-into", created_at=ctx.now))
     ctx.data["into"] = ctx.params.into
@@ -264,6 +274,8 @@ async def merge(ctx: Ctx) -> dict:
 
 
 async def rate(ctx: Ctx) -> dict:
+    if ctx.ticket.satisfaction:  # the callback's answer (or an earlier rating) stands: figures are not rewritten
+        raise InvalidParams(f"该工单已有满意度评价（{ctx.ticket.satisfaction}），不能更改")
     return {"satisfaction": ctx.params.satisfaction}
 
 

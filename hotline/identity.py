@@ -13,12 +13,22 @@ from hotline.messages import Identity, IdentityKind
 IDENTITY_KINDS = frozenset(get_args(IdentityKind))
 
 
-class InvalidPhone(ValueError):
+class InvalidIdentity(ValueError):
+    """A citizen identity that cannot be right (a phone number or an e-mail address)."""
+
+
+class InvalidPhone(InvalidIdentity):
     pass
 
 
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
 def normalize_phone(raw: str, region: str = "CN") -> str:
-    """E.164 form of a Chinese mobile or landline number ("0571..." and "138..." alike)."""
+    """E.164 form of a Chinese mobile or landline number ("0571..." and "138..." alike); letters, a number
+    too short or outside the numbering plan (12345, 1380013800a) are refused."""
+    if re.search(r"[^\d+\s\-().（）]", raw or ""):  # only digits and the separators people type
+        raise InvalidPhone(f"无法识别的电话号码：{raw}")
     digits = re.sub(r"[^\d+]", "", raw or "")
     if digits.startswith("0086"):
         digits = "+86" + digits[4:]
@@ -26,7 +36,7 @@ def normalize_phone(raw: str, region: str = "CN") -> str:
         number = phonenumbers.parse(digits, region)
     except phonenumbers.NumberParseException as exc:
         raise InvalidPhone(f"无法识别的电话号码：{raw}") from exc
-    if not phonenumbers.is_possible_number(number):
+    if not phonenumbers.is_valid_number(number):
         raise InvalidPhone(f"无法识别的电话号码：{raw}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -37,6 +47,8 @@ def normalize_identity(kind: str, value: str) -> Identity:
         value = normalize_phone(value)
     elif kind == "email":
         value = value.lower()
+        if not _EMAIL.fullmatch(value):
+            raise InvalidIdentity(f"邮箱地址格式不正确：{value}")
     return Identity(kind=kind, value=value)
 
 

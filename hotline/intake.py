@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotline.actions import InvalidParams
 from hotline.citizens import find_citizen, resolve_citizen
 from hotline.db import insert_ignore, lock_for_transaction
-from hotline.identity import InvalidPhone, normalize_identity
+from hotline.identity import InvalidIdentity, normalize_identity
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import InboundMessage
 from hotline.service import NewTicket, TicketService
@@ -48,7 +48,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
         return existing
     try:
         identities = [normalize_identity(i.kind, i.value) for i in (message.sender, *message.other_identities)]
-    except InvalidPhone as exc:
+    except InvalidIdentity as exc:
         raise InvalidParams(str(exc)) from None
     text = _full_text(message)
     if len(text) > service.settings.max_text_chars:

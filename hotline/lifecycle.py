@@ -84,7 +84,8 @@ for _state in OPEN_STATES:
 # Merging into another ticket is allowed from any open stage.
 for _state in OPEN_STATES:
     TRANSITIONS[(_state, "merge")] = Move("merged", AGENTS)
-# Rating a ticket answered directly or closed (the citizen's own rating).
+# Rating a ticket answered directly or closed (the citizen's own rating), once: a satisfaction already
+# recorded (by the callback or an earlier rating) is not replaced (hotline.actions.rate).
 for _state in ("answered", "closed"):
     TRANSITIONS[(_state, "rate")] = Move(None, CALLBACK)
 
@@ -122,11 +123,14 @@ def find_move(state: str, action: str, role: str) -> Move:
         raise IllegalTransition(f"未知操作：{action}")
     move = TRANSITIONS.get((state, action))
     if move is None:
-        allowed = sorted(a for (s, a) in TRANSITIONS if s == state)
+        # only what the caller may do from here: a unit is not told of the dispatcher's moves
+        allowed = sorted(a for (s, a), m in TRANSITIONS.items() if s == state and role in m.roles)
         raise IllegalTransition(
             f"工单当前状态为「{STATE_LABELS.get(state, state)}」，不能执行「{ACTION_LABELS.get(action, action)}」"
             f"（可执行：{'、'.join(ACTION_LABELS.get(a, a) for a in allowed) or '无'}）"
         )
     if role not in move.roles:
-        raise Forbidden(f"角色 {role} 无权执行「{ACTION_LABELS.get(action, action)}」")
+        from hotline.users import ROLE_LABELS
+
+        raise Forbidden(f"{ROLE_LABELS.get(role, role)}无权执行「{ACTION_LABELS.get(action, action)}」")
     return move

@@ -23,7 +23,7 @@ from hotline.actions import InvalidParams, NotFound
 from hotline.citizens import resolve_citizen
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings
-from hotline.lifecycle import DEFAULT_REQUEST_TYPE, REQUEST_TYPES, TransitionError, find_move
+from hotline.lifecycle import DEFAULT_REQUEST_TYPE, REQUEST_TYPES, Forbidden, TransitionError, find_move
 from hotline.messages import INTAKE_LINES, Identity
 from hotline.numbering import next_ticket_number
 from hotline.tables import (audit_log, categories, outbox, ticket_events, ticket_links, ticket_messages,
@@ -271,6 +271,10 @@ class TicketService:
         """Move a ticket inside the caller's transaction (jobs record their own rows in the same one)."""
         row = await self.ticket_row(conn, ticket_id)
         if actor.role == "unit" and not await self._unit_may_act(conn, row, actor):
+            from hotline.views import unit_sees_ticket
+
+            if await unit_sees_ticket(conn, row.id, actor.unit_id):  # a co-handling unit: it sees the ticket
+                raise Forbidden("贵单位是该工单的协办单位，签收、答复、退单、申请延期由主办单位办理")
             raise NotFound(f"工单 {ticket_id} 不存在")
         move = find_move(row.state, action, actor.role)
         if expected_version is not None and expected_version != row.version:

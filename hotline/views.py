@@ -145,6 +145,12 @@ async def _history(conn: AsyncConnection, ticket_id: int, mask: bool) -> dict:
             sa.select(ticket_links.c.kind, other.c.number)
             .select_from(ticket_links.join(other, other.c.id == ticket_links.c.other_id))
             .where(ticket_links.c.ticket_id == ticket_id))
+    ] + [  # tickets merged into this one: their callers are answered with it
+        {"kind": "merged-from", "number": link.number}
+        for link in await conn.execute(
+            sa.select(other.c.number)
+            .select_from(ticket_links.join(other, other.c.id == ticket_links.c.ticket_id))
+            .where(ticket_links.c.other_id == ticket_id, ticket_links.c.kind == "merged-into"))
     ]
     files = [
         {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -183,7 +189,7 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
         query = query.where(tickets.c.citizen_id.in_(sa.select(citizen_identities.c.citizen_id).where(
             citizen_identities.c.kind == "phone", citizen_identities.c.value == phone)))
     if q:
-        query = query.where(sa.or_(tickets.c.text.contains(q), tickets.c.title.contains(q),
+        query = query.where(sa.or_(tickets.c.text.contains(q, autoescape=True), tickets.c.title.contains(q, autoescape=True),
                                    tickets.c.number == q))
     if created_from:
         query = query.where(tickets.c.created_at >= created_from)

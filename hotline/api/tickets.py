@@ -10,7 +10,8 @@ from hotline import appkeys
 from hotline.api.auth import require
 from hotline.api.errors import ApiError, json_response, read_json
 from hotline.api.models import LinkIn, TicketIn, TransitionIn
-from hotline.identity import UNIT_QUERY_DIGITS, InvalidPhone, normalize_identity, probes_masked_digits
+from hotline.identity import (UNIT_QUERY_DIGITS, InvalidIdentity, InvalidPhone, normalize_identity,
+                              probes_masked_digits)
 from hotline.lifecycle import REQUEST_TYPES, STATE_LABELS
 from hotline.service import NewTicket
 from hotline.views import MAX_PAGE
@@ -23,10 +24,16 @@ def _identities(citizen) -> list:
         return []
     pairs = [("phone", citizen.phone), ("wechat", citizen.wechat_openid), ("email", citizen.email),
              ("telegram", citizen.telegram_id)]
-    try:
-        return [normalize_identity(kind, value) for kind, value in pairs if value]
-    except InvalidPhone as exc:
-        raise ApiError(422, "invalid_params", f"citizen.phone：{exc}") from None
+    out = []
+    for kind, value in pairs:
+        if not value:
+            continue
+        try:
+            out.append(normalize_identity(kind, value))
+        except InvalidIdentity as exc:
+            field = {"wechat": "wechat_openid", "telegram": "telegram_id"}.get(kind, kind)
+            raise ApiError(422, "invalid_params", f"citizen.{field}：{exc}") from None
+    return out
 
 
 async def create_ticket(request: web.Request) -> web.Response:
@@ -64,6 +71,8 @@ def _date(request: web.Request, name: str) -> dt.datetime | None:
         value = dt.datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, "bad_query", f"{name} 必须是 ISO 8601 日期时间") from None
+    if name == "created_to" and len(raw) == 10:  # a date alone (2026-12-07): up to the end of that day
+        value += dt.timedelta(days=1)
     return value if value.tzinfo else value.replace(tzinfo=request.app[appkeys.SERVICE].calendar.tz)
 
 
@@ -100,14 +109,16 @@ async def list_tickets(request: web.Request) -> web.Response:
             phone = normalize_identity("phone", phone).value
         except InvalidPhone as exc:
             raise ApiError(400, "bad_query", str(exc)) from None
+    created_from, created_to = _date(request, "created_from"), _date(request, "created_to")
+    if created_from and created_to and created_from >= created_to:
+        raise ApiError(400, "bad_query", "created_from 必须早于 created_to（只写日期时 created_to 含当天）")
     limit = _int(request, "limit", 50, 1, MAX_PAGE)
     offset = _int(request, "offset", 0, 0, 10_000_000)
     items, total = await request.app[appkeys.SERVICE].list_tickets(
         actor, state=request.query.get("state"), channel=request.query.get("channel"),
         request_type=request.query.get("request_type"), unit=request.query.get("unit"),
         category=request.query.get("category"), district=request.query.get("district"), phone=phone,
-        q=request.query.get("q"), created_from=_date(request, "created_from"),
-        created_to=_date(request, "created_to"), open_only=request.query.get("open") in ("1", "true"),
+        q=request.query.get("q"), created_from=created_from, created_to=created_to, open_only=request.query.get("open") in ("1", "true"),
         limit=limit, offset=offset)
     return json_response({"items": items, "total": total, "limit": limit, "offset": offset})
 

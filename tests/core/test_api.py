@@ -1,6 +1,7 @@
 """The REST API over HTTP, by the right roles, on both backends."""
 
 import asyncio
+import datetime as dt
 import json
 
 import sqlalchemy as sa
@@ -313,3 +314,37 @@ async def test_deadlines_over_the_api_across_the_spring_festival_make_up_saturda
     await move(client, tokens["housing"], number, "reply", {"text": "已修复"})
     await move(client, tokens["agent"], number, "callback", {"satisfaction": "基本满意"})
     assert (await move(client, tokens["agent"], number, "close"))["state"] == "closed"
+
+
+async def test_a_plain_created_to_date_includes_that_day_and_a_reversed_range_is_refused(client, tokens, service):
+    await create(client, tokens)
+    today = service.now().astimezone(service.calendar.tz).date().isoformat()
+
+    async def listed(query):
+        return await client.get(f"/api/v1/tickets?{query}", headers=auth(tokens["agent"]))
+
+    since_today = (await (await listed(f"created_from={today}")).json())["total"]
+    assert since_today >= 1
+    assert (await (await listed(f"created_from={today}&created_to={today}")).json())["total"] == since_today
+    resp = await listed(f"created_from={today}T12:00:00%2B08:00&created_to={today}T12:00:00%2B08:00")
+    assert resp.status == 400 and "created_from 必须早于 created_to" in (await resp.json())["error"]["message"]
+    tomorrow = (service.now().astimezone(service.calendar.tz).date() + dt.timedelta(days=1)).isoformat()
+    assert (await listed(f"created_from={tomorrow}&created_to={today}")).status == 400
+
+
+async def test_impossible_phone_numbers_and_email_addresses_are_refused_at_intake(client, tokens, service):
+    before = await count(service, tickets)
+    for citizen, field in (({"phone": "12345"}, "citizen.phone"), ({"phone": "1380013800a"}, "citizen.phone"),
+                           ({"phone": "13800138000", "email": "notanemail"}, "citizen.email")):
+        resp = await client.post("/api/v1/tickets", json={**NEW, "citizen": citizen}, headers=auth(tokens["agent"]))
+        assert resp.status == 422, citizen
+        assert (await resp.json())["error"]["message"].startswith(f"{field}：")
+    assert await count(service, tickets) == before
+
+
+async def test_percent_and_underscore_in_q_are_plain_characters(client, tokens):
+    await create(client, tokens, {**NEW, "text": "水费多收了10%，请核查"})
+    await create(client, tokens)
+    for q, expected in (("%", 1), ("10%", 1), ("_", 0)):
+        page = await (await client.get(f"/api/v1/tickets?q={q.replace('%', '%25')}", headers=auth(tokens["agent"]))).json()
+        assert page["total"] == expected, q

@@ -179,18 +179,24 @@ async def test_reopen_goes_to_the_last_units_only_and_a_return_drops_the_pending
 
 
 async def test_reject_answer_emergency_merge(service):
-    a, b, c, d = [await new_ticket(service, text=f"诉求{i}") for i in range(4)]
+    a, b, c, d, e = [await new_ticket(service, text=f"诉求{i}") for i in range(5)]
     t = await service.transition(a["number"], "reject", AGENT, {"reason": "in_litigation"})
     assert t["state"] == "rejected" and t["reject_reason"] == "in_litigation"
     t = await service.transition(b["number"], "answer", AGENT, {"answer": "请携带身份证到政务中心办理。"})
     assert t["state"] == "answered" and t["messages"][-1]["text"].startswith("请携带")
     t = await service.transition(b["number"], "rate", Actor("citizen:wechat", "citizen"), {"satisfaction": "满意"})
     assert t["satisfaction"] == "满意"
+    with pytest.raises(InvalidParams, match="已有满意度评价（满意），不能更改"):  # a rating is not rewritten
+        await service.transition(b["number"], "rate", AGENT, {"satisfaction": "不满意"})
     t = await service.transition(c["number"], "transfer_emergency", AGENT, {"number": "119"})
     assert t["state"] == "emergency" and t["emergency_number"] == "119"
-    t = await service.transition(d["number"], "merge", AGENT, {"into": a["number"]})
-    assert t["state"] == "merged" and t["merged_into"] == a["number"]
-    assert t["links"] == [{"kind": "merged-into", "number": a["number"]}]
+    for final in (a, b, c):  # nobody would handle what is merged into a finished ticket
+        with pytest.raises(InvalidParams, match="不能合并到该工单"):
+            await service.transition(d["number"], "merge", AGENT, {"into": final["number"]})
+    t = await service.transition(d["number"], "merge", AGENT, {"into": e["number"]})
+    assert t["state"] == "merged" and t["merged_into"] == e["number"]
+    assert t["links"] == [{"kind": "merged-into", "number": e["number"]}]
+    assert (await service.get_ticket(e["number"]))["links"] == [{"kind": "merged-from", "number": d["number"]}]
     with pytest.raises(IllegalTransition):
         await service.transition(d["number"], "accept", AGENT)
 
@@ -284,3 +290,44 @@ async def test_after_commit_hooks_see_committed_events_only(service):
     with pytest.raises(IllegalTransition):
         await service.transition(ticket["number"], "close", AGENT)
     assert seen == [("create", "new"), ("accept", "accepted")]
+
+
+async def test_co_handling_units_are_assigned_once_and_told_what_they_may_not_do(service):
+    ticket = await new_ticket(service)
+    t = await service.transition(ticket["number"], "dispatch", DISPATCHER,
+                                 {"lead_unit": "housing", "co_units": ["transport", "transport", "housing"]})
+    assert [u["code"] for u in t["co_units"]] == ["transport"]
+    transport = await unit_actor(service, "transport")
+    assert (await service.get_ticket(ticket["number"], transport))["number"] == ticket["number"]  # it sees it
+    for action, params in (("sign", {}), ("reply", {"text": "已处理"}), ("return", {"reason": "不归我们管"})):
+        with pytest.raises(Forbidden, match="协办单位"):
+            await service.transition(ticket["number"], action, transport, params)
+
+
+async def test_a_reply_cancels_the_units_undecided_extension_request(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    await service.transition(ticket["number"], "sign", housing)
+    await service.transition(ticket["number"], "request_extension", housing, {"days": 2, "reason": "等配件"})
+    t = await service.transition(ticket["number"], "reply", housing, {"text": "已更换灯具"})
+    assert [x["state"] for x in t["extensions"]] == ["cancelled"]
+    await service.transition(ticket["number"], "callback", AGENT, {"satisfaction": "不满意"})
+    await service.transition(ticket["number"], "reopen", AGENT, {"reason": "灯还是不亮"})
+    await service.transition(ticket["number"], "sign", housing)
+    # the next round's request is taken, and it is the one a decision applies to
+    await service.transition(ticket["number"], "request_extension", housing, {"days": 5, "reason": "需要重新招标"})
+    t = await service.transition(ticket["number"], "approve_extension", DISPATCHER)
+    assert [(x["days"], x["state"]) for x in t["extensions"]] == [(2, "cancelled"), (5, "approved")]
+
+
+async def test_a_refused_move_names_the_role_in_chinese_and_only_the_callers_own_moves(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    await service.transition(ticket["number"], "sign", housing)
+    with pytest.raises(IllegalTransition) as refused:
+        await service.transition(ticket["number"], "sign", housing)
+    assert refused.value.message == "工单当前状态为「已签收」，不能执行「签收」（可执行：答复、申请延期、退单）"
+    with pytest.raises(Forbidden, match="^话务员无权执行「批准延期」$"):
+        await service.transition(ticket["number"], "approve_extension", AGENT)

@@ -67,3 +67,15 @@ def validation_message(exc: pydantic.ValidationError, where_default: str = "请�
         where = ".".join(str(p) for p in err.get("loc", ())) or where_default
         parts.append(f"{where}：{error_text(err)}")
     return "；".join(parts)
+
+
+MAX_ROW_ID = 2**31 - 1  # integer primary keys on both backends
+
+
+def row_id(raw: str) -> int | None:
+    """A row id typed in a path or on the command line: digits within 1 … 2³¹−1, else None (no such row;
+    a larger number is not a database error)."""
+    raw = (raw or "").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10 or not 1 <= int(raw) <= MAX_ROW_ID:
+        return None
+    return int(raw)

@@ -20,6 +20,7 @@ from channels.mailbox import letters, publish, security, templates
 from channels.mailbox.forms import FORM_COOKIE, client_ip, read_form
 from channels.mailbox.settings import MailboxSettings
 from hotline import appkeys
+from hotline.validation import row_id
 
 MAILBOX_SETTINGS: web.AppKey[MailboxSettings] = web.AppKey("mailbox_settings", MailboxSettings)
 REVIEWERS = ("agent", "dispatcher", "admin")
@@ -109,8 +110,8 @@ async def public_list(request: web.Request) -> web.Response:
 
 
 async def public_item(request: web.Request) -> web.Response:
-    item = await publish.get_publication(request.app[appkeys.ENGINE], int(request.match_info["id"]),
-                                         published_only=True)
+    found = row_id(request.match_info["id"])
+    item = await publish.get_publication(request.app[appkeys.ENGINE], found, published_only=True) if found else None
     if item is None:
         return _html(request.app, "未找到", templates.error_block("该信件不存在或尚未公开。"), 404)
     return _html(request.app, item["title"], templates.public_item(item))
@@ -136,9 +137,9 @@ def _pub_id(request: web.Request) -> int:
     from hotline.api.errors import ApiError
 
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if (found := row_id(raw)) is None:
         raise ApiError(404, "not_found", "公开信件不存在")
-    return int(raw)
+    return found
 
 
 async def api_list(request: web.Request) -> web.Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from hotline.cli import data_dir_option, fail, run, settings_from
+from hotline.validation import MAX_ROW_ID, row_id
 
 
 def _engine(settings):
@@ -46,9 +47,9 @@ def list_cmd(data_dir, state):
 
 
 def _failure_id(raw: str) -> int:
-    if not raw.isdigit():
-        fail(f"失败任务编号必须是数字：{raw}")
-    return int(raw)
+    if (found := row_id(raw)) is None:
+        fail(f"失败任务编号必须是 1 到 {MAX_ROW_ID} 之间的数字：{raw}")
+    return found
 
 
 @jobs.command("retry")

@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 from hotline import appkeys
 from hotline.api.auth import require
 from hotline.api.errors import ApiError, json_response
+from hotline.validation import row_id
 from hotline.jobs import callbacks, failures
 from hotline.jobs.context import JobContext, JobSettings, periodic_jobs
 from hotline.jobs.outbox import pause, relay_forever
@@ -72,9 +73,9 @@ async def jobs_ctx(app: web.Application) -> AsyncIterator[None]:
 
 def _failure_id(request: web.Request) -> int:
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if (found := row_id(raw)) is None:
         raise ApiError(404, "not_found", f"失败任务 {raw} 不存在")
-    return int(raw)
+    return found
 
 
 async def list_jobs(request: web.Request) -> web.Response:
@@ -123,7 +124,7 @@ async def callback_unanswered(request: web.Request) -> web.Response:
     """Record an unanswered callback phone call; after N calls the task is marked unreachable."""
     require(request, "agent", "dispatcher", "admin")
     raw = request.match_info["id"]
-    if not raw.isdigit():
+    if row_id(raw) is None:
         raise ApiError(404, "not_found", f"回访任务 {raw} 不存在")
     state = await callbacks.phone_unanswered(request.app[JOB_CONTEXT], int(raw))
     if state == "missing":

@@ -67,8 +67,11 @@ async def test_api_failed_jobs_are_admin_only(jobs_client, service, tokens, role
 
 async def test_api_unknown_failure_and_bad_state(jobs_client, tokens):
     for action in ("discard", "retry"):
-        resp = await jobs_client.post(f"/api/v1/jobs/abc/{action}", headers=auth(tokens["admin"]))
-        assert resp.status == 404 and "不存在" in (await resp.json())["error"]["message"]
+        for bad in ("abc", "9223372036854775808", "2147483648", "０"):  # not a row id, or beyond the column
+            resp = await jobs_client.post(f"/api/v1/jobs/{bad}/{action}", headers=auth(tokens["admin"]))
+            assert resp.status == 404 and "不存在" in (await resp.json())["error"]["message"], bad
+    resp = await jobs_client.post("/api/v1/callbacks/9223372036854775808/unanswered", headers=auth(tokens["agent"]))
+    assert resp.status == 404 and "回访任务" in (await resp.json())["error"]["message"]
     resp = await jobs_client.get("/api/v1/jobs?state=bogus", headers=auth(tokens["admin"]))
     assert resp.status == 422 and "只能是" in await resp.text()  # readable Chinese, not \u escapes
     resp = await jobs_client.get("/api/v1/jobs?state=weird", headers=auth(tokens["admin"]))

@@ -60,6 +60,9 @@ async def test_closed_letter_is_redacted_reviewed_and_published(aiohttp_client, 
     assert resp.status == 422 and (await resp.json())["error"]["code"] == "invalid_params"
     resp = await client.post("/api/v1/mailbox/publications/999/approve", headers=agent, json={})
     assert resp.status == 404
+    for huge in ("9223372036854775808", "2147483648"):  # beyond the id column: no such letter, not a 500
+        assert (await client.get(f"/api/v1/mailbox/publications/{huge}", headers=agent)).status == 404
+        assert (await client.get(f"/mailbox/public/{huge}")).status == 404
 
     # The agent edits the title (re-redacted: the phone typed in is removed) and approves.
     resp = await client.post(f"/api/v1/mailbox/publications/{draft['id']}/approve", headers=agent,

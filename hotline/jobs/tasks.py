@@ -19,6 +19,10 @@ CITIZEN_TEXT = {
     "dispatch": "【12345热线】您的工单 {number} 已转交 {unit} 办理。",
     "reply": "【12345热线】您的工单 {number} 已有答复：{text}",
     "close": "【12345热线】您的工单 {number} 已办结，感谢您的支持。",
+    # final at intake: the citizen hears the answer, or why it is not taken, as a unit's reply is heard
+    "answer": "【12345热线】您的工单 {number} 已答复：{text}",
+    "reject": "【12345热线】很抱歉，您的工单 {number} 不予受理，原因：{reason}。如有疑问请致电12345。",
+    "transfer_emergency": "【12345热线】您反映的紧急情况已转 {emergency} 处置；情况危急请直接拨打 {emergency}。",
 }
 UNIT_TEXT = {
     "reminder": "【12345热线提醒】工单 {number}「{title}」即将超期，请尽快办理。",
@@ -33,6 +37,13 @@ async def _unit(conn, unit_id):
     if unit_id is None:
         return None
     return (await conn.execute(sa.select(units).where(units.c.id == unit_id))).first()
+
+
+async def _unit_named(conn, code: str | None):
+    """The unit an event names (a dispatch's lead unit: not the ticket's unit by the time the job runs)."""
+    if not code:
+        return None
+    return (await conn.execute(sa.select(units).where(units.c.code == code))).first()
 
 
 async def _supervisors(conn, unit_row) -> list:
@@ -79,7 +90,10 @@ async def _on_event(ctx, conn, row, ticket) -> tuple[list[int], list[tuple[str, 
     unit = await _unit(conn, ticket.lead_unit_id)
     fields = {"number": ticket.number, "title": ticket.title or "", "unit": unit.name if unit else "承办单位"}
     if topic.startswith("ticket.") and action in CITIZEN_TEXT and not _acknowledged(ctx, ticket, payload, action):
-        text = CITIZEN_TEXT[action].format(text=(params.get("text") or "")[:300], **fields)
+        named = await _unit_named(conn, params.get("lead_unit")) if action == "dispatch" else None
+        text = CITIZEN_TEXT[action].format(
+            text=(params.get("text") or params.get("answer") or "")[:300], reason=params.get("reason_label") or "",
+            emergency=params.get("number") or "", **{**fields, **({"unit": named.name} if named else {})})
         found = await notify.to_citizen(ctx, conn, ticket, f"{key}:citizen", action, text,
                                         answering=_from_citizen(payload) and action == "create")
         notices += [found] if found else []

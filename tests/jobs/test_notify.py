@@ -114,3 +114,24 @@ async def test_a_send_whose_worker_died_is_taken_up_by_the_sweep_after_the_lease
     assert number in sent.text
     [row] = await rows(service.engine, notifications)
     assert row.state == "sent"
+
+
+async def test_a_direct_answer_a_refusal_and_each_dispatch_reach_the_citizen_in_their_own_words(inproc, service):
+    from hotline.users import Actor
+    from tests.jobs.helpers import DISPATCHER, unit_actor
+
+    agent = Actor(username="t-agent", role="agent")
+    answered = await new_ticket(service)
+    await service.transition(answered, "answer", agent, {"answer": "请携带身份证到任一社保服务网点挂失补办。"})
+    refused = await new_ticket(service)
+    await service.transition(refused, "reject", agent, {"reason": "no_substance"})
+    moved = await new_ticket(service)
+    await service.transition(moved, "dispatch", DISPATCHER, {"lead_unit": "water"})
+    await service.transition(moved, "return", await unit_actor(service, "water"), {"reason": "不属于供水业务"})
+    await service.transition(moved, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await inproc.settle()  # both dispatch events are delivered after the second dispatch
+    texts = [m.text for m in inproc.channels["sms"].sent]
+    assert f"【12345热线】您的工单 {answered} 已答复：请携带身份证到任一社保服务网点挂失补办。" in texts
+    assert any(t.startswith(f"【12345热线】很抱歉，您的工单 {refused} 不予受理，原因：") for t in texts)
+    dispatches = [t for t in texts if t.startswith(f"【12345热线】您的工单 {moved} 已转交")]
+    assert len(dispatches) == 2 and "自来水" in dispatches[0] and "住房和城乡建设局" in dispatches[1]

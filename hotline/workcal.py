@@ -9,20 +9,34 @@ budgets of working seconds: "3 working days" is three full days of sessions.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 DEFAULT_SESSIONS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 0), dt.time(18, 0)))
+
+
+# Statutory holidays on fixed dates (全国年节及纪念日放假办法, 2025): 元旦, 劳动节 (two days), 国庆节 (three
+# days). For a year ``chinesecalendar`` does not know yet, these at least are no working days; the lunar
+# holidays and the 调休 of that year come with the package update that publishes the State Council's schedule.
+FIXED_HOLIDAYS = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
+_warned_years: set[int] = set()
 
 
 def is_workday(day: dt.date) -> bool:
     try:
         return chinese_calendar.is_workday(day)
-    except NotImplementedError:  # years the package does not know yet: plain weekdays
-        return day.weekday() < 5
+    except NotImplementedError:  # a year the package does not know yet
+        if day.year not in _warned_years:
+            _warned_years.add(day.year)
+            log.warning("chinesecalendar %s does not know %d: only weekends and fixed-date holidays (元旦, "
+                        "劳动节, 国庆节) count for it; update chinesecalendar once the year's schedule is out",
+                        getattr(chinese_calendar, "__version__", "?"), day.year)
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
 
 class WorkingCalendar:

@@ -32,6 +32,20 @@ def test_working_days_follow_the_official_calendar(start, days, expected):
     assert cal.add_days(start, days) == expected
 
 
+def test_a_year_the_calendar_package_does_not_know_still_keeps_the_fixed_date_holidays():
+    from hotline import workcal
+
+    import chinese_calendar
+
+    with pytest.raises(NotImplementedError):  # the installed package stops at 2026
+        chinese_calendar.is_workday(dt.date(2027, 1, 1))
+    # dispatched on the afternoon of 31 December: signed for on Monday 4 January, not on New Year's Day
+    assert cal.add_hours(at(2026, 12, 31, 17), 2) == at(2027, 1, 4, 10)
+    assert cal.add_days(at(2027, 4, 30, 10), 1) == at(2027, 5, 3, 10)  # 劳动节: 1 and 2 May (a weekend here)
+    assert cal.add_days(at(2027, 9, 30, 10), 1) == at(2027, 10, 4, 10)  # 国庆节: 1 to 3 October
+    assert 2027 in workcal._warned_years  # and the operator was told once in the log
+
+
 def test_working_hours_skip_lunch_and_nights():
     assert cal.add_hours(at(2026, 11, 23, 11), 2) == at(2026, 11, 23, 14)
     assert cal.add_hours(at(2026, 11, 23, 17), 2) == at(2026, 11, 24, 10)

@@ -102,6 +102,8 @@ async def _unit_id(ctx: Ctx, code: str) -> int:
     row = await unit_by_code(ctx.conn, code)
     if row is None or not row.active:
         raise InvalidParams(f"单位 {code} 不存在或已停用")
+    if row.kind == "platform":  # the hotline itself handles nothing it dispatches
+        raise InvalidParams(f"{row.name}是热线平台本身，不能作为承办单位")
     return row.id
 
 
@@ -215,6 +217,7 @@ async def approve_extension(ctx: Ctx) -> dict:
     await ctx.conn.execute(sa.update(extensions).where(extensions.c.id == ext.id).values(
         state="approved", decided_at=ctx.now, starts_at=ctx.now, ends_at=ends))
     due = ctx.ticket.reply_due_at or ctx.now
+    ctx.data["days"] = ext.days
     return {"reply_due_at": cal.add_days(due, ext.days), "paused_until": ends}
 
 
@@ -226,8 +229,10 @@ async def deny_extension(ctx: Ctx) -> dict:
 
 
 async def urge(ctx: Ctx) -> dict:
+    if ctx.ticket.lead_unit_id is None:  # nobody to urge: it is the dispatchers' queue
+        raise InvalidParams("工单尚未派单，没有可督办的承办单位")
     await _message(ctx, "note", f"督办：{ctx.params.note or '请加快办理'}")
-    return {"urge_count": ctx.ticket.urge_count + 1}
+    return {"urge_count": tickets.c.urge_count + 1}  # in SQL: two urges at once both count
 
 
 async def callback(ctx: Ctx) -> dict:
@@ -235,6 +240,15 @@ async def callback(ctx: Ctx) -> dict:
 
 
 async def close(ctx: Ctx) -> dict:
+    if ctx.ticket.state == "replied":  # no callback answer: only once the callback could not reach anyone
+        from hotline.jobs.tables import callback_tasks
+
+        unreachable = (await ctx.conn.execute(sa.select(callback_tasks.c.id).where(
+            callback_tasks.c.ticket_id == ctx.ticket.id, callback_tasks.c.round == ctx.ticket.reopen_count,
+            callback_tasks.c.state == "unreachable"))).first()
+        if unreachable is None:
+            raise InvalidParams("尚未回访：请先记录回访结果；回访次数用尽仍联系不上的，才可不评价直接办结")
+        ctx.data["unreached"] = True
     return {"closed_at": ctx.now}
 
 

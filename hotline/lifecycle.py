@@ -75,6 +75,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("signed", "deny_extension"): Move(None, frozenset({"dispatcher", "admin"})),
     ("replied", "callback"): Move("callback_done", CALLBACK),
     ("callback_done", "close"): Move("closed", AGENTS | {"system"}),
+    # the citizen could not be reached for the callback (all attempts used): closed without a satisfaction
+    ("replied", "close"): Move("closed", AGENTS | {"system"}),
     ("callback_done", "reopen"): Move("dispatched", AGENTS | {"system"}),
     ("closed", "reopen"): Move("dispatched", AGENTS | {"system"}),
 }

@@ -54,6 +54,9 @@ class TicketEvent:
     at: dt.datetime
 
 
+# Moves that change nothing the other party acts on: a unit typing its reply is not sent back with 409
+# because a leader urged meanwhile (the urge is recorded all the same).
+KEEPS_VERSION = frozenset({"urge"})
 MAX_ID = 2**31 - 1  # integer primary keys; anything larger is no ticket (and PostgreSQL would refuse it)
 Listener = Callable[[AsyncConnection, TicketEvent], Awaitable[None]]
 AfterCommit = Callable[[TicketEvent], Awaitable[None]]
@@ -290,7 +293,8 @@ class TicketService:
         to_state = move.to or row.state
         result = await conn.execute(
             sa.update(tickets).where(tickets.c.id == ticket_id, tickets.c.version == row.version)
-            .values(state=to_state, version=row.version + 1, updated_at=now, **values)
+            .values(state=to_state, version=row.version + (0 if action in KEEPS_VERSION else 1), updated_at=now,
+                    **values)
         )
         if result.rowcount != 1:
             raise Conflict("工单正被他人同时处理，请刷新后重试")
@@ -307,7 +311,8 @@ class TicketService:
                       actor: Actor, params: dict, now: dt.datetime) -> None:
         await conn.execute(sa.insert(ticket_events).values(
             ticket_id=row.id, action=action, from_state=from_state, to_state=to_state, actor=actor.username,
-            note=params.get("note"), data=_jsonable(params), at=now))
+            note=params.get("note") or params.get("reason_label") or params.get("reason"), data=_jsonable(params),
+            at=now))
         payload = {"ticket_id": row.id, "number": row.number, "action": action, "from_state": from_state,
                    "to_state": to_state, "actor": actor.username, "params": _jsonable(params)}
         await conn.execute(sa.insert(outbox).values(topic=f"ticket.{action}", payload=payload, created_at=now,

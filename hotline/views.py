@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotline.citizens import citizen_identities_of
 from hotline.identity import mask_author, mask_identity, mask_phones_in_text
 from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, STATE_LABELS
-from hotline.tables import (attachments, categories, citizen_identities, extensions, ticket_events, ticket_links,
-                            ticket_messages, ticket_units, tickets, units)
+from hotline.tables import (attachments, categories, citizen_identities, citizens, extensions, ticket_events,
+                            ticket_links, ticket_messages, ticket_units, tickets, units)
 from hotline.users import Actor
 from hotline.workcal import light
 
@@ -85,9 +85,11 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
     citizen = None
     if row.citizen_id:
         idents = await citizen_identities_of(conn, row.citizen_id)
+        name = (await conn.execute(sa.select(citizens.c.name).where(citizens.c.id == row.citizen_id))).scalar()
         if mask:
             idents = [{**i, "value": mask_identity(i["kind"], i["value"])} for i in idents]
-        citizen = {"id": row.citizen_id, "identities": idents}
+            name = name[:1] + "*" * min(len(name) - 1, 2) if name else name  # 李四 -> 李*: how to address them
+        citizen = {"id": row.citizen_id, "name": name, "identities": idents}
     merged_into = None
     if row.merged_into_id:
         merged_into = (await conn.execute(sa.select(tickets.c.number)

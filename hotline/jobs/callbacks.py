@@ -31,11 +31,13 @@ QUESTION = ("【12345热线回访】您的工单 {number} 承办单位已答复�
 OPEN_STATES = ("pending", "asked")
 
 
-def auto_route(ticket_channel: str, identities: dict[str, str]) -> tuple[str, str, str] | None:
-    """Where an automatic callback can ask: the ticket's messaging channel, else SMS to a phone."""
-    if ticket_channel in ("wechat", "telegram") and ticket_channel in identities:
+def auto_route(ticket_channel: str, identities: dict[str, str],
+               available=AUTO_CHANNELS) -> tuple[str, str, str] | None:
+    """Where an automatic callback can ask: the ticket's messaging channel, else SMS to a phone; only over
+    a channel this installation has (``available``): without one, an agent phones."""
+    if ticket_channel in ("wechat", "telegram") and ticket_channel in identities and ticket_channel in available:
         return ticket_channel, ticket_channel, identities[ticket_channel]
-    if "phone" in identities:
+    if "phone" in identities and "sms" in available:
         return "sms", "phone", identities["phone"]
     return None
 
@@ -43,7 +45,7 @@ def auto_route(ticket_channel: str, identities: dict[str, str]) -> tuple[str, st
 async def create_task(ctx, conn: AsyncConnection, ticket) -> int | None:
     """The callback task for this reply round (once); None if it already exists."""
     identities = await notify.citizen_identities_of(conn, ticket.citizen_id)
-    route = auto_route(ticket.channel, identities)
+    route = auto_route(ticket.channel, identities, available=set(ctx.channels))
     now = ctx.now()
     values = dict(ticket_id=ticket.id, round=ticket.reopen_count, unit_id=ticket.lead_unit_id,
                   citizen_id=ticket.citizen_id, state="pending", attempts=0, created_at=now,
@@ -52,6 +54,8 @@ async def create_task(ctx, conn: AsyncConnection, ticket) -> int | None:
         values.update(channel=route[0], recipient_kind=route[1], recipient=route[2])
     elif "phone" in identities:
         values.update(channel="phone", recipient_kind="phone", recipient=identities["phone"])
+    elif "email" in identities:  # no number to call: the agent asks by e-mail, the address is on the task
+        values.update(channel="email", recipient_kind="email", recipient=identities["email"])
     result = await conn.execute(insert_ignore(conn.dialect.name, callback_tasks).values(**values)
                                 .on_conflict_do_nothing().returning(callback_tasks.c.id))
     return result.scalar()
@@ -103,7 +107,8 @@ async def on_callback(ctx, ticket_id: int, satisfaction: str | None, reason: str
             return "missing"
         await conn.execute(sa.update(callback_tasks).where(
             callback_tasks.c.ticket_id == ticket_id, callback_tasks.c.round == ticket.reopen_count,
-            callback_tasks.c.state.in_(OPEN_STATES + ("unreachable",)),
+            # also a task the first attempt cancelled because an agent had recorded the answer already
+            callback_tasks.c.state.in_(OPEN_STATES + ("unreachable", "cancelled")),
         ).values(state="answered", satisfaction=satisfaction, reason=reason, answered_at=now))
         if ticket.state != "callback_done":
             return ticket.state  # already closed or reopened: this is a second run
@@ -178,7 +183,7 @@ async def phone_queue(conn: AsyncConnection, limit: int = 100) -> list[dict]:
     """Open callback tasks an agent has to phone (the console's callback queue)."""
     rows = await conn.execute(
         sa.select(callback_tasks.c.id, callback_tasks.c.ticket_id, tickets.c.number, callback_tasks.c.recipient,
-                  callback_tasks.c.attempts, callback_tasks.c.created_at)
+                  callback_tasks.c.recipient_kind, callback_tasks.c.attempts, callback_tasks.c.created_at)
         .select_from(callback_tasks.join(tickets, tickets.c.id == callback_tasks.c.ticket_id))
         .where(callback_tasks.c.mode == "phone", callback_tasks.c.state.in_(OPEN_STATES),
                tickets.c.state == "replied")

@@ -30,6 +30,9 @@ UNIT_TEXT = {
     "escalation": ("【12345热线升级督办】工单 {number}「{title}」承办单位 {unit} 督办后仍未办理，"
                    "请督促处理。"),
     "reopen": "【12345热线重办】工单 {number}「{title}」市民回访不满意，已退回重办。原因：{reason}",
+    "dispatch": "【12345热线派单】工单 {number}「{title}」已派至贵单位（{role}），请及时签收办理。",
+    "approve_extension": "【12345热线】工单 {number}「{title}」的延期申请已批准，延期 {days} 个工作日。",
+    "deny_extension": "【12345热线】工单 {number}「{title}」的延期申请未获批准，请按原期限办理。{note}",
 }
 
 
@@ -107,6 +110,17 @@ async def _on_event(ctx, conn, row, ticket) -> tuple[list[int], list[tuple[str, 
         text = UNIT_TEXT["urge"].format(count=ticket.urge_count, note=params.get("note") or "请加快办理", **fields)
         notices += await _notify_units(ctx, conn, key, ticket, "urge", text,
                                        [("unit", unit)] + [("supervisor", s) for s in await _supervisors(conn, unit)])
+    elif topic == "ticket.dispatch":  # the units learn of a new ticket now, not from the first reminder
+        lead = await _unit_named(conn, params.get("lead_unit"))
+        for role, code_units in (("主办", [lead] if lead else []),
+                                 ("协办", [await _unit_named(conn, c) for c in params.get("co_units") or []])):
+            text = UNIT_TEXT["dispatch"].format(role=role, **fields)
+            notices += await _notify_units(ctx, conn, f"{key}:{role}", ticket, "dispatch", text,
+                                           [("unit", u) for u in code_units if u is not None])
+    elif topic in ("ticket.approve_extension", "ticket.deny_extension"):
+        note = f"说明：{params['note']}" if params.get("note") else ""
+        text = UNIT_TEXT[action].format(days=params.get("days") or "", note=note, **fields)
+        notices += await _notify_units(ctx, conn, key, ticket, action, text, [("unit", unit)])
     elif topic == "ticket.reopen":
         text = UNIT_TEXT["reopen"].format(reason=params.get("reason") or "", **fields)
         notices += await _notify_units(ctx, conn, key, ticket, "reopen", text, [("unit", unit)])

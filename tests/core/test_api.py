@@ -75,10 +75,12 @@ async def test_unit_user_sees_only_its_tickets_with_masked_phones(client, tokens
     assert [t["number"] for t in listing["items"]] == [mine] and listing["total"] == 1
     ticket = await (await client.get(f"/api/v1/tickets/{mine}", headers=auth(tokens["housing"]))).json()
     assert ticket["citizen"]["identities"][0]["value"] == "138****5678"
+    assert ticket["citizen"]["name"] == "张**"  # 张先生: enough to address the caller
     assert "13800135678" not in json.dumps(ticket, ensure_ascii=False)
     assert (await client.get(f"/api/v1/tickets/{other}", headers=auth(tokens["housing"]))).status == 404
     staff = await (await client.get(f"/api/v1/tickets/{mine}", headers=auth(tokens["agent"]))).json()
     assert staff["citizen"]["identities"][0]["value"] == "+8613800135678"
+    assert staff["citizen"]["name"] == "张先生"
 
 
 async def test_a_unit_can_neither_read_nor_probe_the_digits_masked_for_it(client, tokens):

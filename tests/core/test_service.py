@@ -331,3 +331,42 @@ async def test_a_refused_move_names_the_role_in_chinese_and_only_the_callers_own
     assert refused.value.message == "工单当前状态为「已签收」，不能执行「签收」（可执行：答复、申请延期、退单）"
     with pytest.raises(Forbidden, match="^话务员无权执行「批准延期」$"):
         await service.transition(ticket["number"], "approve_extension", AGENT)
+
+
+async def test_an_urge_meanwhile_does_not_send_the_units_reply_back(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    loaded = await service.transition(ticket["number"], "sign", housing)
+    leader = Actor("leader1", "leader")
+    await asyncio.gather(*(service.transition(ticket["number"], "urge", leader, {"note": "请今天内答复"})
+                           for _ in range(2)))
+    urged = await service.get_ticket(ticket["number"])
+    assert urged["urge_count"] == 2 and urged["version"] == loaded["version"]  # both counted, same version
+    t = await service.transition(ticket["number"], "reply", housing, {"text": "已更换灯具"},
+                                 expected_version=loaded["version"])
+    assert t["state"] == "replied"
+    with pytest.raises(Conflict):  # a real change meanwhile still sends a stale move back
+        await service.transition(ticket["number"], "callback", AGENT, {"satisfaction": "满意"},
+                                 expected_version=loaded["version"])
+
+
+async def test_the_platform_is_no_lead_unit_and_reasons_show_in_the_audit_trail(service):
+    ticket = await new_ticket(service)
+    async with service.engine.connect() as conn:
+        platform = (await conn.execute(sa.select(units.c.code).where(units.c.kind == "platform"))).scalar()
+    with pytest.raises(InvalidParams, match="不能作为承办单位"):
+        await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": platform})
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    t = await service.transition(ticket["number"], "return", await unit_actor(service, "transport"),
+                                 {"reason": "路灯归住建局管理"})
+    assert t["events"][-1]["action"] == "return" and t["events"][-1]["note"] == "路灯归住建局管理"
+    other = await new_ticket(service, text="没有具体内容")
+    t = await service.transition(other["number"], "reject", AGENT, {"reason": "no_substance"})
+    assert t["events"][-1]["note"] and t["events"][-1]["note"] != "no_substance"  # the reason's label
+
+
+async def test_an_undispatched_ticket_has_nobody_to_urge(service):
+    ticket = await new_ticket(service)
+    with pytest.raises(InvalidParams, match="尚未派单"):
+        await service.transition(ticket["number"], "urge", LEADER, {"note": "尽快"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from hotline.jobs import callbacks
@@ -83,8 +84,17 @@ async def test_citizen_without_a_messaging_identity_goes_to_the_phone_queue(inpr
     assert [item["number"] for item in queue] == [number]
     [task] = await rows(service.engine, callback_tasks)
     assert task.mode == "phone"
+    assert task.recipient_kind == "email" and task.recipient == "lihua@example.cn"  # how the agent asks
+    from hotline.actions import InvalidParams
+
+    agent = Actor(username="t-agent", role="agent")
+    with pytest.raises(InvalidParams, match="尚未回访"):  # not before the callback was tried in earnest
+        await service.transition(number, "close", agent)
     for expected in ("asked", "asked", "unreachable"):
         assert await callbacks.phone_unanswered(inproc.ctx, task.id) == expected
+    # nobody could be reached: the ticket is closed without a satisfaction rather than left open for ever
+    closed = await service.transition(number, "close", agent, {"note": "三次回访均未接通"})
+    assert (closed["state"], closed["satisfaction"]) == ("closed", None)
 
 
 async def test_running_the_reply_event_twice_makes_one_task_and_one_question(inproc, service):
@@ -190,3 +200,22 @@ async def test_answer_whose_close_job_was_lost_is_acted_on_by_the_sweep(harness,
     assert (await service.get_ticket(number))["state"] == "closed"
     await harness.sweep()  # nothing left to do, nothing done twice
     assert [e["action"] for e in (await service.get_ticket(number))["events"]].count("close") == 1
+
+
+async def test_without_an_sms_channel_a_phone_only_citizen_is_called_back_by_an_agent(inproc, service):
+    del inproc.channels["sms"]  # an installation with no SMS gateway configured
+    number = await replied(service)
+    await inproc.settle()
+    [task] = await rows(service.engine, callback_tasks)
+    assert (task.mode, task.recipient) == ("phone", CITIZEN_PHONE)
+    async with service.engine.connect() as conn:
+        assert [item["number"] for item in await callbacks.phone_queue(conn)] == [number]
+
+
+async def test_an_answer_recorded_before_the_first_question_still_lands_on_the_task(inproc, service):
+    number = await replied(service)
+    await service.transition(number, "callback", Actor(username="t-agent", role="agent"), {"satisfaction": "不满意",
+                                                                                          "note": "灯还是不亮"})
+    await inproc.settle()
+    [task] = await rows(service.engine, callback_tasks)
+    assert (task.state, task.satisfaction, task.reason) == ("answered", "不满意", "灯还是不亮")

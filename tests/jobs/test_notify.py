@@ -135,3 +135,20 @@ async def test_a_direct_answer_a_refusal_and_each_dispatch_reach_the_citizen_in_
     assert any(t.startswith(f"【12345热线】很抱歉，您的工单 {refused} 不予受理，原因：") for t in texts)
     dispatches = [t for t in texts if t.startswith(f"【12345热线】您的工单 {moved} 已转交")]
     assert len(dispatches) == 2 and "自来水" in dispatches[0] and "住房和城乡建设局" in dispatches[1]
+
+
+async def test_units_hear_of_a_new_ticket_and_of_the_extension_decision(inproc, service):
+    from tests.jobs.helpers import DISPATCHER, unit_actor
+
+    number = await new_ticket(service)
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing", "co_units": ["water"]})
+    housing = await unit_actor(service, "housing")
+    await service.transition(number, "sign", housing)
+    await service.transition(number, "request_extension", housing, {"days": 3, "reason": "等配件"})
+    await service.transition(number, "approve_extension", DISPATCHER)
+    await inproc.settle()
+    unit_notices = [(n.kind, n.text) for n in await rows(service.engine, notifications) if n.audience == "unit"]
+    kinds = sorted(k for k, _ in unit_notices)
+    assert kinds.count("dispatch") >= 2 and "approve_extension" in kinds
+    texts = " ".join(t for _, t in unit_notices)
+    assert "已派至贵单位（主办）" in texts and "已派至贵单位（协办）" in texts and "延期 3 个工作日" in texts

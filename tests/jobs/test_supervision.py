@@ -33,9 +33,11 @@ async def test_unanswered_ticket_goes_yellow_then_red_reminder_urge_escalation(h
     ticket = await service.get_ticket(number)
     await harness.settle()
     sms, email = harness.channels["sms"], harness.channels["email"]
-    # The citizen heard about creation and dispatch; no unit was bothered yet.
-    assert [m.recipient.value for m in sms.sent] == [CITIZEN_PHONE, CITIZEN_PHONE]
-    assert number in sms.sent[0].text and "云湖区湖滨街道办事处" in sms.sent[1].text
+    # The citizen heard about creation and dispatch; the street office of the new ticket.
+    citizen = [m for m in sms.sent if m.recipient.value == CITIZEN_PHONE]
+    assert len(citizen) == 2 and number in citizen[0].text and "云湖区湖滨街道办事处" in citizen[1].text
+    [new] = sms.texts(STREET_RAW)
+    assert "已派至贵单位（主办）" in new and sms.texts(DISTRICT_RAW) == []
 
     at(clock, 10, 30)
     await harness.sweep()
@@ -46,7 +48,7 @@ async def test_unanswered_ticket_goes_yellow_then_red_reminder_urge_escalation(h
     await harness.sweep()
     assert (await service.get_ticket(number))["deadlines"]["light"] == "yellow"
     assert [s for s, _ in await stages(service.engine)] == ["reminder"]
-    assert len(sms.texts(STREET_RAW)) == 1 and "即将超期" in sms.texts(STREET_RAW)[0]
+    assert len(sms.texts(STREET_RAW)) == 2 and "即将超期" in sms.texts(STREET_RAW)[1]
 
     at(clock, 12, 1)
     await harness.sweep()
@@ -55,7 +57,7 @@ async def test_unanswered_ticket_goes_yellow_then_red_reminder_urge_escalation(h
     [urge] = await rows(service.engine, ticket_events, ticket_events.c.ticket_id == ticket["id"],
                         ticket_events.c.action == "urge")
     assert urge.actor == "system" and "督办" in urge.note
-    assert "督办" in sms.texts(STREET_RAW)[1]
+    assert "督办" in sms.texts(STREET_RAW)[2]
     assert "督办" in sms.texts(DISTRICT_RAW)[0]                     # the supervisor, by sms ...
     assert any("督办" in m.text for m in email.sent if m.recipient.value == "yunhu@yunzhou.gov.cn")  # ... and email
     assert sms.texts(PLATFORM_RAW) == []
@@ -79,9 +81,9 @@ async def test_unanswered_ticket_goes_yellow_then_red_reminder_urge_escalation(h
     assert (len(sms.sent), len(email.sent)) == sent
     # The order the unit side heard it in.
     unit_side = [m.text for m in sms.sent if m.recipient.value != CITIZEN_PHONE]
-    kinds = ["即将超期" in t and "reminder" or "升级督办" in t and "escalation" or "督办" in t and "urge"
-             for t in unit_side]
-    assert kinds == ["reminder", "urge", "urge", "escalation"]
+    kinds = ["派单" in t and "dispatch" or "即将超期" in t and "reminder" or "升级督办" in t and "escalation"
+             or "督办" in t and "urge" for t in unit_side]
+    assert kinds == ["dispatch", "reminder", "urge", "urge", "escalation"]
 
 
 async def test_concurrent_sweeps_record_each_stage_once(inproc, service, clock):

@@ -273,7 +273,7 @@ async function showCallbacks() {
     page.items.length ? h("table", {}, h("tr", {}, h("th", {}, "工单"), h("th", {}, "联系电话"), h("th", {}, "已拨打"), h("th", {}, "")),
       page.items.map((t) => h("tr", {},
         h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); showTicket(t.number); } }, t.number)),
-        h("td", {}, t.recipient || "—"), h("td", {}, `${t.attempts} 次`),
+        h("td", {}, t.recipient ? (t.recipient_kind === "email" ? `邮箱 ${t.recipient}` : t.recipient) : "—"), h("td", {}, `${t.attempts} 次`),
         h("td", {}, h("button", { type: "button", onclick: () => unanswered(t) }, "未接通")))))
       : h("p", { class: "muted" }, "暂无待电话回访的工单")));
 }

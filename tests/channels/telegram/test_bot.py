@@ -193,7 +193,7 @@ async def test_a_bare_1_answers_the_callback_question(tg, bot_api, engine):
     await service.transition(number, "reply", housing, {"text": "已在线办理换发护照预约。"})
     async with engine.begin() as conn:
         row = (await conn.execute(sa.select(tickets).where(tickets.c.number == number))).first()
-        assert await create_task(SimpleNamespace(now=service.now), conn, row)
+        assert await create_task(SimpleNamespace(now=service.now, channels={"telegram": tg}), conn, row)
     before = await count(engine, tickets)
     await deliver_json(tg, {**json.loads(update("message_text.json").body), "update_id": 999001,
                             "message": {**json.loads(update("message_text.json").body)["message"],

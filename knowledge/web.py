@@ -29,6 +29,7 @@ from hotline.identity import UNIT_QUERY_DIGITS, mask_phones_in_text, probes_mask
 from hotline.lifecycle import STATE_LABELS
 from hotline.messages import Identity, InboundMessage
 from hotline.periods import query_period
+from hotline.ratelimit import SlidingWindowLimit
 from hotline.validation import error_text
 from knowledge.articles import READ_ROLES, STATUSES, ArticleService, is_editor
 from knowledge.assist import Assist, answer_block
@@ -37,7 +38,6 @@ from knowledge.dates import parse_when
 from knowledge.dialogue import DbDialogueStore, RedisDialogueStore
 from knowledge.gaps import close_gap, knowledge_gaps
 from knowledge.errors import Forbidden, InvalidInput, KbError
-from knowledge.ratelimit import SlidingWindowLimit
 from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import sqlalchemy as sa
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field
 
 from hotline import appkeys
 from hotline.api.errors import ApiError, json_response, read_json
+from hotline.api.remote import client_address
+from hotline.ratelimit import SlidingWindowLimit
 from hotline.tables import units
 from hotline.users import ROLE_LABELS, Actor, actor_for_token, authenticate, issue_token, revoke_token
 
@@ -57,13 +61,35 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=200)
 
 
+# Failed logins (password guessing): per address and user name, and per address over all names.
+LOGIN_WINDOW = dt.timedelta(minutes=15)
+LOGIN_FAILURES: web.AppKey[SlidingWindowLimit] = web.AppKey("login_failures", SlidingWindowLimit)
+LOGIN_FAILURES_PER_ADDRESS: web.AppKey[SlidingWindowLimit] = web.AppKey("login_failures_per_address",
+                                                                         SlidingWindowLimit)
+
+
+def setup_login_limits(app: web.Application) -> None:
+    app[LOGIN_FAILURES] = SlidingWindowLimit(5, LOGIN_WINDOW)
+    app[LOGIN_FAILURES_PER_ADDRESS] = SlidingWindowLimit(30, LOGIN_WINDOW)
+
+
 async def login(request: web.Request) -> web.Response:
-    """Log in with username and password; sets the console session cookie and returns the token."""
+    """Log in with username and password; sets the console session cookie and returns the token.
+    After 5 failed attempts for one user name from one address (30 from one address in all) within
+    15 minutes, further attempts get 429 until the window has passed."""
     body = await read_json(request, LoginIn)
     service = request.app[appkeys.SERVICE]
+    now, address = service.now(), client_address(request)
+    limits = ((request.app[LOGIN_FAILURES], f"{address}|{body.username.lower()}"),
+              (request.app[LOGIN_FAILURES_PER_ADDRESS], address))
+    if any(limit.exceeded(key, now) for limit, key in limits):
+        raise ApiError(429, "too_many_attempts",
+                       f"登录失败次数过多，请 {int(LOGIN_WINDOW.total_seconds() // 60)} 分钟后再试")
     async with service.engine.connect() as conn:  # checked on a read connection: no write lock held meanwhile
         actor = await authenticate(conn, body.username, body.password)
     if actor is None:
+        for limit, key in limits:
+            limit.record(key, now)
         raise ApiError(401, "bad_credentials", "用户名或密码错误")
     async with service.engine.begin() as conn:
         token = await issue_token(conn, actor.user_id, service.now(), kind="session")

@@ -24,6 +24,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 def setup(app: web.Application) -> None:
     app.middlewares.append(auth.auth_middleware)
+    auth.setup_login_limits(app)
     body(TicketIn)(tickets.create_ticket)
     body(TransitionIn)(tickets.transition)
     body(UserIn)(directory.post_user)

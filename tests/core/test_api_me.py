@@ -24,3 +24,21 @@ async def test_me_has_no_unit_for_platform_staff(client, tokens):
 async def test_me_without_login_is_401(client):
     resp = await client.get("/api/v1/me", cookies={SESSION_COOKIE: "not-a-session"})
     assert resp.status == 401 and (await resp.json())["error"]["code"] == "unauthorized"
+
+
+async def test_password_guessing_is_slowed_down_after_five_failures(client, tokens, clock):
+    resp = await client.post("/api/v1/users", json={"username": "li", "role": "agent", "password": "s3cret-pass"},
+                             headers=auth(tokens["admin"]))
+    assert resp.status == 201
+
+    async def login(username, password):
+        return await client.post("/api/v1/auth/login", json={"username": username, "password": password})
+
+    for attempt in range(5):
+        assert (await login("li", f"wrong-{attempt}")).status == 401
+    refused = await login("li", "s3cret-pass")  # even the right password, until the window has passed
+    assert refused.status == 429
+    assert (await refused.json())["error"]["message"] == "登录失败次数过多，请 15 分钟后再试"
+    assert (await login("LI", "s3cret-pass")).status == 429  # the same name in other letters
+    clock.advance(minutes=16)
+    assert (await login("li", "s3cret-pass")).status == 200

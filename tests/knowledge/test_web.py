@@ -197,7 +197,7 @@ async def test_web_chat_behind_our_proxy_limits_each_citizen_address(client):
 def test_sliding_window_forgets_old_hits():
     import datetime as dt
 
-    from knowledge.ratelimit import SlidingWindowLimit
+    from hotline.ratelimit import SlidingWindowLimit
 
     limit = SlidingWindowLimit(2, dt.timedelta(minutes=1))
     t0 = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)

@@ -1,4 +1,4 @@
-"""A small in-process sliding-window rate limit for public endpoints (the web chatbot)."""
+"""A small in-process sliding-window rate limit: public endpoints (the web chatbot), failed logins."""
 
 from __future__ import annotations
 
@@ -14,13 +14,20 @@ class SlidingWindowLimit:
         self._hits: dict[str, deque[dt.datetime]] = {}
 
     def allow(self, key: str, now: dt.datetime) -> bool:
-        hits = self._hits.setdefault(key, deque())
+        """Count a hit unless ``key`` already had ``limit`` within the window."""
+        if self.exceeded(key, now):
+            return False
+        self.record(key, now)
+        return True
+
+    def exceeded(self, key: str, now: dt.datetime) -> bool:
+        hits = self._hits.get(key)
         while hits and hits[0] <= now - self.window:
             hits.popleft()
-        if len(hits) >= self.limit:
-            return False
-        hits.append(now)
+        return bool(hits) and len(hits) >= self.limit
+
+    def record(self, key: str, now: dt.datetime) -> None:
+        self._hits.setdefault(key, deque()).append(now)
         if len(self._hits) > self.max_keys:  # forget idle keys rather than grow without bound
             for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
                 del self._hits[stale]
-        return True

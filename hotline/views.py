@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.citizens import citizen_identities_of
 from hotline.identity import mask_author, mask_identity, mask_phones_in_text
-from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, STATE_LABELS
+from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, REJECT_REASONS, STATE_LABELS
 from hotline.tables import (attachments, categories, citizen_identities, citizens, extensions, ticket_events,
                             ticket_links, ticket_messages, ticket_units, tickets, units)
 from hotline.users import Actor
@@ -107,6 +107,7 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
         "deadlines": deadlines(service, row, service.now()),
         "reply_due_at": _iso(row.reply_due_at),
         "satisfaction": row.satisfaction, "reject_reason": row.reject_reason,
+        "reject_reason_label": REJECT_REASONS.get(row.reject_reason) if row.reject_reason else None,
         "emergency_number": row.emergency_number, "merged_into": merged_into,
         "reopen_count": row.reopen_count, "urge_count": row.urge_count, "publishable": row.publishable,
         "routing": None if mask else row.routing,

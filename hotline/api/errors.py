@@ -76,8 +76,10 @@ async def read_json(request: web.Request, model: type[pydantic.BaseModel]) -> py
     raw = await request.read()
     try:
         data = json.loads(raw or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "invalid_json", f"JSON 格式错误：{exc}") from None
+    except json.JSONDecodeError as exc:  # where, in Chinese (the parser's own words are English)
+        raise ApiError(400, "invalid_json", f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列") from None
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_json", "JSON 格式错误：请求体不是 UTF-8 编码") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "请求体必须是 JSON 对象")
     return model.model_validate(data)

@@ -162,6 +162,7 @@ async def test_bad_input_gets_clear_4xx_and_writes_nothing(client, tokens, servi
         body = await resp.json()
         assert (resp.status, body["error"]["code"]) == (status, code), raw[:60]
         messages.append(body["error"]["message"])
+    assert messages[0] == "JSON 格式错误：第 1 行第 2 列"  # no English from the parser
     assert messages[2:6] == ["priority：未知字段", "text：必须是字符串",
                              "request_type：只能是 咨询、求助、投诉、举报、建议、表扬", "text：最多 20000 个字符"]
     resp = await client.post("/api/v1/tickets", data=b"text=1", headers={**auth(tokens["agent"]),

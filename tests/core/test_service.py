@@ -182,6 +182,7 @@ async def test_reject_answer_emergency_merge(service):
     a, b, c, d, e = [await new_ticket(service, text=f"诉求{i}") for i in range(5)]
     t = await service.transition(a["number"], "reject", AGENT, {"reason": "in_litigation"})
     assert t["state"] == "rejected" and t["reject_reason"] == "in_litigation"
+    assert t["reject_reason_label"] and t["reject_reason_label"] != "in_litigation"  # the words agents read
     t = await service.transition(b["number"], "answer", AGENT, {"answer": "请携带身份证到政务中心办理。"})
     assert t["state"] == "answered" and t["messages"][-1]["text"].startswith("请携带")
     t = await service.transition(b["number"], "rate", Actor("citizen:wechat", "citizen"), {"satisfaction": "满意"})

@@ -65,7 +65,7 @@ class ReplyParams(Params):
 
 
 class ExtensionParams(Params):
-    days: int = Field(ge=1, le=30)
+    days: int = Field(ge=1, le=30, strict=True)  # true is not one day
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -191,6 +191,8 @@ async def request_extension(ctx: Ctx) -> dict:
         extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested"))).first()
     if pending:
         raise InvalidParams("已有待审批的延期申请")
+    if ctx.ticket.reply_due_at and ctx.ticket.reply_due_at < ctx.now:  # an extension must not hide an overdue
+        raise InvalidParams("已超过答复期限，不能再申请延期；请尽快答复")
     ext_id = (await ctx.conn.execute(sa.insert(extensions).values(
         ticket_id=ctx.ticket.id, unit_id=ctx.ticket.lead_unit_id, days=ctx.params.days, reason=ctx.params.reason,
         state="requested", requested_at=ctx.now).returning(extensions.c.id))).scalar_one()

@@ -87,6 +87,10 @@ supervision_stages = sa.Table(
     sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id")),
     sa.Column("light", sa.String(10), nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
-    # Once per reply round and handling unit: a unit the ticket is re-dispatched to after a return starts afresh.
-    sa.UniqueConstraint("ticket_id", "round", "unit_id", "stage", name="uq_supervision_stages_ticket_round_unit_stage"),
+    sa.Column("deadline", sa.String(10), nullable=False, server_default="reply"),  # sign | reply
+    sa.Column("assignment_id", sa.Integer),  # the dispatch (ticket_units row of the lead unit) it belongs to
+    # Once per reply round, dispatch and deadline: a late sign-for does not use up the reply deadline's stages,
+    # and a ticket dispatched again (to another unit, or the same one after a return) starts afresh.
+    sa.UniqueConstraint("ticket_id", "round", "unit_id", "assignment_id", "deadline", "stage",
+                        name="uq_supervision_stages_per_deadline"),
 )

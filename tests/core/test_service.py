@@ -371,3 +371,15 @@ async def test_an_undispatched_ticket_has_nobody_to_urge(service):
     ticket = await new_ticket(service)
     with pytest.raises(InvalidParams, match="尚未派单"):
         await service.transition(ticket["number"], "urge", LEADER, {"note": "尽快"})
+
+
+async def test_no_extension_once_the_reply_deadline_has_passed(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    await service.transition(ticket["number"], "sign", housing)
+    with pytest.raises(InvalidParams):  # a boolean is no number of days
+        await service.transition(ticket["number"], "request_extension", housing, {"days": True, "reason": "等配件"})
+    service.clock.advance(days=10)
+    with pytest.raises(InvalidParams, match="已超过答复期限"):
+        await service.transition(ticket["number"], "request_extension", housing, {"days": 2, "reason": "等配件"})

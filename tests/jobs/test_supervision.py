@@ -140,3 +140,34 @@ async def test_unit_given_a_returned_ticket_starts_afresh(inproc, service, clock
                                                          order=supervision_stages.c.id)]
     assert recorded[1:] == [("urge", street.unit_id)]  # its own urge, not an escalation from housing's
     assert any("督办" in t for t in inproc.channels["sms"].texts(STREET_RAW))
+
+
+async def test_a_late_sign_for_leaves_the_reply_deadline_its_own_reminder_and_urge(harness, service, clock):
+    from tests.jobs.helpers import DISPATCHER, unit_actor
+
+    at(clock, 10)  # Mon 10:00: sign-for due 12:00, a 求助 reply due Thu 10:00
+    number = await dispatched(service, "housing")
+    ticket = await service.get_ticket(number)
+    housing = await unit_actor(service, "housing")
+    at(clock, 12, 1)
+    await harness.sweep()  # the sign-for deadline has passed: urged for that
+    await service.transition(number, "sign", housing)
+    at(clock, 15, day=25)  # Wed 15:00: the reply deadline is close
+    await harness.sweep()
+    at(clock, 10, 1, day=26)  # Thu 10:01: and past
+    await harness.sweep()
+    recorded = await rows(service.engine, supervision_stages, supervision_stages.c.ticket_id == ticket["id"],
+                          order=supervision_stages.c.at)
+    assert [(r.deadline, r.stage) for r in recorded] == [("sign", "urge"), ("reply", "reminder"), ("reply", "urge")]
+    urges = await rows(service.engine, ticket_events, ticket_events.c.ticket_id == ticket["id"],
+                       ticket_events.c.action == "urge", order=ticket_events.c.id)
+    assert [u.note for u in urges] == [supervision.URGE_NOTES["sign"], supervision.URGE_NOTES["reply"]]
+
+    # returned and dispatched to the same unit again: that dispatch is supervised afresh
+    await service.transition(number, "return", housing, {"reason": "需要其他部门配合"})
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    at(clock, 14, day=26)  # Thu 14:00: the new sign-for deadline (2 working hours from 10:01, 13:01) has passed
+    await harness.sweep()
+    recorded = await rows(service.engine, supervision_stages, supervision_stages.c.ticket_id == ticket["id"],
+                          order=supervision_stages.c.at)
+    assert [(r.deadline, r.stage) for r in recorded][-1] == ("sign", "urge")

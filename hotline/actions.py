@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.directory import category_by_code, unit_by_code
-from hotline.lifecycle import (EMERGENCY_NUMBERS, OPEN_STATES, REJECT_REASONS, SATISFACTION, STATE_LABELS,
-                               TransitionError)
+from hotline.lifecycle import (EMERGENCY_NUMBERS, OPEN_STATES, REJECT_REASONS, REQUEST_TYPES, SATISFACTION,
+                               STATE_LABELS, TransitionError)
 from hotline.tables import extensions, ticket_links, ticket_messages, ticket_units, tickets
 from hotline.users import Actor
 
@@ -41,6 +41,8 @@ class DispatchParams(Params):
     lead_unit: str = Field(min_length=1, max_length=50)
     co_units: list[str] = Field(default_factory=list, max_length=10)
     category: str | None = None
+    # the dispatcher's correction of the request type read at intake: it sets the reply deadline
+    request_type: Literal[REQUEST_TYPES] | None = None  # type: ignore[valid-type]
 
 
 class RejectParams(Params):
@@ -107,8 +109,9 @@ async def _unit_id(ctx: Ctx, code: str) -> int:
     return row.id
 
 
-def _reply_deadline(ctx: Ctx, start: dt.datetime, category_code: str | None) -> dict:
-    days = ctx.service.policy.days_for(ctx.ticket.request_type, category_code)
+def _reply_deadline(ctx: Ctx, start: dt.datetime, category_code: str | None,
+                    request_type: str | None = None) -> dict:
+    days = ctx.service.policy.days_for(request_type or ctx.ticket.request_type, category_code)
     cal = ctx.service.calendar
     return {"reply_due_at": cal.add_days(start, days), "reply_budget_seconds": int(days * cal.day_seconds)}
 
@@ -154,8 +157,10 @@ async def dispatch(ctx: Ctx) -> dict:
     elif ctx.ticket.category_id:
         category_code = await ctx.service.category_code(ctx.conn, ctx.ticket.category_id)
     await _assign(ctx, lead_id, co_ids)
+    if ctx.params.request_type:
+        values["request_type"] = ctx.params.request_type
     values["sign_due_at"] = ctx.service.calendar.add_hours(ctx.now, ctx.service.policy.sign_hours)
-    values.update(_reply_deadline(ctx, ctx.now, category_code))
+    values.update(_reply_deadline(ctx, ctx.now, category_code, ctx.params.request_type))
     ctx.data.update(lead_unit=ctx.params.lead_unit, co_units=co_codes, category=category_code)
     return values
 

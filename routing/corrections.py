@@ -78,7 +78,8 @@ async def record_correction(conn: AsyncConnection, event: Any) -> bool:
     before = suggestion if previous is None else previous  # what this dispatch decides against
     category = params.get("category") or before.get("category")
     changed = lead != before.get("lead_unit") or (
-        params.get("category") is not None and params.get("category") != before.get("category"))
+        params.get("category") is not None and params.get("category") != before.get("category")) or (
+        params.get("request_type") is not None and params.get("request_type") != suggestion.get("request_type"))
     if not changed:
         return False
 

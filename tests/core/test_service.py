@@ -383,3 +383,16 @@ async def test_no_extension_once_the_reply_deadline_has_passed(service):
     service.clock.advance(days=10)
     with pytest.raises(InvalidParams, match="已超过答复期限"):
         await service.transition(ticket["number"], "request_extension", housing, {"days": 2, "reason": "等配件"})
+
+
+async def test_a_dispatcher_corrects_the_request_type_and_the_reply_deadline_follows(service):
+    ticket = await new_ticket(service, request_type="投诉")  # 5 working days
+    t = await service.transition(ticket["number"], "dispatch", DISPATCHER,
+                                 {"lead_unit": "housing", "request_type": "咨询"})  # 1 working day
+    assert t["request_type"] == "咨询"
+    due = dt.datetime.fromisoformat(t["reply_due_at"])
+    assert due == service.calendar.add_days(service.now(), 1)
+    other = await new_ticket(service)
+    with pytest.raises(InvalidParams):
+        await service.transition(other["number"], "dispatch", DISPATCHER, {"lead_unit": "housing",
+                                                                            "request_type": "闲聊"})

@@ -53,6 +53,15 @@ async def test_changed_category_only_is_stored(engine):
     assert (await stored(engine))[0]["category"] == "C0201"
 
 
+async def test_a_corrected_request_type_alone_is_stored(engine):
+    async with engine.begin() as conn:
+        tid = await insert_ticket(conn, "广场舞音响能开到几点", number="T3b")
+        ev = event(tid, request_type="咨询")
+        ev.params["request_type"] = "咨询"
+        assert await record_correction(conn, ev) is True
+    assert (await stored(engine))[0]["request_type"] == "咨询"
+
+
 async def core_event(conn, ticket_id, action, lead=None, category="C0203"):
     """The row the core writes to ticket_events before it calls listeners (a dispatch names unit and category)."""
     await conn.execute(sa.insert(ticket_events).values(

@@ -44,7 +44,8 @@ const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title
 // Which actions each state offers, with the fields each needs.
 const ACTIONS = {
   accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
-  dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"]] },
+  dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"],
+    ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]]] },
   reject: { label: "不予受理", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "原因", [
     ["not_competent", "不属于本市政府职能范围"], ["against_law", "违反法律法规或已公开政策"],
     ["special_organs", "涉及党委、人大、政协、法院、检察院、军队事务"], ["in_litigation", "已进入诉讼、仲裁、复议程序"],
@@ -58,7 +59,7 @@ const ACTIONS = {
   approve_extension: { label: "批准延期", roles: ["dispatcher", "admin"], fields: [] },
   deny_extension: { label: "驳回延期", roles: ["dispatcher", "admin"], fields: [] },
   urge: { label: "督办", roles: ["dispatcher", "leader", "admin"], fields: [["note", "督办意见"]] },
-  callback: { label: "回访", roles: ["agent", "dispatcher", "admin"], fields: [["satisfaction", "满意度", ["满意", "基本满意", "不满意"]]] },
+  callback: { label: "回访", roles: ["agent", "dispatcher", "admin"], fields: [["satisfaction", "满意度", ["满意", "基本满意", "不满意"]], ["note", "市民意见（不满意时请填写原因）"]] },
   close: { label: "办结", roles: ["agent", "dispatcher", "admin"], fields: [] },
   reopen: { label: "重办", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "重办原因"]] },
   merge: { label: "合并到", roles: ["agent", "dispatcher", "admin"], fields: [["into", "目标工单号"]] },
@@ -68,7 +69,7 @@ const BY_STATE = {
   accepted: ["dispatch", "answer", "transfer_emergency", "merge"],
   dispatched: ["sign", "return", "urge", "merge"],
   signed: ["reply", "return", "request_extension", "approve_extension", "deny_extension", "urge", "merge"],
-  replied: ["callback", "urge", "merge"],
+  replied: ["callback", "close", "urge", "merge"],  // close: only once the callback reached nobody
   callback_done: ["close", "reopen", "merge"],
   closed: ["reopen"],
 };

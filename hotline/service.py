@@ -23,11 +23,12 @@ from hotline.actions import InvalidParams, NotFound
 from hotline.citizens import resolve_citizen
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings
+from hotline.db import insert_ignore
 from hotline.lifecycle import DEFAULT_REQUEST_TYPE, REQUEST_TYPES, Forbidden, TransitionError, find_move
 from hotline.messages import INTAKE_LINES, Identity
 from hotline.numbering import next_ticket_number
-from hotline.tables import (audit_log, categories, outbox, ticket_events, ticket_links, ticket_messages,
-                            tickets)
+from hotline.tables import (audit_log, categories, idempotency_keys, outbox, ticket_events, ticket_links,
+                            ticket_messages, tickets)
 from hotline.users import SYSTEM, Actor
 from hotline.validation import validation_message
 from hotline.workcal import DeadlinePolicy, WorkingCalendar
@@ -78,6 +79,10 @@ class NewTicket:
     place: str | None = None  # the citizen's own words for where: the address when the gazetteer finds none
     publishable: bool = False
     extra: dict | None = None
+
+
+class _KeyTaken(Exception):
+    """Another request with the same Idempotency-Key created its ticket first."""
 
 
 class TicketService:
@@ -192,19 +197,41 @@ class TicketService:
     # -- writing -----------------------------------------------------------------------------
 
     async def create_ticket(self, new: NewTicket, actor: Actor = SYSTEM, *, conn: AsyncConnection | None = None,
-                            inbound: dict | None = None) -> dict:
-        """Create a ticket (routing suggestion included). ``inbound`` is the first message's row values."""
+                            inbound: dict | None = None, idempotency_key: str | None = None) -> dict:
+        """Create a ticket (routing suggestion included). ``inbound`` is the first message's row values.
+
+        ``idempotency_key`` (the API's Idempotency-Key): the same key from the same user again, a double
+        submit or a retry after a lost answer, gets the ticket the first one made (``created`` False)."""
         if new.request_type is not None and new.request_type not in REQUEST_TYPES:
             raise InvalidParams(f"未知诉求类型 {new.request_type}（可用：{'、'.join(REQUEST_TYPES)}）")
         if new.intake_line not in INTAKE_LINES:
             raise InvalidParams(f"未知受理热线 {new.intake_line}")
         if len(new.text) > self.settings.max_text_chars:
             raise InvalidParams(f"诉求内容超过 {self.settings.max_text_chars} 字")
+        key = f"{actor.username}:{idempotency_key}"[:200] if idempotency_key else None
+        if key and (earlier := await self._created_with(key)):
+            return earlier
         suggestion = await self.suggest(new)
         if conn is not None:
             return await self.create_on(conn, new, actor, suggestion, inbound)
-        async with self.transaction() as conn:
-            return await self.create_on(conn, new, actor, suggestion, inbound)
+        try:
+            async with self.transaction() as conn:
+                created = await self.create_on(conn, new, actor, suggestion, inbound)
+                if key:
+                    claimed = await conn.execute(insert_ignore(conn, idempotency_keys).values(
+                        key=key, ticket_id=created["id"], created_at=self.now()).on_conflict_do_nothing())
+                    if claimed.rowcount != 1:
+                        raise _KeyTaken  # a concurrent request with the key won: this ticket is rolled back
+                return {**created, "created": True}
+        except _KeyTaken:
+            return await self._created_with(key)
+
+    async def _created_with(self, key: str) -> dict | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(sa.select(tickets.c.id, tickets.c.number).select_from(
+                idempotency_keys.join(tickets, tickets.c.id == idempotency_keys.c.ticket_id))
+                .where(idempotency_keys.c.key == key))).first()
+        return {"id": row.id, "number": row.number, "created": False} if row else None
 
     async def suggest(self, new: NewTicket) -> dict | None:
         """The router's suggestion for a new ticket (None without a router); CPU work, call outside transactions."""

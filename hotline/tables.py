@@ -200,6 +200,15 @@ audit_log = sa.Table(
 
 # Transactional outbox: written in the same transaction as the change it
 # describes, delivered to jobs by the relay (hotline.outbox).
+# A client's Idempotency-Key for a ticket it creates (POST /api/v1/tickets): the same key again, a double
+# click or a retry after a lost answer, gets the same ticket.
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    sa.Column("key", sa.String(200), primary_key=True),  # the caller's user name and the key it sent
+    sa.Column("ticket_id", sa.Integer, sa.ForeignKey("tickets.id"), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
 outbox = sa.Table(
     "outbox", metadata,
     sa.Column("id", sa.Integer, primary_key=True),

@@ -37,7 +37,10 @@ def _identities(citizen) -> list:
 
 
 async def create_ticket(request: web.Request) -> web.Response:
-    """Create a ticket (工单) for a citizen's request; answers 201 with number, state and deadlines."""
+    """Create a ticket (工单) for a citizen's request; answers 201 with number, state and deadlines.
+
+    An ``Idempotency-Key`` header (at most 100 characters, e.g. a UUID per form) makes a repeat of the same
+    request, a double click or a retry after a lost answer, return the ticket already made (200)."""
     actor = require(request, "agent", "dispatcher", "admin")
     body = await read_json(request, TicketIn)
     service = request.app[appkeys.SERVICE]
@@ -45,9 +48,14 @@ async def create_ticket(request: web.Request) -> web.Response:
                     identities=_identities(body.citizen), citizen_name=body.citizen.name if body.citizen else None,
                     intake_line=body.intake_line, title=body.title, category=body.category,
                     district=body.district, address=body.address, publishable=body.publishable)
-    created = await service.create_ticket(new, actor)
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > 100:
+        raise ApiError(400, "bad_request", "Idempotency-Key 最多 100 个字符")
+    created = await service.create_ticket(new, actor, idempotency_key=key)
     ticket = await service.get_ticket(created["id"], actor)
-    return json_response(ticket, status=201, headers={"Location": f"/api/v1/tickets/{ticket['number']}"})
+    # the same key again: the ticket the first request made, 200 instead of 201
+    return json_response(ticket, status=201 if created.get("created", True) else 200,
+                         headers={"Location": f"/api/v1/tickets/{ticket['number']}"})
 
 
 def _int(request: web.Request, name: str, default: int, low: int, high: int) -> int:

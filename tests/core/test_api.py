@@ -351,3 +351,23 @@ async def test_percent_and_underscore_in_q_are_plain_characters(client, tokens):
     for q, expected in (("%", 1), ("10%", 1), ("_", 0)):
         page = await (await client.get(f"/api/v1/tickets?q={q.replace('%', '%25')}", headers=auth(tokens["agent"]))).json()
         assert page["total"] == expected, q
+
+
+async def test_an_idempotency_key_makes_a_double_submit_one_ticket(client, tokens, service):
+    before = await count(service, tickets)
+    headers = {**auth(tokens["agent"]), "Idempotency-Key": "form-7f3a"}
+    first, second = await asyncio.gather(*(client.post("/api/v1/tickets", json=NEW, headers=headers)
+                                           for _ in range(2)))
+    bodies = [await first.json(), await second.json()]
+    assert sorted([first.status, second.status]) == [200, 201]
+    assert bodies[0]["number"] == bodies[1]["number"] and await count(service, tickets) == before + 1
+    again = await client.post("/api/v1/tickets", json=NEW, headers=headers)  # a retry after a lost answer
+    assert again.status == 200 and (await again.json())["number"] == bodies[0]["number"]
+    # another key, or another user with the same key, is another ticket
+    other = await client.post("/api/v1/tickets", json=NEW, headers={**headers, "Idempotency-Key": "form-8b1c"})
+    assert other.status == 201
+    dispatcher = await client.post("/api/v1/tickets", json=NEW, headers={**auth(tokens["dispatcher"]),
+                                                                         "Idempotency-Key": "form-7f3a"})
+    assert dispatcher.status == 201 and await count(service, tickets) == before + 3
+    too_long = await client.post("/api/v1/tickets", json=NEW, headers={**headers, "Idempotency-Key": "k" * 101})
+    assert too_long.status == 400

@@ -21,7 +21,7 @@ function h(tag, attrs = {}, ...children) {
 }
 
 async function api(path, options = {}) {
-  const init = { credentials: "same-origin", headers: {}, ...options };
+  const init = { credentials: "same-origin", ...options, headers: { ...(options.headers || {}) } };
   if (options.json !== undefined) {
     init.method = init.method || "POST";
     init.headers["Content-Type"] = "application/json";
@@ -192,12 +192,15 @@ async function createFromForm(extraAnswer) {
   if (f.name.value.trim()) citizen.name = f.name.value.trim();
   if (Object.keys(citizen).length) body.citizen = citizen;
   $("#new-error").textContent = "";
+  // one key per filled-in form: a double click or a retry after a lost answer makes one ticket
+  f.dataset.key = f.dataset.key || `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
   try {
-    const t = await api("/api/v1/tickets", { json: body });
+    const t = await api("/api/v1/tickets", { json: body, headers: { "Idempotency-Key": f.dataset.key } });
     if (extraAnswer) {
       await api(`/api/v1/tickets/${t.number}/transitions`, { json: { action: "answer", params: { answer: extraAnswer } } });
     }
     f.reset();
+    delete f.dataset.key;
     $("#assist").replaceChildren();
     await loadList();
     await showTicket(t.number);

@@ -167,7 +167,11 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
                        category: str | None = None, district: str | None = None, phone: str | None = None,
                        q: str | None = None, created_from: dt.datetime | None = None,
                        created_to: dt.datetime | None = None, open_only: bool = False,
+                       overdue: bool = False, due_before: dt.datetime | None = None, sort: str = "newest",
                        limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """``overdue``: the unit's time is up (not signed for by the sign-for deadline, or not replied by the
+    reply deadline); ``due_before``: the reply is due by then; ``sort`` "due" puts the nearest reply
+    deadline first (else newest first)."""
     query = sa.select(tickets.c.id)
     if _masking(viewer):
         query = query.where(tickets.c.id.in_(sa.select(ticket_units.c.ticket_id).where(
@@ -192,13 +196,23 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
         query = query.where(tickets.c.citizen_id.in_(sa.select(citizen_identities.c.citizen_id).where(
             citizen_identities.c.kind == "phone", citizen_identities.c.value == phone)))
     if q:
-        query = query.where(sa.or_(tickets.c.text.contains(q, autoescape=True), tickets.c.title.contains(q, autoescape=True),
+        query = query.where(sa.or_(tickets.c.text.contains(q, autoescape=True),
+                                   tickets.c.title.contains(q, autoescape=True),
                                    tickets.c.number == q))
     if created_from:
         query = query.where(tickets.c.created_at >= created_from)
     if created_to:
         query = query.where(tickets.c.created_at < created_to)
+    if overdue:
+        now = service.now()
+        query = query.where(sa.or_(
+            sa.and_(tickets.c.state == "dispatched", tickets.c.sign_due_at < now),
+            sa.and_(tickets.c.state.in_(("dispatched", "signed")), tickets.c.reply_due_at < now)))
+    if due_before:
+        query = query.where(tickets.c.state.in_(("dispatched", "signed")), tickets.c.reply_due_at <= due_before)
     total = (await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
-    page = await conn.execute(query.order_by(tickets.c.id.desc()).limit(min(limit, MAX_PAGE)).offset(offset))
+    order = (tickets.c.reply_due_at.is_(None), tickets.c.reply_due_at, tickets.c.id) if sort == "due" \
+        else (tickets.c.id.desc(),)
+    page = await conn.execute(query.order_by(*order).limit(min(limit, MAX_PAGE)).offset(offset))
     items = [await load_ticket(service, conn, tid, viewer, detail=False) for (tid,) in page]
     return items, total

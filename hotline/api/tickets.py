@@ -95,7 +95,7 @@ def _unit_may_search(phone: str | None, q: str | None) -> None:
 
 
 ALLOWED_FILTERS = {"state", "channel", "request_type", "unit", "category", "district", "phone", "q",
-                   "created_from", "created_to", "open", "limit", "offset"}
+                   "created_from", "created_to", "open", "overdue", "due_before", "sort", "limit", "offset"}
 
 
 async def list_tickets(request: web.Request) -> web.Response:
@@ -120,14 +120,18 @@ async def list_tickets(request: web.Request) -> web.Response:
     created_from, created_to = _date(request, "created_from"), _date(request, "created_to")
     if created_from and created_to and created_from >= created_to:
         raise ApiError(400, "bad_query", "created_from 必须早于 created_to（只写日期时 created_to 含当天）")
+    sort = request.query.get("sort", "newest")
+    if sort not in ("newest", "due"):
+        raise ApiError(400, "bad_query", "sort 只能是 newest（最新在前）或 due（答复期限最近在前）")
     limit = _int(request, "limit", 50, 1, MAX_PAGE)
     offset = _int(request, "offset", 0, 0, 10_000_000)
     items, total = await request.app[appkeys.SERVICE].list_tickets(
         actor, state=request.query.get("state"), channel=request.query.get("channel"),
         request_type=request.query.get("request_type"), unit=request.query.get("unit"),
         category=request.query.get("category"), district=request.query.get("district"), phone=phone,
-        q=request.query.get("q"), created_from=created_from, created_to=created_to, open_only=request.query.get("open") in ("1", "true"),
-        limit=limit, offset=offset)
+        q=request.query.get("q"), created_from=created_from, created_to=created_to,
+        open_only=request.query.get("open") in ("1", "true"), overdue=request.query.get("overdue") in ("1", "true"),
+        due_before=_date(request, "due_before"), sort=sort, limit=limit, offset=offset)
     return json_response({"items": items, "total": total, "limit": limit, "offset": offset})
 
 

@@ -371,3 +371,24 @@ async def test_an_idempotency_key_makes_a_double_submit_one_ticket(client, token
     assert dispatcher.status == 201 and await count(service, tickets) == before + 3
     too_long = await client.post("/api/v1/tickets", json=NEW, headers={**headers, "Idempotency-Key": "k" * 101})
     assert too_long.status == 400
+
+
+async def test_overdue_and_due_soon_tickets_are_listed_nearest_deadline_first(client, tokens, service):
+    slow = (await create(client, tokens, {**NEW, "request_type": "建议"}))["number"]  # 10 working days
+    fast = (await create(client, tokens, {**NEW, "request_type": "咨询"}))["number"]  # 1 working day
+    for number in (slow, fast):
+        await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "housing"})
+
+    async def listed(query, token="housing"):
+        resp = await client.get(f"/api/v1/tickets?{query}", headers=auth(tokens[token]))
+        assert resp.status == 200, await resp.text()
+        return [t["number"] for t in (await resp.json())["items"]]
+
+    assert (await listed("sort=due"))[:2] == [fast, slow]
+    assert await listed("overdue=1") == []
+    service.clock.advance(hours=3)  # the 2-hour sign-for deadline has passed for both
+    assert set(await listed("overdue=1")) == {slow, fast}
+    fast_due = (await (await client.get(f"/api/v1/tickets/{fast}", headers=auth(tokens["agent"]))).json())
+    assert await listed(f"due_before={fast_due['reply_due_at'].replace('+', '%2B')}", "agent") == [fast]
+    resp = await client.get("/api/v1/tickets?sort=oldest", headers=auth(tokens["agent"]))
+    assert resp.status == 400 and "sort 只能是" in (await resp.json())["error"]["message"]

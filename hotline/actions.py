@@ -169,13 +169,18 @@ async def sign(ctx: Ctx) -> dict:
     return {"signed_at": ctx.now}
 
 
-async def return_(ctx: Ctx) -> dict:
+async def _take_back(ctx: Ctx, note: str) -> dict:
+    """The ticket leaves its units for the dispatch queue (a unit's return, a dispatcher's recall)."""
     await ctx.conn.execute(sa.update(ticket_units).where(ticket_units.c.ticket_id == ctx.ticket.id)
                            .values(active=False))
     await _cancel_pending_extensions(ctx)  # not the next unit's to inherit
-    await _message(ctx, "note", f"退单原因：{ctx.params.reason}")
-    ctx.data["returned_by"] = ctx.actor.unit_id
+    await _message(ctx, "note", note)
     return {"lead_unit_id": None, "sign_due_at": None, "reply_due_at": None, "signed_at": None}
+
+
+async def return_(ctx: Ctx) -> dict:
+    ctx.data["returned_by"] = ctx.actor.unit_id
+    return await _take_back(ctx, f"退单原因：{ctx.params.reason}")
 
 
 async def _cancel_pending_extensions(ctx: Ctx) -> None:
@@ -183,6 +188,12 @@ async def _cancel_pending_extensions(ctx: Ctx) -> None:
     await ctx.conn.execute(sa.update(extensions).where(
         extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested",
     ).values(state="cancelled", decided_at=ctx.now))
+
+
+async def recall(ctx: Ctx) -> dict:
+    """A dispatch taken back before the unit signed: the ticket is in the dispatch queue again."""
+    ctx.data["recalled_from"] = ctx.ticket.lead_unit_id
+    return await _take_back(ctx, f"撤回派单：{ctx.params.reason}")
 
 
 async def reply(ctx: Ctx) -> dict:
@@ -308,6 +319,7 @@ HANDLERS = {
     "dispatch": (DispatchParams, dispatch),
     "sign": (Params, sign),
     "return": (ReasonParams, return_),
+    "recall": (ReasonParams, recall),
     "reply": (ReplyParams, reply),
     "request_extension": (ExtensionParams, request_extension),
     "approve_extension": (DecisionParams, approve_extension),

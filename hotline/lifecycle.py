@@ -68,6 +68,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("accepted", "transfer_emergency"): Move("emergency", AGENTS),
     ("dispatched", "sign"): Move("signed", UNIT),
     ("dispatched", "return"): Move("accepted", UNIT),
+    # the dispatcher takes back a wrong dispatch before the unit signs for it (改派: recall, then dispatch)
+    ("dispatched", "recall"): Move("accepted", DISPATCHERS),
     ("signed", "return"): Move("accepted", UNIT),
     ("signed", "reply"): Move("replied", UNIT),
     ("signed", "request_extension"): Move(None, UNIT),
@@ -97,7 +99,7 @@ ACTION_LABELS = {
     "accept": "受理", "reject": "不予受理", "answer": "直接答复", "transfer_emergency": "转紧急热线",
     "dispatch": "派单", "sign": "签收", "return": "退单", "reply": "答复", "request_extension": "申请延期",
     "approve_extension": "批准延期", "deny_extension": "驳回延期", "urge": "督办", "callback": "回访",
-    "close": "办结", "reopen": "重办", "merge": "合并", "rate": "评价", "create": "创建",
+    "close": "办结", "reopen": "重办", "merge": "合并", "rate": "评价", "create": "创建", "recall": "撤回派单",
 }
 
 

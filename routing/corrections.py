@@ -32,22 +32,23 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 async def _returned_from(conn: AsyncConnection, ticket_id: int) -> dict | None:
-    """The lead unit and category the ticket had when a unit last returned it; None if it was never returned.
+    """The lead unit and category the ticket had when a unit last returned it (or a dispatcher recalled the
+    dispatch); None if neither happened.
 
-    The unit is the one that returned it (``returned_by`` on the core's return event), else the lead
-    unit of the dispatch before that return.
+    The unit is the one that returned it (``returned_by`` on the core's return event, ``recalled_from`` on
+    a recall), else the lead unit of the dispatch before that return.
     """
     from hotline.tables import ticket_events as ev
     from hotline.tables import units
 
     last_return = (await conn.execute(sa.select(ev.c.id, ev.c.data).where(
-        ev.c.ticket_id == ticket_id, ev.c.action == "return").order_by(ev.c.id.desc()).limit(1))).first()
+        ev.c.ticket_id == ticket_id, ev.c.action.in_(("return", "recall"))).order_by(ev.c.id.desc()).limit(1))).first()
     if last_return is None:
         return None
     dispatched = (await conn.execute(sa.select(ev.c.data).where(
         ev.c.ticket_id == ticket_id, ev.c.action == "dispatch", ev.c.id < last_return.id)
         .order_by(ev.c.id.desc()).limit(1))).scalar() or {}
-    returned_by = (last_return.data or {}).get("returned_by")
+    returned_by = (last_return.data or {}).get("returned_by") or (last_return.data or {}).get("recalled_from")
     unit = returned_by and (await conn.execute(sa.select(units.c.code).where(units.c.id == returned_by))).scalar()
     return {"lead_unit": unit or dispatched.get("lead_unit"), "category": dispatched.get("category")}
 

@@ -396,3 +396,23 @@ async def test_a_dispatcher_corrects_the_request_type_and_the_reply_deadline_fol
     with pytest.raises(InvalidParams):
         await service.transition(other["number"], "dispatch", DISPATCHER, {"lead_unit": "housing",
                                                                             "request_type": "闲聊"})
+
+
+async def test_a_dispatcher_recalls_a_wrong_dispatch_before_it_is_signed(service):
+    ticket = await new_ticket(service)
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    t = await service.transition(ticket["number"], "recall", DISPATCHER, {"reason": "派错单位，应为住建局"})
+    assert t["state"] == "accepted" and t["lead_unit"] is None and t["deadlines"]["reply_due_at"] is None
+    assert t["events"][-1]["note"] == "派错单位，应为住建局"
+    t = await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    assert t["lead_unit"]["code"] == "housing"
+    transport = await unit_actor(service, "transport")
+    with pytest.raises(NotFound):  # the recalled unit no longer has it
+        await service.get_ticket(ticket["number"], transport)
+    await service.transition(ticket["number"], "sign", await unit_actor(service, "housing"))
+    with pytest.raises(IllegalTransition):  # once signed, only the unit returns it
+        await service.transition(ticket["number"], "recall", DISPATCHER, {"reason": "再改派"})
+    with pytest.raises(Forbidden):
+        other = await new_ticket(service)
+        await service.transition(other["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+        await service.transition(other["number"], "recall", await unit_actor(service, "housing"), {"reason": "x"})

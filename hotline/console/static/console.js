@@ -46,6 +46,7 @@ const ACTIONS = {
   accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
   dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"],
     ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]]] },
+  recall: { label: "撤回派单（改派）", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "撤回原因"]] },
   reject: { label: "不予受理", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "原因", [
     ["not_competent", "不属于本市政府职能范围"], ["against_law", "违反法律法规或已公开政策"],
     ["special_organs", "涉及党委、人大、政协、法院、检察院、军队事务"], ["in_litigation", "已进入诉讼、仲裁、复议程序"],
@@ -67,7 +68,7 @@ const ACTIONS = {
 const BY_STATE = {
   new: ["accept", "dispatch", "answer", "reject", "transfer_emergency", "merge"],
   accepted: ["dispatch", "answer", "transfer_emergency", "merge"],
-  dispatched: ["sign", "return", "urge", "merge"],
+  dispatched: ["sign", "return", "recall", "urge", "merge"],
   signed: ["reply", "return", "request_extension", "approve_extension", "deny_extension", "urge", "merge"],
   replied: ["callback", "close", "urge", "merge"],  // close: only once the callback reached nobody
   callback_done: ["close", "reopen", "merge"],

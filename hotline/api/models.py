@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hotline.lifecycle import ACTIONS, REQUEST_TYPES
+from hotline.lifecycle import ACTION_LABELS, ACTIONS, REQUEST_TYPES
 from hotline.messages import INTAKE_LINES
 from hotline.users import (PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, USERNAME_MAX_LENGTH, USERNAME_PATTERN,
                            check_password, check_username)
@@ -40,7 +40,15 @@ class TicketIn(Strict):
 
 
 class TransitionIn(Strict):
-    action: Literal[tuple(sorted(ACTIONS))]  # type: ignore[valid-type]
+    action: str = Field(json_schema_extra={"enum": sorted(ACTIONS)})
+
+    @field_validator("action")
+    @classmethod
+    def _known_action(cls, value: str) -> str:
+        if value not in ACTIONS:  # named the way staff know them: 派单(dispatch) …
+            known = "、".join(f"{ACTION_LABELS.get(a, a)}({a})" for a in sorted(ACTIONS))
+            raise ValueError(f"未知操作 {value[:40]}（可用：{known}）")
+        return value
     params: dict[str, Any] = Field(default_factory=dict)
     version: int | None = Field(default=None, description="expected ticket version (optimistic locking)")
 

@@ -392,3 +392,11 @@ async def test_overdue_and_due_soon_tickets_are_listed_nearest_deadline_first(cl
     assert await listed(f"due_before={fast_due['reply_due_at'].replace('+', '%2B')}", "agent") == [fast]
     resp = await client.get("/api/v1/tickets?sort=oldest", headers=auth(tokens["agent"]))
     assert resp.status == 400 and "sort 只能是" in (await resp.json())["error"]["message"]
+
+
+async def test_an_unknown_action_is_named_with_the_actions_staff_know(client, tokens):
+    number = (await create(client, tokens))["number"]
+    resp = await client.post(f"/api/v1/tickets/{number}/transitions", json={"action": "fly", "params": {}},
+                             headers=auth(tokens["agent"]))
+    message = (await resp.json())["error"]["message"]
+    assert resp.status == 422 and message.startswith("action：未知操作 fly（可用：") and "派单(dispatch)" in message

@@ -72,7 +72,9 @@ async def attempt(ctx, task_id: int) -> str:
             return task.state
         ticket = (await conn.execute(sa.select(tickets).where(tickets.c.id == task.ticket_id))).first()
         if ticket.state != "replied":
-            await conn.execute(sa.update(callback_tasks).where(callback_tasks.c.id == task_id)
+            # only a task still open: an answer recorded meanwhile (on_callback) is not overwritten
+            await conn.execute(sa.update(callback_tasks).where(callback_tasks.c.id == task_id,
+                                                               callback_tasks.c.state.in_(OPEN_STATES))
                                .values(state="cancelled"))
             return "cancelled"
         if task.attempts >= ctx.jobs.callback_attempts:

@@ -49,18 +49,16 @@ class Vocabulary:
         def parts(name: str) -> list[str]:
             return [s.strip() for s in row.get(name, "").split("|") if s.strip()]
 
-        for code in parts("category"):
-            if code not in self.categories:
-                raise RuleError(f"第 {n} 行：未知的分类代码 {code}")
-        for kind in parts("request_type"):
-            if kind not in self.request_types:
-                raise RuleError(f"第 {n} 行：未知的诉求类型 {kind}（可用：{'、'.join(self.request_types)}）")
-        for area in parts("area"):
-            if area not in self.areas:
-                raise RuleError(f"第 {n} 行：未知的区域 {area}（须是地名表中区、街道或社区的名称或代码）")
-        for line in parts("intake_line"):
-            if line not in self.intake_lines:
-                raise RuleError(f"第 {n} 行：未知的热线号码 {line}（可用：{'、'.join(self.intake_lines)}）")
+        checks = (
+            ("category", self.categories, "未知的分类代码 {}"),
+            ("request_type", self.request_types, f"未知的诉求类型 {{}}（可用：{'、'.join(self.request_types)}）"),
+            ("area", self.areas, "未知的区域 {}（须是地名表中区、街道或社区的名称或代码）"),
+            ("intake_line", self.intake_lines, f"未知的热线号码 {{}}（可用：{'、'.join(self.intake_lines)}）"),
+        )
+        for column, known, message in checks:
+            for value in parts(column):
+                if value not in known:
+                    raise RuleError(f"第 {n} 行：" + message.format(value))
 
 
 @dataclass

@@ -66,3 +66,27 @@ async def insert_ticket(conn, text: str, *, number: str, category_id=None, lead_
         number=number, channel="phone", intake_line="12345", request_type=request_type, text=text, state="dispatched",
         category_id=category_id, lead_unit_id=lead_unit_id, routing=routing, created_at=now, updated_at=now))
     return res.inserted_primary_key[0]
+
+
+def demo_city(data_dir: Path, then=None) -> None:
+    """``data_dir`` with the migrated schema and the seeded demo city (no users, no sample tickets);
+    ``await then(service)`` may add more before the engine is closed. For CLI tests on a real data dir."""
+    import asyncio
+
+    from hotline.config import Settings
+    from hotline.db import make_engine
+    from hotline.demo import seed_demo
+    from hotline.migrate import upgrade
+    from hotline.service import TicketService
+
+    async def fill():
+        data_dir.mkdir()
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        await upgrade(engine)
+        service = TicketService(engine, settings=Settings(data_dir=data_dir))
+        await seed_demo(service, users=False, extras=False)
+        if then is not None:
+            await then(service)
+        await engine.dispose()
+
+    asyncio.run(fill())

@@ -79,32 +79,21 @@ async def test_audit_of_an_empty_period_has_no_rates(service, clock):
 
 
 def test_audit_cli_prints_figures_and_charts(tmp_path):
-    import asyncio
     import json
 
     from click.testing import CliRunner
 
     from hotline.cli import main
-    from hotline.config import Settings
-    from hotline.db import make_engine
-    from hotline.demo import seed_demo
-    from hotline.migrate import upgrade
-    from hotline.service import TicketService
+    from tests.routing.conftest import demo_city
 
     data_dir = tmp_path / "data"
 
-    async def fill():
-        data_dir.mkdir()
-        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
-        await upgrade(engine)
-        service = TicketService(engine, settings=Settings(data_dir=data_dir))
-        await seed_demo(service, users=False, extras=False)
+    async def routed(service):
         await create(service, suggestion("v7", "urban", 0.93, auto=True))
         wrong = await create(service, suggestion("v7", "market", 0.62))
         await service.transition(wrong, "dispatch", DISPATCHER, {"lead_unit": "housing"})
-        await engine.dispose()
 
-    asyncio.run(fill())
+    demo_city(data_dir, routed)
     res = CliRunner().invoke(main, ["routing", "audit", "--data-dir", str(data_dir), "--json"])
     assert res.exit_code == 0, res.output
     report = json.loads(res.stdout)

@@ -14,7 +14,7 @@ from routing.classifier import RoutingModel
 from hotline.cli import main
 from routing.rules import RuleTable
 from routing.tables import routing_corrections, routing_models
-from tests.routing.conftest import insert_categories, insert_ticket, insert_unit
+from tests.routing.conftest import demo_city, insert_categories, insert_ticket, insert_unit
 
 
 @pytest.fixture
@@ -105,20 +105,8 @@ def test_rules_import_refuses_values_no_ticket_can_have(tmp_path, column, value,
 
 def test_rules_import_of_the_export_works_in_the_demo_city(tmp_path):
     """README: ``hotline routing rules export > rules.csv && hotline routing rules import rules.csv``."""
-    from hotline.config import Settings
-    from hotline.demo import seed_demo
-    from hotline.service import TicketService
-
     data_dir = tmp_path / "data"
-
-    async def fill():
-        data_dir.mkdir()
-        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
-        await upgrade(engine)
-        await seed_demo(TicketService(engine, settings=Settings(data_dir=data_dir)), users=False, extras=False)
-        await engine.dispose()
-
-    asyncio.run(fill())
+    demo_city(data_dir)
     f = tmp_path / "rules.csv"
     f.write_text(invoke("rules", "export", "--data-dir", data_dir).stdout, encoding="utf-8")
     res = invoke("rules", "import", f, "--data-dir", data_dir)

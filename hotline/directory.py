@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hotline.identity import InvalidPhone, normalize_phone
+from hotline.identity import InvalidPhone, is_email, normalize_phone
 from hotline.jobs.notify import CONTACT_FIELD
 from hotline.tables import categories, units
 
@@ -25,7 +25,6 @@ CONTACT_COLUMNS = ("name", "phone", "email")
 # Unit notices go to a contact field per channel; only channels whose field the CSV can fill can reach anyone.
 NOTIFY_CHANNELS = tuple(ch for ch, field in CONTACT_FIELD.items() if field in CONTACT_COLUMNS)
 CHANNEL_SEPARATORS = re.compile(r"[;,|]")
-EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class ImportError_(ValueError):
@@ -83,7 +82,7 @@ def _check_contact(line: int, contact: dict[str, str]) -> None:
             normalize_phone(contact["phone"])
         except InvalidPhone:
             raise ImportError_(f"第 {line} 行：无法识别的联系电话 {contact['phone']!r}") from None
-    if contact["email"] and not EMAIL_SHAPE.fullmatch(contact["email"]):
+    if contact["email"] and not is_email(contact["email"]):
         raise ImportError_(f"第 {line} 行：联系邮箱格式不正确 {contact['email']!r}")
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import get_args
 
 import phonenumbers
-
-from typing import get_args
 
 from hotline.messages import Identity, IdentityKind
 
@@ -22,6 +21,11 @@ class InvalidPhone(InvalidIdentity):
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+def is_email(value: str) -> bool:
+    """The shape of an e-mail address (name@host.tld); whether it exists is the mail server's to say."""
+    return bool(_EMAIL.fullmatch(value or ""))
 
 
 def normalize_phone(raw: str, region: str = "CN") -> str:
@@ -47,7 +51,7 @@ def normalize_identity(kind: str, value: str) -> Identity:
         value = normalize_phone(value)
     elif kind == "email":
         value = value.lower()
-        if not _EMAIL.fullmatch(value):
+        if not is_email(value):
             raise InvalidIdentity(f"邮箱地址格式不正确：{value}")
     return Identity(kind=kind, value=value)
 

@@ -9,6 +9,7 @@ import logging
 
 import sqlalchemy as sa
 
+from hotline.directory import unit_by_code
 from hotline.jobs import callbacks, notify, supervision
 from hotline.tables import outbox, tickets, units
 
@@ -44,9 +45,7 @@ async def _unit(conn, unit_id):
 
 async def _unit_named(conn, code: str | None):
     """The unit an event names (a dispatch's lead unit: not the ticket's unit by the time the job runs)."""
-    if not code:
-        return None
-    return (await conn.execute(sa.select(units).where(units.c.code == code))).first()
+    return await unit_by_code(conn, code) if code else None
 
 
 async def _supervisors(conn, unit_row) -> list:

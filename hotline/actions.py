@@ -183,6 +183,11 @@ async def return_(ctx: Ctx) -> dict:
     return await _take_back(ctx, f"退单原因：{ctx.params.reason}")
 
 
+def left_unit(data: dict | None) -> int | None:
+    """The unit a return or recall event's ticket left: ``returned_by`` (a return), ``recalled_from`` (a recall)."""
+    return (data or {}).get("returned_by") or (data or {}).get("recalled_from")
+
+
 async def _cancel_pending_extensions(ctx: Ctx) -> None:
     """An extension request still undecided is cancelled: its unit replied or handed the ticket back."""
     await ctx.conn.execute(sa.update(extensions).where(

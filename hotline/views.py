@@ -11,6 +11,7 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotline.actions import left_unit
 from hotline.citizens import citizen_identities_of
 from hotline.identity import mask_author, mask_identity, mask_phones_in_text
 from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, REJECT_REASONS, STATE_LABELS
@@ -66,6 +67,27 @@ async def _units_of(conn: AsyncConnection, ticket_id: int) -> list[dict]:
     return [{"code": r.code, "name": r.name, "role": r.role, "dispatched_at": _iso(r.dispatched_at)} for r in rows]
 
 
+async def _returns(conn: AsyncConnection, ticket_id: int, mask: bool) -> list[dict]:
+    """Every time the ticket came back to the dispatch queue: a unit's return (退单) or a dispatcher's recall
+    (撤回派单), oldest first, with the unit it left and the reason; a dispatcher should not send it straight back."""
+    rows = (await conn.execute(
+        sa.select(ticket_events.c.action, ticket_events.c.note, ticket_events.c.data, ticket_events.c.at)
+        .where(ticket_events.c.ticket_id == ticket_id, ticket_events.c.action.in_(("return", "recall")))
+        .order_by(ticket_events.c.id))).all()
+    if not rows:
+        return []
+    ids = {left_unit(r.data) for r in rows} - {None}
+    unit_of = {u.id: u for u in await conn.execute(sa.select(units.c.id, units.c.code, units.c.name)
+                                                    .where(units.c.id.in_(ids)))} if ids else {}
+    out = []
+    for r in rows:
+        unit = unit_of.get(left_unit(r.data))
+        out.append({"kind": r.action, "label": ACTION_LABELS[r.action], "unit": unit.code if unit else None,
+                    "unit_name": unit.name if unit else None,
+                    "reason": mask_phones_in_text(r.note) if mask else r.note, "at": _iso(r.at)})
+    return out
+
+
 async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Actor | None,
                       detail: bool = True, check_visible: bool = True) -> dict:
     """The ticket as ``viewer`` may see it (``check_visible=False``: right after the viewer's own move)."""
@@ -111,6 +133,7 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
         "emergency_number": row.emergency_number, "merged_into": merged_into,
         "reopen_count": row.reopen_count, "urge_count": row.urge_count, "publishable": row.publishable,
         "routing": None if mask else row.routing,
+        "returns": await _returns(conn, ticket_id, mask),
         "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
         "closed_at": _iso(row.closed_at), "version": row.version,
     }

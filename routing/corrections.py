@@ -38,6 +38,7 @@ async def _returned_from(conn: AsyncConnection, ticket_id: int) -> dict | None:
     The unit is the one that returned it (``returned_by`` on the core's return event, ``recalled_from`` on
     a recall), else the lead unit of the dispatch before that return.
     """
+    from hotline.actions import left_unit
     from hotline.tables import ticket_events as ev
     from hotline.tables import units
 
@@ -48,7 +49,7 @@ async def _returned_from(conn: AsyncConnection, ticket_id: int) -> dict | None:
     dispatched = (await conn.execute(sa.select(ev.c.data).where(
         ev.c.ticket_id == ticket_id, ev.c.action == "dispatch", ev.c.id < last_return.id)
         .order_by(ev.c.id.desc()).limit(1))).scalar() or {}
-    returned_by = (last_return.data or {}).get("returned_by") or (last_return.data or {}).get("recalled_from")
+    returned_by = left_unit(last_return.data)
     unit = returned_by and (await conn.execute(sa.select(units.c.code).where(units.c.id == returned_by))).scalar()
     return {"lead_unit": unit or dispatched.get("lead_unit"), "category": dispatched.get("category")}
 

@@ -102,6 +102,29 @@ async def test_return_goes_back_to_the_dispatch_queue(service):
     assert t["lead_unit"]["code"] == "housing"
 
 
+async def test_the_dispatch_queue_shows_who_handed_a_ticket_back_and_why(service):
+    from hotline.views import list_tickets
+
+    ticket = await new_ticket(service)
+    assert ticket["returns"] == []
+    transport, housing = await unit_actor(service, "transport"), await unit_actor(service, "housing")
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    await service.transition(ticket["number"], "return", transport, {"reason": "路灯归住建局管理，联系13912345678"})
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    t = await service.transition(ticket["number"], "recall", DISPATCHER, {"reason": "派错，应派城管"})
+    assert [(r["kind"], r["label"], r["unit"], r["reason"]) for r in t["returns"]] == [
+        ("return", "退单", "transport", "路灯归住建局管理，联系13912345678"),
+        ("recall", "撤回派单", "housing", "派错，应派城管")]
+    assert t["returns"][0]["unit_name"] and t["returns"][0]["at"] <= t["returns"][1]["at"]
+    async with service.engine.connect() as conn:  # the queue's list carries it too
+        items, _ = await list_tickets(service, conn, DISPATCHER, state="new,accepted")
+    assert [r["unit"] for r in next(i for i in items if i["number"] == ticket["number"])["returns"]] == \
+        ["transport", "housing"]
+    await service.transition(ticket["number"], "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    seen = await service.get_ticket(ticket["number"], housing)  # the next unit sees the history, phones masked
+    assert seen["returns"][0]["reason"] == "路灯归住建局管理，联系139****5678"
+
+
 async def test_request_type_left_open_without_a_router_is_help(service):
     ticket = await service.create_ticket(NewTicket(channel="web", text="小区门口路灯不亮已经一周"))
     async with service.engine.connect() as conn:

@@ -4,6 +4,7 @@
 const $ = (sel) => document.querySelector(sel);
 let me = null;
 let units = [];
+let categories = [];
 let current = null;
 
 function h(tag, attrs = {}, ...children) {
@@ -45,6 +46,7 @@ const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title
 const ACTIONS = {
   accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
   dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"],
+    ["category", "更正分类（可选）", "categories"],
     ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]]] },
   recall: { label: "撤回派单（改派）", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "撤回原因"]] },
   reject: { label: "不予受理", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "原因", [
@@ -75,18 +77,38 @@ const BY_STATE = {
   closed: ["reopen"],
 };
 
+// Units that handed this ticket back (退单) or had it recalled: not to be sent it straight back.
+const returnedUnits = (ticket) => new Set((ticket.returns || []).map((r) => r.unit).filter(Boolean));
+
+// The router's candidates for the lead unit, best first, each marked if it already handed the ticket back.
+function candidates(ticket) {
+  const route = ticket.routing || {};
+  const codes = [...(route.top3 || []).map((c) => c.unit), route.lead_unit].filter(Boolean);
+  const back = returnedUnits(ticket);
+  return [...new Set(codes)].map((code) => ({ code, score: (route.top3 || []).find((c) => c.unit === code)?.score,
+    returned: back.has(code), known: units.some((u) => u.code === code) }));
+}
+
+// The unit the dispatch form starts with: the best candidate that has not handed it back; else none.
+const preferredUnit = (ticket) => (candidates(ticket).find((c) => !c.returned && c.known) || {}).code || "";
+
 function actionForm(ticket, action) {
   const spec = ACTIONS[action];
   const inputs = spec.fields.map(([name, label, kind]) => {
     let input;
-    if (kind === "units") input = h("select", { name }, units.map((u) => h("option", { value: u.code }, `${u.name}（${u.code}）`)));
+    if (kind === "units") {
+      const back = returnedUnits(ticket);
+      input = h("select", { name, required: true }, h("option", { value: "" }, "请选择主办单位"),
+        units.map((u) => h("option", { value: u.code }, `${u.name}（${u.code}）${back.has(u.code) ? "（已退回）" : ""}`)));
+      input.value = preferredUnit(ticket);
+    } else if (kind === "categories") input = h("select", { name }, h("option", { value: "" }, "不更正"),
+      categories.map((c) => h("option", { value: c.code }, `${"　".repeat(Math.max(0, c.level - 1))}${c.name}（${c.code}）`)));
     else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
     else if (kind === "textarea") input = h("textarea", { name, rows: 3, required: true });
     else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" });
-    if (name === "lead_unit" && ticket.routing?.lead_unit) input.value = ticket.routing.lead_unit;
     return h("label", {}, label, input);
   });
-  const form = h("form", {}, inputs, h("button", { type: "submit" }, spec.label));
+  const form = h("form", { "data-action": action }, inputs, h("button", { type: "submit" }, spec.label));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = {};
@@ -130,7 +152,13 @@ async function showTicket(number) {
         h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
         route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
           `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
-          route.emergency ? h("div", { class: "alert" }, `疑似紧急情况：请转 ${route.emergency.number}（${route.emergency.reason}）`) : null)) : null)),
+          route.emergency ? h("div", { class: "alert" }, `疑似紧急情况：请转 ${route.emergency.number}（${route.emergency.reason}）`) : null)) : null,
+        route && allowed.includes("dispatch") ? h("tr", {}, h("th", {}, "候选单位"), h("td", { id: "candidates" },
+          candidates(t).map((c) => h("button", { type: "button", class: c.returned ? "candidate returned" : "candidate",
+            "data-unit": c.code, disabled: !c.known, onclick: () => chooseUnit(c.code) },
+          `${unitName(c.code)}${c.score !== undefined ? ` ${Number(c.score).toFixed(2)}` : ""}${c.returned ? "（已退回）" : ""}`)))) : null,
+        t.returns.length ? h("tr", {}, h("th", {}, "退回记录"), h("td", { id: "returns" },
+          t.returns.map((r) => h("div", { class: "returned" }, `${fmt(r.at)} ${r.label}：${r.unit_name || "—"}，${r.reason || ""}`)))) : null)),
     h("div", { class: "card" }, h("h3", {}, "诉求与答复"),
       t.messages.map((m) => h("div", { class: `msg ${m.direction}` }, h("div", { class: "muted" }, `${fmt(m.created_at)} ${m.author || ""}`), m.text))),
     allowed.length ? h("div", { class: "card" }, h("h3", {}, "操作"), h("div", { class: "actions" }, allowed.map((a) => actionForm(t, a)))) : null,
@@ -141,6 +169,11 @@ async function showTicket(number) {
   $("#new-ticket").hidden = true;
 }
 
+function chooseUnit(code) {
+  const select = document.querySelector('#detail form[data-action="dispatch"] select[name="lead_unit"]');
+  if (select) select.value = code;
+}
+
 async function loadList() {
   const form = $("#filters");
   const params = new URLSearchParams({ limit: "50" });
@@ -149,7 +182,8 @@ async function loadList() {
   const page = await api(`/api/v1/tickets?${params}`);
   $("#ticket-list").replaceChildren(...page.items.map((t) => {
     const li = h("li", { "data-number": t.number, onclick: () => showTicket(t.number) },
-      h("div", {}, lightDot(t.deadlines.light), h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label)),
+      h("div", {}, lightDot(t.deadlines.light), h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label),
+        t.returns.length && ["new", "accepted"].includes(t.state) ? h("span", { class: "badge returned" }, `退回 ${t.returns.length} 次`) : null),
       h("div", {}, (t.title || "").slice(0, 40)));
     return li;
   }));
@@ -439,6 +473,7 @@ async function start() {
     h("button", { onclick: async () => { await api("/api/v1/auth/logout", { method: "POST" }); location.reload(); } }, "退出"));
   document.querySelectorAll("[data-roles]").forEach((el) => { el.hidden = !el.dataset.roles.split(",").includes(me.role); });
   if (me.role !== "unit") units = (await api("/api/v1/units")).items.filter((u) => u.active && u.kind !== "platform");
+  if (["agent", "dispatcher", "admin"].includes(me.role)) categories = (await api("/api/v1/categories")).items;
   await loadList();
   if (["agent", "dispatcher", "admin"].includes(me.role)) connectLive();
 }

@@ -1,0 +1,56 @@
+// End-to-end driver of the console's dispatch queue (console.js) in jsdom against a real server.
+//
+//   node tests/console/dispatch_driver.js BASE_URL SCENARIO_JSON
+//
+// A dispatcher logs in through the login form (page.js: the real server over HTTP), lists the tickets
+// waiting for dispatch, opens the one a unit handed back, reads what the page offers (the router's
+// candidates, who returned it and why, the unit and category the dispatch form starts with), picks a
+// candidate by clicking it, corrects the category and dispatches. The results are printed as one JSON
+// object on stdout for the pytest that started the server to check.
+"use strict";
+
+const { openConsole } = require("./page");
+
+const [base, scenarioJson] = process.argv.slice(2);
+const S = JSON.parse(scenarioJson);
+const errors = [];
+
+async function dispatcherSteps() {
+  const p = await openConsole(base, "dispatcher", errors);
+  const out = {};
+  await p.login(S.dispatcher.username, S.dispatcher.password);
+  p.set(p.$("#filters"), { state: "new,accepted" });
+  await p.click(p.$("#filters button[type=submit]"), "查询");
+  const item = p.$(`#ticket-list li[data-number="${S.number}"]`);
+  out.listed_badges = item ? p.$$(".badge", item).map((b) => b.textContent) : null;
+  await p.click(item, S.number);
+
+  const form = () => p.$('#detail form[data-action="dispatch"]');
+  out.candidates = p.$$("#candidates button").map((b) => ({ unit: b.dataset.unit, text: b.textContent,
+    returned: b.classList.contains("returned"), disabled: b.disabled }));
+  out.returns = p.$$("#returns .returned").map((d) => d.textContent);
+  out.form_unit = form().elements.namedItem("lead_unit").value;
+  out.returned_option = [...form().elements.namedItem("lead_unit").options]
+    .filter((o) => o.textContent.includes("已退回")).map((o) => o.value);
+  out.category_start = form().elements.namedItem("category").value;
+  out.category_options = form().elements.namedItem("category").options.length;
+
+  await p.click(p.$(`#candidates button[data-unit="${S.pick}"]`), S.pick);
+  out.form_unit_after_click = form().elements.namedItem("lead_unit").value;
+  p.set(form(), { category: S.category });
+  await p.click(form().querySelector("button[type=submit]"), "派单");
+  out.after = { state: p.text("#detail .badge"), lead: p.$$("#detail tr").find((tr) => tr.cells[0].textContent === "主办单位")?.cells[1].textContent };
+  out.alerts = p.alerts;
+  p.close();
+  return out;
+}
+
+(async () => {
+  const result = { dispatcher: await dispatcherSteps() };
+  result.errors = errors;
+  process.stdout.write(JSON.stringify(result));
+  process.exit(0);
+})().catch((err) => {
+  process.stdout.write(JSON.stringify({ fatal: String(err && err.stack || err), errors }));
+  process.exit(1);
+});

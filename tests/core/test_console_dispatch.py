@@ -1,0 +1,83 @@
+"""The console's dispatch queue end to end: console.js in jsdom (node) against the real app with the router.
+
+A ticket the router suggested for the city management bureau is dispatched there and handed back
+(退单) by that bureau. The node driver (tests/console/dispatch_driver.js) logs in as a dispatcher
+through the login form, finds the ticket in the 待派单 list marked as returned, and opens it: the
+router's candidates are offered as buttons, the bureau's struck through; who returned it and why is
+shown; the dispatch form starts with the best candidate that did not hand it back, not with the
+bureau. The dispatcher clicks another candidate, corrects the category and dispatches. What the
+server stored is checked here: the dispatch, and the correction the router learns from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import sqlalchemy as sa
+
+from hotline import appkeys
+from hotline.app import create_app
+from hotline.config import Settings
+from hotline.demo import seed_demo
+from hotline.service import NewTicket
+from hotline.tables import units
+from hotline.users import Actor, create_user
+from routing.tables import routing_corrections
+from tests.core.test_console_kb import NODE, ROOT, require_node_and_jsdom
+
+DRIVER = ROOT / "tests" / "console" / "dispatch_driver.js"
+TEXT = "东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天"
+REASON = "垃圾清运已委托街道，请派松林街道"
+DISPATCHER = {"username": "dispatcher-q", "password": "dispatch-pass-123"}
+
+
+async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypatch, tmp_path):
+    require_node_and_jsdom()
+    monkeypatch.setenv("HOTLINE_ROUTING_AUTO_THRESHOLD", "1.5")  # every ticket waits for a dispatcher
+    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
+                     plugins=["hotline.api.setup:setup", "hotline.console.web:setup", "routing.web:setup"])
+    server = await aiohttp_server(app, host="127.0.0.1")
+    service = app[appkeys.SERVICE]
+    await seed_demo(service, users=False, extras=False)
+    async with service.engine.begin() as conn:
+        await create_user(conn, DISPATCHER["username"], "dispatcher", service.now(), password=DISPATCHER["password"])
+        urban_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == "urban"))).scalar()
+    number = (await service.create_ticket(NewTicket(channel="phone", request_type="投诉", text=TEXT)))["number"]
+    routing = (await service.get_ticket(number))["routing"]
+    top3 = [c["unit"] for c in routing["top3"]]
+    assert routing["lead_unit"] == "urban" and len(top3) == 3 and top3[0] == "urban"
+    boss = Actor(username="dispatcher-q", role="dispatcher")
+    await service.transition(number, "dispatch", boss, {"lead_unit": "urban"})
+    await service.transition(number, "return", Actor(username="urban1", role="unit", unit_id=urban_id),
+                             {"reason": REASON})
+
+    scenario = {"dispatcher": DISPATCHER, "number": number, "pick": top3[2], "category": "C0902"}
+    proc = await asyncio.create_subprocess_exec(
+        NODE, str(DRIVER), str(server.make_url("")).rstrip("/"), json.dumps(scenario, ensure_ascii=False),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, f"driver failed: {out.decode()[-3000:]} {err.decode()[-3000:]}"
+    result = json.loads(out)
+    assert result["errors"] == []
+    seen = result["dispatcher"]
+
+    assert seen["listed_badges"] == ["待派单", "退回 1 次"]
+    assert [(c["unit"], c["returned"], c["disabled"]) for c in seen["candidates"]] == [
+        (top3[0], True, False), (top3[1], False, False), (top3[2], False, False)]
+    assert seen["candidates"][0]["text"].startswith("云州市城市管理局") and seen["candidates"][0]["text"].endswith("（已退回）")
+    assert len(seen["returns"]) == 1 and "退单：云州市城市管理局" in seen["returns"][0] and REASON in seen["returns"][0]
+    assert seen["form_unit"] == top3[1]  # the best candidate that did not hand it back
+    assert seen["returned_option"] == ["urban"]
+    assert seen["category_start"] == "" and seen["category_options"] > 50  # "不更正" and the taxonomy
+    assert seen["form_unit_after_click"] == top3[2]
+    assert seen["after"]["state"] == "已派单" and seen["after"]["lead"] == "东山区松林街道办事处"
+    assert seen["alerts"] == []
+
+    ticket = await service.get_ticket(number)
+    assert ticket["lead_unit"]["code"] == top3[2] == "s-dongshan-songlin"
+    assert ticket["category"]["code"] == "C0902"
+    async with service.engine.connect() as conn:
+        rows = (await conn.execute(sa.select(routing_corrections).order_by(routing_corrections.c.id))).mappings().all()
+    assert [(r["kind"], r["lead_unit"], r["previous_unit"], r["category"]) for r in rows] == [
+        ("redispatch", "s-dongshan-songlin", "urban", "C0902")]

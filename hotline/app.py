@@ -99,9 +99,10 @@ def create_app(
     if demo:
         async def seed(app: web.Application) -> None:
             # After every plugin started: the demo tickets get routed like real ones.
-            from hotline.demo import seed_demo
+            from hotline.demo import run_ready_hooks, seed_demo
 
-            await seed_demo(app[appkeys.SERVICE], print_logins=True)
+            if await seed_demo(app[appkeys.SERVICE], print_logins=True):
+                await run_ready_hooks(app)
 
         app.on_startup.append(seed)
     return app

@@ -42,6 +42,18 @@ EXTRA_SEEDERS = [
     "knowledge.importer:seed_demo_articles",
 ]
 
+# Other packages' steps after a first start seeded the demo, before the service takes requests
+# ("module:function" taking the web app): the demo knowledge base searchable from the first question.
+READY_HOOKS = [
+    "knowledge.jobs:index_before_serving",
+]
+
+
+async def run_ready_hooks(app) -> None:
+    for spec in READY_HOOKS:
+        module_name, func_name = spec.split(":")
+        await getattr(importlib.import_module(module_name), func_name)(app)
+
 
 def demo_file(name: str) -> str:
     return resources.files("hotline.demo_data").joinpath(name).read_text(encoding="utf-8")

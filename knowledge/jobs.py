@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline import appkeys
 from hotline.db import utcnow
 from hotline.tables import categories, ticket_messages, tickets, units
 from knowledge.articles import _public, _select, article_doc
@@ -201,6 +202,19 @@ async def _index_for(ctx) -> tuple[SearchIndex, bool]:
     from knowledge.synonyms_store import load_synonyms_or_defaults
 
     return make_index(ctx.settings, ctx.engine, synonyms=await load_synonyms_or_defaults(ctx.engine)), True
+
+
+async def index_before_serving(app) -> None:
+    """After a first start seeded the demo: one catch-up pass of the app's index before the service takes
+    requests, so the chatbot answers from the demo knowledge base from the first question rather than
+    from the index job's next pass, seconds later. A search engine that is down is left to that job."""
+    index = app.get(appkeys.SEARCH)
+    if index is None:
+        return
+    try:
+        await index_pending(app[appkeys.ENGINE], index)
+    except Exception:
+        log.warning("search index not caught up at startup; the index job will", exc_info=True)
 
 
 async def index_pending_job(ctx, *ids) -> int:

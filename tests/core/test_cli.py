@@ -1,5 +1,6 @@
 """The hotline CLI: db upgrade, users add, units import, serve (as real subprocesses where it matters)."""
 
+import json
 import os
 import socket
 import subprocess
@@ -90,12 +91,18 @@ def test_serve_on_a_fresh_data_dir_answers_healthz_and_seeds_the_demo(tmp_path):
                     pytest.fail(proc.stdout.read())
                 time.sleep(0.1)
         assert body == '{"status": "ok"}'
+        # the demo knowledge base answers the very first question: it was indexed before the service took
+        # requests, not by the index job's first pass seconds later (until then: "暂时没有找到相关答案")
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/chatbot/messages", headers={
+            "Content-Type": "application/json"}, data=json.dumps({"user_id": "first", "text": "灵活就业人员怎么缴纳养老保险"}).encode())
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            reply = json.loads(resp.read())
+        assert reply["kind"] == "answer" and "养老保险" in reply["text"], reply
         logins = (tmp_path / "d" / "demo-logins.txt").read_text(encoding="utf-8").splitlines()
         assert {line.split("\t")[0] for line in logins} == {"admin", "agent", "dispatcher", "unit", "leader"}
         token = logins[0].split("\t")[3]
         req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v1/units",
                                      headers={"Authorization": f"Bearer {token}"})
-        import json
         with urllib.request.urlopen(req, timeout=5) as resp:
             assert len(json.loads(resp.read())["items"]) >= 30
         # the server takes request lines long enough for a whole assist text (hotline.app.SERVER_ARGS)

@@ -9,7 +9,7 @@
 // object on stdout for the pytest that started the server to check.
 "use strict";
 
-const { openConsole } = require("./page");
+const { openConsole, runDriver } = require("./page");
 
 const [base, scenarioJson] = process.argv.slice(2);
 const S = JSON.parse(scenarioJson);
@@ -45,12 +45,4 @@ async function dispatcherSteps() {
   return out;
 }
 
-(async () => {
-  const result = { dispatcher: await dispatcherSteps() };
-  result.errors = errors;
-  process.stdout.write(JSON.stringify(result));
-  process.exit(0);
-})().catch((err) => {
-  process.stdout.write(JSON.stringify({ fatal: String(err && err.stack || err), errors }));
-  process.exit(1);
-});
+runDriver(async () => ({ dispatcher: await dispatcherSteps() }), errors);

@@ -8,7 +8,7 @@
 // printed as one JSON object on stdout for it to check.
 "use strict";
 
-const { openConsole: openPage } = require("./page");
+const { openConsole: openPage, runDriver } = require("./page");
 
 const [base, scenarioJson] = process.argv.slice(2);
 const S = JSON.parse(scenarioJson);
@@ -192,12 +192,4 @@ async function agentSteps() {  // reads, and is offered no change
   return out;
 }
 
-(async () => {
-  const result = { unit: await unitSteps(), editor: await editorSteps(), agent: await agentSteps() };
-  result.errors = errors;
-  process.stdout.write(JSON.stringify(result));
-  process.exit(0);
-})().catch((err) => {
-  process.stdout.write(JSON.stringify({ fatal: String(err && err.stack || err), errors }));
-  process.exit(1);
-});
+runDriver(async () => ({ unit: await unitSteps(), editor: await editorSteps(), agent: await agentSteps() }), errors);

@@ -93,4 +93,15 @@ async function openConsole(base, who, errors) {
   return page;
 }
 
-module.exports = { openConsole, sleep, until };
+// Run a driver's steps and print their result (and the pages' errors) as one JSON object on stdout.
+function runDriver(steps, errors) {
+  steps().then((result) => {
+    process.stdout.write(JSON.stringify({ ...result, errors }));
+    process.exit(0);
+  }, (err) => {
+    process.stdout.write(JSON.stringify({ fatal: String(err && err.stack || err), errors }));
+    process.exit(1);
+  });
+}
+
+module.exports = { openConsole, runDriver, sleep, until };

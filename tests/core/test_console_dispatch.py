@@ -11,9 +11,6 @@ server stored is checked here: the dispatch, and the correction the router learn
 
 from __future__ import annotations
 
-import asyncio
-import json
-
 import sqlalchemy as sa
 
 from hotline import appkeys
@@ -24,7 +21,7 @@ from hotline.service import NewTicket
 from hotline.tables import units
 from hotline.users import Actor, create_user
 from routing.tables import routing_corrections
-from tests.core.test_console_kb import NODE, ROOT, require_node_and_jsdom
+from tests.core.test_console_kb import ROOT, require_node_and_jsdom, run_driver
 
 DRIVER = ROOT / "tests" / "console" / "dispatch_driver.js"
 TEXT = "东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天"
@@ -53,14 +50,7 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
                              {"reason": REASON})
 
     scenario = {"dispatcher": DISPATCHER, "number": number, "pick": top3[2], "category": "C0902"}
-    proc = await asyncio.create_subprocess_exec(
-        NODE, str(DRIVER), str(server.make_url("")).rstrip("/"), json.dumps(scenario, ensure_ascii=False),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, f"driver failed: {out.decode()[-3000:]} {err.decode()[-3000:]}"
-    result = json.loads(out)
-    assert result["errors"] == []
-    seen = result["dispatcher"]
+    seen = (await run_driver(DRIVER, server, scenario))["dispatcher"]
 
     assert seen["listed_badges"] == ["待派单", "退回 1 次"]
     assert [(c["unit"], c["returned"], c["disabled"]) for c in seen["candidates"]] == [

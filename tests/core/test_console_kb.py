@@ -57,6 +57,18 @@ def require_node_and_jsdom() -> None:
         "jsdom is missing: run `npm ci --prefix tests/console` (tests/run.sh does)"
 
 
+async def run_driver(driver: Path, server, scenario: dict) -> dict:
+    """Run a console driver (node, jsdom) against ``server``; its JSON result, checked to have no page errors."""
+    proc = await asyncio.create_subprocess_exec(
+        NODE, str(driver), str(server.make_url("")).rstrip("/"), json.dumps(scenario, ensure_ascii=False),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
+    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
+    assert proc.returncode == 0, f"driver failed: {out.decode()[-3000:]} {err.decode()[-3000:]}"
+    result = json.loads(out)
+    assert result["errors"] == []
+    return result
+
+
 async def seed(app) -> dict[str, str]:
     """Units, the three users with passwords and an API token each, and more than a page of another unit's
     drafts (the published police article past its review date is made by the test, over the API)."""
@@ -101,13 +113,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": SCENARIO["gap"]})
     assert resp.status == 200
 
-    proc = await asyncio.create_subprocess_exec(
-        NODE, str(DRIVER), str(server.make_url("")).rstrip("/"), json.dumps(SCENARIO, ensure_ascii=False),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT)
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
-    assert proc.returncode == 0, f"driver failed: {out.decode()[-3000:]} {err.decode()[-3000:]}"
-    result = json.loads(out)
-    assert result["errors"] == []
+    result = await run_driver(DRIVER, server, SCENARIO)
     unit, editor, agent = result["unit"], result["editor"], result["agent"]
 
     bulk = SCENARIO["bulk"]

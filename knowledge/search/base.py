@@ -215,13 +215,27 @@ def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str
     return terms + [w for w in (*words, *added) if w not in terms]  # 狗咬 and, failing that, 狗 and 咬
 
 
+# A line of an article that starts with a question: "问题？答案" or "问：问题？" (an FAQ article, one pair a line).
+_QUESTION_LINE = re.compile(r"\s*(?:问[:：]\s*)?([^？?\n]{4,80}[？?])")
+
+
+def faq_questions(doc: SearchDoc) -> list[str]:
+    """The questions an article's body lines start with, other than its title's lines: what citizens ask,
+    ranked like the title (an FAQ kept as question-answer lines has no other place for them)."""
+    if doc.kind != "article" or not doc.body:
+        return []
+    title_lines = {line.strip() for line in (doc.title or "").splitlines()}
+    found = (_QUESTION_LINE.match(line) for line in doc.body.splitlines())
+    return list(dict.fromkeys(m.group(1).strip() for m in found if m and m.group(1).strip() not in title_lines))
+
+
 def doc_text(doc: SearchDoc) -> str:
-    """Text the ranker sees: the title and the keywords twice each (a cheap field boost), then the body.
+    """Text the ranker sees: the title, the keywords and an FAQ article's questions twice each (a cheap
+    field boost), then the body.
 
     Keywords are ``extra["keywords"]``: the terms an editor added so the document is found (an article's
     keywords and synonyms, an FAQ's other wordings of its question); they count like the title.
     """
-    title = doc.title or ""
     keywords = " ".join(str(k) for k in (doc.extra or {}).get("keywords") or ())
-    boosted = f"{title}\n{keywords}" if keywords else title
+    boosted = "\n".join(part for part in (doc.title or "", keywords, *faq_questions(doc)) if part)
     return f"{boosted}\n{boosted}\n{doc.body or ''}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
+
 from knowledge.search.base import SearchDoc, SearchFilters
 from knowledge.synonyms import SynonymSet
 
@@ -179,6 +181,25 @@ async def test_keywords_count_like_the_title(index_factory):
     if hasattr(other, "refresh"):
         await other.refresh(force=True)
     assert [h.key for h in (await other.search("居住证")).hits] == ["article:92", "article:91"]
+
+
+async def test_an_faq_articles_questions_count_like_the_title(index_factory):
+    # 93 and 94 hold the same words; 94 is kept as question-answer lines ("问题？答案"), 93 as statements.
+    # The question a citizen asks is what 94's lines start with, so it counts like a title and 94 ranks
+    # strictly above 93 (counted as plain body words, the two would tie). A ticket is no FAQ: its
+    # questions stay plain text, so 95 and 96 (the same pair as tickets) tie.
+    lines = [("新生儿怎么参加医保", "出生后三个月内由监护人到社区服务中心办理参保登记。"),
+             ("医保卡丢了怎么办", "可到合作银行网点办理挂失，补卡需本人身份证。"),
+             ("异地就医如何备案", "通过国家医保服务平台备案，备案后直接结算住院费用。")]
+    statements = "\n".join(f"{q}。 {a}" for q, a in lines)
+    faq = "\n".join(f"{q}？ {a}" for q, a in lines)
+    await (index := await index_factory()).upsert([
+        art(93, "医疗保险", statements), art(94, "医疗保险", faq),
+        SearchDoc(kind="ticket", ref_id="95", title="医疗保险", body=statements, status="closed"),
+        SearchDoc(kind="ticket", ref_id="96", title="医疗保险", body=faq, status="closed")])
+    for query in ("新生儿怎么参加医保", "异地就医备案"):
+        hits = {h.key: h.score for h in (await index.search(query)).hits}
+        assert hits["article:94"] > hits["article:93"] and hits["ticket:95"] == pytest.approx(hits["ticket:96"])
 
 
 async def test_index_survives_restart_and_sees_other_writers(index_factory):

@@ -4,6 +4,8 @@ Channels publish screen pops (an incoming call with the caller's history),
 call state changes and alerts; every ticket create/transition is pushed too
 (``ticket_event``, via the service's after-commit hooks). Every connected
 agent, dispatcher or admin receives them as JSON ``{"type": ..., ...}`` frames.
+Leaders connect too, and receive only what is meant for them: the alert that a
+new ticket is a sensitive or mass incident (群体性事件, many people, media).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from hotline.users import Actor
 
 log = logging.getLogger(__name__)
 AGENT_ROLES = ("agent", "dispatcher", "admin")
+LIVE_ROLES = (*AGENT_ROLES, "leader")
 SEND_TIMEOUT = 2.0
 
 
@@ -39,11 +42,13 @@ class AgentHub:
     def remove(self, ws: web.WebSocketResponse) -> None:
         self._clients.pop(ws, None)
 
-    async def publish(self, event: dict, usernames: set[str] | None = None) -> int:
-        """Send ``event`` to the connected agents (only ``usernames`` when given); returns how many got it."""
+    async def publish(self, event: dict, usernames: set[str] | None = None,
+                      roles: tuple[str, ...] | None = AGENT_ROLES) -> int:
+        """Send ``event`` to the connected users of ``roles`` (all roles: None; only ``usernames`` when given);
+        returns how many got it."""
         data = json.dumps(event, ensure_ascii=False, default=str)
         targets = [ws for ws, actor in list(self._clients.items())
-                   if usernames is None or actor.username in usernames]
+                   if (usernames is None or actor.username in usernames) and (roles is None or actor.role in roles)]
         results = await asyncio.gather(*(self._send(ws, data) for ws in targets))
         return sum(results)
 
@@ -58,16 +63,23 @@ class AgentHub:
     async def ticket_event(self, event) -> None:
         """After-commit hook of the ticket service: every create/transition reaches the agents live.
 
-        A new ticket the router takes for an emergency also raises an alert naming the number to transfer to.
+        A new ticket the router takes for an emergency also raises an alert naming the number to transfer to;
+        one it flags as a sensitive or mass incident raises an alert for the agents and the leaders.
         """
         await self.publish({"type": "ticket_event", "number": event.number, "action": event.action,
                             "from_state": event.from_state, "to_state": event.to_state, "actor": event.actor,
                             "at": event.at.isoformat()})
-        emergency = ((event.ticket or {}).get("routing") or {}).get("emergency") if event.action == "create" else None
-        if emergency:
+        routing = ((event.ticket or {}).get("routing") or {}) if event.action == "create" else {}
+        if emergency := routing.get("emergency"):
             await self.publish({"type": "alert", "kind": "emergency", "number": event.number,
                                 "emergency_number": emergency.get("number"),
                                 "message": f"疑似紧急情况（{emergency.get('reason', '')}），请立即转 {emergency.get('number')}"})
+        if sensitive := routing.get("sensitive"):
+            reasons = "、".join(sensitive.get("reasons") or [])
+            await self.publish({"type": "alert", "kind": "sensitive", "number": event.number,
+                                "reasons": sensitive.get("reasons") or [],
+                                "message": f"敏感/群体性事项（{reasons}）：工单 {event.number}，请值班领导关注"},
+                               roles=None)
 
     async def close_all(self) -> None:
         for ws in list(self._clients):
@@ -76,10 +88,11 @@ class AgentHub:
 
 
 async def agents_ws(request: web.Request) -> web.StreamResponse:
-    """The agent console's live feed (screen pops, call states, alerts); agents, dispatchers, admins."""
+    """The console's live feed (screen pops, call states, alerts); agents, dispatchers, admins, and leaders
+    (their alerts only)."""
     from hotline.api.auth import require
 
-    actor = require(request, *AGENT_ROLES)
+    actor = require(request, *LIVE_ROLES)
     hub: AgentHub = request.app[appkeys.AGENT_HUB]
     ws = web.WebSocketResponse(heartbeat=30)
     await ws.prepare(request)

@@ -190,11 +190,12 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
                        category: str | None = None, district: str | None = None, phone: str | None = None,
                        q: str | None = None, created_from: dt.datetime | None = None,
                        created_to: dt.datetime | None = None, open_only: bool = False,
-                       overdue: bool = False, due_before: dt.datetime | None = None, sort: str = "newest",
-                       limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+                       overdue: bool = False, due_before: dt.datetime | None = None, flag: str | None = None,
+                       sort: str = "newest", limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
     """``overdue``: the unit's time is up (not signed for by the sign-for deadline, or not replied by the
-    reply deadline); ``due_before``: the reply is due by then; ``sort`` "due" puts the nearest reply
-    deadline first (else newest first)."""
+    reply deadline); ``due_before``: the reply is due by then; ``flag``: the router flagged it at intake
+    (``emergency``, ``sensitive``, ``out_of_scope``: that key of its suggestion is set); ``sort`` "due" puts
+    the nearest reply deadline first (else newest first)."""
     query = sa.select(tickets.c.id)
     if _masking(viewer):
         query = query.where(tickets.c.id.in_(sa.select(ticket_units.c.ticket_id).where(
@@ -233,6 +234,8 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
             sa.and_(tickets.c.state.in_(("dispatched", "signed")), tickets.c.reply_due_at < now)))
     if due_before:
         query = query.where(tickets.c.state.in_(("dispatched", "signed")), tickets.c.reply_due_at <= due_before)
+    if flag:  # a JSON null reads as SQL NULL on SQLite (json_extract) and PostgreSQL (->>) alike
+        query = query.where(tickets.c.routing[flag].as_string().is_not(None))
     total = (await conn.execute(sa.select(sa.func.count()).select_from(query.subquery()))).scalar_one()
     order = (tickets.c.reply_due_at.is_(None), tickets.c.reply_due_at, tickets.c.id) if sort == "due" \
         else (tickets.c.id.desc(),)

@@ -95,11 +95,14 @@ def _unit_may_search(phone: str | None, q: str | None) -> None:
 
 
 ALLOWED_FILTERS = {"state", "channel", "request_type", "unit", "category", "district", "phone", "q",
-                   "created_from", "created_to", "open", "overdue", "due_before", "sort", "limit", "offset"}
+                   "created_from", "created_to", "open", "overdue", "due_before", "flag", "sort", "limit", "offset"}
+# ``flag``: tickets the router flagged at intake (its suggestion's key of the same name)
+ROUTING_FLAGS = {"emergency": "疑似紧急情况", "sensitive": "敏感/群体性事项", "out_of_scope": "可能不属于受理范围"}
 
 
 async def list_tickets(request: web.Request) -> web.Response:
-    """List tickets with filters (state, channel, request_type, unit, category, district, phone, q, dates) and paging."""
+    """List tickets with filters (state, channel, request_type, unit, category, district, phone, q, dates, the
+    router's flags) and paging."""
     actor = require(request, *STAFF, "unit")
     unknown = set(request.query) - ALLOWED_FILTERS
     if unknown:
@@ -110,8 +113,13 @@ async def list_tickets(request: web.Request) -> web.Response:
     if request.query.get("request_type") and request.query["request_type"] not in REQUEST_TYPES:
         raise ApiError(400, "bad_query", f"未知诉求类型 {request.query['request_type']}")
     phone = request.query.get("phone")
+    flag = request.query.get("flag") or None
+    if flag and flag not in ROUTING_FLAGS:
+        raise ApiError(400, "bad_query", "flag 只能是 " + "、".join(f"{k}（{v}）" for k, v in ROUTING_FLAGS.items()))
     if actor.role == "unit":
         _unit_may_search(phone, request.query.get("q"))
+        if flag:  # the router's suggestion is the platform's, not shown to units
+            raise ApiError(403, "forbidden", "成员单位不能按智能分拨标记查询工单")
     if phone:
         try:
             phone = normalize_identity("phone", phone).value
@@ -131,7 +139,7 @@ async def list_tickets(request: web.Request) -> web.Response:
         category=request.query.get("category"), district=request.query.get("district"), phone=phone,
         q=request.query.get("q"), created_from=created_from, created_to=created_to,
         open_only=request.query.get("open") in ("1", "true"), overdue=request.query.get("overdue") in ("1", "true"),
-        due_before=_date(request, "due_before"), sort=sort, limit=limit, offset=offset)
+        due_before=_date(request, "due_before"), flag=flag, sort=sort, limit=limit, offset=offset)
     return json_response({"items": items, "total": total, "limit": limit, "offset": offset})
 
 

@@ -38,12 +38,18 @@ async def test_ticket_changes_and_alerts_reach_every_connected_agent(aiohttp_cli
     assert await hub.publish({"type": "alert", "text": "x"}) == 2
 
 
-async def test_only_agents_dispatchers_and_admins_may_connect(aiohttp_client, service, settings, clock, tokens):
+async def test_units_may_not_connect_and_leaders_get_only_what_is_meant_for_them(aiohttp_client, service, settings,
+                                                                                 clock, tokens):
     client = await live_client(aiohttp_client, service, settings, clock)
     assert (await client.get("/api/v1/agents/ws")).status == 401
-    for role in ("housing", "leader"):
-        resp = await client.get("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens[role]}"})
-        assert resp.status == 403
+    resp = await client.get("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens['housing']}"})
+    assert resp.status == 403
+    leader = await client.ws_connect("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens['leader']}"})
+    assert (await leader.receive_json(timeout=5)) == {"type": "hello", "user": "t-leader"}
+    hub = client.app[appkeys.AGENT_HUB]
+    assert await hub.publish({"type": "screen_pop", "from": "+8613800138000"}) == 0  # agents' business
+    assert await hub.publish({"type": "alert", "text": "全市停水"}, roles=None) == 1
+    assert (await leader.receive_json(timeout=5))["text"] == "全市停水"
 
 
 async def test_a_new_ticket_the_router_takes_for_an_emergency_alerts_agents(aiohttp_client, service, settings, clock,
@@ -68,3 +74,29 @@ async def test_a_new_ticket_the_router_takes_for_an_emergency_alerts_agents(aioh
     assert events[2]["emergency_number"] == "119" and "119" in events[2]["message"]
     ticket = await service.get_ticket(gas.ticket_number)
     assert ticket["state"] == "new"  # never auto-dispatched: the agent transfers it
+
+
+async def test_a_sensitive_or_mass_incident_alerts_the_leaders_and_the_agents(aiohttp_client, service, settings, clock,
+                                                                           tokens):
+    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
+                     plugins=["hotline.api.setup:setup", "routing.web:setup", "hotline.live:setup"])
+    app[appkeys.SERVICE] = service
+    client = await aiohttp_client(app)
+    sockets = {}
+    for role in ("agent", "leader"):
+        sockets[role] = await client.ws_connect("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens[role]}"})
+        assert (await sockets[role].receive_json(timeout=5))["type"] == "hello"
+
+    async def ingest(external_id, text):
+        return await service.ingest(InboundMessage(channel="sms", external_id=external_id, text=text,
+                                                   sender=Identity(kind="phone", value="+8613800138000"),
+                                                   received_at=service.now()))
+
+    calm = await ingest("s-0", "小区门口路灯坏了一周，晚上很黑")
+    mass = await ingest("s-1", "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来")
+    agent = [await sockets["agent"].receive_json(timeout=5) for _ in range(3)]
+    assert [(e["type"], e.get("number")) for e in agent] == [
+        ("ticket_event", calm.ticket_number), ("ticket_event", mass.ticket_number), ("alert", mass.ticket_number)]
+    alert = await sockets["leader"].receive_json(timeout=5)  # no ticket events: only the alert
+    assert alert == agent[2] and alert["kind"] == "sensitive" and "群体性事件" in alert["reasons"]
+    assert alert["message"].startswith("敏感/群体性事项（") and mass.ticket_number in alert["message"]

@@ -5,7 +5,8 @@
 // A dispatcher logs in through the login form (page.js: the real server over HTTP), lists the tickets
 // waiting for dispatch, opens the one a unit handed back, reads what the page offers (the router's
 // candidates, who returned it and why, the unit and category the dispatch form starts with), picks a
-// candidate by clicking it, corrects the category and dispatches. The results are printed as one JSON
+// candidate by clicking it, corrects the category and dispatches; then lists the tickets the router
+// flagged as sensitive or mass incidents. The results are printed as one JSON
 // object on stdout for the pytest that started the server to check.
 "use strict";
 
@@ -40,6 +41,14 @@ async function dispatcherSteps() {
   p.set(form(), { category: S.category });
   await p.click(form().querySelector("button[type=submit]"), "派单");
   out.after = { state: p.text("#detail .badge"), lead: p.$$("#detail tr").find((tr) => tr.cells[0].textContent === "主办单位")?.cells[1].textContent };
+
+  // the router's flags: the list filtered to sensitive or mass incidents, and what the ticket shows
+  p.set(p.$("#filters"), { state: "", flag: "sensitive" });
+  await p.click(p.$("#filters button[type=submit]"), "查询");
+  out.flagged = p.$$("#ticket-list li").map((li) => ({ number: li.dataset.number,
+    badges: p.$$(".badge.flag", li).map((b) => b.textContent) }));
+  await p.click(p.$(`#ticket-list li[data-number="${S.sensitive}"]`), S.sensitive);
+  out.flagged_alerts = p.$$("#detail .alert").map((d) => d.textContent);
   out.alerts = p.alerts;
   p.close();
   return out;

@@ -53,7 +53,7 @@ async function openConsole(base, who, errors) {
       window.alert = (message) => alerts.push(String(message));
       window.confirm = () => true;
       // jsdom lacks a form's named-element properties (form.username), which console.js uses.
-      for (const name of ["username", "password", "state", "q", "text", "since", "until"]) {
+      for (const name of ["username", "password", "state", "q", "flag", "text", "since", "until"]) {
         Object.defineProperty(window.HTMLFormElement.prototype, name, {
           configurable: true, get() { return this.elements.namedItem(name); } });
       }

@@ -6,7 +6,8 @@ through the login form, finds the ticket in the 待派单 list marked as returne
 router's candidates are offered as buttons, the bureau's struck through; who returned it and why is
 shown; the dispatch form starts with the best candidate that did not hand it back, not with the
 bureau. The dispatcher clicks another candidate, corrects the category and dispatches. What the
-server stored is checked here: the dispatch, and the correction the router learns from.
+server stored is checked here: the dispatch, and the correction the router learns from. Last, the list
+filtered to the tickets the router flagged as sensitive or mass incidents shows just that one, marked.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.core.test_console_kb import ROOT, require_node_and_jsdom, run_driver
 DRIVER = ROOT / "tests" / "console" / "dispatch_driver.js"
 TEXT = "东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天"
 REASON = "垃圾清运已委托街道，请派松林街道"
+MASS = "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来"
 DISPATCHER = {"username": "dispatcher-q", "password": "dispatch-pass-123"}
 
 
@@ -49,7 +51,9 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     await service.transition(number, "return", Actor(username="urban1", role="unit", unit_id=urban_id),
                              {"reason": REASON})
 
-    scenario = {"dispatcher": DISPATCHER, "number": number, "pick": top3[2], "category": "C0902"}
+    sensitive = (await service.create_ticket(NewTicket(channel="phone", text=MASS)))["number"]
+    scenario = {"dispatcher": DISPATCHER, "number": number, "pick": top3[2], "category": "C0902",
+                "sensitive": sensitive}
     seen = (await run_driver(DRIVER, server, scenario))["dispatcher"]
 
     assert seen["listed_badges"] == ["待派单", "退回 1 次"]
@@ -62,6 +66,8 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     assert seen["category_start"] == "" and seen["category_options"] > 50  # "不更正" and the taxonomy
     assert seen["form_unit_after_click"] == top3[2]
     assert seen["after"]["state"] == "已派单" and seen["after"]["lead"] == "东山区松林街道办事处"
+    assert seen["flagged"] == [{"number": sensitive, "badges": ["敏感"]}]
+    assert any(a.startswith("敏感/群体性事项：请报告值班领导（") for a in seen["flagged_alerts"])
     assert seen["alerts"] == []
 
     ticket = await service.get_ticket(number)

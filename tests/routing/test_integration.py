@@ -65,3 +65,39 @@ async def test_request_type_left_open_is_filled_from_the_router(aiohttp_client, 
         rows = {r.id: r for r in (await conn.execute(sa.select(tickets))).all()}
     assert rows[open_type["id"]].request_type == "举报" == rows[open_type["id"]].routing["request_type"]
     assert rows[given["id"]].request_type == "投诉" == rows[given["id"]].routing["request_type"]
+
+
+async def test_the_ticket_list_filters_by_the_routers_flags(aiohttp_client, engine, tmp_path):
+    from hotline.users import create_user, issue_token
+
+    app = create_app(Settings(data_dir=tmp_path), engine=engine, migrate=False,
+                     plugins=["hotline.api.setup:setup", "routing.web:setup"])
+    client = await aiohttp_client(app)
+    service = app[SERVICE]
+    await seed_demo(service, users=False)
+    tokens = {}
+    async with engine.begin() as conn:
+        for name, role, unit in (("leader1", "leader", None), ("housing1", "unit", "housing")):
+            tokens[role] = await issue_token(conn, await create_user(conn, name, role, service.now(), unit_code=unit),
+                                             service.now())
+    texts = {"calm": "小区门口路灯坏了一周，晚上很黑",
+             "sensitive": "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来",
+             "emergency": "我家厨房燃气泄漏了，闻到很浓的煤气味，老人晕倒了",
+             "out_of_scope": "我对区人民法院的民事判决不服，要求市政府撤销法院的判决"}
+    numbers = {key: (await service.create_ticket(NewTicket(channel="phone", text=text)))["number"]
+               for key, text in texts.items()}
+
+    async def listed(flag, role="leader", status=200):
+        resp = await client.get("/api/v1/tickets", params={"flag": flag, "limit": "200"},
+                                headers={"Authorization": f"Bearer {tokens[role]}"})
+        body = await resp.json()
+        assert resp.status == status, body
+        return body
+
+    for flag in ("sensitive", "emergency", "out_of_scope"):
+        found = {t["number"] for t in (await listed(flag))["items"]}
+        assert numbers[flag] in found and numbers["calm"] not in found, flag
+    assert (await listed("sensitive"))["total"] == 1  # the demo's sample tickets are no mass incidents
+    error = (await listed("media", status=400))["error"]
+    assert "flag 只能是" in error["message"] and "sensitive（敏感/群体性事项）" in error["message"]
+    assert "智能分拨标记" in (await listed("sensitive", role="unit", status=403))["error"]["message"]

@@ -152,7 +152,7 @@ async function showTicket(number) {
         h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
         route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
           `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
-          route.emergency ? h("div", { class: "alert" }, `疑似紧急情况：请转 ${route.emergency.number}（${route.emergency.reason}）`) : null)) : null,
+          (route.alerts || []).map((text) => h("div", { class: "alert" }, text)))) : null,
         route && allowed.includes("dispatch") ? h("tr", {}, h("th", {}, "候选单位"), h("td", { id: "candidates" },
           candidates(t).map((c) => h("button", { type: "button", class: c.returned ? "candidate returned" : "candidate",
             "data-unit": c.code, disabled: !c.known, onclick: () => chooseUnit(c.code) },
@@ -169,6 +169,9 @@ async function showTicket(number) {
   $("#new-ticket").hidden = true;
 }
 
+// The router's intake flags, as the list marks them (the filter's flag=... takes the same keys).
+const FLAG_BADGES = { emergency: "紧急", sensitive: "敏感", out_of_scope: "疑似不受理" };
+
 function chooseUnit(code) {
   const select = document.querySelector('#detail form[data-action="dispatch"] select[name="lead_unit"]');
   if (select) select.value = code;
@@ -179,11 +182,13 @@ async function loadList() {
   const params = new URLSearchParams({ limit: "50" });
   if (form.state.value) params.set("state", form.state.value);
   if (form.q.value.trim()) params.set("q", form.q.value.trim());
+  if (form.elements.flag && !form.elements.flag.hidden && form.elements.flag.value) params.set("flag", form.elements.flag.value);
   const page = await api(`/api/v1/tickets?${params}`);
   $("#ticket-list").replaceChildren(...page.items.map((t) => {
     const li = h("li", { "data-number": t.number, onclick: () => showTicket(t.number) },
       h("div", {}, lightDot(t.deadlines.light), h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label),
-        t.returns.length && ["new", "accepted"].includes(t.state) ? h("span", { class: "badge returned" }, `退回 ${t.returns.length} 次`) : null),
+        t.returns.length && ["new", "accepted"].includes(t.state) ? h("span", { class: "badge returned" }, `退回 ${t.returns.length} 次`) : null,
+        Object.entries(FLAG_BADGES).filter(([key]) => t.routing?.[key]).map(([key, label]) => h("span", { class: `badge flag ${key}` }, label))),
       h("div", {}, (t.title || "").slice(0, 40)));
     return li;
   }));
@@ -475,7 +480,7 @@ async function start() {
   if (me.role !== "unit") units = (await api("/api/v1/units")).items.filter((u) => u.active && u.kind !== "platform");
   if (["agent", "dispatcher", "admin"].includes(me.role)) categories = (await api("/api/v1/categories")).items;
   await loadList();
-  if (["agent", "dispatcher", "admin"].includes(me.role)) connectLive();
+  if (["agent", "dispatcher", "admin", "leader"].includes(me.role)) connectLive();  // leaders: their alerts only
 }
 
 $("#login-form").addEventListener("submit", async (ev) => {

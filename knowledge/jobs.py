@@ -27,10 +27,12 @@ from hotline import appkeys
 from hotline.db import utcnow
 from hotline.tables import categories, ticket_messages, tickets, units
 from knowledge.articles import _public, _select, article_doc
-from knowledge.search.base import SearchDoc, SearchIndex
+from knowledge.search.base import DOC_TEXT_VERSION, SearchDoc, SearchIndex
 from knowledge.tables import kb_articles, kb_state
 
 CURSOR = "index_cursor"
+DOC_TEXT_STATE = "doc_text_version"  # {"version": n} of the documents in the index; "building" while rebuilt
+REBUILD_LEASE = dt.timedelta(minutes=30)  # a rebuild started longer ago than this is taken as dead
 EPOCH = "1970-01-01T00:00:00+00:00"
 BATCH = 500
 OVERLAP = dt.timedelta(seconds=30)  # re-read window before the cursor, for late commits
@@ -98,6 +100,8 @@ async def index_pending(engine: AsyncEngine, index: SearchIndex, batch: int = BA
     """Index everything changed since the stored cursor. Returns how many changed documents were written
     (rows re-read in the overlap window that were indexed before are not counted)."""
     cursor = await get_state(engine, CURSOR, None) or {}
+    if not cursor:  # a fresh index: every document is written under the current doc_text
+        await set_state(engine, DOC_TEXT_STATE, {"version": DOC_TEXT_VERSION})
     # Older cursors hold the timestamps only: id 0 re-reads the rows at those timestamps.
     stored = {name: (dt.datetime.fromisoformat(cursor.get(name, EPOCH)), cursor.get(f"{name}_id", 0))
               for name in ("articles", "tickets")}
@@ -175,6 +179,7 @@ async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
     """
     started = utcnow() - REINDEX_MARGIN
     count = await index.reindex(all_docs(engine))
+    await set_state(engine, DOC_TEXT_STATE, {"version": DOC_TEXT_VERSION})
     async with engine.connect() as conn:
         article_ids = list((await conn.execute(sa.select(kb_articles.c.id).where(
             kb_articles.c.updated_at >= started))).scalars())
@@ -217,11 +222,43 @@ async def index_before_serving(app) -> None:
         log.warning("search index not caught up at startup; the index job will", exc_info=True)
 
 
+async def outdated(engine: AsyncEngine) -> bool:
+    """Whether the index's documents were written under an older ``doc_text`` (an upgrade changed what the
+    ranker sees of a document) and no other process is rebuilding it right now."""
+    state = await get_state(engine, DOC_TEXT_STATE, None) or {}
+    if state.get("version") == DOC_TEXT_VERSION:
+        return False
+    return not (state.get("building") and utcnow() - dt.datetime.fromisoformat(state["since"]) < REBUILD_LEASE)
+
+
+async def rebuild_if_outdated(engine: AsyncEngine, index: SearchIndex) -> int | None:
+    """Rebuild, once, an :func:`outdated` index; search answers from the old one meanwhile. Returns how
+    many documents were written, or None when the index is current or another process is rebuilding it."""
+    if not await outdated(engine):
+        return None
+    state = await get_state(engine, DOC_TEXT_STATE, None) or {}
+    await set_state(engine, DOC_TEXT_STATE, {**state, "building": DOC_TEXT_VERSION, "since": utcnow().isoformat()})
+    try:
+        count = await reindex(engine, index)
+    except Exception:
+        await set_state(engine, DOC_TEXT_STATE, {k: v for k, v in state.items() if k not in ("building", "since")})
+        raise
+    log.info("search index rebuilt for ranking version %s: %d documents", DOC_TEXT_VERSION, count)
+    return count
+
+
 async def index_pending_job(ctx, *ids) -> int:
-    """Scheduled every few seconds: catch the search index up with tickets and articles."""
+    """Scheduled every few seconds: catch the search index up with tickets and articles (and rebuild it
+    once after an upgrade changed what the ranker sees of a document)."""
     index, owned = await _index_for(ctx)
     try:
-        return await index_pending(ctx.engine, index)
+        written = await index_pending(ctx.engine, index)
+        if not await outdated(ctx.engine):
+            return written
+        if owned:  # a worker's write-side index: a rebuild needs it open
+            await index.open()
+        rebuilt = await rebuild_if_outdated(ctx.engine, index)
+        return written if rebuilt is None else rebuilt
     finally:
         if owned:
             await index.close()

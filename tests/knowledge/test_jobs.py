@@ -165,3 +165,42 @@ async def test_reindex_writes_again_what_changed_while_it_ran(engine, clock, ind
     assert await reindex(engine, index) == 1
     [hit] = (await index.search("维修")).hits
     assert hit.key == f"ticket:{ticket_id}"
+
+
+async def test_an_index_made_under_an_older_ranking_is_rebuilt_once_by_the_index_job(engine, clock, index,
+                                                                                       tmp_path, monkeypatch):
+    """An upgrade that changes what the ranker sees of a document (here: an FAQ article's questions counted
+    like its title, ``DOC_TEXT_VERSION`` 2) reaches an index built before it without anyone running
+    ``hotline kb reindex``: the index job rebuilds it once, and not again."""
+    from types import SimpleNamespace
+
+    from hotline.config import Settings
+    from knowledge.jobs import DOC_TEXT_STATE, index_pending_job, set_state
+    from knowledge.search import base
+
+    await seed_units(engine, clock.now())
+    service = ArticleService(engine, clock)
+    lines = [("新生儿怎么参加医保", "出生后三个月内到社区办理参保登记。"), ("医保卡丢了怎么办", "到合作银行网点挂失补办。")]
+    for body in ("\n".join(f"{q}。 {a}" for q, a in lines), "\n".join(f"{q}？ {a}" for q, a in lines)):
+        art = await service.create(EDITOR, {"title": "医疗保险", "body": body, "unit": "civil"})
+        await service.transition(EDITOR, art["id"], "publish")
+    statements, faq = f"article:{art['id'] - 1}", f"article:{art['id']}"
+    with monkeypatch.context() as old_version:  # indexed (and searched) by the version before the FAQ rule
+        old_version.setattr(base, "faq_questions", lambda doc: [])
+        await index_pending(engine, index)
+        hits = {h.key: h.score for h in (await index.search("新生儿怎么参加医保")).hits}
+    assert hits[faq] == pytest.approx(hits[statements])  # the old weighting: the same words score the same
+    await set_state(engine, DOC_TEXT_STATE, {"version": 1})
+    ctx = SimpleNamespace(settings=Settings(data_dir=tmp_path, elasticsearch_url=None), engine=engine,
+                          service=SimpleNamespace(clock=clock), search=index)
+    assert await index_pending_job(ctx) == 2  # rebuilt: both articles written again
+    assert (await get_state(engine, DOC_TEXT_STATE, None)) == {"version": base.DOC_TEXT_VERSION}
+    hits = {h.key: h.score for h in (await index.search("新生儿怎么参加医保")).hits}
+    assert hits[faq] > hits[statements]
+    assert await index_pending_job(ctx) == 0  # once
+    # a worker's own write-side index (not opened) rebuilds too, and a rebuild under way elsewhere is left alone
+    await set_state(engine, DOC_TEXT_STATE, {"version": 1})
+    worker = SimpleNamespace(settings=ctx.settings, engine=engine, service=ctx.service)
+    assert await index_pending_job(worker) == 2
+    await set_state(engine, DOC_TEXT_STATE, {"version": 1, "building": 2, "since": utcnow().isoformat()})
+    assert await index_pending_job(worker) == 0

@@ -7,11 +7,17 @@ from hotline.app import create_app
 from hotline.messages import Identity, InboundMessage
 
 
-async def live_client(aiohttp_client, service, settings, clock):
-    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
-                     plugins=["hotline.api.setup:setup", "hotline.live:setup"])
+async def live_client(aiohttp_client, service, settings, clock, routing: bool = False):
+    plugins = ["hotline.api.setup:setup", *(["routing.web:setup"] if routing else []), "hotline.live:setup"]
+    app = create_app(settings, engine=service.engine, clock=clock, migrate=False, plugins=plugins)
     app[appkeys.SERVICE] = service
     return await aiohttp_client(app)
+
+
+async def ingest(service, external_id: str, text: str):
+    return await service.ingest(InboundMessage(channel="sms", external_id=external_id, text=text,
+                                               sender=Identity(kind="phone", value="+8613800138000"),
+                                               received_at=service.now()))
 
 
 async def test_ticket_changes_and_alerts_reach_every_connected_agent(aiohttp_client, service, settings, clock,
@@ -24,9 +30,7 @@ async def test_ticket_changes_and_alerts_reach_every_connected_agent(aiohttp_cli
         sockets.append(ws)
     hub = client.app[appkeys.AGENT_HUB]
     assert hub.connected == ["t-admin", "t-agent", "t-dispatcher"]
-    result = await service.ingest(InboundMessage(channel="sms", external_id="live-1", text="路灯不亮",
-                                                 sender=Identity(kind="phone", value="+8613800138000"),
-                                                 received_at=service.now()))
+    result = await ingest(service, "live-1", "路灯不亮")
     for ws in sockets:
         event = await ws.receive_json(timeout=5)
         assert (event["type"], event["number"], event["action"]) == ("ticket_event", result.ticket_number, "create")
@@ -54,20 +58,12 @@ async def test_units_may_not_connect_and_leaders_get_only_what_is_meant_for_them
 
 async def test_a_new_ticket_the_router_takes_for_an_emergency_alerts_agents(aiohttp_client, service, settings, clock,
                                                                            tokens):
-    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
-                     plugins=["hotline.api.setup:setup", "routing.web:setup", "hotline.live:setup"])
-    app[appkeys.SERVICE] = service
-    client = await aiohttp_client(app)
+    client = await live_client(aiohttp_client, service, settings, clock, routing=True)
     ws = await client.ws_connect("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens['agent']}"})
     assert (await ws.receive_json(timeout=5))["type"] == "hello"
 
-    async def ingest(external_id, text):
-        return await service.ingest(InboundMessage(channel="sms", external_id=external_id, text=text,
-                                                   sender=Identity(kind="phone", value="+8613800138000"),
-                                                   received_at=service.now()))
-
-    calm = await ingest("e-0", "小区消防通道被占，物业不管")  # a hard negative: no alert
-    gas = await ingest("e-1", "我家厨房燃气泄漏了，闻到很浓的煤气味，老人晕倒了")
+    calm = await ingest(service, "e-0", "小区消防通道被占，物业不管")  # a hard negative: no alert
+    gas = await ingest(service, "e-1", "我家厨房燃气泄漏了，闻到很浓的煤气味，老人晕倒了")
     events = [await ws.receive_json(timeout=5) for _ in range(3)]
     assert [(e["type"], e.get("number")) for e in events] == [
         ("ticket_event", calm.ticket_number), ("ticket_event", gas.ticket_number), ("alert", gas.ticket_number)]
@@ -78,22 +74,14 @@ async def test_a_new_ticket_the_router_takes_for_an_emergency_alerts_agents(aioh
 
 async def test_a_sensitive_or_mass_incident_alerts_the_leaders_and_the_agents(aiohttp_client, service, settings, clock,
                                                                            tokens):
-    app = create_app(settings, engine=service.engine, clock=clock, migrate=False,
-                     plugins=["hotline.api.setup:setup", "routing.web:setup", "hotline.live:setup"])
-    app[appkeys.SERVICE] = service
-    client = await aiohttp_client(app)
+    client = await live_client(aiohttp_client, service, settings, clock, routing=True)
     sockets = {}
     for role in ("agent", "leader"):
         sockets[role] = await client.ws_connect("/api/v1/agents/ws", headers={"Authorization": f"Bearer {tokens[role]}"})
         assert (await sockets[role].receive_json(timeout=5))["type"] == "hello"
 
-    async def ingest(external_id, text):
-        return await service.ingest(InboundMessage(channel="sms", external_id=external_id, text=text,
-                                                   sender=Identity(kind="phone", value="+8613800138000"),
-                                                   received_at=service.now()))
-
-    calm = await ingest("s-0", "小区门口路灯坏了一周，晚上很黑")
-    mass = await ingest("s-1", "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来")
+    calm = await ingest(service, "s-0", "小区门口路灯坏了一周，晚上很黑")
+    mass = await ingest(service, "s-1", "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来")
     agent = [await sockets["agent"].receive_json(timeout=5) for _ in range(3)]
     assert [(e["type"], e.get("number")) for e in agent] == [
         ("ticket_event", calm.ticket_number), ("ticket_event", mass.ticket_number), ("alert", mass.ticket_number)]

@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo
 
 
 MAX_DAYS = 3660
+# Dates a period may name: far enough apart for any report, and near enough that no time-zone shift or added day
+# leaves the range Python's datetime can hold (0001-01-01 and 9999-12-31 used to end in OverflowError).
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
 
 
 def today_in(zone: str) -> dt.date:
@@ -18,9 +22,12 @@ def local_period(since: str | None, until: str | None, zone: str, today: dt.date
     """Local dates (YYYY-MM-DD, both inclusive; default the last ``days`` days up to today) as a UTC range."""
     def parse(value: str, name: str) -> dt.date:
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"{name}日期格式应为 YYYY-MM-DD：{value}") from None
+        if not MIN_DATE <= day <= MAX_DATE:
+            raise ValueError(f"{name}日期超出范围：{value}（应在 {MIN_DATE} 至 {MAX_DATE} 之间）")
+        return day
 
     last = parse(until, "结束") if until else today
     first = parse(since, "开始") if since else last - dt.timedelta(days=days - 1)

@@ -293,7 +293,7 @@ class RoutingModel:
         with open(path, "rb") as fh:
             state = pickle.load(fh)
         if not isinstance(state, dict) or not isinstance(state.get("format"), int) or state["format"] < 3:
-            raise ValueError(f"不是分流模型文件：{path}")
+            raise ValueError(f"不是分拨模型文件：{path}")
         if state["format"] > MODEL_FORMAT:
             raise ValueError(f"模型文件格式 {state['format']} 比本程序支持的格式 {MODEL_FORMAT} 新，请升级后再加载：{path}")
         # format 4 unpickles as Features without a title block (Features.__setstate__); format 3 had one vectorizer
@@ -303,13 +303,18 @@ class RoutingModel:
 
 
 def evaluate(model: RoutingModel, texts: Sequence[str], labels: Sequence[str],
-             progress: Progress | None = None) -> dict[str, Any]:
-    """Category-head figures on labelled texts; throughput covers segmentation and prediction."""
+             progress: Progress | None = None, label_map: Callable[[str], str] | None = None) -> dict[str, Any]:
+    """Category-head figures on labelled texts; throughput covers segmentation and prediction.
+
+    ``label_map`` maps the data's and the model's labels before comparing (e.g. both to the first category level).
+    """
     model.segmenter.prepare("预热")  # load the dictionary before the clock starts
     start, cpu = time.perf_counter(), time.process_time()
     docs = model.prepare(texts, progress)
     predicted = model.predict_labels(docs)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if label_map is not None:
+        labels, predicted = [label_map(x) for x in labels], [label_map(x) for x in predicted]
     return metrics(labels, predicted) | {
         "texts_per_second": round(len(texts) / elapsed, 1) if elapsed else None,
         "texts_per_cpu_second": round(len(texts) / cpu, 1) if cpu else None,  # per core, whatever else runs

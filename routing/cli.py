@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -37,6 +38,16 @@ def read_labelled(path: str, text_cols: str, label_col: str, type_col: str | Non
     labels = [r[label_col].strip() for r in rows]
     types = [(r.get(type_col) or "").strip() for r in rows] if type_col else None
     return texts, labels, types
+
+
+def examples(values, limit: int = 5) -> str:
+    """A few distinct values for a message, an empty one shown as （空）."""
+    distinct = list(dict.fromkeys(v or "（空）" for v in values))
+    return "、".join(distinct[:limit]) + ("等" if len(distinct) > limit else "")
+
+
+def warn(message: str) -> None:
+    click.echo(f"警告：{message}", err=True)
 
 
 def progress(label: str, after: str | None = None):
@@ -79,10 +90,21 @@ def routing() -> None:
 def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
     """训练分类模型。"""
     from routing.build_default_model import default_user_words, seed_rows
+    from routing.classifier import REQUEST_TYPES
+    from routing.taxonomy import Taxonomy
 
+    if not (math.isfinite(c_value) and c_value > 0):
+        fail(f"--c 必须是大于 0 的数（现为 {c_value}）")
     texts, labels, types = read_labelled(data, text_col, label_col, type_col)
     if len(set(labels)) < 2:
         fail("至少需要两个不同的分类标签")
+    taxonomy = Taxonomy.from_csv()
+    if unknown := sorted({x for x in labels if taxonomy.resolve(x) is None}):
+        warn(f"{len(unknown)} 个分类标签不在分类体系（categories.csv）中：{examples(unknown, 10)}；"
+             "模型建议这些分类时没有分类代码，也匹配不到按分类设置的分拨规则")
+    if types is not None and (bad := [t for t in types if t not in REQUEST_TYPES]):
+        warn(f"{len(bad)} 行的诉求类型不是 {'/'.join(REQUEST_TYPES)} 之一（如：{examples(bad)}），"
+             "这些行不用于训练诉求类型")
     words = default_user_words()
     for path in user_dict:
         if not Path(path).is_file():
@@ -117,13 +139,25 @@ def evaluate_cmd(model_path, data, text_col, label_col, as_json) -> None:
     model = load_model(model_path)
     texts, labels, _ = read_labelled(data, text_col, label_col)
     from routing.classifier import evaluate
+    from routing.taxonomy import Taxonomy
 
-    result = evaluate(model, texts, labels, progress=progress("评估"))
+    label_map, classes = None, set(model.category.classes)
+    if not classes & set(labels):  # e.g. a model of codes (C010302) and data of first-level names (城乡建设)
+        taxonomy = Taxonomy.from_csv()
+        level1 = {taxonomy.level1_code(x) for x in set(labels)} & {taxonomy.level1_code(x) for x in classes}
+        if not level1 - {None}:
+            fail(f"数据中的标签与模型的分类没有交集（数据标签如：{examples(sorted(set(labels)))}；"
+                 f"模型分类如：{examples(sorted(classes))}），无法评估；请检查 --label-col 或换用对应的模型")
+        label_map = lambda label: taxonomy.level1_code(label) or label  # noqa: E731
+        click.echo("注意：数据中的标签都不是模型的分类，已按分类体系（categories.csv）把两者归到一级分类后比较",
+                   err=True)
+    result = evaluate(model, texts, labels, progress=progress("评估"), label_map=label_map)
+    result["compared_at"] = "level1" if label_map else "label"
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     click.echo(f"样本 {result['n']}  宏平均F1 {result['macro_f1']}  准确率 {result['accuracy']}  "
-               f"吞吐 {result['texts_per_second']} 条/秒")
+               f"吞吐 {result['texts_per_second']} 条/秒" + ("  （按一级分类比较）" if label_map else ""))
     for name, m in result["per_class"].items():
         click.echo(f"  {name}\tP={m['precision']}\tR={m['recall']}\tF1={m['f1']}\tn={m['support']}")
 
@@ -325,14 +359,14 @@ def import_rules(file, data_dir) -> None:
 @data_dir_option
 @click.option("--out", default=None, help="输出文件（默认输出到标准输出）")
 def export_rules(data_dir, out) -> None:
-    """导出分拨规则为 CSV。"""
+    """导出分拨规则为 CSV（--out 写入的文件带 UTF-8 BOM，Excel 可直接打开）。"""
     from routing import store
 
     table = run(_with_engine(data_dir, store.rules_or_seed))
     text = table.to_csv_text()
     if out:
         try:
-            Path(out).write_text(text, encoding="utf-8")
+            Path(out).write_text("\ufeff" + text, encoding="utf-8")  # the BOM tells Excel it is UTF-8
         except OSError as exc:
             fail(f"无法写入文件：{out}（{exc.strerror or exc}）")
     else:

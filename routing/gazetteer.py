@@ -153,7 +153,13 @@ class Gazetteer:
         return found
 
     def extract(self, text: str) -> dict | None:
-        """The deepest area mentioned: district/street/community names, codes, a normalised address and span."""
+        """The deepest area mentioned: district/street/community names, codes, a normalised address and span.
+
+        ``address`` is the admin chain's names followed by the matched place and the details that directly
+        follow it (house numbers, buildings, estates); the citizen's other words are never part of it.
+        ``span`` [start, end) are positions in ``text``: from the mention of the chain's first admin name
+        (the one nearest the place) to the end of those details.
+        """
         found = self.matches(text)
         if not found:
             return None
@@ -165,38 +171,68 @@ class Gazetteer:
 
         best = max(found, key=score)
         chain = best.entry.chain()
-        in_chain = [m for m in found if any(m.entry is e for e in chain)]
         # Flat name lists have no hierarchy: take missing levels from other parentless matches.
-        filled: dict[str, Match] = {}
+        filled: dict[str, Entry] = {}
         for level in ("province", "city", "district", "street", "community"):
             if best.entry.ancestor(level) is None:
                 m = next((m for m in found if m.entry.level == level and m.entry.parent is None), None)
                 if m is not None:
-                    filled[level] = m
-        start = min(m.start for m in in_chain + list(filled.values()))
-        end = best.end
-        while True:  # take in house numbers and estate names that directly follow
-            end += DETAIL_RE.match(text[end:end + 30]).end()
-            nxt = next((m for m in found if m.start == end and m.entry.level == "place"), None)
-            if nxt is None:
-                break
-            end = nxt.end
-        admin = sorted([e for e in chain if e.level != "place"] + [m.entry for m in filled.values()],
+                    filled[level] = m.entry
+        admin = sorted([e for e in chain if e.level != "place"] + list(filled.values()),
                        key=lambda e: LEVELS[e.level])
+        admin_ids = {id(e) for e in admin}
+        end = self._follow(text, best.end, found)[-1]
+        # The detail starts at the place, or earlier at a known place or admin name from which house numbers and
+        # places lead up to it without a gap (湖滨路12号翠湖花园); after an admin-level best, only what follows it.
+        detail_start = best.end
+        if best.entry.level == "place":
+            starts = sorted({m.end for m in found if id(m.entry) in admin_ids and m.end <= best.start}
+                            | {m.start for m in found if m.entry.level == "place" and m.start < best.start})
+            detail_start = next((p for p in starts if best.start in self._follow(text, p, found)), best.start)
         # Drop the admin names where they were matched (not by string replacement, which would leave the tail of a
         # longer alias such as "湖滨街道办" or cut a city alias out of a place name like "云州软件园").
-        admin_ids = {id(e) for e in admin}
-        cuts = sorted({(m.start, m.end) for m in found if start <= m.start and m.end <= end and id(m.entry) in admin_ids})
-        pieces, pos = [], start
+        cuts = sorted({(m.start, m.end) for m in found
+                       if detail_start <= m.start and m.end <= end and id(m.entry) in admin_ids})
+        pieces, pos = [], detail_start
         for s, e in cuts:
             pieces.append(text[pos:s])
             pos = e
         pieces.append(text[pos:end])
         detail = re.sub(r"\s+", "", "".join(pieces))
         address = "".join(e.name for e in admin) + detail
+        # The mention of each admin name nearest the detail (the last one before it, else the first after it).
+        nearest = []
+        for e in admin:
+            seen = [m for m in found if m.entry is e]
+            before = [m for m in seen if m.start <= detail_start]
+            if seen:
+                nearest.append(max(before, key=lambda m: m.start) if before else min(seen, key=lambda m: m.start))
+        start = min([m.start for m in nearest] + [min(best.start, detail_start)])
         out = {"level": best.entry.level, "address": address, "span": [start, end]}
         for level in ("province", "city", "district", "street", "community"):
-            e = best.entry.ancestor(level) or (filled[level].entry if level in filled else None)
+            e = best.entry.ancestor(level) or filled.get(level)
             out[level] = e.name if e else None
             out[f"{level}_code"] = e.code if e and e.code else None
         return out
+
+    @staticmethod
+    def _follow(text: str, pos: int, found: list[Match]) -> list[int]:
+        """The positions reached from ``pos`` over known places and the house numbers or unknown road names between
+        them (DETAIL_RE, once after each place); a guessed road name may not run over the start of a known name."""
+        steps = [pos]
+
+        def place_at(p: int) -> Match | None:
+            return next((m for m in found if m.start == p and m.entry.level == "place"), None)
+
+        while True:
+            if (place := place_at(pos)) is not None:
+                pos = place.end
+                steps.append(pos)
+                continue
+            k = DETAIL_RE.match(text[pos:pos + 30]).end()
+            if not k or any(pos < m.start < pos + k for m in found):
+                return steps
+            pos += k
+            steps.append(pos)
+            if place_at(pos) is None:  # details go on only into another known place
+                return steps

@@ -81,8 +81,7 @@ def compare(model: RoutingModel, held_out: list[Example], taxonomy: Taxonomy) ->
     predicted = model.predict_labels(docs)
 
     def level1(label: str) -> str:
-        cat = taxonomy.resolve(label)
-        return taxonomy.top(cat).code if cat else label
+        return taxonomy.level1_code(label) or label
 
     out = metrics([level1(e.category) for e in held_out], [level1(p) for p in predicted])
     out["exact_accuracy"] = round(sum(p == e.category for p, e in zip(predicted, held_out)) / len(held_out), 4)

@@ -24,6 +24,9 @@ DEFAULT_RULES = Path(__file__).with_name("data") / "rules.csv"
 FIELDS = ["id", "category", "request_type", "area", "intake_line", "keywords", "lead_unit", "co_units", "enabled", "note"]
 AREA_UNITS = ("@street", "@district")
 AREA_LEVELS = ("district", "street", "community")  # the area keys a rule's ``area`` is matched against
+# How the ``enabled`` column may be spelled (compared lower-case); anything else is refused. Empty: enabled.
+ENABLED_WORDS = {**dict.fromkeys(("1", "true", "yes", "y", "on", "是", "启用"), True),
+                 **dict.fromkeys(("0", "false", "no", "n", "off", "否", "停用", "禁用"), False)}
 
 
 class RuleError(ValueError):
@@ -59,6 +62,40 @@ class Vocabulary:
             for value in parts(column):
                 if value not in known:
                     raise RuleError(f"第 {n} 行：" + message.format(value))
+
+
+def parse_enabled(n: int, value: str) -> bool:
+    """Row ``n``'s ``enabled`` cell: empty is enabled; an unknown spelling is a RuleError, never a guess."""
+    value = value.strip().lower()
+    if not value:
+        return True
+    if value not in ENABLED_WORDS:
+        raise RuleError(f"第 {n} 行：无法识别的启用值 {value}（启用：{'、'.join(k for k, v in ENABLED_WORDS.items() if v)}；"
+                        f"停用：{'、'.join(k for k, v in ENABLED_WORDS.items() if not v)}）")
+    return ENABLED_WORDS[value]
+
+
+def check_header(names: list[str]) -> None:
+    """A CSV header may name only rule columns, each once (a misspelt column would be dropped silently)."""
+    seen = set()
+    for i, raw in enumerate(names, start=1):
+        name = (raw or "").strip()
+        if name and name not in FIELDS:
+            raise RuleError(f"第 1 行（表头）：未知字段 {name}（可用：{'、'.join(FIELDS)}）")
+        if name and name in seen:
+            raise RuleError(f"第 1 行（表头）：字段 {name} 重复")
+        seen.add(name)
+
+
+def checked_cells(reader: csv.DictReader) -> Iterable[dict]:
+    """The rows of a CSV rule table; a value in a cell past the header or under a column without a name is refused."""
+    for n, row in enumerate(reader, start=2):
+        extra = [v for v in row.get(None) or [] if v.strip()]
+        if extra:
+            raise RuleError(f"第 {n} 行：单元格比表头多（多出：{'、'.join(extra)}）")
+        if any((v or "").strip() for k, v in row.items() if k is not None and not k.strip()):
+            raise RuleError(f"第 {n} 行：有值的单元格所在列没有列名")
+        yield row
 
 
 @dataclass
@@ -169,7 +206,7 @@ class RuleTable:
             rules.append(Rule(id=rid, lead_unit=lead, category=row.get("category", ""),
                               request_type=row.get("request_type", ""), area=row.get("area", ""),
                               intake_line=row.get("intake_line", ""), keywords=row.get("keywords", ""),
-                              co_units=co, enabled=row.get("enabled", "1").lower() not in ("0", "false", "否", "no"),
+                              co_units=co, enabled=parse_enabled(n, row.get("enabled", "")),
                               note=row.get("note", "")))
         return cls(rules)
 
@@ -179,7 +216,8 @@ class RuleTable:
         reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
         if not reader.fieldnames or "lead_unit" not in reader.fieldnames:
             raise RuleError("规则表必须是带表头的 CSV，且包含 lead_unit 列")
-        return cls.from_rows(reader, known_units, vocabulary)
+        check_header(reader.fieldnames)
+        return cls.from_rows(checked_cells(reader), known_units, vocabulary)
 
     @classmethod
     def default(cls) -> "RuleTable":

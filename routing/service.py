@@ -44,6 +44,13 @@ def guess_request_type(text: str) -> tuple[str, float]:
     return "投诉", 0.2
 
 
+def span_in_text(span: list[int], offset: int) -> list[int] | None:
+    """A span found in ``title + "。" + text`` as positions in ``text`` (``offset`` = len(title) + 1): clipped to
+    the text when it starts in the title, None when the area is named in the title only."""
+    start, end = span[0] - offset, span[1] - offset
+    return [max(start, 0), end] if end > 0 else None
+
+
 def build_gazetteer(settings: RoutingSettings) -> Gazetteer:
     gaz = Gazetteer.demo()
     if settings.gazetteer_csv:
@@ -190,6 +197,8 @@ class RoutingService:
             rtype, rtype_p = guess_request_type(full)
 
         area = self.gazetteer.extract(full)
+        if area is not None and title:
+            area["span"] = span_in_text(area["span"], len(title) + 1)
         emergency = self.emergency.detect(full)
         out_of_scope = self.scope.check(text or title or "")
         sensitive = self.sensitive.check(full)

@@ -91,7 +91,11 @@ def check_rule_sizes(table: RuleTable) -> None:
 
 
 async def replace_rules(conn: AsyncConnection, table: RuleTable, *, actor: str = "system") -> None:
-    """Replace the whole rule table (one transaction: the caller's)."""
+    """Replace the whole rule table (one transaction: the caller's). An empty table is refused: the next load
+    would fill it from the shipped default (see ``rules_or_seed``), not keep it empty."""
+    if not table.rules:
+        raise RuleError("规则表中没有任何规则，未导入（空表会在下次加载时被内置示例规则替换）；"
+                        "若要停用全部规则，请导入一条 enabled 为 0 的规则")
     check_rule_sizes(table)
     now = utcnow()
     await conn.execute(sa.delete(routing_rules))

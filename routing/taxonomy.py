@@ -47,3 +47,8 @@ class Taxonomy:
         while category.parent and category.parent in self.by_code:
             category = self.by_code[category.parent]
         return category
+
+    def level1_code(self, label: str) -> str | None:
+        """The first-level code of a model or data label (a code or a name at any level), None if unknown."""
+        cat = self.resolve(label)
+        return self.top(cat).code if cat else None

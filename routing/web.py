@@ -17,6 +17,8 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from hotline.appkeys import ENGINE, ROUTER, SERVICE, SETTINGS
+from hotline.lifecycle import REQUEST_TYPES
+from hotline.messages import INTAKE_LINES
 from hotline.periods import query_period
 from routing import store
 from routing.audit import routing_audit
@@ -55,9 +57,15 @@ async def suggest(request: web.Request) -> web.Response:
     title = body.get("title") if isinstance(body.get("title"), str) else None
     if len(text) + len(title or "") > MAX_TEXT:
         return error(400, "bad_request", f"诉求内容过长（标题和内容合计最多 {MAX_TEXT} 字）")
+    intake_line = str(body.get("intake_line") or "12345")
+    if intake_line not in INTAKE_LINES:
+        return error(400, "bad_request", f"未知的热线号码 {intake_line}（可用：{'、'.join(INTAKE_LINES)}）")
+    request_type = body.get("request_type") or None  # None: the model predicts it
+    if request_type is not None and request_type not in REQUEST_TYPES:
+        return error(400, "bad_request", f"未知的诉求类型 {request_type}（可用：{'、'.join(REQUEST_TYPES)}）")
     result = await request.app[ROUTER].suggest(
-        text, intake_line=str(body.get("intake_line") or "12345"), channel=str(body.get("channel") or ""),
-        title=title)
+        text, intake_line=intake_line, channel=str(body.get("channel") or ""), title=title,
+        request_type=request_type)
     return web.json_response(result)
 
 
@@ -65,14 +73,17 @@ async def list_rules(request: web.Request) -> web.Response:
     """The routing rule table, in order (first match wins)."""
     if denied := allowed(request, ("dispatcher", "admin")):
         return denied
+    await request.app[ROUTER].reload_if_changed()  # a CLI import shows here as it does in suggestions
     return web.json_response({"rules": store.rule_dicts(request.app[ROUTER].rules)})
 
 
 async def export_rules(request: web.Request) -> web.Response:
-    """The routing rule table as CSV (admin)."""
+    """The routing rule table as CSV (admin), UTF-8 with a BOM so that Excel reads it (imports accept the BOM)."""
     if denied := allowed(request, ("admin",)):
         return denied
-    return web.Response(text=request.app[ROUTER].rules.to_csv_text(), content_type="text/csv", charset="utf-8")
+    await request.app[ROUTER].reload_if_changed()
+    return web.Response(text="\ufeff" + request.app[ROUTER].rules.to_csv_text(), content_type="text/csv",
+                        charset="utf-8")
 
 
 async def import_rules(request: web.Request) -> web.Response:
@@ -99,8 +110,8 @@ async def import_rules(request: web.Request) -> web.Response:
                 rows = body.get("rules") if isinstance(body, dict) else None
                 if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                     return error(400, "bad_request", "请提供 rules 列表")
-                if unknown := unknown_fields(body, rows):
-                    return error(400, "bad_request", unknown)
+                if problem := json_problem(body, rows):
+                    return error(400, "bad_request", problem)
                 table = RuleTable.from_rows(({k: _cell(v) for k, v in r.items()} for r in rows), known, vocabulary,
                                             start=1)
             actor = getattr(request.get("user"), "username", "admin")
@@ -111,8 +122,9 @@ async def import_rules(request: web.Request) -> web.Response:
     return web.json_response({"rules": len(table.rules)})
 
 
-def unknown_fields(body: dict, rows: list[dict]) -> str | None:
-    """A Chinese message naming the first field of the JSON body that is not part of a rule table, or None."""
+def json_problem(body: dict, rows: list[dict]) -> str | None:
+    """A Chinese message naming the first field of the JSON body that is not part of a rule table, or a rule id
+    given as true/false (which would read as 1/0); None when there is none."""
     for name in body:
         if name != "rules":
             return f"未知字段 {name}（请求体只能包含 rules）"
@@ -120,6 +132,8 @@ def unknown_fields(body: dict, rows: list[dict]) -> str | None:
         for name in row:
             if name not in FIELDS:
                 return f"第 {n} 行：未知字段 {name}（可用：{'、'.join(FIELDS)}）"
+        if isinstance(row.get("id"), bool):
+            return f"第 {n} 行：规则编号必须是整数"
     return None
 
 
@@ -142,6 +156,7 @@ async def status(request: web.Request) -> web.Response:
     """The routing service's active model version, rule count and threshold."""
     if denied := allowed(request, STAFF):
         return denied
+    await request.app[ROUTER].reload_if_changed()  # a new models/ACTIVE or CLI import shows here within seconds
     return web.json_response(request.app[ROUTER].status())
 
 

@@ -30,6 +30,9 @@ def test_default_is_the_last_days_up_to_today():
     ({"since": "2026-11-02", "until": "2026-11-01"}, "开始日期不能晚于结束日期"),
     ({"days": "0"}, "days 应为 1 到 3660 之间的整数"),
     ({"days": "a week"}, "days 应为 1 到 3660 之间的整数"),
+    ({"since": "0001-01-01"}, "开始日期超出范围：0001-01-01（应在 1900-01-01 至 2999-12-31 之间）"),
+    ({"until": "9999-12-31"}, "结束日期超出范围：9999-12-31"),
+    ({"since": "1899-12-31", "until": "2026-11-01"}, "开始日期超出范围"),
 ])
 def test_bad_queries_have_chinese_reasons(query, reason):
     with pytest.raises(ValueError, match=reason):
@@ -39,3 +42,11 @@ def test_bad_queries_have_chinese_reasons(query, reason):
 def test_query_days():
     start, end = query_period({"days": "2"}, "Asia/Shanghai", TODAY)
     assert end - start == dt.timedelta(days=2)
+
+
+def test_the_ends_of_the_date_range_are_accepted():
+    start, end = local_period("1900-01-01", "2999-12-31", "Asia/Shanghai", TODAY)
+    assert start.date() == dt.date(1899, 12, 31)  # local mean time then, +08:05:43
+    assert end == dt.datetime(2999, 12, 31, 16, tzinfo=UTC)
+    start, _ = local_period(None, "1900-01-01", "Asia/Shanghai", TODAY, days=3660)  # a default start before 1900
+    assert start.year == 1889

@@ -231,3 +231,127 @@ def test_user_dictionary_comment_lines_are_not_words(tmp_path, seed_csv):
     assert res.exit_code == 0, res.output
     learned = RoutingModel.load(out).user_words
     assert {"湖滨街道办", "占道经营"} <= set(learned) and not any(w.startswith("#") for w in learned)
+
+
+def init_data_dir(path):
+    """A data dir with the migrated database, as ``hotline db upgrade`` leaves it."""
+    res = CliRunner().invoke(main, ["db", "upgrade", "--data-dir", str(path)])
+    assert res.exit_code == 0, res.output
+    return path
+
+
+HEADER = "id,category,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note"
+
+
+@pytest.mark.parametrize("content,message", [
+    ("id,catgory,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note\n1,C0401,,,,,education,,1,typo\n",
+     "第 1 行（表头）：未知字段 catgory（可用：id、category"),
+    (f"{HEADER}\n1,,,,,,education,,1,x,extra,more\n", "第 2 行：单元格比表头多（多出：extra、more）"),
+    (f"{HEADER}\n", "规则表中没有任何规则"),
+    (f"{HEADER}\n1,,,,,,education,,1,x\n2,,,,,,education,,maybe,x\n", "第 3 行：无法识别的启用值 maybe"),
+])
+def test_rules_import_refuses_a_table_it_would_misread_and_writes_nothing(tmp_path, content, message):
+    data_dir = init_data_dir(tmp_path / "data")
+    before = invoke("rules", "export", "--data-dir", data_dir).stdout
+    f = tmp_path / "rules.csv"
+    f.write_text(content, encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 2 and message in res.stderr, res.output
+    assert "已导入" not in res.stderr
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == before
+
+
+@pytest.mark.parametrize("value,enabled", [("off", "0"), ("停用", "0"), ("禁用", "0"), ("n", "0"), ("ON", "1"),
+                                           ("启用", "1"), ("y", "1")])
+def test_rules_import_understands_enabled_spellings(tmp_path, value, enabled):
+    data_dir = init_data_dir(tmp_path / "data")
+    f = tmp_path / "rules.csv"
+    f.write_text(f"{HEADER}\n1,,,,,,education,,{value},x\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout.splitlines()[1] == f"1,,,,,,education,,{enabled},x"
+
+
+def test_rules_export_file_has_a_bom_for_excel_and_round_trips(tmp_path):
+    data_dir = init_data_dir(tmp_path / "data")
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    assert invoke("rules", "export", "--data-dir", data_dir, "--out", first).exit_code == 0
+    raw = first.read_bytes()
+    assert raw.startswith("\ufeff".encode("utf-8")) and raw[3:].decode("utf-8") == RuleTable.default().to_csv_text()
+    res = invoke("rules", "import", first, "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    assert invoke("rules", "export", "--data-dir", data_dir, "--out", second).exit_code == 0
+    assert second.read_bytes() == raw
+
+
+@pytest.mark.parametrize("c", ["0", "-1", "nan", "inf"])
+def test_train_refuses_a_bad_c_before_any_work(tmp_path, seed_csv, c):
+    out = tmp_path / "m.pkl"
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类", "--out", out, "--c", c)
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "--c 必须是大于 0 的数" in res.stderr
+    assert "分词" not in res.stderr and not out.exists()
+
+
+def test_train_warns_about_labels_outside_the_taxonomy_and_invalid_request_types(tmp_path):
+    rows = seed_rows()
+    path = tmp_path / "history.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["内容", "一级分类", "诉求类型"])
+        for i, r in enumerate(rows):
+            label = "党务政务" if i % 10 == 0 else r["category"][:3]
+            kind = "抱怨" if i % 7 == 0 else ("" if i % 11 == 0 else r["request_type"])
+            w.writerow([r["text"], label, kind])
+    bad_types = sum(1 for i in range(len(rows)) if i % 7 == 0 or i % 11 == 0)
+    res = invoke("train", "--data", path, "--text-col", "内容", "--label-col", "一级分类", "--type-col", "诉求类型",
+                 "--out", tmp_path / "m.pkl")
+    assert res.exit_code == 0, res.output
+    assert "警告：1 个分类标签不在分类体系（categories.csv）中：党务政务" in res.stderr
+    assert f"警告：{bad_types} 行的诉求类型不是 咨询/求助/投诉/举报/建议/表扬 之一（如：抱怨、（空））" in res.stderr
+
+
+def test_train_on_clean_data_has_no_warnings(tmp_path, seed_csv):
+    res = invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类", "--type-col", "诉求类型",
+                 "--out", tmp_path / "m.pkl")
+    assert res.exit_code == 0, res.output
+    assert "警告" not in res.stderr
+
+
+def test_evaluate_compares_at_the_first_level_when_labels_do_not_overlap(tmp_path):
+    """The shipped model predicts deep codes (C010302); the data has first-level names (城乡建设)."""
+    from routing.taxonomy import Taxonomy
+
+    taxonomy = Taxonomy.from_csv()
+    path = tmp_path / "named.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["内容", "一级分类"])
+        for r in seed_rows():
+            w.writerow([r["text"], taxonomy.by_code[r["category"][:3]].name])
+    res = invoke("evaluate", "--model", store.DEFAULT_MODEL, "--data", path, "--text-col", "内容",
+                 "--label-col", "一级分类", "--json")
+    assert res.exit_code == 0, res.output
+    body = json.loads(res.stdout)
+    assert body["compared_at"] == "level1" and "归到一级分类后比较" in res.stderr
+    assert body["macro_f1"] > 0.8 and "C01" in body["per_class"]  # the model was trained on these texts
+
+    res = invoke("evaluate", "--model", store.DEFAULT_MODEL, "--data", path, "--text-col", "内容",
+                 "--label-col", "一级分类")
+    assert res.exit_code == 0 and "（按一级分类比较）" in res.stdout
+
+
+def test_evaluate_refuses_labels_the_model_cannot_know(tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("内容,标签\n路灯坏了,甲类\n工资拖欠,乙类\n", encoding="utf-8")
+    res = invoke("evaluate", "--model", store.DEFAULT_MODEL, "--data", path, "--text-col", "内容", "--label-col", "标签")
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "数据中的标签与模型的分类没有交集" in res.stderr and "甲类" in res.stderr
+
+
+@pytest.mark.parametrize("option,value", [("--since", "0001-01-01"), ("--until", "9999-12-31")])
+def test_audit_with_a_date_out_of_range_is_a_clear_error(tmp_path, option, value):
+    data_dir = init_data_dir(tmp_path / "data")
+    res = invoke("audit", "--data-dir", data_dir, option, value)
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
+    assert "日期超出范围" in res.stderr and value in res.stderr

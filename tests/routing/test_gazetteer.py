@@ -95,3 +95,19 @@ def test_names_with_traditional_characters_match_normalised_text():
         assert area["community"] == "明昇壹城" and area["district"] == "A5区"
         start, end = area["span"]
         assert text[start:end] == text[:7]  # offsets are valid in the citizen's own text
+
+
+@pytest.mark.parametrize("text", ["东山区的路灯坏了，在凤凰路", "东山区的路灯坏了很多天了，晚上很黑，在凤凰路",
+                                  "我住东山区，单位在西城区凤凰路", "东山区有人说凤凰路"])
+def test_address_is_the_admin_chain_and_the_place_never_the_words_between(demo, text):
+    area = demo.extract(text)
+    assert area["address"] == "云州市东山区凤凰街道凤凰山社区凤凰路"
+    start, end = area["span"]
+    assert text[start:end].startswith("东山区") and text[start:end].endswith("凤凰路")
+
+
+def test_address_keeps_details_that_lead_up_to_the_place_without_a_gap(demo):
+    assert demo.extract("云湖区湖滨街道湖滨路5号漏水")["address"] == "云州市云湖区湖滨街道湖滨社区湖滨路5号"
+    text = "东山区路灯。东山区凤凰路路灯坏了"  # a district named twice: the span starts at the mention before the place
+    area = demo.extract(text)
+    assert area["address"] == "云州市东山区凤凰街道凤凰山社区凤凰路" and text[slice(*area["span"])] == "东山区凤凰路"

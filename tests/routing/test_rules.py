@@ -133,3 +133,36 @@ def test_default_table_passes_the_import_checks():
     units = {r["code"] for r in csv.DictReader(open(UNITS_CSV, encoding="utf-8"))}
     table = RuleTable.from_csv_text(RuleTable.default().to_csv_text(), known_units=units, vocabulary=vocabulary())
     assert table.to_csv_text() == RuleTable.default().to_csv_text()
+
+
+@pytest.mark.parametrize("text,message", [
+    ("id,catgory,lead_unit\n1,C0401,education\n", "第 1 行（表头）：未知字段 catgory（可用：id、category、"),
+    ("id,category,lead_unit,category\n1,C04,education,C05\n", "第 1 行（表头）：字段 category 重复"),
+    ("id,lead_unit,note\n1,education,x\n2,education,x,extra,more\n", "第 3 行：单元格比表头多（多出：extra、more）"),
+    ("id,lead_unit,\n1,education,C04\n", "第 2 行：有值的单元格所在列没有列名"),
+])
+def test_csv_columns_the_table_does_not_have_are_refused(text, message):
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_csv_text(text)
+    assert str(err.value).startswith(message)
+
+
+def test_empty_trailing_cells_from_excel_are_accepted():
+    table = RuleTable.from_csv_text("id,lead_unit,note,\n1,education,x,,\n")
+    assert [r.to_row()["note"] for r in table.rules] == ["x"]
+
+
+@pytest.mark.parametrize("value,enabled", [
+    *[(v, True) for v in ("", "1", "true", "TRUE", "yes", "Y", "on", "是", "启用")],
+    *[(v, False) for v in ("0", "false", "No", "n", "OFF", "否", "停用", "禁用")],
+])
+def test_enabled_spellings(value, enabled):
+    table = RuleTable.from_csv_text(f"id,lead_unit,enabled\n1,education,{value}\n")
+    assert table.rules[0].enabled is enabled
+
+
+@pytest.mark.parametrize("value", ["2", "maybe", "关闭?", "-"])
+def test_unknown_enabled_spelling_is_refused_with_the_line(value):
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_csv_text(f"id,lead_unit,enabled\n1,education,1\n2,education,{value}\n")
+    assert str(err.value).startswith(f"第 3 行：无法识别的启用值 {value}")

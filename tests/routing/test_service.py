@@ -209,3 +209,16 @@ async def test_traditional_characters_route_like_simplified(tmp_path):
     assert traditional["area"]["district"] == "东山区" and traditional["area"]["community"] == "竹园社区"
     fire = await service.suggest("我家樓下的飯店著火了，快來人！")
     assert fire["emergency"]["number"] == "119"
+
+
+async def test_area_span_counts_positions_in_the_text_not_the_title(tmp_path):
+    service = RoutingService(data_dir=tmp_path)
+    text = "东山区凤凰路路灯坏了"
+    area = (await service.suggest(text, title="东山区路灯"))["area"]
+    assert area["address"] == "云州市东山区凤凰街道凤凰山社区凤凰路"
+    assert text[slice(*area["span"])] == "东山区凤凰路"
+    text = "凤凰路路灯坏了"  # the district is named in the title only: the span is clipped to the text
+    area = (await service.suggest(text, title="东山区"))["area"]
+    assert area["district"] == "东山区" and text[slice(*area["span"])] == "凤凰路"
+    area = (await service.suggest("路灯坏了好几天", title="凤凰路路灯"))["area"]  # named in the title only
+    assert area["address"] == "云州市东山区凤凰街道凤凰山社区凤凰路" and area["span"] is None

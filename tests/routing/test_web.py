@@ -194,3 +194,96 @@ async def test_unknown_json_fields_are_a_bad_request(client, body, field):
     assert field in (await resp.json())["error"]["message"]
     await client.post("/api/v1/routing/reload", headers=as_role("admin"))
     assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+async def test_suggest_honours_the_request_type_and_checks_the_intake_line(client):
+    resp = await client.post("/api/v1/routing/suggest", json={"text": "公司拖欠三个月工资", "request_type": "咨询"},
+                             headers=as_role("agent"))
+    body = await resp.json()
+    assert resp.status == 200 and (body["request_type"], body["request_type_confidence"]) == ("咨询", 1.0)
+    for payload, message in [({"intake_line": "99999"}, "未知的热线号码 99999"),
+                             ({"request_type": "抱怨"}, "未知的诉求类型 抱怨")]:
+        resp = await client.post("/api/v1/routing/suggest", json={"text": "公司拖欠三个月工资"} | payload,
+                                 headers=as_role("agent"))
+        assert resp.status == 400 and (await resp.json())["error"]["message"].startswith(message)
+
+
+HEADER = "id,category,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note"
+
+
+@pytest.mark.parametrize("body,message", [
+    ("id,catgory,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note\n1,C0401,,,,,civil,,1,typo\n",
+     "第 1 行（表头）：未知字段 catgory"),
+    (f"{HEADER}\n1,,,,,,civil,,1,x,extra,more\n", "第 2 行：单元格比表头多"),
+    (f"{HEADER}\n", "规则表中没有任何规则"),
+    (f"{HEADER}\n1,,,,,,civil,,off?,x\n", "第 2 行：无法识别的启用值 off?"),
+    ({"rules": []}, "规则表中没有任何规则"),
+    ({"rules": [{"id": True, "lead_unit": "civil"}]}, "第 1 行：规则编号必须是整数"),
+    ({"rules": [{"id": 1, "lead_unit": "civil", "enabled": "maybe"}]}, "第 1 行：无法识别的启用值 maybe"),
+])
+async def test_rule_tables_that_would_be_misread_are_refused_and_nothing_written(client, body, message):
+    before = client.app[ROUTER].rules.to_csv_text()
+    if isinstance(body, str):
+        resp = await client.put("/api/v1/routing/rules", data=body.encode(),
+                                headers=as_role("admin") | {"Content-Type": "text/csv"})
+    else:
+        resp = await client.put("/api/v1/routing/rules", json=body, headers=as_role("admin"))
+    assert resp.status == 400
+    assert (await resp.json())["error"]["message"].startswith(message)
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+async def test_json_enabled_spelled_off_disables_the_rule(client):
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": 1, "lead_unit": "civil", "enabled": "off"}]},
+                            headers=as_role("admin"))
+    assert resp.status == 200
+    assert client.app[ROUTER].rules.rules[0].enabled is False
+
+
+async def test_rules_csv_export_has_a_bom_and_imports_back_unchanged(client):
+    resp = await client.get("/api/v1/routing/rules.csv", headers=as_role("admin"))
+    raw = await resp.read()
+    assert raw.startswith("\ufeff".encode("utf-8")) and raw[3:].decode("utf-8") == RuleTable.default().to_csv_text()
+    resp = await client.put("/api/v1/routing/rules", data=raw, headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 200, await resp.text()
+    resp = await client.get("/api/v1/routing/rules.csv", headers=as_role("admin"))
+    assert await resp.read() == raw
+
+
+async def test_read_endpoints_show_a_rule_table_or_model_changed_elsewhere(aiohttp_client, engine, tmp_path,
+                                                                             monkeypatch):
+    """A CLI import writes the table with store.replace_rules; an admin may point models/ACTIVE elsewhere."""
+    from routing import store
+
+    monkeypatch.setenv("HOTLINE_ROUTING_RELOAD_CHECK_SECONDS", "0")
+    app = web.Application(middlewares=[fake_auth])
+    app[SETTINGS], app[ENGINE], app[SERVICE] = Settings(data_dir=tmp_path), engine, Listeners()
+    routing_web.setup(app)
+    client = await aiohttp_client(app)
+    assert (await (await client.get("/api/v1/routing/status", headers=as_role("agent"))).json())["rules"] > 40
+
+    async with engine.begin() as conn:
+        await store.replace_rules(conn, RuleTable.from_csv_text("id,lead_unit\n7,civil\n"), actor="cli")
+    status = await (await client.get("/api/v1/routing/status", headers=as_role("agent"))).json()
+    assert status["rules"] == 1 and status["model_error"] is None
+    rules = (await (await client.get("/api/v1/routing/rules", headers=as_role("dispatcher"))).json())["rules"]
+    assert [r["id"] for r in rules] == [7]
+
+    async with engine.begin() as conn:
+        await store.replace_rules(conn, RuleTable.from_csv_text("id,lead_unit\n8,civil\n9,civil\n"), actor="cli")
+    exported = await (await client.get("/api/v1/routing/rules.csv", headers=as_role("admin"))).text()
+    assert [line.split(",")[0] for line in exported.lstrip("\ufeff").splitlines()[1:]] == ["8", "9"]
+
+    store.models_dir(tmp_path).mkdir(parents=True, exist_ok=True)
+    store.active_pointer(tmp_path).write_text("missing.pkl", encoding="utf-8")
+    status = await (await client.get("/api/v1/routing/status", headers=as_role("agent"))).json()
+    assert "missing.pkl" in status["model_error"]
+
+
+@pytest.mark.parametrize("query", ["since=0001-01-01", "until=9999-12-31"])
+async def test_audit_with_a_date_out_of_range_is_a_bad_request(client, query):
+    resp = await client.get(f"/api/v1/routing/audit?{query}", headers=as_role("leader"))
+    assert resp.status == 400
+    body = await resp.json()
+    assert body["error"]["code"] == "invalid_period" and "日期超出范围" in body["error"]["message"]

@@ -189,10 +189,12 @@ class ArticleService:
         return await self._after_change(article_id)
 
     async def update(self, user, article_id: int, data: dict[str, Any] | ArticleInput,
-                     expected_version: int | None = None) -> dict:
+                     expected_version: int | None = None, *, to_review: bool = False) -> dict:
         """Edit an article; fields a dict leaves out keep their values (:func:`~knowledge.article_input.edited`).
 
         An article that stays published cannot be given a validity that has already ended (409, as publish).
+        A published or expired article edited by a unit goes back to review; ``to_review`` sends an
+        editor's edit there too (``hotline kb import --draft``: the new text waits for an editor's publish).
         """
         current = await self.get(article_id)
         item = data if isinstance(data, ArticleInput) else parse_input(edited(current, data))
@@ -204,7 +206,7 @@ class ArticleService:
             raise version_conflict(current)
         now = self.clock.now()
         status = current["status"]
-        if status in ("published", "expired") and not is_editor(user):
+        if status in ("published", "expired") and (to_review or not is_editor(user)):
             status = "in_review"
         if status == "published" and item.valid_to and item.valid_to < now:
             # it would be answered from until the next sweep expires it (publish refuses the same)

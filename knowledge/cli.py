@@ -58,16 +58,39 @@ def kb() -> None:
 @click.option("--body-col", required=True,
               help="正文列（可含 HTML，导入时清洗）；多列用逗号分隔并可加标签，如 \"说明,办理地点=handle_location\"，"
                    "按纯文本逐段拼接，列表值显示为项目列表")
-@click.option("--category-col", default=None, help="分类列（分类编码或分类名称；分类表中没有的留空并提示；列表值取第一项）")
-@click.option("--unit-col", default=None, help="责任单位列（单位编码或单位全称）")
-@click.option("--keywords-col", default=None, help="关键词列（顿号、逗号、分号或空格分隔；最多 30 个，每个最多 50 字）")
-@click.option("--draft", is_flag=True, help="导入为草稿，不直接发布")
+@click.option("--category-col", default=None,
+              help="分类列（分类编码或分类名称；分类表中没有的留空并提示；列表值取第一项）；不指定则已有知识的分类不变")
+@click.option("--unit-col", default=None, help="责任单位列（单位编码或单位全称）；不指定或单元格为空则已有知识的单位不变")
+@click.option("--keywords-col", default=None,
+              help="关键词列（顿号、逗号、分号或空格分隔；最多 30 个，每个最多 50 字）；不指定则已有知识的关键词不变")
+@click.option("--status-col", default=None,
+              help="状态列（draft/in_review/published/expired/archived 或 草稿/待审核/已发布/已过期/已归档）："
+                   "每条知识按该列改为相应状态；单元格为空的按默认处理。不能与 --draft 同用")
+@click.option("--valid-from-col", default=None, help="生效日期列（ISO 日期或带时区的时间；空则清除）；不指定则不变")
+@click.option("--valid-to-col", default=None, help="失效日期列（同上）；不指定则不变")
+@click.option("--review-due-col", default=None, help="复审日期列（同上）；不指定则不变")
+@click.option("--draft", is_flag=True,
+              help="导入为草稿，不直接发布：新知识为草稿；修改已发布或已过期的知识时，该知识转为待审核，"
+                   "经平台编辑发布后才对外答复（原内容同时下线）")
 @data_dir_option
-def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywords_col, draft, data_dir):
-    """从 CSV 或 JSONL 导入知识（按编号新增或更新）。"""
+def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywords_col, status_col, valid_from_col,
+               valid_to_col, review_due_col, draft, data_dir):
+    """从 CSV 或 JSONL 导入知识（按编号新增或更新）。
+
+    只修改指定了列的字段；未指定列的字段，已有知识保持不变，新知识留空。
+
+    \b
+    导回 hotline kb export 导出的文件（编号 #N 指本库第 N 条知识）：
+      --id-col id --title-col title --body-col body --category-col category --unit-col unit
+      --keywords-col keywords --status-col status --valid-from-col valid_from
+      --valid-to-col valid_to --review-due-col review_due_at
+    """
     from knowledge.articles import ArticleService
     from knowledge.importer import Columns, count_rows, import_file
     from knowledge.jobs import index_pending
+
+    if draft and status_col:
+        fail("--draft 与 --status-col 不能同时使用：状态列已写明每条知识的状态")
 
     async def go():
         try:
@@ -78,7 +101,8 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
         try:
             service = ArticleService(engine, clock, index=None)  # indexed in one batch below
             report = await import_file(service, CliUser(), file, Columns(
-                id_col, title_col, body_col, category_col, unit_col, keywords_col),
+                id_col, title_col, body_col, category_col, unit_col, keywords_col, status_col, valid_from_col,
+                valid_to_col, review_due_col),
                 publish=not draft, progress=_progress("已导入", total))
             click.echo("正在更新检索索引…", err=True)
             await index_pending(engine, index)
@@ -102,11 +126,21 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
 
 @kb.command("export")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--status", default=None, help="只导出该状态（如 published）")
+@click.option("--status", default=None, help="只导出该状态（draft、in_review、published、expired、archived 或中文名称）")
 @data_dir_option
 def export_cmd(file, status, data_dir):
-    """导出知识到 CSV 或 JSONL。"""
-    from knowledge.importer import export_file
+    """导出知识到 CSV（UTF-8 带 BOM，Excel 可直接打开）或 JSONL。
+
+    编号列为知识的外部编号，没有外部编号的（控制台新建的）写作 #本库编号；
+    同时导出状态和生效、失效、复审日期，可用 hotline kb import 原样导回（见 import 的说明）。
+    """
+    from knowledge.exporter import export_file, status_code
+
+    if status:
+        try:
+            status_code(status)
+        except InputError as exc:
+            fail(str(exc))
 
     async def go():
         from hotline.db import make_engine
@@ -130,22 +164,25 @@ def export_cmd(file, status, data_dir):
 @kb.command("search")
 @click.argument("query")
 @click.option("--kind", type=click.Choice(["article", "ticket"]), default=None)
-@click.option("--category", default=None)
-@click.option("--unit", default=None)
-@click.option("--status", default=None)
+@click.option("--category", default=None, help="分类编码")
+@click.option("--unit", default=None, help="单位编码")
+@click.option("--status", default=None, help="知识状态（draft、in_review、published、expired、archived）或工单状态")
 @click.option("--limit", type=click.IntRange(1, 100), default=10)
 @click.option("--json", "as_json", is_flag=True)
 @data_dir_option
 def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
-    """检索知识和工单。"""
+    """检索知识和工单（平台编辑视角：包括未发布的知识，结果中标明状态）。"""
     from knowledge.search.base import SearchFilters
 
     if not query.strip():
         fail("检索词不能为空")
+    if status:
+        _check_search_status(status)
 
     async def go():
         engine, index, _ = await _open(settings_from(data_dir))
         try:
+            await _check_search_filters(engine, unit, category)
             return await index.search(query, SearchFilters(
                 kinds=(kind,) if kind else (), category=category, unit=unit,
                 status=(status,) if status else ()), limit=limit)
@@ -153,14 +190,55 @@ def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
             await index.close()
             await engine.dispose()
 
-    result = run(go())
+    try:
+        result = run(go())
+    except InputError as exc:
+        fail(str(exc))
     if as_json:
         click.echo(json.dumps({"query": query, **result.as_json()}, ensure_ascii=False))
         return
     if not result.hits:
         click.echo("没有找到相关结果。")
     for i, hit in enumerate(result.hits, 1):
-        click.echo(f"{i}. [{hit.kind} {hit.ref_id}] {hit.title}  ({hit.score:.3f})\n   {hit.highlight}")
+        click.echo(f"{i}. [{hit.kind} {hit.ref_id}｜{_status_label(hit)}] {hit.title}  ({hit.score:.3f})\n"
+                   f"   {_terminal_text(hit.highlight)}")
+
+
+def _check_search_status(status: str) -> None:
+    from hotline.lifecycle import STATE_LABELS
+    from knowledge.articles import STATUSES
+
+    if status not in STATUSES and status not in STATE_LABELS:
+        fail(f"未知的状态 {status}（知识状态为 {'、'.join(STATUSES)}；工单状态为 {'、'.join(STATE_LABELS)}）")
+
+
+async def _check_search_filters(engine, unit: str | None, category: str | None) -> None:
+    """InputError for a unit or category code that does not exist (nothing could match it)."""
+    import sqlalchemy as sa
+
+    from hotline.tables import categories, units
+
+    async with engine.connect() as conn:
+        if unit and (await conn.execute(sa.select(units.c.id).where(units.c.code == unit))).scalar() is None:
+            raise InputError(f"单位 {unit} 不存在（请使用单位编码）")
+        if category and (await conn.execute(
+                sa.select(categories.c.id).where(categories.c.code == category))).scalar() is None:
+            raise InputError(f"分类 {category} 不存在（请使用分类编码）")
+
+
+def _status_label(hit) -> str:
+    from hotline.lifecycle import STATE_LABELS
+    from knowledge.articles import STATUS_LABELS
+
+    labels = STATUS_LABELS if hit.kind == "article" else STATE_LABELS
+    return labels.get(hit.status, hit.status or "未知状态")
+
+
+def _terminal_text(highlight: str) -> str:
+    """A search highlight (escaped HTML, matches in <em>) for a terminal: matches in 【】."""
+    import html
+
+    return html.unescape(highlight.replace("<em>", "【").replace("</em>", "】"))
 
 
 @kb.command("evaluate")

@@ -5,7 +5,8 @@ rows sharing an id are joined into one article (e.g. several answers from one
 policy document). An optional title column gives the article's title: the
 distinct titles of its rows, one per line (an FAQ article's questions), ranked
 as titles are in the product (:func:`knowledge.search.base.doc_text`). Queries
-whose gold id has no article are skipped and counted.
+whose gold id has no article, and blank queries, are skipped and counted; when no query is left the
+evaluation is refused (:func:`require_usable`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +28,15 @@ class InputError(ValueError):
 
 
 def read_rows(path: str | Path) -> Iterable[dict]:
+    return (row for _, row in numbered_rows(path))
+
+
+def numbered_rows(path: str | Path) -> Iterable[tuple[int, Any]]:
+    """``(number, row)`` for each row of a CSV or JSONL file.
+
+    A CSV row is numbered as a spreadsheet shows it: the header is row 1, so the first data row is 2
+    (blank lines count, a line break inside a quoted cell does not); a JSONL row by its line in the file.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError(f"文件不存在：{path}")
@@ -35,12 +46,21 @@ def read_rows(path: str | Path) -> Iterable[dict]:
                 for number, line in enumerate(fh, 1):
                     if line.strip():
                         try:
-                            yield json.loads(line)
+                            yield number, json.loads(line)
                         except json.JSONDecodeError:
                             raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
             return
         with path.open(encoding="utf-8-sig", newline="") as fh:
-            yield from csv.DictReader(fh)
+            header: list[str] | None = None
+            for number, record in enumerate(csv.reader(fh), 1):
+                if header is None:
+                    header = record or None
+                elif record:  # as csv.DictReader: short rows padded with None, extra cells under None
+                    row: dict = dict(zip(header, record))
+                    row.update((name, None) for name in header[len(record):])
+                    if len(record) > len(header):
+                        row[None] = record[len(header):]
+                    yield number, row
     except UnicodeDecodeError:  # e.g. a CSV saved by Excel as GBK
         raise InputError(f"文件必须是 UTF-8 编码：{path.name}") from None
 
@@ -85,6 +105,22 @@ def load_queries(path, query_col: str, gold_col: str) -> list[tuple[str, str]]:
     return out
 
 
+def usable_queries(queries: Sequence[tuple[str, str]], known_ids: set[str]) -> list[tuple[str, str]]:
+    """The queries that can be evaluated: not blank, and with a gold id among the articles."""
+    return [(q, g) for q, g in queries if q.strip() and g in known_ids]
+
+
+def require_usable(queries: Sequence[tuple[str, str]], known_ids: set[str]) -> None:
+    """InputError when no query can be evaluated (metrics of 0 would read as a real miss)."""
+    if usable_queries(queries, known_ids):
+        return
+    missing = sum(1 for _, g in queries if g not in known_ids)
+    blank = sum(1 for q, g in queries if g in known_ids and not q.strip())
+    reasons = ([f"{missing} 条的标准答案编号在文章中找不到"] if missing else []) + \
+        ([f"{blank} 条查询为空"] if blank else [])
+    raise InputError("没有可评测的查询：" + "，".join(reasons))
+
+
 @dataclass
 class Metrics:
     name: str
@@ -102,8 +138,9 @@ class Metrics:
 
 async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], queries: Sequence[tuple[str, str]],
                    known_ids: set[str], progress: Callable[[int], None] | None = None) -> Metrics:
-    """``await rank(query)`` returns article ids best first (at least 10 when available)."""
-    kept = [(q, g) for q, g in queries if g in known_ids]
+    """``await rank(query)`` returns article ids best first (at least 10 when available); blank queries and
+    those whose gold id is not in ``known_ids`` are skipped."""
+    kept = usable_queries(queries, known_ids)
     r1 = r5 = rr = 0.0
     times = []
     for i, (query, gold) in enumerate(kept):
@@ -166,6 +203,7 @@ async def run_evaluation(articles_path, id_col: str, text_cols: Sequence[str], q
                          log: Callable[[str], None] | None = None) -> dict:
     articles = load_articles(articles_path, id_col, text_cols, title_col)
     queries = load_queries(queries_path, query_col, gold_col)
+    require_usable(queries, set(articles))
     from knowledge.places import configured_places
 
     index = await build_embedded(articles, log, places=configured_places())

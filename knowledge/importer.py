@@ -1,4 +1,4 @@
-"""Import and export articles (CSV or JSONL), upserting by the file's id column.
+"""Import articles (CSV or JSONL), upserting by the file's id column; export is :mod:`knowledge.exporter`.
 
 The body can come from one column (HTML allowed, sanitised) or be composed of
 several, as service guides (办事指南) usually are: ``--body-col
@@ -6,30 +6,32 @@ several, as service guides (办事指南) usually are: ``--body-col
 labelled paragraph per non-empty column, and JSON lists become bullet lists.
 
 Rows are checked as the API checks an article (:mod:`knowledge.article_input`; the unit must exist,
-named by code or by full name): a bad row is reported and the others imported. A category is named by
-code or by name; one the taxonomy lacks is left empty with a warning, so the article is not lost.
+named by code or by full name): a bad row is reported with its row number (a CSV row as a spreadsheet
+numbers it, the header being row 1; a JSONL row by its line) and the others imported. A category is
+named by code or by name; one the taxonomy lacks is left empty with a warning, so the article is not lost.
+
+Only the fields whose column is given are set: an existing article keeps the others, as the API's PUT
+does; a new article gets none. Status: without a status column, new articles are published (drafts with
+``publish=False``) and an existing article is left in its status unless the row changes it; with one, each
+row's article is moved to the status the row names (:func:`knowledge.import_status.plan`).
 """
 
 from __future__ import annotations
 
-import csv
-import html
-import json
-import re
-from collections import Counter
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
+from knowledge import import_cells as cells
+from knowledge.article_input import ArticleInput, edited, parse_input
 from knowledge.articles import ArticleService, InvalidInput, _public, _select
-from knowledge.errors import KbError
-from knowledge.evaluate import InputError, read_rows, require_columns
-from hotline.tables import categories, units
+from knowledge.errors import Conflict, KbError
+from knowledge.evaluate import InputError, numbered_rows, require_columns
+from knowledge.exporter import export_file  # noqa: F401  (kept importable from here)
+from knowledge.import_status import NEW, plan
+from knowledge.sanitize import clean_html
 from knowledge.tables import kb_articles
-
-KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
 
 
 @dataclass
@@ -40,6 +42,10 @@ class Columns:
     category: str | None = None
     unit: str | None = None  # the unit's code or its full name
     keywords: str | None = None
+    status: str | None = None  # a status code (published) or label (已发布); blank: the file does not say
+    valid_from: str | None = None
+    valid_to: str | None = None
+    review_due_at: str | None = None
 
     def body_parts(self) -> list[tuple[str, str]]:
         """(label, column) pairs; the label is "" when none was given."""
@@ -49,6 +55,10 @@ class Columns:
             if column.strip():
                 parts.append((label.strip(), column.strip()))
         return parts
+
+    def named(self) -> list[str]:
+        return [c for c in (self.id, self.title, self.category, self.unit, self.keywords, self.status,
+                            self.valid_from, self.valid_to, self.review_due_at) if c]
 
 
 @dataclass
@@ -66,170 +76,185 @@ class ImportReport:
 
 
 def count_rows(path) -> int:
-    return sum(1 for _ in read_rows(path))
+    """The number of data rows; InputError for a missing, unreadable or empty file."""
+    require_content(path)
+    count = sum(1 for _ in numbered_rows(path))
+    if not count:
+        raise InputError(f"{Path(path).name} 没有数据行")
+    return count
+
+
+def require_content(path) -> None:
+    path = Path(path)
+    if path.is_file():
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        if not head.removeprefix(b"\xef\xbb\xbf").strip() and path.stat().st_size <= 4096:
+            raise InputError(f"文件为空：{path.name}")
+
+
+@dataclass
+class _Run:
+    service: ArticleService
+    user: object
+    cols: Columns
+    publish: bool
+    report: ImportReport
+    unit_codes: dict[str, str]
+    category_codes: dict[str, str]
 
 
 async def import_file(service: ArticleService, user, path, cols: Columns, *, publish: bool = True,
                       progress: Callable[[int], None] | None = None) -> ImportReport:
-    report = ImportReport()
+    """Import ``path``; ``progress(n)`` after each of its n rows. ``publish=False`` (``--draft``): new
+    articles stay drafts and an edit of a published or expired article goes back to review."""
     if not cols.body_parts():
         raise InputError("正文列不能为空")
-    wanted = [c for c in (cols.id, cols.title, cols.category, cols.unit, cols.keywords) if c]
-    wanted += [column for _, column in cols.body_parts()]
-    unit_codes = await _unit_codes(service.engine) if cols.unit else {}
-    category_codes = await _category_codes(service.engine) if cols.category else {}
+    if cols.status and not publish:
+        raise InputError("导入为草稿（--draft）时不能同时指定状态列（--status-col）")
+    require_content(path)
+    wanted = cols.named() + [column for _, column in cols.body_parts()]
+    run = _Run(service, user, cols, publish, ImportReport(),
+               await cells.unit_codes(service.engine) if cols.unit else {},
+               await cells.category_codes(service.engine) if cols.category else {})
     checked = False
     seen: dict[str, int] = {}  # id -> the row that had it first
-    for number, row in enumerate(read_rows(path), 1):
+    done = 0
+    for number, row in numbered_rows(path):
         if not checked and isinstance(row, dict):
             require_columns(row, wanted, path)
             checked = True
         try:
             if not isinstance(row, dict):
                 raise InvalidInput("不是 JSON 对象")
-            external_id = _text(row.get(cols.id)).strip()
+            external_id = cells.text(row.get(cols.id)).strip()
             if external_id in seen:  # a second row would silently overwrite the first
                 raise InvalidInput(f"编号 {external_id} 与第 {seen[external_id]} 行重复")
             if external_id:
                 seen[external_id] = number
-            await _import_row(service, user, row, number, cols, publish, report, unit_codes, category_codes)
+            await _import_row(run, row, number)
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
-            report.failed.append((number, exc.message))
+            run.report.failed.append((number, exc.message))
+        done += 1
         if progress:
-            progress(number)
-    return report
+            progress(done)
+    if not done:
+        raise InputError(f"{Path(path).name} 没有数据行")
+    return run.report
 
 
-async def _import_row(service, user, row: dict, number: int, cols: Columns, publish: bool, report: ImportReport,
-                      unit_codes: dict[str, str], category_codes: dict[str, str]) -> None:
-    external_id = _text(row.get(cols.id)).strip()
-    if not external_id:
+def _row_data(run: _Run, row: dict, number: int) -> dict:
+    """The article fields the row sets: only those whose column was given."""
+    cols = run.cols
+    data = {"external_id": cells.text(row.get(cols.id)).strip(), "title": cells.text(row.get(cols.title)).strip(),
+            "body": cells.compose_body(row, cols.body_parts())}
+    if cols.category:
+        data["category"] = _category(cells.first(row.get(cols.category)), run, number)
+    if cols.unit:
+        unit = cells.first(row.get(cols.unit))
+        data["unit"] = run.unit_codes.get(unit, unit)  # blank: none for a new article, kept by an existing one
+    if cols.keywords:
+        data["keywords"] = cells.keywords(row.get(cols.keywords))
+    for name in cells.DATE_FIELDS:
+        if getattr(cols, name):
+            data[name] = cells.date_cell(row.get(getattr(cols, name)))
+    return data
+
+
+async def _import_row(run: _Run, row: dict, number: int) -> None:
+    data = _row_data(run, row, number)
+    if not data["external_id"]:
         raise InvalidInput("缺少编号")
-    unit = _first(row.get(cols.unit)) if cols.unit else None
-    category = _first(row.get(cols.category)) if cols.category else None
-    data = {
-        "external_id": external_id, "title": _text(row.get(cols.title)).strip(), "body": _body(row, cols),
-        "category": _category(category, category_codes, number, report),
-        "unit": unit_codes.get(unit, unit),
-        "keywords": _keywords(row.get(cols.keywords)) if cols.keywords else [],
-    }
-    async with service.engine.connect() as conn:
-        existing = (await conn.execute(_select().where(kb_articles.c.external_id == external_id))).mappings().first()
-    if existing is None:
-        article = await service.create(user, data)
-        report.created += 1
+    target = cells.status(row.get(run.cols.status)) if run.cols.status else None
+    current = await _find(run.service.engine, data["external_id"])
+    if current is None:
+        await _create(run, parse_input(data), target or ("published" if run.publish else "draft"))
+        run.report.created += 1
+        return
+    item = parse_input(edited(current, {k: v for k, v in data.items() if k != "external_id"}))
+    changed = _differs(current, item)
+    status = current["status"]
+    if target is not None:
+        moves = plan(status, target, changed=changed)
+    elif status == "archived":  # the file does not say: an archived article stays as it is
+        moves = plan(status, status, changed=changed)
+    elif run.publish and (status in ("draft", "in_review") or (status == "expired" and changed)):
+        moves = ["publish"]  # published as new articles are (an expired one only when the row changes it)
     else:
-        current = _public(existing)
-        if (current["title"], current["body_html"], current["category"], current["unit_code"],
-                current["keywords"]) == (data["title"], _clean(data["body"]), data["category"], data["unit"],
-                                         data["keywords"]) and (current["status"] == "published" or not publish):
-            report.unchanged += 1
-            return
-        # the file has no validity or review dates: keep the ones set in the console
-        data.update({k: current[k] for k in ("valid_from", "valid_to", "review_due_at")})
-        article = await service.update(user, current["id"], data)
-        report.updated += 1
-    if publish and article["status"] != "published":
-        await service.transition(user, article["id"], "publish", "批量导入")
+        moves = []
+    if not changed and not moves:
+        run.report.unchanged += 1
+        return
+    _check_publishable(item, moves, run.service.clock.now())
+    if moves[:1] in (["restore"], ["expire"]):  # not edited while archived; not saved as published past its end
+        await _move(run, current["id"], moves[:1])
+        moves = moves[1:]
+    if changed:  # with --draft, an edit of a published or expired article goes back to review
+        await run.service.update(run.user, current["id"], item, to_review=not run.publish)
+    await _move(run, current["id"], moves)
+    run.report.updated += 1
 
 
-def _text(value) -> str:
-    return "" if value is None else str(value)
+async def _create(run: _Run, item: ArticleInput, target: str) -> None:
+    moves = NEW[target]
+    _check_publishable(item, moves if target != "expired" else [], run.service.clock.now())
+    if target == "expired":  # only a published article expires: published without its end date first
+        article = await run.service.create(run.user, item.model_copy(update={"valid_to": None}))
+        await _move(run, article["id"], moves)
+        if item.valid_to:
+            await run.service.update(run.user, article["id"], item)
+        return
+    article = await run.service.create(run.user, item)
+    await _move(run, article["id"], moves)
 
 
-def _first(value) -> str | None:
-    """A scalar cell, or the first item of a JSON list (theme_category: ["交通出行", ...])."""
-    if isinstance(value, list):
-        value = next((v for v in value if _text(v).strip()), None)
-    return _text(value).strip() or None
+async def _move(run: _Run, article_id: int, actions: list[str]) -> None:
+    for action in actions:
+        await run.service.transition(run.user, article_id, action, "批量导入")
 
 
-def _body(row: dict, cols: Columns) -> str:
-    parts = cols.body_parts()
-    if len(parts) == 1 and not parts[0][0] and not isinstance(row.get(parts[0][1]), list):
-        return _text(row.get(parts[0][1]))  # one column: may be HTML, sanitised on save
-    out = []
-    for label, column in parts:
-        value = row.get(column)
-        items = [_text(v).strip() for v in value] if isinstance(value, list) else [_text(value).strip()]
-        items = [i for i in items if i]
-        if not items:
-            continue
-        if label and items[0].startswith((label + "：", label + ":")):  # "办理地点：…" already says it
-            items[0] = items[0][len(label) + 1:].strip()
-        head = f"<strong>{html.escape(label)}：</strong>" if label else ""
-        if isinstance(value, list):
-            out.append(f"<p>{head}</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
-        else:
-            out.append(f"<p>{head}{html.escape(items[0]).replace(chr(10), '<br>')}</p>")
-    return "".join(out)
+def _check_publishable(item: ArticleInput, moves: list[str], now: dt.datetime) -> None:
+    """Refuse the row before anything is written when it would publish an article past its validity."""
+    if "publish" in moves and item.valid_to and item.valid_to < now:
+        raise Conflict("失效日期已过，不能发布；请修改失效日期，或把状态写为“已过期”")
 
 
-async def _category_codes(engine) -> dict[str, str]:
-    """Category code -> itself, and name -> code for names only one category has (a file may name 治安
-    rather than C1001)."""
+async def _find(engine, external_id: str) -> dict | None:
+    """The article the row's id names: by external id, else ``#N`` (written by the export) as article N."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(sa.select(categories.c.name, categories.c.code))).all()
-    counts = Counter(name for name, _ in rows)
-    return {**{name: code for name, code in rows if counts[name] == 1}, **{code: code for _, code in rows}}
+        row = (await conn.execute(_select().where(kb_articles.c.external_id == external_id))).mappings().first()
+        article_id = cells.db_id(external_id)
+        if row is not None or article_id is None:
+            return _public(row) if row is not None else None
+        row = (await conn.execute(_select().where(kb_articles.c.id == article_id))).mappings().first()
+    if row is None:
+        raise InvalidInput(f"编号 {external_id} 指本库第 {article_id} 条知识，但本库没有这条知识"
+                           "（# 加数字的编号由导出生成，只能导回导出它的知识库）")
+    if row["external_id"] is not None:
+        raise InvalidInput(f"编号 {external_id} 指本库第 {article_id} 条知识，但该知识的编号是 {row['external_id']}")
+    return _public(row)
 
 
-def _category(value: str | None, codes: dict[str, str], number: int, report: ImportReport) -> str | None:
+def _differs(current: dict, item: ArticleInput) -> bool:
+    """Whether saving ``item`` would change the article (the unit stays when none is named)."""
+    def when(value):
+        return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+    return (current["title"], current["body_html"], current["category"], current["unit_code"],
+            list(current["keywords"] or []), *(when(current[k]) for k in cells.DATE_FIELDS)) != (
+        item.title.strip(), clean_html(item.body), item.category, item.unit or current["unit_code"],
+        item.keywords, *(getattr(item, k) for k in cells.DATE_FIELDS))
+
+
+def _category(value: str | None, run: _Run, number: int) -> str | None:
     """The category's code; a category the taxonomy lacks (a service guide's own themes, 户籍办理) is
     left out, with a warning, rather than losing the article."""
     if not value:
         return None
-    if value not in codes:
-        report.warnings.append((number, f"分类 {value} 不在分类表中，已留空"))
+    if value not in run.category_codes:
+        run.report.warnings.append((number, f"分类 {value} 不在分类表中，已留空"))
         return None
-    return codes[value]
-
-
-async def _unit_codes(engine) -> dict[str, str]:
-    """Unit name -> code, so a file may name units as people write them (广东省教育厅)."""
-    async with engine.connect() as conn:
-        return {name: code for name, code in (await conn.execute(sa.select(units.c.name, units.c.code))).all()}
-
-
-def _clean(body: str) -> str:
-    from knowledge.sanitize import clean_html
-
-    return clean_html(body)
-
-
-def _keywords(value) -> list[str]:
-    if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [k for k in KEYWORD_SPLIT.split(str(value or "")) if k]
-
-
-async def export_file(engine, path, *, status: str | None = None) -> int:
-    path = Path(path)
-    query = _select().order_by(kb_articles.c.id)
-    if status:
-        query = query.where(kb_articles.c.status == status)
-    async with engine.connect() as conn:
-        rows = [_public(r) for r in (await conn.execute(query)).mappings().all()]
-    fields = ["id", "title", "body", "category", "unit", "keywords", "status", "version", "updated_at"]
-
-    def out(r):
-        return {"id": r["external_id"] or str(r["id"]), "title": r["title"], "body": r["body_html"],
-                "category": r["category"], "unit": r["unit_code"], "keywords": r["keywords"],
-                "status": r["status"], "version": r["version"], "updated_at": r["updated_at"]}
-
-    if path.suffix.lower() in (".jsonl", ".ndjson"):
-        with path.open("w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(out(r), ensure_ascii=False) + "\n")
-    elif path.suffix.lower() == ".csv":
-        with path.open("w", encoding="utf-8", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=fields)
-            writer.writeheader()
-            for r in rows:
-                writer.writerow({**out(r), "keywords": "、".join(r["keywords"] or [])})
-    else:
-        raise InputError("导出文件须以 .csv 或 .jsonl 结尾")
-    return len(rows)
+    return run.category_codes[value]
 
 
 async def seed_demo_articles(service) -> ImportReport:

@@ -28,6 +28,14 @@ def runner(monkeypatch, tmp_path):
     return CliRunner()
 
 
+def init_data(runner, tmp_path, name="data") -> str:
+    """A data dir with a migrated database (CLI commands need one)."""
+    data = str(tmp_path / name)
+    result = runner.invoke(main, ["db", "upgrade", "--data-dir", data])
+    assert result.exit_code == 0, result.output
+    return data
+
+
 ARTICLES = [
     ("faq-1", "公积金提取", "<p>租房可以提取住房公积金，每年一次。</p>", "住房公积金、租房"),
     ("faq-2", "社保卡补办", "社保卡丢失请先挂失再到银行补办。", "社保卡"),
@@ -36,7 +44,7 @@ ARTICLES = [
 
 
 def test_import_search_export_reindex(runner, tmp_path):
-    data = str(tmp_path / "data")
+    data = init_data(runner, tmp_path)
     src = write_csv(tmp_path / "kb.csv", ["编号", "标题", "正文", "关键词"], ARTICLES)
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
@@ -69,7 +77,7 @@ def test_import_search_export_reindex(runner, tmp_path):
 
 
 def test_bad_input_fails_in_chinese(runner, tmp_path):
-    data = str(tmp_path / "data")
+    data = init_data(runner, tmp_path)
     src = write_csv(tmp_path / "kb.csv", ["id", "title"], [("1", "x")])
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "id", "--title-col", "title",
                                   "--body-col", "body", "--data-dir", data])
@@ -88,7 +96,7 @@ def test_bad_input_fails_in_chinese(runner, tmp_path):
                                   "--body-col", "body", "--unit-col", "unit", "--data-dir", data])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["created"] == 1
-    assert "第 2 行未导入：单位 no-such-unit 不存在" in result.stderr
+    assert "第 3 行未导入：单位 no-such-unit 不存在" in result.stderr  # the CSV's line (header = line 1)
 
 
 def test_evaluate_on_own_files(runner, tmp_path):
@@ -172,7 +180,7 @@ def _import(runner, src, data, *extra):
 def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     import sqlite3
 
-    data = str(tmp_path / "data")
+    data = init_data(runner, tmp_path)
     src = write_csv(tmp_path / "kb.csv", ["id", "title", "body"], [("a1", "公积金提取", "租房可以提取公积金。")])
     assert _import(runner, src, data).exit_code == 0
     with sqlite3.connect(tmp_path / "data" / "hotline.db") as db:
@@ -183,8 +191,8 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     result = _import(runner, src, data)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert json.loads(result.stdout) == {"created": 1, "updated": 0, "unchanged": 0,
-                                         "failed": [{"row": 1, "error": "已归档的知识不能再编辑"}], "warnings": []}
-    assert "第 1 行未导入：已归档的知识不能再编辑" in result.stderr
+                                         "failed": [{"row": 2, "error": "已归档的知识不能再编辑"}], "warnings": []}
+    assert "第 2 行未导入：已归档的知识不能再编辑" in result.stderr
     jsonl = tmp_path / "kb.jsonl"
     jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
         {"id": "j1", "title": "路灯报修", "body": "路灯不亮请拨打12345。"},
@@ -199,7 +207,7 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
 
 
 def test_gbk_files_fail_in_chinese(runner, tmp_path):
-    data = str(tmp_path / "data")
+    data = init_data(runner, tmp_path)
     src = tmp_path / "gbk.csv"
     src.write_bytes("id,title,body\n1,社保卡补办,社保卡丢失请先挂失。\n".encode("gbk"))
     result = _import(runner, src, data)
@@ -211,7 +219,7 @@ def test_gbk_files_fail_in_chinese(runner, tmp_path):
 
 
 def test_odd_files_fail_or_are_reported_in_chinese(runner, tmp_path):
-    data = str(tmp_path / "data")
+    data = init_data(runner, tmp_path)
     src = write_csv(tmp_path / "kb.csv", ["id", "title", "body"], [("a1", "公积金提取", "租房可以提取公积金。")])
     assert _import(runner, src, data).exit_code == 0
     # export into a folder that does not exist
@@ -236,3 +244,91 @@ def test_evaluate_with_jsonl_rows_that_are_not_objects_fails_in_chinese(runner, 
                                   "--gold-col", "gold", "--json"])
     assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
     assert "a.jsonl 的每一行都必须是 JSON 对象" in result.stderr
+
+
+ROUND_TRIP = ["--category-col", "category", "--unit-col", "unit", "--keywords-col", "keywords", "--status-col",
+              "status", "--valid-from-col", "valid_from", "--valid-to-col", "valid_to", "--review-due-col",
+              "review_due_at"]
+
+
+def test_export_writes_excel_csv_that_imports_back_unchanged(runner, tmp_path):
+    data = init_data(runner, tmp_path)
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body", "关键词"], ARTICLES)
+    assert _import(runner, src, data, "--keywords-col", "关键词").exit_code == 0
+    assert _import(runner, write_csv(tmp_path / "d.csv", ["id", "title", "body"], [("d1", "草稿", "未审核。")]),
+                   data, "--draft").exit_code == 0
+    out = tmp_path / "export.csv"
+    result = runner.invoke(main, ["kb", "export", str(out), "--data-dir", data])
+    assert result.exit_code == 0 and "已导出 4 条知识" in result.stderr
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,title,body,")  # a BOM: Excel reads it as UTF-8
+    assert "valid_from,valid_to,review_due_at" in raw.decode("utf-8-sig").splitlines()[0]
+    result = _import(runner, out, data, *ROUND_TRIP)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"created": 0, "updated": 0, "unchanged": 4, "failed": [], "warnings": []}
+    # --draft and a status column contradict each other
+    result = _import(runner, out, data, *ROUND_TRIP, "--draft")
+    assert result.exit_code == 2 and "--draft 与 --status-col 不能同时使用" in result.stderr
+
+
+def test_empty_files_and_unknown_filter_values_are_refused(runner, tmp_path):
+    data = init_data(runner, tmp_path)
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    result = _import(runner, empty, data)
+    assert result.exit_code == 2 and "文件为空：empty.csv" in result.stderr
+    header_only = write_csv(tmp_path / "header.csv", ["id", "title", "body"], [])
+    result = _import(runner, header_only, data)
+    assert result.exit_code == 2 and "header.csv 没有数据行" in result.stderr
+    result = runner.invoke(main, ["kb", "export", str(tmp_path / "x.csv"), "--status", "publised", "--data-dir", data])
+    assert result.exit_code == 2 and "未知的状态 publised" in result.stderr and not (tmp_path / "x.csv").exists()
+    for option, value, message in [("--unit", "nosuch", "单位 nosuch 不存在"),
+                                   ("--status", "publishd", "未知的状态 publishd"),
+                                   ("--category", "C9999", "分类 C9999 不存在")]:
+        result = runner.invoke(main, ["kb", "search", "公积金提取", option, value, "--data-dir", data])
+        assert result.exit_code == 2 and message in result.stderr, (option, result.output)
+    result = runner.invoke(main, ["kb", "search", "公积金提取", "--status", "draft", "--data-dir", data])
+    assert result.exit_code == 0 and "没有找到相关结果。" in result.stdout
+
+
+def test_plain_search_shows_each_hits_status_and_readable_highlights(runner, tmp_path):
+    data = init_data(runner, tmp_path)
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body"], [("p1", "公积金提取", "租房可以提取公积金。")])
+    assert _import(runner, src, data).exit_code == 0
+    src = write_csv(tmp_path / "d.csv", ["id", "title", "body"], [("d1", "公积金贷款", "公积金贷款<尚未审核>。")])
+    assert _import(runner, src, data, "--draft").exit_code == 0
+    result = runner.invoke(main, ["kb", "search", "公积金", "--data-dir", data])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{n}. [article ") and "｜已发布] 公积金提取" in line for n in (1, 2) for line in lines)
+    assert any("｜草稿] 公积金贷款" in line for line in lines)
+    assert "<em>" not in result.stdout and "【公积金】" in result.stdout and "&lt;" not in result.stdout
+    hits = json.loads(runner.invoke(main, ["kb", "search", "公积金", "--json", "--data-dir", data]).stdout)["hits"]
+    assert {h["status"] for h in hits} == {"published", "draft"} and any("<em>" in h["highlight"] for h in hits)
+
+
+def test_evaluate_with_no_usable_query_fails_and_blank_queries_are_skipped(runner, tmp_path):
+    articles = write_csv(tmp_path / "a.csv", ["doc", "text"], [("d1", "住房公积金提取需要身份证")])
+    base = ["kb", "evaluate", "--articles", str(articles), "--id-col", "doc", "--text-col", "text",
+            "--query-col", "q", "--gold-col", "gold", "--json"]
+    none = write_csv(tmp_path / "none.csv", ["q", "gold"], [("问题", "zzz"), ("另一个", "yyy")])
+    result = runner.invoke(main, [*base, "--queries", str(none)])
+    assert result.exit_code == 2 and "没有可评测的查询：2 条的标准答案编号在文章中找不到" in result.stderr
+    blank = write_csv(tmp_path / "blank.csv", ["q", "gold"], [("  ", "d1"), ("公积金提取", "d1")])
+    result = runner.invoke(main, [*base, "--queries", str(blank)])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert (out["queries"], out["skipped"], out["recall_at_1"]) == (1, 1, 1.0)
+    only_blank = write_csv(tmp_path / "only_blank.csv", ["q", "gold"], [("", "d1")])
+    result = runner.invoke(main, [*base, "--queries", str(only_blank)])
+    assert result.exit_code == 2 and "没有可评测的查询：1 条查询为空" in result.stderr
+
+
+def test_import_reports_csv_line_numbers(runner, tmp_path):
+    data = init_data(runner, tmp_path)
+    src = tmp_path / "kb.csv"
+    src.write_text("id,title,body\na1,公积金提取,租房可以提取公积金。\n\na2,,没有标题\n", encoding="utf-8")
+    result = _import(runner, src, data)
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["failed"] == [{"row": 4, "error": "字段 title 不合法：不能为空"}]
+    assert "第 4 行未导入：字段 title 不合法：不能为空" in result.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 import click
 import pydantic
 
-from hotline.config import Settings
+from hotline.config import DATABASE_FILE, Settings
 from hotline.validation import error_text
 
 # "module:attribute" of click groups/commands contributed by packages.
@@ -34,10 +34,13 @@ GROUPS: list[str] = [
 ]
 
 
-def settings_from(data_dir: str | None) -> Settings:
+def settings_from(data_dir: str | None, *, create: bool = False) -> Settings:
     """Settings from the environment, with ``--data-dir`` taking precedence over HOTLINE_DATA_DIR.
 
-    Bad configuration ends the command with a Chinese message naming the variable, not a traceback.
+    Bad configuration ends the command with a Chinese message naming the variable, not a traceback. On the
+    embedded store, a data dir without a database ends it too, unless the command sets one up (``create``:
+    ``serve``, ``db upgrade``): a mistyped ``--data-dir`` must not quietly start an empty database that an
+    export reads as "nothing" or an import fills where no service will look.
     """
     try:
         settings = Settings()
@@ -46,6 +49,9 @@ def settings_from(data_dir: str | None) -> Settings:
                                    for e in exc.errors()))
     if data_dir:
         settings.data_dir = Path(data_dir)
+    if not create and not settings.database_url and not (settings.data_dir / DATABASE_FILE).is_file():
+        fail(f"数据目录 {settings.data_dir} 中没有数据库（{DATABASE_FILE}）：请检查 --data-dir 或 HOTLINE_DATA_DIR；"
+             "新部署请先运行 hotline db upgrade（或 hotline serve）初始化")
     return settings
 
 

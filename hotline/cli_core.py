@@ -41,7 +41,7 @@ def serve(data_dir, host, port, no_demo):
 
     from hotline.app import SERVER_ARGS, create_app
 
-    settings = settings_from(data_dir)
+    settings = settings_from(data_dir, create=True)
     if host:
         settings.host = host
     if port:
@@ -66,7 +66,7 @@ def db_upgrade(data_dir):
     """执行所有未执行的数据库迁移。"""
     from hotline.migrate import upgrade_url
 
-    settings = settings_from(data_dir)
+    settings = settings_from(data_dir, create=True)
     if not settings.database_url:
         settings.ensure_data_dir()
     run(upgrade_url(settings.resolved_database_url()))

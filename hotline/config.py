@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DATABASE_SCHEMES = ("postgres://", "postgresql://", "postgresql+asyncpg://", "sqlite+aiosqlite://")
 
 
+DATABASE_FILE = "hotline.db"  # the embedded store's file in the data dir
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOTLINE_", extra="ignore")
 
@@ -67,7 +69,7 @@ class Settings(BaseSettings):
                 if url.startswith(prefix):
                     return "postgresql+asyncpg://" + url[len(prefix):]
             return url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'hotline.db').resolve()}"
+        return f"sqlite+aiosqlite:///{(self.data_dir / DATABASE_FILE).resolve()}"
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -343,8 +343,7 @@ def import_rules(file, data_dir) -> None:
     vocabulary = Vocabulary.of(Taxonomy.from_csv(), build_gazetteer(RoutingSettings()))
 
     async def go(conn):
-        known = await store.unit_codes(conn)
-        table = RuleTable.from_csv_text(text, known or None, vocabulary)
+        table = RuleTable.from_csv_text(text, await store.rule_units(conn), vocabulary)
         await store.replace_rules(conn, table, actor="cli")
         return table
 

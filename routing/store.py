@@ -123,6 +123,15 @@ async def unit_codes(conn: AsyncConnection) -> set[str]:
     return set((await conn.execute(sa.select(units.c.code))).scalars())
 
 
+async def rule_units(conn: AsyncConnection) -> set[str]:
+    """The unit codes a rule table may name; none yet is an error (a rule could only name units that do not exist)."""
+    codes = await unit_codes(conn)
+    if not codes:
+        raise RuleError("还没有任何承办单位，规则无法指向单位：请先导入承办单位"
+                        "（hotline units import 或 POST /api/v1/units/import）")
+    return codes
+
+
 # -- model registry --------------------------------------------------------
 async def register_model(conn: AsyncConnection, *, version: str, path: Path, metrics: dict,
                          compared_with: dict | None, active: bool) -> None:

@@ -95,7 +95,7 @@ async def import_rules(request: web.Request) -> web.Response:
     vocabulary = Vocabulary.of(router.taxonomy, router.gazetteer)  # what the router can match rules against
     try:
         async with engine.begin() as conn:
-            known = await store.unit_codes(conn) or None  # an empty units table cannot validate codes
+            known = await store.rule_units(conn)
             if request.content_type == "text/csv":
                 try:
                     text = await request.text()

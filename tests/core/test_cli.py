@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from tests.datadir import init_data_dir
 
 UNITS_CSV = ("code,name,kind,parent_code,contact_name,contact_phone,contact_email,notify_channels\n"
              "city-a,市甲局,department,,王一,13900000001,a@example.cn,sms;email\n"
@@ -49,7 +50,7 @@ def test_db_upgrade_users_and_units(tmp_path):
 
 
 def test_units_import_rejects_bad_files_and_writes_nothing(tmp_path):
-    data = tmp_path / "d"
+    data = init_data_dir(tmp_path / "d")
     bad = tmp_path / "bad.csv"
     bad.write_text("code,name,kind,parent_code\nx,某局,ministry,\n", encoding="utf-8")
     result = run(["units", "import", str(bad)], data)
@@ -155,3 +156,16 @@ def test_cli_module_runs_without_an_import_cycle(argv):
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert all(name in result.stdout for name in ("db", "serve", "routing", "kb", "jobs", "worker"))
+
+
+@pytest.mark.parametrize("args", [["kb", "search", "公积金"], ["kb", "export", "OUT"], ["routing", "rules", "export"],
+                                  ["users", "add", "wang", "--role", "agent"], ["jobs", "list"]])
+def test_a_data_dir_without_a_database_is_an_error_not_a_new_empty_one(tmp_path, args):
+    # a mistyped --data-dir: said so, and nothing is created there (an export would read "nothing", an
+    # import would fill a database no service uses)
+    typo = tmp_path / "dta"
+    result = CliRunner().invoke(main, [*[str(tmp_path / "out.csv") if a == "OUT" else a for a in args],
+                                       "--data-dir", str(typo)])
+    assert result.exit_code == 2, result.output
+    assert f"数据目录 {typo} 中没有数据库" in result.output and "hotline db upgrade" in result.output
+    assert not (typo / "hotline.db").exists()

@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from tests.datadir import init_data_dir
 from hotline.directory import ImportError_, parse_units_csv
 from tests.conftest import auth
 
@@ -42,7 +43,7 @@ def _cli(args, data_dir):
 
 
 def test_cli_import_rejects_bad_contacts_and_channels_and_writes_nothing(tmp_path):
-    data = tmp_path / "d"
+    data = init_data_dir(tmp_path / "d")
     bad = tmp_path / "bad.csv"
     bad.write_text(HEADER + GOOD_ROW + "test-unit4,测试局4,department,,张三,abc,not-an-email,pigeon\n",
                    encoding="utf-8")

@@ -4,6 +4,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from tests.datadir import init_data_dir
 from tests.conftest import auth
 
 
@@ -30,7 +31,8 @@ def test_cli_unit_user_without_unit_names_the_flag(tmp_path):
 
 
 def test_cli_accepts_a_valid_user(tmp_path):
-    result = _cli(["users", "add", "p9.ok@x", "--role", "agent", "--password", "12345678"], tmp_path / "d")
+    result = _cli(["users", "add", "p9.ok@x", "--role", "agent", "--password", "12345678"],
+                  init_data_dir(tmp_path / "d"))
     assert result.exit_code == 0 and "已创建用户 p9.ok@x" in result.output, result.output
 
 

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from hotline.cli import main
+from tests.datadir import init_data_dir
 from tests.knowledge.conftest import SHARED
 
 
@@ -30,10 +31,7 @@ def runner(monkeypatch, tmp_path):
 
 def init_data(runner, tmp_path, name="data") -> str:
     """A data dir with a migrated database (CLI commands need one)."""
-    data = str(tmp_path / name)
-    result = runner.invoke(main, ["db", "upgrade", "--data-dir", data])
-    assert result.exit_code == 0, result.output
-    return data
+    return str(init_data_dir(tmp_path / name))
 
 
 ARTICLES = [

@@ -14,6 +14,7 @@ from routing.classifier import RoutingModel
 from hotline.cli import main
 from routing.rules import RuleTable
 from routing.tables import routing_corrections, routing_models
+from tests.datadir import init_data_dir
 from tests.routing.conftest import demo_city, insert_categories, insert_ticket, insert_unit
 
 
@@ -72,6 +73,7 @@ def test_bad_input_gives_chinese_error(seed_csv, args, message):
 
 def test_rules_export_import_roundtrip(tmp_path):
     data_dir = tmp_path / "data"
+    demo_city(data_dir)
     res = invoke("rules", "export", "--data-dir", data_dir)
     assert res.exit_code == 0, res.output
     assert RuleTable.from_csv_text(res.stdout).to_csv_text() == RuleTable.default().to_csv_text()
@@ -95,6 +97,7 @@ def test_rules_export_import_roundtrip(tmp_path):
 ])
 def test_rules_import_refuses_values_no_ticket_can_have(tmp_path, column, value, message):
     data_dir = tmp_path / "data"
+    demo_city(data_dir)
     before = invoke("rules", "export", "--data-dir", data_dir).stdout
     f = tmp_path / "rules.csv"
     f.write_text(f"id,{column},lead_unit\n1,,housing\n2,{value},housing\n", encoding="utf-8")
@@ -166,7 +169,7 @@ def test_retrain_compares_and_activates_when_not_worse(tmp_path):
 
 
 def test_retrain_needs_history(tmp_path):
-    res = invoke("retrain", "--data-dir", tmp_path / "empty")
+    res = invoke("retrain", "--data-dir", init_data_dir(tmp_path / "empty"))
     assert res.exit_code != 0 and "历史数据不足" in res.stderr
 
 
@@ -208,7 +211,7 @@ def test_unwritable_output_gives_chinese_error(tmp_path, seed_csv):
                  "--out", blocker / "m.pkl")
     assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
     assert "无法写入" in res.stderr and str(blocker / "m.pkl") in res.stderr
-    res = invoke("rules", "export", "--data-dir", tmp_path / "data", "--out", blocker / "rules.csv")
+    res = invoke("rules", "export", "--data-dir", init_data_dir(tmp_path / "data"), "--out", blocker / "rules.csv")
     assert res.exit_code != 0 and isinstance(res.exception, SystemExit), res.output
     assert "无法写入" in res.stderr
 
@@ -231,13 +234,6 @@ def test_user_dictionary_comment_lines_are_not_words(tmp_path, seed_csv):
     assert res.exit_code == 0, res.output
     learned = RoutingModel.load(out).user_words
     assert {"湖滨街道办", "占道经营"} <= set(learned) and not any(w.startswith("#") for w in learned)
-
-
-def init_data_dir(path):
-    """A data dir with the migrated database, as ``hotline db upgrade`` leaves it."""
-    res = CliRunner().invoke(main, ["db", "upgrade", "--data-dir", str(path)])
-    assert res.exit_code == 0, res.output
-    return path
 
 
 HEADER = "id,category,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note"
@@ -355,3 +351,12 @@ def test_audit_with_a_date_out_of_range_is_a_clear_error(tmp_path, option, value
     res = invoke("audit", "--data-dir", data_dir, option, value)
     assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
     assert "日期超出范围" in res.stderr and value in res.stderr
+
+
+def test_rules_import_into_a_store_without_units_is_refused(tmp_path):
+    # every rule would name a unit that does not exist: refused, not taken unchecked
+    data_dir = init_data_dir(tmp_path / "data")
+    f = tmp_path / "rules.csv"
+    f.write_text("id,category,lead_unit\n1,C02,ecology\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 2 and "还没有任何承办单位" in res.stderr, res.output

@@ -1,3 +1,4 @@
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
@@ -30,6 +31,11 @@ class Listeners:
 
 @pytest.fixture
 async def client(aiohttp_client, engine, tmp_path):
+    from hotline.demo import demo_file
+    from hotline.directory import import_units, parse_units_csv
+
+    async with engine.begin() as conn:  # the demo city's units: what rules may name
+        await import_units(conn, parse_units_csv(demo_file("units.csv")), dt.datetime.now(dt.timezone.utc))
     app = web.Application(middlewares=[fake_auth])
     app[SETTINGS] = Settings(data_dir=tmp_path)
     app[ENGINE] = engine
@@ -52,6 +58,16 @@ async def test_setup_without_listener_support(aiohttp_client, engine, tmp_path):
     routing_web.setup(app)
     client = await aiohttp_client(app)
     assert client.app[ROUTER].model is not None
+
+
+async def test_a_rule_table_for_a_store_without_units_is_refused(aiohttp_client, engine, tmp_path):
+    app = web.Application(middlewares=[fake_auth])
+    app[SETTINGS], app[ENGINE], app[SERVICE] = Settings(data_dir=tmp_path), engine, Listeners()
+    routing_web.setup(app)
+    client = await aiohttp_client(app)
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": 1, "lead_unit": "civil"}]},
+                            headers=as_role("admin"))
+    assert resp.status == 400 and "还没有任何承办单位" in (await resp.json())["error"]["message"]
 
 
 async def test_suggest_for_agents(client):

@@ -239,6 +239,12 @@ def test_user_dictionary_comment_lines_are_not_words(tmp_path, seed_csv):
 HEADER = "id,category,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note"
 
 
+def city_dir(tmp_path):
+    """A data dir with the demo city: units the rules may name."""
+    demo_city(tmp_path / "data")
+    return tmp_path / "data"
+
+
 @pytest.mark.parametrize("content,message", [
     ("id,catgory,request_type,area,intake_line,keywords,lead_unit,co_units,enabled,note\n1,C0401,,,,,education,,1,typo\n",
      "第 1 行（表头）：未知字段 catgory（可用：id、category"),
@@ -247,7 +253,7 @@ HEADER = "id,category,request_type,area,intake_line,keywords,lead_unit,co_units,
     (f"{HEADER}\n1,,,,,,education,,1,x\n2,,,,,,education,,maybe,x\n", "第 3 行：无法识别的启用值 maybe"),
 ])
 def test_rules_import_refuses_a_table_it_would_misread_and_writes_nothing(tmp_path, content, message):
-    data_dir = init_data_dir(tmp_path / "data")
+    data_dir = city_dir(tmp_path)
     before = invoke("rules", "export", "--data-dir", data_dir).stdout
     f = tmp_path / "rules.csv"
     f.write_text(content, encoding="utf-8")
@@ -260,7 +266,7 @@ def test_rules_import_refuses_a_table_it_would_misread_and_writes_nothing(tmp_pa
 @pytest.mark.parametrize("value,enabled", [("off", "0"), ("停用", "0"), ("禁用", "0"), ("n", "0"), ("ON", "1"),
                                            ("启用", "1"), ("y", "1")])
 def test_rules_import_understands_enabled_spellings(tmp_path, value, enabled):
-    data_dir = init_data_dir(tmp_path / "data")
+    data_dir = city_dir(tmp_path)
     f = tmp_path / "rules.csv"
     f.write_text(f"{HEADER}\n1,,,,,,education,,{value},x\n", encoding="utf-8")
     res = invoke("rules", "import", f, "--data-dir", data_dir)
@@ -269,7 +275,7 @@ def test_rules_import_understands_enabled_spellings(tmp_path, value, enabled):
 
 
 def test_rules_export_file_has_a_bom_for_excel_and_round_trips(tmp_path):
-    data_dir = init_data_dir(tmp_path / "data")
+    data_dir = city_dir(tmp_path)
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     assert invoke("rules", "export", "--data-dir", data_dir, "--out", first).exit_code == 0
     raw = first.read_bytes()

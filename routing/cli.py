@@ -370,3 +370,6 @@ def export_rules(data_dir, out) -> None:
             fail(f"无法写入文件：{out}（{exc.strerror or exc}）")
     else:
         click.echo(text, nl=False)
+
+
+from routing import cli_models  # noqa: E402,F401  (registers "hotline routing models")

@@ -18,8 +18,11 @@ from pathlib import Path
 import click
 import pydantic
 
+from hotline import cli_zh
 from hotline.config import DATABASE_FILE, Settings
 from hotline.validation import error_text
+
+cli_zh.install()  # click's own words (用法、选项、缺少参数 …) in Chinese, before any command is defined
 
 # "module:attribute" of click groups/commands contributed by packages.
 GROUPS: list[str] = [

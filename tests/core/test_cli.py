@@ -145,6 +145,24 @@ def test_unreachable_database_is_a_message_not_a_traceback(tmp_path):
 def test_help_is_chinese():
     result = CliRunner().invoke(main, ["serve", "--help"])
     assert "监听地址" in result.output and "内置存储目录" in result.output
+    # click's own words too: usage, headings, the help option
+    assert result.output.startswith("用法：") and "选项" in result.output and "显示本帮助并退出。" in result.output
+    assert "Usage" not in result.output and "Show this message" not in result.output
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["nosuch"], "错误：没有命令 'nosuch'。"),
+    (["routing", "tran"], "（是否想用：'retrain', 'train'？）"),
+    (["kb", "search"], "错误：缺少参数 'QUERY'"),
+    (["routing", "audit", "--since"], "错误：选项 '--since' 需要取值。"),
+    (["kb", "search", "公积金", "--limit", "0"], "'--limit' 的值无效：0 不在范围"),
+    (["kb", "search", "公积金", "多余"], "错误：多余的参数（多余）"),
+    (["routing", "train", "--data", "x.csv", "--text-col", "a"], "错误：缺少选项 '--label-col'"),
+])
+def test_command_line_mistakes_are_told_in_chinese(args, expected):
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and expected in result.output, result.output
+    assert "Error" not in result.output and "Try '" not in result.output and "Usage" not in result.output
 
 
 @pytest.mark.parametrize("argv", [["-m", "hotline.cli", "--help"],

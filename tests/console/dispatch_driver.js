@@ -49,6 +49,7 @@ async function dispatcherSteps() {
     badges: p.$$(".badge.flag", li).map((b) => b.textContent) }));
   await p.click(p.$(`#ticket-list li[data-number="${S.sensitive}"]`), S.sensitive);
   out.flagged_alerts = p.$$("#detail .alert").map((d) => d.textContent);
+  out.flagged_form = { lead: form().elements.namedItem("lead_unit").value, co: form().elements.namedItem("co_units").value };
   out.alerts = p.alerts;
   p.close();
   return out;

@@ -68,6 +68,9 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     assert seen["after"]["state"] == "已派单" and seen["after"]["lead"] == "东山区松林街道办事处"
     assert seen["flagged"] == [{"number": sensitive, "badges": ["敏感"]}]
     assert any(a.startswith("敏感/群体性事项：请报告值班领导（") for a in seen["flagged_alerts"])
+    flagged_route = (await service.get_ticket(sensitive))["routing"]
+    assert flagged_route["co_units"]  # its rule names co-handling units: the form starts with them
+    assert seen["flagged_form"] == {"lead": flagged_route["lead_unit"], "co": ",".join(flagged_route["co_units"])}
     assert seen["alerts"] == []
 
     ticket = await service.get_ticket(number)

@@ -106,6 +106,10 @@ function actionForm(ticket, action) {
     else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
     else if (kind === "textarea") input = h("textarea", { name, rows: 3, required: true });
     else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" });
+    // the rule's co-handling units come with its lead unit, as long as the form starts with that unit
+    if (name === "co_units" && ticket.routing?.co_units?.length && preferredUnit(ticket) === ticket.routing.lead_unit) {
+      input.value = ticket.routing.co_units.join(",");
+    }
     return h("label", {}, label, input);
   });
   const form = h("form", { "data-action": action }, inputs, h("button", { type: "submit" }, spec.label));

@@ -25,6 +25,7 @@ async function dispatcherSteps() {
   const item = p.$(`#ticket-list li[data-number="${S.number}"]`);
   out.listed_badges = item ? p.$$(".badge", item).map((b) => b.textContent) : null;
   await p.click(item, S.number);
+  out.header = p.text("#detail .card p");
 
   const form = () => p.$('#detail form[data-action="dispatch"]');
   out.candidates = p.$$("#candidates button").map((b) => ({ unit: b.dataset.unit, text: b.textContent,
@@ -33,6 +34,8 @@ async function dispatcherSteps() {
   out.form_unit = form().elements.namedItem("lead_unit").value;
   out.returned_option = [...form().elements.namedItem("lead_unit").options]
     .filter((o) => o.textContent.includes("已退回")).map((o) => o.value);
+  out.recalled_option = [...form().elements.namedItem("lead_unit").options]
+    .filter((o) => o.textContent.includes("已撤回")).map((o) => o.value);
   out.category_start = form().elements.namedItem("category").value;
   out.category_options = form().elements.namedItem("category").options.length;
 
@@ -55,4 +58,14 @@ async function dispatcherSteps() {
   return out;
 }
 
-runDriver(async () => ({ dispatcher: await dispatcherSteps() }), errors);
+// A leader opens the sensitive ticket: no action is theirs, and nothing stands in for the missing card.
+async function leaderSteps() {
+  const p = await openConsole(base, "leader", errors);
+  await p.login(S.leader.username, S.leader.password);
+  await p.click(p.$(`#ticket-list li[data-number="${S.sensitive}"]`), S.sensitive);
+  const out = { text: p.text("#detail"), cards: p.$$("#detail > .card h3").map((h) => h.textContent), alerts: p.alerts };
+  p.close();
+  return out;
+}
+
+runDriver(async () => ({ dispatcher: await dispatcherSteps(), leader: await leaderSteps() }), errors);

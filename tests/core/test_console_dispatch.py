@@ -29,6 +29,7 @@ TEXT = "东山区松林街道竹园社区门口的垃圾好几天没人清运，
 REASON = "垃圾清运已委托街道，请派松林街道"
 MASS = "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来"
 DISPATCHER = {"username": "dispatcher-q", "password": "dispatch-pass-123"}
+LEADER = {"username": "leader-q", "password": "leader-pass-123"}
 
 
 async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypatch, tmp_path):
@@ -41,6 +42,7 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     await seed_demo(service, users=False, extras=False)
     async with service.engine.begin() as conn:
         await create_user(conn, DISPATCHER["username"], "dispatcher", service.now(), password=DISPATCHER["password"])
+        await create_user(conn, LEADER["username"], "leader", service.now(), password=LEADER["password"])
         urban_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == "urban"))).scalar()
     number = (await service.create_ticket(NewTicket(channel="phone", request_type="投诉", text=TEXT)))["number"]
     routing = (await service.get_ticket(number))["routing"]
@@ -50,19 +52,26 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     await service.transition(number, "dispatch", boss, {"lead_unit": "urban"})
     await service.transition(number, "return", Actor(username="urban1", role="unit", unit_id=urban_id),
                              {"reason": REASON})
+    # sent to the street office next, and recalled by the dispatcher before it signed: not a unit's return
+    await service.transition(number, "dispatch", boss, {"lead_unit": top3[2]})
+    await service.transition(number, "recall", boss, {"reason": "先核实地址"})
 
     sensitive = (await service.create_ticket(NewTicket(channel="phone", text=MASS)))["number"]
-    scenario = {"dispatcher": DISPATCHER, "number": number, "pick": top3[2], "category": "C0902",
+    scenario = {"dispatcher": DISPATCHER, "leader": LEADER, "number": number, "pick": top3[2], "category": "C0902",
                 "sensitive": sensitive}
-    seen = (await run_driver(DRIVER, server, scenario))["dispatcher"]
+    result = await run_driver(DRIVER, server, scenario)
+    seen, leader = result["dispatcher"], result["leader"]
 
-    assert seen["listed_badges"] == ["待派单", "退回 1 次"]
+    assert seen["listed_badges"] == ["待派单", "退回 1 次"]  # the unit's return; the dispatcher's recall is no return
+    assert seen["header"].endswith("投诉 · 电话 · 12345")  # the channel as staff say it
     assert [(c["unit"], c["returned"], c["disabled"]) for c in seen["candidates"]] == [
-        (top3[0], True, False), (top3[1], False, False), (top3[2], False, False)]
+        (top3[0], True, False), (top3[1], False, False), (top3[2], True, False)]
     assert seen["candidates"][0]["text"].startswith("云州市城市管理局") and seen["candidates"][0]["text"].endswith("（已退回）")
-    assert len(seen["returns"]) == 1 and "退单：云州市城市管理局" in seen["returns"][0] and REASON in seen["returns"][0]
-    assert seen["form_unit"] == top3[1]  # the best candidate that did not hand it back
-    assert seen["returned_option"] == ["urban"]
+    assert seen["candidates"][2]["text"].endswith("（已撤回）")
+    assert len(seen["returns"]) == 2 and "退单：云州市城市管理局" in seen["returns"][0] and REASON in seen["returns"][0]
+    assert "撤回派单：东山区松林街道办事处" in seen["returns"][1]
+    assert seen["form_unit"] == top3[1]  # the best candidate that neither handed it back nor was recalled from it
+    assert seen["returned_option"] == ["urban"] and seen["recalled_option"] == [top3[2]]
     assert seen["category_start"] == "" and seen["category_options"] > 50  # "不更正" and the taxonomy
     assert seen["form_unit_after_click"] == top3[2]
     assert seen["after"]["state"] == "已派单" and seen["after"]["lead"] == "东山区松林街道办事处"
@@ -72,6 +81,8 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     assert flagged_route["co_units"]  # its rule names co-handling units: the form starts with them
     assert seen["flagged_form"] == {"lead": flagged_route["lead_unit"], "co": ",".join(flagged_route["co_units"])}
     assert seen["alerts"] == []
+    assert "null" not in leader["text"] and "操作" not in leader["cards"] and leader["alerts"] == []
+    assert leader["cards"] == ["诉求与答复", "流转记录"]
 
     ticket = await service.get_ticket(number)
     assert ticket["lead_unit"]["code"] == top3[2] == "s-dongshan-songlin"
@@ -79,4 +90,5 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     async with service.engine.connect() as conn:
         rows = (await conn.execute(sa.select(routing_corrections).order_by(routing_corrections.c.id))).mappings().all()
     assert [(r["kind"], r["lead_unit"], r["previous_unit"], r["category"]) for r in rows] == [
-        ("redispatch", "s-dongshan-songlin", "urban", "C0902")]
+        ("redispatch", "s-dongshan-songlin", "urban", "C0901"),  # the dispatch before the recall
+        ("redispatch", "s-dongshan-songlin", "s-dongshan-songlin", "C0902")]  # the same unit, another category

@@ -38,6 +38,10 @@ async function api(path, options = {}) {
   return body;
 }
 
+// Channel codes as staff say them (the new-ticket form offers the same words).
+const CHANNEL_LABELS = { phone: "电话", sms: "短信", wechat: "微信", email: "电子邮件", mailbox: "市长信箱", telegram: "Telegram",
+  open311: "Open311", web: "网站", "walk-in": "来访" };
+const channelName = (code) => CHANNEL_LABELS[code] || code || "—";
 const unitName = (code) => (units.find((u) => u.code === code) || {}).name || code || "人工派单";
 const fmt = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
 const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title: light || "无时限" });
@@ -77,29 +81,35 @@ const BY_STATE = {
   closed: ["reopen"],
 };
 
-// Units that handed this ticket back (退单) or had it recalled: not to be sent it straight back.
-const returnedUnits = (ticket) => new Set((ticket.returns || []).map((r) => r.unit).filter(Boolean));
+// Units that handed this ticket back (退单), and units a dispatcher recalled it from (撤回派单): neither is
+// preselected again; the list counts only the units' returns.
+const unitReturns = (ticket) => (ticket.returns || []).filter((r) => r.kind === "return");
+const returnedUnits = (ticket) => new Set(unitReturns(ticket).map((r) => r.unit).filter(Boolean));
+const recalledUnits = (ticket) => new Set((ticket.returns || []).filter((r) => r.kind === "recall").map((r) => r.unit).filter(Boolean));
 
-// The router's candidates for the lead unit, best first, each marked if it already handed the ticket back.
+// The router's candidates for the lead unit, best first, each marked if it handed the ticket back or was
+// recalled from it.
 function candidates(ticket) {
   const route = ticket.routing || {};
   const codes = [...(route.top3 || []).map((c) => c.unit), route.lead_unit].filter(Boolean);
-  const back = returnedUnits(ticket);
+  const back = returnedUnits(ticket), recalled = recalledUnits(ticket);
   return [...new Set(codes)].map((code) => ({ code, score: (route.top3 || []).find((c) => c.unit === code)?.score,
-    returned: back.has(code), known: units.some((u) => u.code === code) }));
+    returned: back.has(code), recalled: recalled.has(code) && !back.has(code), known: units.some((u) => u.code === code) }));
 }
+const leftMark = (c) => (c.returned ? "（已退回）" : c.recalled ? "（已撤回）" : "");
 
-// The unit the dispatch form starts with: the best candidate that has not handed it back; else none.
-const preferredUnit = (ticket) => (candidates(ticket).find((c) => !c.returned && c.known) || {}).code || "";
+// The unit the dispatch form starts with: the best candidate that neither handed it back nor was recalled from it.
+const preferredUnit = (ticket) => (candidates(ticket).find((c) => !c.returned && !c.recalled && c.known) || {}).code || "";
 
 function actionForm(ticket, action) {
   const spec = ACTIONS[action];
   const inputs = spec.fields.map(([name, label, kind]) => {
     let input;
     if (kind === "units") {
-      const back = returnedUnits(ticket);
+      const back = returnedUnits(ticket), recalled = recalledUnits(ticket);
       input = h("select", { name, required: true }, h("option", { value: "" }, "请选择主办单位"),
-        units.map((u) => h("option", { value: u.code }, `${u.name}（${u.code}）${back.has(u.code) ? "（已退回）" : ""}`)));
+        units.map((u) => h("option", { value: u.code },
+          `${u.name}（${u.code}）${leftMark({ returned: back.has(u.code), recalled: recalled.has(u.code) && !back.has(u.code) })}`)));
       input.value = preferredUnit(ticket);
     } else if (kind === "categories") input = h("select", { name }, h("option", { value: "" }, "不更正"),
       categories.map((c) => h("option", { value: c.code }, `${"　".repeat(Math.max(0, c.level - 1))}${c.name}（${c.code}）`)));
@@ -140,11 +150,11 @@ async function showTicket(number) {
   document.querySelectorAll("#ticket-list li").forEach((li) => li.classList.toggle("selected", li.dataset.number === number));
   const allowed = (BY_STATE[t.state] || []).filter((a) => ACTIONS[a].roles.includes(me.role));
   const route = t.routing;
-  $("#detail").replaceChildren(
+  $("#detail").replaceChildren(...[
     h("div", { class: "card" },
       h("h2", {}, lightDot(t.deadlines.light), t.title || "（无标题）"),
       h("p", {}, h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label), " ",
-        `${t.request_type} · ${t.channel} · ${t.intake_line}`),
+        `${t.request_type} · ${channelName(t.channel)} · ${t.intake_line}`),
       h("table", {},
         h("tr", {}, h("th", {}, "分类"), h("td", {}, t.category ? `${t.category.name}（${t.category.code}）` : "未分类")),
         h("tr", {}, h("th", {}, "区域"), h("td", {}, [t.district, t.address].filter(Boolean).join(" ") || "—")),
@@ -158,9 +168,9 @@ async function showTicket(number) {
           `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
           (route.alerts || []).map((text) => h("div", { class: "alert" }, text)))) : null,
         route && allowed.includes("dispatch") ? h("tr", {}, h("th", {}, "候选单位"), h("td", { id: "candidates" },
-          candidates(t).map((c) => h("button", { type: "button", class: c.returned ? "candidate returned" : "candidate",
+          candidates(t).map((c) => h("button", { type: "button", class: c.returned || c.recalled ? "candidate returned" : "candidate",
             "data-unit": c.code, disabled: !c.known, onclick: () => chooseUnit(c.code) },
-          `${unitName(c.code)}${c.score !== undefined ? ` ${Number(c.score).toFixed(2)}` : ""}${c.returned ? "（已退回）" : ""}`)))) : null,
+          `${unitName(c.code)}${c.score !== undefined ? ` ${Number(c.score).toFixed(2)}` : ""}${leftMark(c)}`)))) : null,
         t.returns.length ? h("tr", {}, h("th", {}, "退回记录"), h("td", { id: "returns" },
           t.returns.map((r) => h("div", { class: "returned" }, `${fmt(r.at)} ${r.label}：${r.unit_name || "—"}，${r.reason || ""}`)))) : null)),
     h("div", { class: "card" }, h("h3", {}, "诉求与答复"),
@@ -168,7 +178,7 @@ async function showTicket(number) {
     allowed.length ? h("div", { class: "card" }, h("h3", {}, "操作"), h("div", { class: "actions" }, allowed.map((a) => actionForm(t, a)))) : null,
     h("div", { class: "card" }, h("h3", {}, "流转记录"),
       h("table", {}, t.events.map((e) => h("tr", {}, h("td", {}, fmt(e.at)), h("td", {}, e.action_label), h("td", {}, e.actor), h("td", {}, e.note || ""))))),
-  );
+  ].filter(Boolean));  // a card left out (no actions for this role) is null: replaceChildren would print "null"
   $("#detail").hidden = false;
   $("#new-ticket").hidden = true;
 }
@@ -191,7 +201,7 @@ async function loadList() {
   $("#ticket-list").replaceChildren(...page.items.map((t) => {
     const li = h("li", { "data-number": t.number, onclick: () => showTicket(t.number) },
       h("div", {}, lightDot(t.deadlines.light), h("span", { class: "num" }, t.number), " ", h("span", { class: "badge" }, t.state_label),
-        t.returns.length && ["new", "accepted"].includes(t.state) ? h("span", { class: "badge returned" }, `退回 ${t.returns.length} 次`) : null,
+        unitReturns(t).length && ["new", "accepted"].includes(t.state) ? h("span", { class: "badge returned" }, `退回 ${unitReturns(t).length} 次`) : null,
         Object.entries(FLAG_BADGES).filter(([key]) => t.routing?.[key]).map(([key, label]) => h("span", { class: `badge flag ${key}` }, label))),
       h("div", {}, (t.title || "").slice(0, 40)));
     return li;
@@ -419,7 +429,7 @@ async function showChatbot() {
   const days = dayColumns(r.days, [{ key: "answered", name: "直接答复", color: "#2e7d32" }, { key: "clarify", name: "追问", color: "#f9a825" },
     { key: "tickets", name: "转工单", color: "#1565c0" }, { key: "unanswered", name: "未能答复", color: "#c62828" }]);
   const channels = h("table", {}, h("tr", {}, ["渠道", "提问", "直接答复率", "转工单率", "有用率"].map((t) => h("th", {}, t))),
-    r.channels.map((c) => h("tr", {}, h("td", {}, c.channel), h("td", {}, c.questions), h("td", {}, pct(c.answer_rate)),
+    r.channels.map((c) => h("tr", {}, h("td", {}, channelName(c.channel)), h("td", {}, c.questions), h("td", {}, pct(c.answer_rate)),
       h("td", {}, pct(c.ticket_rate)), h("td", {}, pct(c.helpful_rate)))));
   const articleTable = (items, empty) => items.length ? h("table", {},
     h("tr", {}, ["文章", "答复次数", "有用", "没用", "有用率"].map((t) => h("th", {}, t))),

@@ -164,12 +164,18 @@ class Gazetteer:
         if not found:
             return None
         mentioned = {id(m.entry) for m in found}
+        named_levels = {m.entry.level for m in found if m.entry.level != "place"}
+
+        def contradicts(m: Match) -> bool:
+            """A name in another district (street ...) than the one the citizen named at that level: 人民路 of
+            云湖区 in 「西江区桃源大道与人民路路口」."""
+            return any(e.level in named_levels and id(e) not in mentioned for e in m.entry.chain()[:-1])
 
         def score(m: Match) -> tuple:
             support = sum(1 for e in m.entry.chain()[:-1] if id(e) in mentioned)
             return (LEVELS[m.entry.level], support, -m.start)
 
-        best = max(found, key=score)
+        best = max([m for m in found if not contradicts(m)] or found, key=score)
         chain = best.entry.chain()
         # Flat name lists have no hierarchy: take missing levels from other parentless matches.
         filled: dict[str, Entry] = {}

@@ -111,3 +111,16 @@ def test_address_keeps_details_that_lead_up_to_the_place_without_a_gap(demo):
     text = "东山区路灯。东山区凤凰路路灯坏了"  # a district named twice: the span starts at the mention before the place
     area = demo.extract(text)
     assert area["address"] == "云州市东山区凤凰街道凤凰山社区凤凰路" and text[slice(*area["span"])] == "东山区凤凰路"
+
+
+@pytest.mark.parametrize(("text", "district", "address"), [
+    # 人民路 lies in 云湖区 and 北塘区; the citizen named 西江区: the district they named wins
+    ("西江区桃源大道与人民路路口的红绿灯坏了", "西江区", "云州市西江区桃源大道"),
+    ("西江区人民路有个井盖丢了", "西江区", "云州市西江区人民路"),
+    # a place in a district the citizen also named is theirs, whichever was named first
+    ("我住东山区，单位在北塘区人民路", "北塘区", "云州市北塘区玉河街道人民路"),
+    ("云湖区人民路路灯坏了", "云湖区", "云州市云湖区清水街道人民路"),
+])
+def test_a_place_in_another_district_does_not_override_the_district_named(demo, text, district, address):
+    area = demo.extract(text)
+    assert (area["district"], area["address"]) == (district, address)

@@ -277,8 +277,10 @@ class TicketService:
                       "note": "系统自动派单"}
             try:
                 await self.transition_on(conn, ticket_id, "dispatch", SYSTEM, params, None)
-            except InvalidParams:
-                pass  # a rule naming a unit that no longer exists: leave it to the dispatcher
+            except InvalidParams as exc:  # e.g. a rule naming a unit stopped since: the dispatcher decides
+                log.warning("ticket %s not dispatched automatically: %s", number, exc)
+                await conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(routing={
+                    **suggestion, "auto_dispatch": False, "queue": "manual", "auto_dispatch_error": str(exc)}))
         return {"id": ticket_id, "number": number}
 
     async def transition(self, ref: str | int, action: str, actor: Actor, params: dict | None = None,

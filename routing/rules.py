@@ -199,7 +199,7 @@ class RuleTable:
             if known_units is not None:
                 for unit in [lead, *co]:
                     if unit not in AREA_UNITS and unit not in known_units:
-                        raise RuleError(f"第 {n} 行：未知的单位代码 {unit}")
+                        raise RuleError(f"第 {n} 行：未知的单位代码 {unit}（须是承办单位，热线平台本身不能承办）")
             if vocabulary is not None:
                 vocabulary.check(n, row)
             seen.add(rid)

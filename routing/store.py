@@ -124,8 +124,12 @@ async def unit_codes(conn: AsyncConnection) -> set[str]:
 
 
 async def rule_units(conn: AsyncConnection) -> set[str]:
-    """The unit codes a rule table may name; none yet is an error (a rule could only name units that do not exist)."""
-    codes = await unit_codes(conn)
+    """The unit codes a rule table may name: member units, not the hotline platform itself (a dispatch to it is
+    refused, so a rule naming it would claim auto-dispatch and leave the ticket where it was). None yet is an
+    error (a rule could only name units that do not exist)."""
+    from hotline.tables import units
+
+    codes = set((await conn.execute(sa.select(units.c.code).where(units.c.kind != "platform"))).scalars())
     if not codes:
         raise RuleError("还没有任何承办单位，规则无法指向单位：请先导入承办单位"
                         "（hotline units import 或 POST /api/v1/units/import）")

@@ -101,3 +101,22 @@ async def test_the_ticket_list_filters_by_the_routers_flags(aiohttp_client, engi
     error = (await listed("media", status=400))["error"]
     assert "flag 只能是" in error["message"] and "sensitive（敏感/群体性事项）" in error["message"]
     assert "智能分拨标记" in (await listed("sensitive", role="unit", status=403))["error"]["message"]
+
+
+async def test_an_auto_dispatch_that_cannot_happen_leaves_the_ticket_in_the_manual_queue_and_says_why(
+        aiohttp_client, engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_ROUTING_AUTO_THRESHOLD", "0.1")  # this suggestion would be dispatched at once
+    app = create_app(Settings(data_dir=tmp_path), engine=engine, migrate=False,
+                     plugins=["hotline.api.setup:setup", "routing.web:setup"])
+    await aiohttp_client(app)
+    service = app[SERVICE]
+    await seed_demo(service, users=False)
+    async with engine.begin() as conn:  # the unit its rule names has stopped meanwhile
+        await conn.execute(sa.update(units).where(units.c.code == "urban").values(active=False))
+    created = await service.create_ticket(NewTicket(channel="phone", request_type="投诉",
+                                                    text="东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天"))
+    ticket = await service.get_ticket(created["number"])
+    assert ticket["state"] == "new" and ticket["lead_unit"] is None
+    routing = ticket["routing"]
+    assert routing["lead_unit"] == "urban" and routing["auto_dispatch"] is False and routing["queue"] == "manual"
+    assert "urban 不存在或已停用" in routing["auto_dispatch_error"]

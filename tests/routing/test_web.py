@@ -303,3 +303,12 @@ async def test_audit_with_a_date_out_of_range_is_a_bad_request(client, query):
     assert resp.status == 400
     body = await resp.json()
     assert body["error"]["code"] == "invalid_period" and "日期超出范围" in body["error"]["message"]
+
+
+async def test_the_hotline_platform_cannot_lead_or_co_handle_a_rule(client):
+    # a dispatch to the platform is refused, so a rule naming it would claim auto-dispatch and leave tickets new
+    for rule in ({"id": 1, "lead_unit": "platform"}, {"id": 1, "lead_unit": "civil", "co_units": ["platform"]}):
+        resp = await client.put("/api/v1/routing/rules", json={"rules": [rule]}, headers=as_role("admin"))
+        message = (await resp.json())["error"]["message"]
+        assert resp.status == 400 and "第 1 行：未知的单位代码 platform（须是承办单位" in message, message
+    assert len(client.app[ROUTER].rules.rules) > 1  # the table in force is unchanged

@@ -188,6 +188,8 @@ class RuleTable:
                 rid = int(row.get("id") or 0)
             except ValueError:
                 raise RuleError(f"第 {n} 行：规则编号必须是整数") from None
+            if rid < 0:
+                raise RuleError(f"第 {n} 行：规则编号必须是正整数（留空则自动编号）")
             if not rid:
                 rid, next_free = next_free, next_free + 1
             if rid in seen:

@@ -43,6 +43,9 @@ def allowed(request: web.Request, roles: tuple[str, ...]) -> web.Response | None
     return None
 
 
+SUGGEST_FIELDS = {"text", "title", "intake_line", "channel", "request_type"}
+
+
 async def suggest(request: web.Request) -> web.Response:
     """The router's suggestion for a text: category, request type, area, units, confidence, alerts."""
     if denied := allowed(request, STAFF):
@@ -51,10 +54,16 @@ async def suggest(request: web.Request) -> web.Response:
         body = await request.json()
     except (ValueError, LookupError):  # LookupError: an unknown charset in Content-Type
         return error(400, "bad_request", "请求体必须是 JSON")
-    text = body.get("text") if isinstance(body, dict) else None
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(body, dict):
+        return error(400, "bad_request", "请求体必须是 JSON 对象")
+    if unknown := sorted(set(body) - SUGGEST_FIELDS):
+        return error(400, "bad_request", f"未知字段 {'、'.join(unknown)}（可用：{'、'.join(sorted(SUGGEST_FIELDS))}）")
+    if wrong := [k for k in sorted(SUGGEST_FIELDS) if body.get(k) is not None and not isinstance(body[k], str)]:
+        return error(400, "bad_request", f"字段 {'、'.join(wrong)} 必须是字符串")
+    text = body.get("text")
+    if not text or not text.strip():
         return error(400, "bad_request", "缺少诉求内容 text")
-    title = body.get("title") if isinstance(body.get("title"), str) else None
+    title = body.get("title")
     if len(text) + len(title or "") > MAX_TEXT:
         return error(400, "bad_request", f"诉求内容过长（标题和内容合计最多 {MAX_TEXT} 字）")
     intake_line = str(body.get("intake_line") or "12345")

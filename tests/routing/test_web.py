@@ -80,7 +80,11 @@ async def test_suggest_for_agents(client):
 
 @pytest.mark.parametrize("payload,message", [({"text": ""}, "text"), ({"title": "x"}, "text"),
                                              ({"text": "字" * 20001}, "过长"),
-                                             ({"title": "标" * 20000, "text": "路灯不亮"}, "过长")])
+                                             ({"title": "标" * 20000, "text": "路灯不亮"}, "过长"),
+                                             ({"text": 123}, "字段 text 必须是字符串"),
+                                             ({"text": "路灯不亮", "title": ["x"]}, "字段 title 必须是字符串"),
+                                             ({"text": "路灯不亮", "foo": 1}, "未知字段 foo"),
+                                             ([], "必须是 JSON 对象")])
 async def test_suggest_bad_input(client, payload, message):
     resp = await client.post("/api/v1/routing/suggest", json=payload, headers=as_role("agent"))
     assert resp.status == 400
@@ -312,3 +316,6 @@ async def test_the_hotline_platform_cannot_lead_or_co_handle_a_rule(client):
         message = (await resp.json())["error"]["message"]
         assert resp.status == 400 and "第 1 行：未知的单位代码 platform（须是承办单位" in message, message
     assert len(client.app[ROUTER].rules.rules) > 1  # the table in force is unchanged
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": -3, "lead_unit": "civil"}]},
+                            headers=as_role("admin"))
+    assert resp.status == 400 and "规则编号必须是正整数" in (await resp.json())["error"]["message"]

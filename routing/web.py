@@ -12,6 +12,8 @@ Routes (JSON unless noted):
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from collections.abc import AsyncIterator
 
 from aiohttp import web
@@ -166,7 +168,10 @@ async def status(request: web.Request) -> web.Response:
     if denied := allowed(request, STAFF):
         return denied
     await request.app[ROUTER].reload_if_changed()  # a new models/ACTIVE or CLI import shows here within seconds
-    return web.json_response(request.app[ROUTER].status())
+    result = request.app[ROUTER].status()
+    if getattr(request.get("user"), "role", None) != "admin" and result.get("model_path"):
+        result["model_path"] = Path(result["model_path"]).name  # where the server keeps its files is the admins'
+    return web.json_response(result)
 
 
 async def audit(request: web.Request) -> web.Response:

@@ -147,7 +147,11 @@ async def test_reload_and_status(client):
     body = await resp.json()
     assert body["model_version"].startswith("default-") and body["rules"] > 40
     resp = await client.get("/api/v1/routing/status", headers=as_role("agent"))
-    assert (await resp.json())["model_version"] == body["model_version"]
+    status = await resp.json()
+    assert status["model_version"] == body["model_version"]
+    assert status["model_path"] == "default_model.pkl"  # the file's name; where the server keeps it is the admins'
+    admin = await (await client.get("/api/v1/routing/status", headers=as_role("admin"))).json()
+    assert admin["model_path"].endswith("/routing/data/default_model.pkl")
 
 
 async def test_rules_csv_that_is_not_utf8_is_a_bad_request(client):

@@ -82,8 +82,8 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     ("callback_done", "reopen"): Move("dispatched", AGENTS | {"system"}),
     ("closed", "reopen"): Move("dispatched", AGENTS | {"system"}),
 }
-# Urging (督办) is allowed at any open stage.
-for _state in OPEN_STATES:
+# Urging (督办) is allowed at any open stage a unit holds the ticket (in the dispatch queue nobody is to urge).
+for _state in OPEN_STATES - {"new", "accepted"}:
     TRANSITIONS[(_state, "urge")] = Move(None, SUPERVISORS)
 # Merging into another ticket is allowed from any open stage.
 for _state in OPEN_STATES:

@@ -392,7 +392,11 @@ async def test_the_platform_is_no_lead_unit_and_reasons_show_in_the_audit_trail(
 
 async def test_an_undispatched_ticket_has_nobody_to_urge(service):
     ticket = await new_ticket(service)
-    with pytest.raises(InvalidParams, match="尚未派单"):
+    with pytest.raises(IllegalTransition, match="不能执行「督办」") as refused:
+        await service.transition(ticket["number"], "urge", LEADER, {"note": "尽快"})
+    assert "督办" not in str(refused.value).split("可执行：")[1]  # not offered where it cannot be done
+    await service.transition(ticket["number"], "accept", AGENT)
+    with pytest.raises(IllegalTransition, match="不能执行「督办」"):
         await service.transition(ticket["number"], "urge", LEADER, {"note": "尽快"})
 
 

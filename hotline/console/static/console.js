@@ -148,7 +148,9 @@ async function showTicket(number) {
   const t = await api(`/api/v1/tickets/${number}`);
   current = t;
   document.querySelectorAll("#ticket-list li").forEach((li) => li.classList.toggle("selected", li.dataset.number === number));
-  const allowed = (BY_STATE[t.state] || []).filter((a) => ACTIONS[a].roles.includes(me.role));
+  const pending = (t.extensions || []).some((x) => x.state === "requested");
+  const allowed = (BY_STATE[t.state] || []).filter((a) => ACTIONS[a].roles.includes(me.role))
+    .filter((a) => pending || !["approve_extension", "deny_extension"].includes(a));  // nothing to decide yet
   const route = t.routing;
   $("#detail").replaceChildren(...[
     h("div", { class: "card" },

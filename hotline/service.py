@@ -209,7 +209,7 @@ class TicketService:
         if len(new.text) > self.settings.max_text_chars:
             raise InvalidParams(f"诉求内容超过 {self.settings.max_text_chars} 字")
         key = f"{actor.username}:{idempotency_key}"[:200] if idempotency_key else None
-        if key and (earlier := await self._created_with(key)):
+        if key and (earlier := await self._created_with(key, new)):
             return earlier
         suggestion = await self.suggest(new)
         if conn is not None:
@@ -224,14 +224,20 @@ class TicketService:
                         raise _KeyTaken  # a concurrent request with the key won: this ticket is rolled back
                 return {**created, "created": True}
         except _KeyTaken:
-            return await self._created_with(key)
+            return await self._created_with(key, new)
 
-    async def _created_with(self, key: str) -> dict | None:
+    async def _created_with(self, key: str, new: NewTicket) -> dict | None:
+        """The ticket an earlier request with this key made; a key reused for other content is refused (409):
+        a key only stands for retries of one request, and the new content must not be dropped unseen."""
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(tickets.c.id, tickets.c.number).select_from(
+            row = (await conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.text).select_from(
                 idempotency_keys.join(tickets, tickets.c.id == idempotency_keys.c.ticket_id))
                 .where(idempotency_keys.c.key == key))).first()
-        return {"id": row.id, "number": row.number, "created": False} if row else None
+        if row is None:
+            return None
+        if row.text != new.text:
+            raise Conflict(f"Idempotency-Key 已用于内容不同的工单 {row.number}：重试请原样重发，新的诉求请换一个新的键")
+        return {"id": row.id, "number": row.number, "created": False}
 
     async def suggest(self, new: NewTicket) -> dict | None:
         """The router's suggestion for a new ticket (None without a router); CPU work, call outside transactions."""

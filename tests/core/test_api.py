@@ -371,6 +371,11 @@ async def test_an_idempotency_key_makes_a_double_submit_one_ticket(client, token
     assert dispatcher.status == 201 and await count(service, tickets) == before + 3
     too_long = await client.post("/api/v1/tickets", json=NEW, headers={**headers, "Idempotency-Key": "k" * 101})
     assert too_long.status == 400
+    # the same key for another request: refused, not answered with the first ticket while the new text is lost
+    reused = await client.post("/api/v1/tickets", json={**NEW, "text": "另一件事：小区电梯坏了"}, headers=headers)
+    message = (await reused.json())["error"]["message"]
+    assert reused.status == 409 and bodies[0]["number"] in message and "换一个新的键" in message
+    assert await count(service, tickets) == before + 3
 
 
 async def test_overdue_and_due_soon_tickets_are_listed_nearest_deadline_first(client, tokens, service):

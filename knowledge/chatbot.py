@@ -43,6 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import Identity, InboundMessage
+from hotline.tables import ticket_messages, tickets
 from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
 from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
                                   HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
@@ -58,6 +59,7 @@ __all__ = ["ASK", "BotReply", "Chatbot", "strip_greeting", "user_key"]
 log = logging.getLogger(__name__)
 
 RECENT_TICKETS = 3
+RECENT_SCAN = 50  # the citizen record's latest tickets looked at for the ones this sender wrote
 
 ANSWER_AT = 0.6   # confidence needed to answer directly (knowledge.confidence.Match) ...
 TOPIC_AT = 0.2    # ... with at least this share of the article's title and keywords named in the question
@@ -158,7 +160,8 @@ class Chatbot(RequestCollector):
             await self._log_update(state["log_id"], helpful=helpful)
             if helpful:
                 return BotReply("感谢您的反馈！", "feedback"), {}
-            return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。", seen=state.get("article"))
+            return self._offer_submit(state.get("question", ""), "抱歉没能帮到您。", seen=state.get("article"),
+                                      earlier=state.get("earlier"))
         if stage == "choose":
             options = state.get("options", [])
             chosen = int(bare) if bare.isdigit() and len(bare) <= 2 else ORDINALS.get(bare)
@@ -171,17 +174,22 @@ class Chatbot(RequestCollector):
             if chosen is not None:
                 if not 1 <= chosen <= len(options):
                     return BotReply(_pick(len(options)), "clarify"), state
-                return await self._answer(key, message.channel, state.get("question", ""), options[chosen - 1], 1.0)
+                reply, answered = await self._answer(key, message.channel, state.get("question", ""),
+                                                     options[chosen - 1], 1.0)
+                return reply, _with_earlier(answered, state.get("earlier"))
             if bare in DENY_WORDS:  # none of these: the question stays what the request is about
-                return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。")
+                return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。",
+                                          earlier=state.get("earlier"))
         if stage == "offer" and (bare in CONFIRM_WORDS or bare == "需要" or bare in SUBMIT_WORDS):
             return await self._start_collect(message, key, {"what": state.get("question") or None,
-                                                            "seen": state.get("seen")})
+                                                            "seen": state.get("seen"),
+                                                            "earlier": state.get("earlier")})
         if stage == "offer" and bare in DENY_WORDS:
             return BotReply("好的。有其他问题可以随时问我。", "cancel"), {}
         if stage in ("choose", "feedback") and bare in SUBMIT_WORDS:  # what was asked is the problem
             return await self._start_collect(message, key, {"what": state.get("question") or None,
-                                                            "seen": state.get("article")})
+                                                            "seen": state.get("article"),
+                                                            "earlier": state.get("earlier")})
         number = find(TICKET_NUMBER, text)
         if number and not typed_whole(TICKET_NUMBER, text) and not await self._owns(message, number):
             number = None  # digit groups that only join into a number ("2024-05-06 12345打过电话"): no ticket
@@ -199,7 +207,8 @@ class Chatbot(RequestCollector):
             # going straight to a request after the bot offered one. It is no question for the knowledge
             # base; keep it (and the question the offer was about) and ask for what is missing.
             question = state.get("question") if stage in ("offer", "choose") else None
-            return await self._start_collect(message, key, {"what": question, "contact": phone},
+            earlier = state.get("earlier") if stage in ("offer", "choose") else None
+            return await self._start_collect(message, key, {"what": question, "contact": phone, "earlier": earlier},
                                              lead="已记下您的联系电话。")
         if bare in SUBMIT_WORDS:
             return await self._start_collect(message, key, {})
@@ -210,7 +219,15 @@ class Chatbot(RequestCollector):
         if bare.isdigit() or bare in CONFIRM_WORDS or bare in DENY_WORDS or bare in ORDINALS:
             # a number or a yes/no with nothing asked (12345, 1, 对): no question for the knowledge base
             return BotReply(HELP, "offer"), {}
+        if stage == "done" and state.get("ticket_number") and self._place_detail(text):
+            # the exact spot sent right after a request that was filed at once (its first message already
+            # held the phone number and a place): it belongs to that ticket, not to the knowledge base
+            appended = await self._add_place(message, state["ticket_number"])
+            if appended is not None:
+                return appended, {}
+        earlier = [state["question"], state.get("article")] if stage == "feedback" and state.get("question") else None
         reply, state = await self._question(message, key, strip_greeting(text))
+        state = _with_earlier(state, earlier)  # 那租金多少钱 after an answer: the ticket says what 那 is
         urgent = self._urgent(text)
         if urgent:  # the citizen must call now; the answer (a gas leak article) or the offer follows
             reply = dataclasses.replace(reply, text=f"{urgent}\n{reply.text}")
@@ -308,9 +325,12 @@ class Chatbot(RequestCollector):
                                                                    "question": question,
                                                                    "article": [article_id, row["title"]]}
 
-    def _offer_submit(self, question: str, lead: str, seen: list | None = None) -> tuple[BotReply, dict]:
-        """``seen``: the article (id, title) the citizen was answered with, named in the ticket if one follows."""
-        state = {"stage": "offer", "question": question, **({"seen": seen} if seen else {})}
+    def _offer_submit(self, question: str, lead: str, seen: list | None = None,
+                      earlier: list | None = None) -> tuple[BotReply, dict]:
+        """``seen``: the article (id, title) the citizen was answered with, named in the ticket if one follows;
+        ``earlier``: the question answered just before (and its article), which this one follows up on."""
+        state = {"stage": "offer", "question": question, **({"seen": seen} if seen else {}),
+                 **({"earlier": earlier} if earlier else {})}
         return BotReply(f"{lead}需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。", "offer"), state
 
     # -- ticket collection ------------------------------------------------
@@ -319,7 +339,7 @@ class Chatbot(RequestCollector):
         """A ticket number with more to say (答复我不满意，要求重新处理): on the citizen's own open ticket it
         is recorded there (the core's intake threads it by the number); otherwise it may become a request."""
         ticket = await self.service.get_ticket_by_number(number)
-        if ticket is not None and _owned_by(ticket, message.sender) and ticket.get("state") in OPEN_STATES:
+        if ticket is not None and await self._mine(message, ticket) and ticket.get("state") in OPEN_STATES:
             result = await self.service.ingest(message)
             if result.ticket_number == number:
                 return BotReply(f"{progress.text}\n已将您的补充内容记入工单 {number}，承办单位会一并处理。",
@@ -330,14 +350,58 @@ class Chatbot(RequestCollector):
         return (BotReply(f"{progress.text}\n如需就此反映新的诉求，请回复“提交”。", "progress", ticket_number=number),
                 {"stage": "offer", "question": text})
 
+    def _place_detail(self, text: str) -> bool:
+        """Whether ``text`` only says where (东山区凤凰路与中山路交叉口): it names a precise place and asks nothing."""
+        if re.search(r"[?？]|怎么|如何|什么|多少|哪|吗|能否|是否|为啥|为什么", text) or len(bare_of(text)) > 40:
+            return False
+        return self._place_in(text) is not None
+
+    async def _add_place(self, message: InboundMessage, number: str) -> BotReply | None:
+        """Records ``message`` on the citizen's own open ticket ``number``; None when it cannot be."""
+        ticket = await self.service.get_ticket_by_number(number)
+        if ticket is None or ticket.get("state") not in OPEN_STATES or not await self._mine(message, ticket):
+            return None
+        result = await self.service.ingest(message.model_copy(update={"thread_hint": number}))
+        if result.ticket_number != number:  # not threaded after all (closed meanwhile): said so
+            return BotReply(f"您的补充内容已登记为新工单 {result.ticket_number}。", "ticket",
+                            ticket_number=result.ticket_number)
+        return BotReply(f"已将您补充的地点记入工单 {number}，承办单位会一并处理。", "progress", ticket_number=number)
+
     # -- progress ---------------------------------------------------------
     async def _owns(self, message: InboundMessage, number: str) -> bool:
         ticket = await self.service.get_ticket_by_number(number)
-        return ticket is not None and _owned_by(ticket, message.sender)
+        return ticket is not None and await self._mine(message, ticket)
+
+    async def _mine(self, message: InboundMessage, ticket: dict) -> bool:
+        """Whether the sender may see and add to ``ticket``: its citizen record holds the sender's identity
+        *and* the sender itself filed or wrote to it. A citizen record alone is no proof: records are merged
+        by phone numbers typed in requests, which nobody verifies (someone else's number would otherwise
+        hand over that person's tickets)."""
+        return _owned_by(ticket, message.sender) and ticket["number"] in await self._written_by(
+            message, [ticket["number"]])
+
+    async def _written_by(self, message: InboundMessage, numbers: list[str]) -> set[str]:
+        """Those of ``numbers`` with an inbound message from the sender's own channel identity: the web
+        visitor id, WeChat openid (both stored as the message's author ``kind:value``, these channels give
+        no name) or Telegram chat (in the message id ``msg:<chat>:<id>``)."""
+        if not numbers:
+            return set()
+        sender = message.sender
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                sa.select(tickets.c.number, ticket_messages.c.author, ticket_messages.c.external_id)
+                .select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
+                .where(tickets.c.number.in_(numbers), ticket_messages.c.direction == "in",
+                       ticket_messages.c.channel == message.channel))).all()
+        author = f"{sender.kind}:{sender.value}"
+        prefix = f"msg:{sender.value}:" if sender.kind == "telegram" else None
+        return {r.number for r in rows
+                if (sender.kind != "telegram" and r.author == author)
+                or (prefix is not None and (r.external_id or "").startswith(prefix))}
 
     async def _progress(self, message: InboundMessage, number: str) -> BotReply:
         ticket = await self.service.get_ticket_by_number(number)
-        if ticket is None or not _owned_by(ticket, message.sender):
+        if ticket is None or not await self._mine(message, ticket):
             return BotReply(f"未找到您名下的工单 {number}，请核对编号。", "progress")
         text = f"工单 {number} 当前状态：{ticket['state_label']}"
         if ticket.get("lead_unit_name"):
@@ -350,7 +414,9 @@ class Chatbot(RequestCollector):
 
     async def _my_tickets(self, message: InboundMessage) -> BotReply:
         """The citizen's latest tickets (found by the identity they write from), newest first."""
-        recent = await self.service.recent_tickets_of(message.sender, limit=RECENT_TICKETS)
+        recent = await self.service.recent_tickets_of(message.sender, limit=RECENT_SCAN)
+        written = await self._written_by(message, [t["number"] for t in recent])
+        recent = [t for t in recent if t["number"] in written][:RECENT_TICKETS]
         if not recent:
             return BotReply("没有找到您名下的工单。请发送工单编号（13位数字）查询办理进度。", "progress")
         lines = [f"{i}. {t['number']}" + (f"（{title_of(t['title'])}）" if (t.get("title") or "").strip() else "")
@@ -371,6 +437,13 @@ class Chatbot(RequestCollector):
     async def _log_update(self, log_id: int, **values) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
+
+
+def _with_earlier(state: dict, earlier: list | None) -> dict:
+    """A question's dialogue state, remembering the question (and article) answered just before it."""
+    if earlier and state.get("stage") in ("offer", "choose", "feedback"):
+        return {**state, "earlier": earlier}
+    return state
 
 
 def _pick(count: int) -> str:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 
+from hotline.citizens import find_citizen
+from hotline.identity import InvalidIdentity, normalize_identity
 from hotline.messages import Identity, InboundMessage
 from knowledge.chat_text import MOBILE, own_phone_in, phone_in
 from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, only_phone
@@ -126,15 +129,17 @@ class RequestCollector:
 
     async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
         others: list[Identity] = []
-        contact, where, seen = fields["contact"], fields["where"], fields.get("seen")
-        if MOBILE.fullmatch(contact) and not (message.sender.kind == "phone"):
+        contact, where, seen, earlier = fields["contact"], fields["where"], fields.get("seen"), fields.get("earlier")
+        if MOBILE.fullmatch(contact) and message.sender.kind != "phone" \
+                and await self._may_link(message.sender, Identity(kind="phone", value="+86" + contact)):
             others.append(Identity(kind="phone", value="+86" + contact))
         inbound = InboundMessage(
             channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
             other_identities=tuple(others), sender_name=message.sender_name,
             text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
-                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else ""),
-            subject=title_of(fields["what"]), address=None if where == NO_PLACE else where[:200],
+                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else "")
+                 + (f"\n{earlier_line(earlier)}" if earlier else ""),
+            subject=title_of(fields["what"], contact), address=None if where == NO_PLACE else where[:200],
             received_at=message.received_at, intake_line=message.intake_line,
             meta={**message.meta, "chatbot": True, **({"article_seen": seen[0]} if seen else {})},
         )
@@ -149,6 +154,28 @@ class RequestCollector:
         return BotReply(text, "ticket", ticket_number=result.ticket_number), done
 
 
+    async def _may_link(self, sender: Identity, phone: Identity) -> bool:
+        """Whether a typed phone number may join the sender's citizen record (so that SMS notices and the
+        callback reach it): only when no other citizen is known by it. Nobody verifies a typed number; the
+        core merges the records of all identities one message names, so someone else's number would make
+        the sender that citizen. It stays in the ticket text as the contact either way."""
+        try:
+            phone = normalize_identity(phone.kind, phone.value)
+            mine = normalize_identity(sender.kind, sender.value)
+        except InvalidIdentity:
+            return False
+        async with self.engine.connect() as conn:
+            owner = await find_citizen(conn, phone)
+            return owner is None or owner == await find_citizen(conn, mine)
+
+
+def earlier_line(earlier: list) -> str:
+    """What the citizen asked just before the request, for a follow-up question (那租金多少钱) to make sense."""
+    question, article = earlier[0], (earlier[1] if len(earlier) > 1 else None)
+    told = f"，智能客服已答复知识《{article[1]}》（编号 {article[0]}）" if article else ""
+    return f"（此前咨询：{question}{told}）"
+
+
 def _request_key(message_id: str, fields: dict) -> str:
     """The ticket message's id: the last message's id and what was collected. A retry of the last message
     is the same request (one ticket); another request whose last message happens to carry the same id (a
@@ -158,9 +185,21 @@ def _request_key(message_id: str, fields: dict) -> str:
     return f"{message_id[:180]}#{digest}"
 
 
-def title_of(problem: str) -> str:
-    """A ticket title from the citizen's problem: its first line, at most 30 characters."""
+_FULL_WIDTH = str.maketrans({",": "，", ":": "：", ";": "；", "!": "！", "?": "？", "(": "（", ")": "）"})
+
+
+def title_of(problem: str, contact: str | None = None) -> str:
+    """A ticket title from the citizen's problem: its first line, at most 30 characters, without the
+    citizen's own phone number and the words giving it (我电话139…), nor ``contact`` written alone."""
     line = next((part.strip() for part in problem.splitlines() if part.strip()), problem.strip())
+    for _ in range(3):  # a number given twice
+        own = own_phone_in(line)
+        if not own or not own[1]:
+            break
+        # own_phone_in reads the text NFKC-normalised: Chinese punctuation back, no comma left doubled
+        line = re.sub(r"，{2,}", "，", own[1].translate(_FULL_WIDTH)).strip(" ，,。：:")
+    if contact and contact in line and line.replace(contact, "").strip(" ，,。：:"):
+        line = line.replace(contact, "").strip(" ，,。：:")
     return line[:30]
 
 

@@ -25,6 +25,17 @@ def msg(text: str, user: str = "openid-1", channel: str = "wechat", external_id:
                           received_at=dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc))
 
 
+class DoubleBackedChatbot(Chatbot):
+    """The chatbot over the TicketServiceDouble, whose tickets are not in the database: who wrote to a
+    ticket is read from the double (the real check is tested against the real service in
+    test_chatbot_ownership.py)."""
+
+    async def _written_by(self, message, numbers):
+        return {n for n in numbers if (t := self.service.tickets.get(n)) is not None
+                and t["external_id"][0] == message.channel
+                and {"kind": message.sender.kind, "value": message.sender.value} in t["citizen"]["identities"]}
+
+
 @pytest.fixture(params=["db", pytest.param("redis", marks=pytest.mark.redis)])
 async def bot(request, engine, clock):
     index = EmbeddedSearchIndex(engine)
@@ -40,7 +51,7 @@ async def bot(request, engine, clock):
         store = RedisDialogueStore(client)
     else:
         store = DbDialogueStore(engine, clock)
-    yield Chatbot(engine=engine, index=index, service=service, store=store, clock=clock), service, demo
+    yield DoubleBackedChatbot(engine=engine, index=index, service=service, store=store, clock=clock), service, demo
     if client is not None:
         await client.aclose()
 
@@ -512,7 +523,10 @@ async def test_the_citizens_ticket_list_shows_each_titles_first_line(bot):
         return [{"number": "2026112300007", "title": "楼道里的灯坏了\n地点：东山区幸福小区", "state": "dispatched",
                  "state_label": "已派单"}]
 
-    service.recent_tickets_of = recent
+    async def written(message, numbers):  # t1 wrote it (from this channel)
+        return set(numbers)
+
+    service.recent_tickets_of, chatbot._written_by = recent, written
     listed = await chatbot.respond(msg("查询进度", user="t1"))
     assert "1. 2026112300007（楼道里的灯坏了）：已派单" in listed.text
 

@@ -76,6 +76,14 @@ def can_archive(user, article: dict) -> bool:
                                and article.get("published_at") is None)
 
 
+def in_force(article, now: dt.datetime) -> bool:
+    """Whether an article (a dict or row with ``valid_from`` / ``valid_to``) is within its validity dates at
+    ``now``: the rule the chatbot answers by, and agent assist suggests and inserts by."""
+    get = article.get if isinstance(article, dict) else lambda name: getattr(article, name, None)
+    valid_from, valid_to = _parse_dt(get("valid_from")), _parse_dt(get("valid_to"))
+    return not ((valid_from and valid_from > now) or (valid_to and valid_to < now))
+
+
 def visible_to(user):
     """SQL condition: the articles ``user`` may read (:func:`can_view`); None for an editor (all)."""
     if is_editor(user):
@@ -139,6 +147,12 @@ class ArticleService:
         async with self.engine.connect() as conn:
             await _unit_id(conn, code)
 
+    async def require_category(self, code: str) -> None:
+        """400 (:class:`InvalidInput`) unless a category of the taxonomy has this code."""
+        async with self.engine.connect() as conn:
+            if (await conn.execute(sa.select(categories.c.id).where(categories.c.code == code))).scalar() is None:
+                raise InvalidInput(f"分类 {code} 不存在")
+
     async def versions(self, article_id: int, viewer=None) -> list[dict]:
         await self.get(article_id, viewer)
         async with self.engine.connect() as conn:
@@ -195,6 +209,8 @@ class ArticleService:
         An article that stays published cannot be given a validity that has already ended (409, as publish).
         A published or expired article edited by a unit goes back to review; ``to_review`` sends an
         editor's edit there too (``hotline kb import --draft``: the new text waits for an editor's publish).
+        An edit that changes nothing (every field as stored, e.g. ``{}`` or a save without edits) changes
+        nothing: no version, no status change, no cleared review flag; the article is returned as it is.
         """
         current = await self.get(article_id)
         item = data if isinstance(data, ArticleInput) else parse_input(edited(current, data))
@@ -204,6 +220,8 @@ class ArticleService:
             raise Conflict("已归档的知识不能再编辑")
         if expected_version is not None and expected_version != current["version"]:
             raise version_conflict(current)
+        if not to_review and _same(current, item):
+            return current  # nothing changed: no version, no status change (a save without edits)
         now = self.clock.now()
         status = current["status"]
         if status in ("published", "expired") and (to_review or not is_editor(user)):
@@ -379,6 +397,15 @@ def article_doc(article: dict) -> SearchDoc:
         extra={"unit_name": article["unit_name"], "version": article["version"],
                "keywords": list(article.get("keywords") or [])},  # ranked like the title (search.base.doc_text)
     )
+
+
+def _same(current: dict, item: ArticleInput) -> bool:
+    """Whether an edit would store exactly what is stored (every field; the unit when it names one)."""
+    return (item.title.strip() == current["title"] and clean_html(item.body) == current["body_html"]
+            and item.category == current["category"] and item.unit in (None, current["unit_code"])
+            and list(item.keywords) == list(current.get("keywords") or [])
+            and all(getattr(item, name) == _parse_dt(current[name])
+                    for name in ("valid_from", "valid_to", "review_due_at")))
 
 
 def _parse_dt(value):

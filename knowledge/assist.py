@@ -1,4 +1,9 @@
-"""Agent assist: while an agent types a ticket, suggest articles, similar past tickets and the router's pick."""
+"""Agent assist: while an agent types a ticket, suggest articles, similar past tickets and the router's pick.
+
+Articles are suggested only while published and in force (:func:`knowledge.articles.in_force`, the
+chatbot's rule). Member units get no routing suggestion (routing details are for the platform's staff;
+a unit's ticket JSON has ``routing: null`` and ``/routing/suggest`` refuses it).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,12 @@ import asyncio
 import logging
 from typing import Any
 
+import sqlalchemy as sa
+
 from hotline.identity import without_digit_runs
+from knowledge.articles import in_force
 from knowledge.search.base import SearchFilters
+from knowledge.tables import kb_articles
 from knowledge.visibility import is_unit_user, unit_search
 
 log = logging.getLogger(__name__)
@@ -15,16 +24,20 @@ ASSIST_TIMEOUT = 1.5  # seconds per source; a slow source is left out rather tha
 
 
 class Assist:
-    def __init__(self, index, engine=None) -> None:
+    def __init__(self, index, engine=None, clock=None) -> None:
         self.index = index
         self.engine = engine  # needed to show unit users their own tickets (without it they get none)
+        self.clock = clock  # with the engine: articles are checked to be published and in force now
 
     async def suggest(self, text: str, *, router=None, exclude_ticket: str | None = None, intake_line: str = "12345",
                       channel: str = "phone", limit: int = 5, viewer=None) -> dict[str, Any]:
-        """``viewer`` is the user asking: a unit user only gets tickets dispatched to the unit, phones masked."""
+        """``viewer`` is the user asking: a unit user only gets tickets dispatched to the unit, phones masked,
+        and no routing suggestion (``routing`` is null)."""
         text = (text or "").strip()
         if not text:
             return {"articles": [], "similar_tickets": [], "routing": None}
+        if is_unit_user(viewer):
+            router = None
         articles, tickets, routing = await asyncio.gather(
             self._articles(text, limit), self._tickets(text, limit, exclude_ticket, viewer),
             self._routing(router, text, intake_line, channel))
@@ -33,12 +46,27 @@ class Assist:
     async def _articles(self, text: str, limit: int) -> list[dict]:
         try:
             result = await asyncio.wait_for(self.index.search(
-                text, SearchFilters(kinds=("article",), status=("published",)), limit=limit), ASSIST_TIMEOUT)
+                text, SearchFilters(kinds=("article",), status=("published",)), limit=limit * 2), ASSIST_TIMEOUT)
+            hits = await self._in_force(result.hits)
         except Exception:
             log.warning("assist: article search unavailable", exc_info=True)
             return []
         return [{"id": int(h.ref_id), "title": h.title, "highlight": h.highlight, "score": round(h.score, 4),
-                 "unit": h.unit, "unit_name": h.extra.get("unit_name"), "category": h.category} for h in result.hits]
+                 "unit": h.unit, "unit_name": h.extra.get("unit_name"), "category": h.category}
+                for h in hits[:limit]]
+
+    async def _in_force(self, hits: list) -> list:
+        """The hits whose article is published and in force now (the index can lag behind an edit, and knows
+        no validity dates)."""
+        if self.engine is None or self.clock is None or not hits:
+            return hits
+        ids = [int(h.ref_id) for h in hits if h.ref_id.isdigit()]
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(sa.select(kb_articles.c.id, kb_articles.c.valid_from, kb_articles.c.valid_to)
+                                       .where(kb_articles.c.id.in_(ids), kb_articles.c.status == "published"))).all()
+        now = self.clock.now()
+        ok = {str(r.id) for r in rows if in_force(r, now)}
+        return [h for h in hits if h.ref_id in ok]
 
     async def _tickets(self, text: str, limit: int, exclude: str | None, viewer=None) -> list[dict]:
         try:

@@ -4,8 +4,9 @@ The core's rule (:mod:`hotline.views`): a unit user sees only the tickets dispat
 with citizens' mobile numbers masked (138****5678). Search documents carry a ticket's lead unit
 only, so a unit user's ticket search asks the index for the unit's own tickets, then keeps those
 the unit is still actively assigned to (the index can lag behind a re-dispatch) and masks phone
-numbers in the title, highlight and extras. Tickets the unit co-handles (its active ``co`` rows in
-``ticket_units``, the newest :data:`CO_HANDLED_LIMIT`) are searched among those documents only.
+numbers in the title, highlight and extras (on the plain text; the highlight's marks then go into the
+masked text). Tickets the unit co-handles (its active ``co`` rows in ``ticket_units``, the newest
+:data:`CO_HANDLED_LIMIT`) are searched among those documents only.
 
 Articles (:func:`knowledge.articles.can_view`): platform editors search every article; other staff
 published ones, and a unit user also its own unit's unpublished ones when it asks for such a status.
@@ -24,7 +25,7 @@ from hotline.lifecycle import STATE_LABELS
 from hotline.tables import ticket_units, units
 from knowledge.articles import STATUSES as ARTICLE_STATUSES
 from knowledge.articles import is_editor, visible_to
-from knowledge.search.base import KINDS, SearchFilters, SearchHit, SearchResult
+from knowledge.search.base import KINDS, SearchFilters, SearchHit, SearchResult, masked_hit
 from knowledge.tables import kb_articles
 
 
@@ -108,9 +109,10 @@ async def visible_search(index, engine, user, text: str, filters: SearchFilters,
 
 
 def _masked(hit: SearchHit) -> SearchHit:
-    extra = {k: mask_phones_in_text(v) if isinstance(v, str) else v for k, v in hit.extra.items()}
-    return dataclasses.replace(hit, title=mask_phones_in_text(hit.title), highlight=mask_phones_in_text(hit.highlight),
-                               extra=extra)
+    """A ticket hit as unit users see it: numbers masked on the plain texts, the highlight made again from
+    the masked text (:func:`knowledge.search.base.masked_hit`; masking marked HTML would miss a number the
+    marks split: 139<em>12</em>345678)."""
+    return masked_hit(hit, mask_phones_in_text)
 
 
 async def unit_search(index, engine, user, text: str, filters: SearchFilters, limit: int) -> SearchResult:

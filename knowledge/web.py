@@ -19,6 +19,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
+import sqlalchemy as sa
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,11 +28,11 @@ from hotline import appkeys
 from hotline.api.remote import client_address
 from hotline.identity import UNIT_QUERY_DIGITS, mask_phones_in_text, probes_masked_digits
 from hotline.lifecycle import STATE_LABELS
-from hotline.messages import Identity, InboundMessage
+from hotline.messages import INTAKE_LINES, Identity, InboundMessage
 from hotline.periods import query_period
 from hotline.ratelimit import SlidingWindowLimit
 from hotline.validation import error_text
-from knowledge.articles import READ_ROLES, STATUSES, ArticleService, is_editor
+from knowledge.articles import READ_ROLES, STATUSES, ArticleService, in_force, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot
 from knowledge.dates import parse_when
@@ -42,6 +43,7 @@ from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
+from knowledge.tables import kb_articles
 from knowledge.visibility import is_unit_user, unit_code, visible_search
 
 log = logging.getLogger(__name__)
@@ -210,7 +212,8 @@ async def get_article(request: web.Request) -> web.Response:
 
 @handler
 async def update_article(request: web.Request) -> web.Response:
-    """Edit a knowledge article; every change is a new version."""
+    """Edit a knowledge article; every change is a new version. An edit that changes nothing (``{}``, or a
+    save without edits) makes none and changes no status: 200 with the article as it is."""
     user = staff(request)
     data = await body_of(request)
     expected = data.pop("version", None)
@@ -267,13 +270,15 @@ def _id(request: web.Request) -> int:
 async def search(request: web.Request) -> web.Response:
     """Search articles and tickets (Chinese full text, synonyms, filters, highlighting).
 
-    Filters: ``kind`` (article, ticket), ``category``, ``unit`` (a unit code; ``mine=1``: the caller's own
+    Filters: ``kind`` (article, ticket), ``category`` (a category code: it and the categories under it),
+    ``unit`` (a unit code; ``mine=1``: the caller's own
     unit), ``status`` (comma-separated article statuses or ticket states), ``date_from`` / ``date_to``
     (ISO dates or datetimes, China time unless given; a date alone as ``date_to`` includes that whole day),
     ``review_due=1`` (same as ``review_flagged=1``: only articles the review sweep flagged). A bad value
     answers 400 with the reason. Unit users get only tickets dispatched to their unit, with phone numbers
     masked; only editors and an article's own unit find unpublished articles, and without ``status`` the
-    others find published articles only (:mod:`knowledge.visibility`).
+    others find published articles only (:mod:`knowledge.visibility`). Article hits carry ``extra.in_force``
+    (within their validity dates now). There is no paging: ``limit`` (1–100) hits, ``offset`` only 0.
     """
     user = staff(request)
     q = request.query
@@ -282,6 +287,8 @@ async def search(request: web.Request) -> web.Response:
         raise InvalidInput("请提供检索词 q")
     if len(text) > 500:
         raise InvalidInput("检索词不能超过 500 字")
+    if int_param(q.get("offset"), "offset", 0, 0, 10**9):  # ranked, no paging: the best ``limit`` hits
+        raise InvalidInput("检索结果不分页，offset 只能为 0（可用 limit 取最多 100 条）")
     if user.role == "unit" and probes_masked_digits(text):  # tickets' numbers are masked for units
         raise InvalidInput(UNIT_QUERY_DIGITS)
     filters = await _search_filters(request, user)
@@ -294,7 +301,23 @@ async def search(request: web.Request) -> web.Response:
     except Exception:
         log.warning("search backend failed", exc_info=True)
         return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
+    await _mark_in_force(request.app, result.hits)
     return ok({"query": text, **result.as_json()})
+
+
+async def _mark_in_force(app: web.Application, hits) -> None:
+    """``extra.in_force`` on each article hit: whether it is within its validity dates now (what the chatbot
+    answers from; assist suggests only those). Editors' search still lists the others."""
+    ids = sorted({int(h.ref_id) for h in hits if h.kind == "article" and h.ref_id.isdigit()})
+    if not ids:
+        return
+    async with app[appkeys.ENGINE].connect() as conn:
+        rows = {str(r.id): r for r in (await conn.execute(sa.select(
+            kb_articles.c.id, kb_articles.c.valid_from, kb_articles.c.valid_to).where(kb_articles.c.id.in_(ids))))}
+    now = app[appkeys.CLOCK].now()
+    for hit in hits:
+        if hit.kind == "article" and hit.ref_id in rows:
+            hit.extra = {**hit.extra, "in_force": in_force(rows[hit.ref_id], now)}
 
 
 SEARCH_STATUSES = frozenset(STATUSES) | frozenset(STATE_LABELS)
@@ -314,7 +337,10 @@ async def _search_filters(request: web.Request, user) -> SearchFilters | None:
     date_to = date_param(q.get("date_to"), "date_to", end_of_day=True)  # a plain date: the whole day named
     if date_from and date_to and date_from > date_to:
         raise InvalidInput("date_from 不能晚于 date_to")
-    filters = SearchFilters(kinds=kinds, category=_category(q), unit=await _search_unit(request, user),
+    category = _category(q)
+    if category is not None:
+        await request.app[ARTICLES].require_category(category)
+    filters = SearchFilters(kinds=kinds, category=category, unit=await _search_unit(request, user),
                             status=statuses, date_from=date_from, date_to=date_to)
     if not (_flag(q.get("review_due")) or _flag(q.get("review_flagged"))):
         return filters
@@ -434,8 +460,9 @@ async def assist(request: web.Request) -> web.Response:
     """Agent assist for a text being typed: suggested articles, similar past tickets, the router's suggestion.
 
     ``GET ?text=&ticket_id=&intake_line=&channel=``, or ``POST`` with the same as a JSON object (for long
-    texts: a URL holds about 1700 Chinese characters). Unit users get only similar tickets dispatched to
-    their unit, with phone numbers masked.
+    texts: a URL holds about 1700 Chinese characters); an unknown ``intake_line`` answers 400. Articles
+    are suggested only while published and in force (valid_from/valid_to, as the chatbot answers). Unit users
+    get only similar tickets dispatched to their unit, with phone numbers masked, and ``routing`` null.
     """
     user = staff(request)
     params = await body_of(request) if request.method == "POST" else dict(request.query)
@@ -447,6 +474,8 @@ async def assist(request: web.Request) -> web.Response:
         ticket_id = str(json_int(ticket_id, "ticket_id"))
     if len(text or "") > MAX_ASSIST_TEXT:
         raise InvalidInput(f"文本过长（最多 {MAX_ASSIST_TEXT} 字）")
+    if intake_line and intake_line not in INTAKE_LINES:  # as /api/v1/routing/suggest
+        raise InvalidInput(f"未知的热线号码 {intake_line}（可用：{'、'.join(INTAKE_LINES)}）")
     return ok(await request.app[ASSIST].suggest(text or "", router=request.app.get(appkeys.ROUTER),
                                                 exclude_ticket=ticket_id, intake_line=intake_line or "12345",
                                                 channel=channel or "phone", viewer=user))
@@ -454,13 +483,16 @@ async def assist(request: web.Request) -> web.Response:
 
 @handler
 async def assist_insert(request: web.Request) -> web.Response:
-    """An article's answer as reply text with its source, for inserting in one action."""
+    """An article's answer as reply text with its source, for inserting in one action (only a published
+    article within its validity dates: 400 for one not yet or no longer in force)."""
     user = staff(request)
     data = await body_of(request)
     article_id = json_int(data.get("article_id"), "article_id")
     article = await request.app[ARTICLES].get(article_id, viewer=user)
     if article["status"] != "published":
         raise InvalidInput("只能引用已发布的知识")
+    if not in_force(article, request.app[appkeys.CLOCK].now()):  # the chatbot's rule: not yet, or no longer
+        raise InvalidInput("该知识不在有效期内（尚未生效或已失效），不能引用")
     return ok({"article_id": article_id, "text": answer_block(article)})
 
 
@@ -611,7 +643,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     watcher.index = index
     app[SYNONYM_WATCHER] = watcher
     app[ARTICLES] = ArticleService(engine, clock, index=index)
-    app[ASSIST] = Assist(index, engine)
+    app[ASSIST] = Assist(index, engine, clock)
     if appkeys.CHATBOT not in app:
         redis = app.get(appkeys.REDIS)
         store = RedisDialogueStore(redis) if redis is not None else DbDialogueStore(engine, clock)

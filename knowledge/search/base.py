@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import dataclasses
 import datetime as dt
 import html
 import re
@@ -37,7 +38,7 @@ class SearchDoc:
 @dataclass(frozen=True)
 class SearchFilters:
     kinds: tuple[str, ...] = ()
-    category: str | None = None
+    category: str | None = None  # a category code: it and its descendants (prefix match: C01 finds C010101)
     unit: str | None = None
     status: tuple[str, ...] = ()
     date_from: dt.datetime | None = None
@@ -58,6 +59,10 @@ class SearchHit:
     status: str | None
     date: dt.datetime | None
     extra: dict[str, Any]
+    # What ``highlight`` was made from (plain text) and the terms marked in it: a hit's texts can be masked
+    # for a viewer and its highlight made again from the masked text (:func:`masked_hit`). Not sent out.
+    source: str = field(default="", repr=False)
+    marked: tuple[str, ...] = field(default=(), repr=False)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -170,8 +175,15 @@ def weighted(words: list[str], added: list[str], places=None) -> dict[str, float
     return out
 
 
-def highlight(text: str, terms: Iterable[str], width: int = 100) -> str:
-    """An HTML-escaped snippet of ``text`` around the first match, matches wrapped in <em>."""
+def highlight(text: str, terms: Iterable[str], width: int = 100,
+              mask: Callable[[str], str | None] | None = None) -> str:
+    """An HTML-escaped snippet of ``text`` around the first match, matches wrapped in <em>.
+
+    ``mask`` (e.g. :func:`hotline.identity.mask_phones_in_text`) runs on the plain text before anything
+    is cut or marked: a mark may cover digits left visible, never bring hidden ones back.
+    """
+    if mask is not None:
+        text = mask(text or "") or ""
     text = re.sub(r"\s+", " ", text or "").strip()
     terms = sorted({t for t in terms if t}, key=len, reverse=True)
     if not terms:
@@ -190,6 +202,60 @@ def highlight(text: str, terms: Iterable[str], width: int = 100) -> str:
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + width < len(text) else ""
     return prefix + "".join(out) + suffix
+
+
+def _squashed(text: str | None) -> str:
+    return re.sub(r"\s+", " ", text or "").strip()
+
+
+def snippet_source(title: str | None, body: str | None, terms: Sequence[str]) -> str:
+    """The plain text a hit's highlight is made from: the body when a marked term is in it (or there is no
+    title), else the title and the body; a title that is the start of the body (a ticket's title is the
+    start of its text) is not repeated."""
+    body = body or ""
+    if not title or any(t in body for t in terms) or _squashed(body).startswith(_squashed(title)):
+        return body
+    return f"{title} {body}"
+
+
+def make_hit(*, key: str, kind: str, ref_id: str, score: float, title: str, body: str, terms: Sequence[str],
+             category: str | None, unit: str | None, status: str | None, date: dt.datetime | None,
+             extra: dict[str, Any]) -> SearchHit:
+    """A hit with its highlight (both backends): made from :func:`snippet_source`, which is kept with the
+    terms so :func:`masked_hit` can make it again from a masked text."""
+    source = snippet_source(title, body, terms)
+    return SearchHit(key=key, kind=kind, ref_id=ref_id, score=score, title=title, highlight=highlight(source, terms),
+                     category=category, unit=unit, status=status, date=date, extra=extra, source=source,
+                     marked=tuple(terms))
+
+
+_MARKS = re.compile(r"</?em>")
+
+
+def masked_hit(hit: SearchHit, mask: Callable[[str], str | None]) -> SearchHit:
+    """``hit`` as a viewer with hidden numbers sees it: ``mask`` applied to the plain text of every text it
+    carries (title, extras), and the highlight made again from the masked source, so marks never split a
+    number the mask would have hidden. A text that is the start of the source (a ticket's title, cut from
+    its text, possibly inside a number) is cut from the masked source instead, so a cut number stays hidden.
+    """
+    source = hit.source or html.unescape(_MARKS.sub("", hit.highlight or "")).strip("…")
+    masked_source = mask(source) or ""
+    starts = [(source, masked_source)]  # texts a cut-off copy may start: the source, and its body after the title
+    if hit.title and source.startswith(hit.title + " "):
+        body = source[len(hit.title) + 1:]
+        starts.append((body, mask(body) or ""))
+
+    def hide(value):
+        if not isinstance(value, str) or not value:
+            return value
+        for plain, masked in starts:
+            if plain.startswith(value):  # masking never lengthens a text: the cut stays within the masked one
+                return masked[:len(value)]
+        return mask(value)
+
+    extra = {k: hide(v) for k, v in (hit.extra or {}).items()}
+    return dataclasses.replace(hit, title=hide(hit.title), highlight=highlight(masked_source, hit.marked),
+                               extra=extra, source=masked_source)
 
 
 def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str]:

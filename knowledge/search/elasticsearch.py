@@ -19,8 +19,8 @@ from knowledge.places import (
     OTHER_REGION_PENALTY, QUERY_PLACE_WEIGHT, SAME_REGION_BOOST, Places, QueryRegions, default_places,
 )
 from knowledge.search.base import (
-    SYNONYM_WEIGHT, DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
-    QueryTerms, doc_text, highlight, highlight_terms, query_terms,
+    SYNONYM_WEIGHT, DocSource, SearchDoc, SearchFilters, SearchIndex, SearchResult,
+    QueryTerms, doc_text, highlight_terms, make_hit, query_terms,
 )
 from knowledge.synonyms import SynonymSet
 from knowledge.tokenize import Tokenizer
@@ -94,7 +94,7 @@ def build_query(terms: QueryTerms, filters: SearchFilters | None,
     if f.kinds:
         flt.append({"terms": {"kind": list(f.kinds)}})
     if f.category:
-        flt.append({"term": {"category": f.category}})
+        flt.append({"prefix": {"category": f.category}})  # a category and the ones under it (C01: C010101)
     if f.unit:
         flt.append({"term": {"unit": f.unit}})
     if f.status:
@@ -221,11 +221,9 @@ class ElasticsearchIndex(SearchIndex):
         hits = []
         for h in resp["hits"]["hits"]:
             s = h["_source"]
-            body = s.get("body") or ""
-            text = body if any(t in body for t in marked) or not s.get("title") else s["title"] + " " + body
-            hits.append(SearchHit(
+            hits.append(make_hit(
                 key=s["key"], kind=s["kind"], ref_id=s["ref_id"], score=float(h.get("_score") or 0.0),
-                title=s.get("title") or "", highlight=highlight(text, marked), category=s.get("category"),
+                title=s.get("title") or "", body=s.get("body") or "", terms=marked, category=s.get("category"),
                 unit=s.get("unit"), status=s.get("status"),
                 date=dt.datetime.fromisoformat(s["date"]) if s.get("date") else None, extra=s.get("extra") or {}))
         total = resp["hits"]["total"]

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge.search.base import (
     DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
-    doc_text, highlight, highlight_terms, query_terms, weighted,
+    doc_text, highlight_terms, make_hit, query_terms, weighted,
 )
 from knowledge.places import RERANK_DEPTH, Places, QueryRegions, default_places, rerank_factor
 from knowledge.search.ranker import Ranker, Segment, top_k
@@ -63,6 +63,7 @@ class _Block:
             name: np.array([getattr(d.doc, name) or "" for d in self.docs], dtype=object)
             for name in ("kind", "ref_id", "category", "unit", "status")
         }
+        self.categories = np.array([d.doc.category or "" for d in self.docs], dtype=str)
         self.dates = np.array(
             [d.doc.date.timestamp() if d.doc.date else np.nan for d in self.docs], dtype=np.float64)
         self.max_seq = max((d.seq for d in self.docs), default=0)
@@ -73,8 +74,8 @@ class _Block:
             return m
         if f.kinds:
             m &= np.isin(self.columns["kind"], list(f.kinds))
-        if f.category:
-            m &= self.columns["category"] == f.category
+        if f.category:  # a category and the ones under it (C01: C010101), as the ticket list filters
+            m &= np.char.startswith(self.categories, f.category)
         if f.unit:
             m &= self.columns["unit"] == f.unit
         if f.status:
@@ -326,7 +327,6 @@ class EmbeddedSearchIndex(SearchIndex):
 
 
 def _hit(score: float, doc: SearchDoc, terms: list[str]) -> SearchHit:
-    text = doc.body if any(t in (doc.body or "") for t in terms) or not doc.title else doc.title + " " + doc.body
-    return SearchHit(key=doc.key, kind=doc.kind, ref_id=str(doc.ref_id), score=score, title=doc.title,
-                     highlight=highlight(text, terms), category=doc.category, unit=doc.unit,
-                     status=doc.status, date=doc.date, extra=dict(doc.extra or {}))
+    return make_hit(key=doc.key, kind=doc.kind, ref_id=str(doc.ref_id), score=score, title=doc.title,
+                    body=doc.body, terms=terms, category=doc.category, unit=doc.unit, status=doc.status,
+                    date=doc.date, extra=dict(doc.extra or {}))

@@ -207,7 +207,8 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert "十五日内" in article["body_text"] and "三十日" not in article["body_text"]
     assert article["keywords"] == ["养犬", "犬只登记"] and article["category"] == "C1001"
     assert article["valid_to"].startswith("2030-12-31T15:59:59")  # the end of that day in China, in UTC
-    assert article["review_due_at"].startswith("2030-06-29T16:00:00")
+    # a plain date sent as it is: the server reads review dates to the end of that day in China (W17)
+    assert article["review_due_at"].startswith("2030-06-30T15:59:59")
     versions = (await call(client, "GET", f"/api/v1/kb/articles/{created['id']}/versions", tokens["agent"]))["items"]
     assert [(v["action"], v["changed_by"], v["note"]) for v in versions] == [
         ("create", "police-kb", None), ("submit", "police-kb", None), ("edit", "editor-kb", None),
@@ -225,7 +226,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
         rows = (await conn.execute(sa.select(kb_articles.c.title, kb_articles.c.status, kb_articles.c.body_html)
                                    .order_by(kb_articles.c.id))).all()
     flagged_now = await call(client, "GET", f"/api/v1/kb/articles/{unit['flagged_opened']['id']}", tokens["agent"])
-    assert flagged_now["review_due"] is False and flagged_now["review_due_at"].startswith("2030-12-31T16:00")
+    assert flagged_now["review_due"] is False and flagged_now["review_due_at"].startswith("2031-01-01T15:59:59")
     assert (await call(client, "GET", "/api/v1/kb/gaps", tokens["editor"]))["items"] == []
     assert [(r.title, r.status) for r in rows[:bulk["count"]]] == [(t, "draft") for t in bulk_titles]
     assert [(r.title, r.status) for r in rows[bulk["count"]:]] == [

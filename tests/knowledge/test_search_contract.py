@@ -250,3 +250,41 @@ async def test_concurrent_searches_during_writes(index_factory):
 
     await asyncio.gather(write(), read())
     assert (await index.search("管网改造")).total == 60
+
+
+async def test_category_filter_takes_the_categories_under_it(index_factory):
+    index = await index_factory()
+    await index.upsert([art(21, "电梯维修资金申请", "老旧小区电梯维修资金申请流程。", category="C010101"),
+                        art(22, "物业维修资金申请", "小区公共部位维修资金申请条件。", category="C010202"),
+                        art(23, "公积金提取申请", "退休职工可以申请提取公积金。", category="C0501")])
+    found = await index.search("申请", SearchFilters(category="C01"))
+    assert {h.ref_id for h in found.hits} == {"21", "22"} and found.total == 2
+    assert {h.ref_id for h in (await index.search("申请", SearchFilters(category="C0101"))).hits} == {"21"}
+    assert {h.ref_id for h in (await index.search("申请", SearchFilters(category="C010101"))).hits} == {"21"}
+
+
+async def test_ticket_highlight_shows_a_title_that_starts_its_text_once(index_factory):
+    index = await index_factory()
+    text = "东山区凤凰路路灯坏了好几天"
+    await index.upsert([SearchDoc(kind="ticket", ref_id="14", title=text, body=text, status="closed"),
+                        SearchDoc(kind="ticket", ref_id="15", title="凤凰路路灯", body="好几天晚上都不亮", status="closed")])
+    hits = {h.ref_id: h for h in (await index.search("路灯 维修资金")).hits}
+    assert hits["14"].highlight.replace("<em>", "").replace("</em>", "") == text
+    assert hits["15"].highlight.replace("<em>", "").replace("</em>", "") == "凤凰路路灯 好几天晚上都不亮"
+
+
+async def test_masked_hit_marks_only_the_masked_text(index_factory):
+    from hotline.identity import mask_phones_in_text
+    from knowledge.search.base import masked_hit
+
+    index = await index_factory()
+    text = "工地夜间噪音，联系我13912345678，负责人１３５８７６５４３２１"
+    await index.upsert([SearchDoc(kind="ticket", ref_id="16", title=text[:15], body=text, status="closed",
+                                  extra={"text": text[:12], "reply": "已联系13912345678"})])
+    hit = (await index.search("噪音 13 91 23 45 67 78")).hits[0]
+    assert "<em>" in hit.highlight and "13912345678" in hit.highlight.replace("<em>", "").replace("</em>", "")
+    masked = masked_hit(hit, mask_phones_in_text)
+    plain = masked.highlight.replace("<em>", "").replace("</em>", "")
+    assert plain == "工地夜间噪音，联系我139****5678，负责人135****4321" and "<em>噪音</em>" in masked.highlight
+    assert masked.title == "工地夜间噪音，联系我139**" and masked.extra["text"] == "工地夜间噪音，联系我13"
+    assert masked.extra["reply"] == "已联系139****5678"

@@ -384,8 +384,13 @@ async def test_search_filters_by_unit_category_status_date_and_review(client):
     search = "/api/v1/kb/search"
     hits = (await _get(client, search, q="医保 参保", unit="medical-insurance", kind="article"))["hits"]
     assert hits and {h["unit"] for h in hits} == {"medical-insurance"}
-    hits = (await _get(client, search, q="社保", category="C0501"))["hits"]
-    assert {h["title"] for h in hits} == {"灵活就业人员如何缴纳社会保险", "社保卡丢失后如何挂失补办"}
+    hits = (await _get(client, search, q="社保", category="C0501"))["hits"]  # the category and those under it
+    assert {h["title"] for h in hits} == {"灵活就业人员如何缴纳社会保险", "社保卡丢失后如何挂失补办", "退休人员养老金调整何时发放"}
+    hits = (await _get(client, search, q="社保", category="C050101"))["hits"]
+    assert {h["title"] for h in hits} == {"退休人员养老金调整何时发放"}
+    hits = (await _get(client, search, q="医保 社保", category="C05", kind="article"))["hits"]  # a first-level one
+    assert hits and all(h["category"].startswith("C05") for h in hits)
+    assert {"C0501", "C050101", "C050102"} <= {h["category"] for h in hits}
     assert (await _get(client, search, q="社保", category="C0803"))["total"] == 0
     assert (await _get(client, search, q="社保", status="draft,in_review"))["total"] == 0
     assert (await _get(client, search, q="社保", status="published,closed"))["total"] >= 2  # an article and a ticket state
@@ -422,6 +427,9 @@ async def test_search_rejects_bad_filters(client):
         ({"unit": "nowhere"}, AGENT, "单位 nowhere 不存在"),
         ({"status": "published,deleted"}, AGENT, "status 不合法"),
         ({"category": "类" * 51}, AGENT, "category 不能超过 50 字"),
+        ({"category": "ZZZ"}, AGENT, "分类 ZZZ 不存在"),
+        ({"offset": "-5"}, AGENT, "参数 offset 超出范围"),
+        ({"offset": "10"}, AGENT, "检索结果不分页，offset 只能为 0"),
         ({"date_from": "2026-13-01"}, AGENT, "参数 date_from 不是合法日期（如 2026-01-31）"),
         ({"date_to": "下周"}, AGENT, "参数 date_to 不是合法日期（如 2026-01-31）"),
         ({"date_from": "2026-11-24", "date_to": "2026-11-23"}, AGENT, "date_from 不能晚于 date_to"),

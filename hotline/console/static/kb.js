@@ -25,9 +25,10 @@ const kbCanCreate = () => kbIsEditor() || me.role === "unit";
 const kbCanEdit = (a) => kbIsEditor() || (me.role === "unit" && a.unit_id !== null && a.unit_id === me.unit_id);
 const kbFail = (err) => alert(err.message);
 const kbBadge = (status) => h("span", { class: `badge kb-${status}` }, KB_STATUS[status] || status || "—");
-// Dates are picked as China (UTC+8) days; the API wants aware datetimes.
+// Dates are picked as China (UTC+8) days and sent as plain dates (YYYY-MM-DD): the API reads valid_from as the
+// start of that day and valid_to and review_due_at as its end (knowledge/README.md), as for the CSV import.
 const kbDay = (iso) => (iso ? new Date(new Date(iso).getTime() + 8 * 3600e3).toISOString().slice(0, 10) : "");
-const kbAt = (day, endOfDay) => (day ? `${day}T${endOfDay ? "23:59:59" : "00:00:00"}+08:00` : null);
+const kbAt = (day) => day || null;
 const KB_ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', "#x27": "'", "#39": "'" };
 // A search highlight is escaped text with <em> marks: rebuilt as text and <em> nodes.
 const kbHighlight = (html) => html.split(/(<em>.*?<\/em>)/).map((part) => {
@@ -181,7 +182,7 @@ function kbActionForm(a, name, spec) {
     try {
       // the version read pins the action: the API answers 409 if the article changed meanwhile
       const body = { version: a.version, note: note || null };
-      if (spec.date) body.review_due_at = kbAt(form.elements.namedItem("review_due_at").value, false);
+      if (spec.date) body.review_due_at = kbAt(form.elements.namedItem("review_due_at").value);
       await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: body });
     } catch (err) {
       return alert(err.message);
@@ -244,7 +245,7 @@ function kbEdit(a, draft = {}) {
     const el = (name) => form.elements.namedItem(name), val = (name) => el(name).value.trim();
     const body = { title: val("title"), body: el("body").value, category: val("category") || null,
       keywords: val("keywords").split(/[,，、;；\s]+/).filter(Boolean),
-      valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to"), true), review_due_at: kbAt(val("review_due_at")) };
+      valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to")), review_due_at: kbAt(val("review_due_at")) };
     if (el("unit")) body.unit = el("unit").value || null;
     if (a) body.version = a.version;  // 409 if someone changed it since it was opened
     form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));

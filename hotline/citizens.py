@@ -84,3 +84,41 @@ async def citizen_identities_of(conn: AsyncConnection, citizen_id: int) -> list[
 async def find_citizen(conn: AsyncConnection, identity: Identity) -> int | None:
     owners = await _owners(conn, [identity])
     return min(owners) if owners else None
+
+
+def holds_identity(ticket: dict, sender: Identity) -> bool:
+    """Whether the ticket's citizen record (as a ticket view shows it) holds ``sender``."""
+    citizen = ticket.get("citizen") or {}
+    return any(i.get("kind") == sender.kind and i.get("value") == sender.value for i in citizen.get("identities", []))
+
+
+async def tickets_written_by(conn: AsyncConnection, sender: Identity, channel: str, numbers: Sequence[str]) -> set[str]:
+    """Those of ``numbers`` with an inbound message from ``sender`` itself on ``channel``: the web visitor id
+    or WeChat openid (stored as the message's author ``kind:value``, these channels give no name), the
+    Telegram chat (in the message id ``msg:<chat>:<id>``).
+
+    A citizen record alone is no proof of whose a ticket is: records are joined by phone numbers typed in
+    requests, which nobody verifies. A chat channel shows or changes a ticket only for the identity that
+    filed it or wrote to it (the chatbot, WeChat and Telegram alike)."""
+    from hotline.tables import ticket_messages
+
+    if not numbers:
+        return set()
+    rows = (await conn.execute(
+        sa.select(tickets.c.number, ticket_messages.c.author, ticket_messages.c.external_id)
+        .select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
+        .where(tickets.c.number.in_(list(numbers)), ticket_messages.c.direction == "in",
+               ticket_messages.c.channel == channel))).all()
+    author = f"{sender.kind}:{sender.value}"
+    prefix = f"msg:{sender.value}:" if sender.kind == "telegram" else None
+    return {r.number for r in rows
+            if (prefix is None and r.author == author) or (prefix is not None and (r.external_id or "").startswith(prefix))}
+
+
+async def owns_ticket(service, sender: Identity, channel: str, ticket: dict | None) -> bool:
+    """The chat channels' check before they show or change a ticket: the sender's identity is on its record
+    *and* the sender itself filed it or wrote to it (:func:`tickets_written_by`)."""
+    if ticket is None or not holds_identity(ticket, sender):
+        return False
+    async with service.engine.connect() as conn:
+        return ticket["number"] in await tickets_written_by(conn, sender, channel, [ticket["number"]])

@@ -41,9 +41,9 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.citizens import holds_identity, tickets_written_by
 from hotline.lifecycle import OPEN_STATES
-from hotline.messages import Identity, InboundMessage
-from hotline.tables import ticket_messages, tickets
+from hotline.messages import InboundMessage
 from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
 from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
                                   HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
@@ -377,27 +377,13 @@ class Chatbot(RequestCollector):
         *and* the sender itself filed or wrote to it. A citizen record alone is no proof: records are merged
         by phone numbers typed in requests, which nobody verifies (someone else's number would otherwise
         hand over that person's tickets)."""
-        return _owned_by(ticket, message.sender) and ticket["number"] in await self._written_by(
+        return holds_identity(ticket, message.sender) and ticket["number"] in await self._written_by(
             message, [ticket["number"]])
 
     async def _written_by(self, message: InboundMessage, numbers: list[str]) -> set[str]:
-        """Those of ``numbers`` with an inbound message from the sender's own channel identity: the web
-        visitor id, WeChat openid (both stored as the message's author ``kind:value``, these channels give
-        no name) or Telegram chat (in the message id ``msg:<chat>:<id>``)."""
-        if not numbers:
-            return set()
-        sender = message.sender
+        """Those of ``numbers`` the sender itself filed or wrote to (:func:`hotline.citizens.tickets_written_by`)."""
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(
-                sa.select(tickets.c.number, ticket_messages.c.author, ticket_messages.c.external_id)
-                .select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
-                .where(tickets.c.number.in_(numbers), ticket_messages.c.direction == "in",
-                       ticket_messages.c.channel == message.channel))).all()
-        author = f"{sender.kind}:{sender.value}"
-        prefix = f"msg:{sender.value}:" if sender.kind == "telegram" else None
-        return {r.number for r in rows
-                if (sender.kind != "telegram" and r.author == author)
-                or (prefix is not None and (r.external_id or "").startswith(prefix))}
+            return await tickets_written_by(conn, message.sender, message.channel, numbers)
 
     async def _progress(self, message: InboundMessage, number: str) -> BotReply:
         ticket = await self.service.get_ticket_by_number(number)
@@ -451,9 +437,3 @@ def _pick(count: int) -> str:
     if count == 1:
         return "是请回复 1，不是请回复“提交”反映诉求。"
     return f"请回复 1 到 {count} 之间的序号，都不是请回复“提交”反映诉求。"
-
-
-def _owned_by(ticket: dict, sender: Identity) -> bool:
-    citizen = ticket.get("citizen") or {}
-    return any(i.get("kind") == sender.kind and i.get("value") == sender.value
-               for i in citizen.get("identities", []))

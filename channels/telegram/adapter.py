@@ -26,9 +26,10 @@ from channels.base import ChannelAdapter, MalformedPayload, SendResult, Verifica
 from channels.telegram.parse import PARSERS, BotRequest, parse_update
 from channels.telegram.settings import TelegramSettings
 from hotline.actions import InvalidParams
+from hotline.citizens import owns_ticket
 from hotline.jobs.callbacks import pending_callback_for, satisfaction_of
 from hotline.lifecycle import SATISFACTION, TransitionError
-from hotline.messages import OutboundMessage
+from hotline.messages import Identity, OutboundMessage
 from hotline.users import Actor
 
 log = logging.getLogger(__name__)
@@ -143,11 +144,11 @@ class TelegramAdapter(ChannelAdapter):
         return dataclasses.replace(req, kind="rate", number=number, satisfaction=satisfaction)
 
     async def _own_ticket(self, req: BotRequest) -> dict | None:
-        ticket = await self.deps.service.get_ticket_by_number(req.number)
-        if ticket is None or not ticket.get("citizen"):
-            return None
-        mine = any(i["kind"] == "telegram" and i["value"] == req.user_id for i in ticket["citizen"]["identities"])
-        return ticket if mine else None
+        """The ticket if this chat filed it or wrote to it (:func:`hotline.citizens.owns_ticket`)."""
+        service = self.deps.service
+        ticket = await service.get_ticket_by_number(req.number)
+        sender = Identity(kind="telegram", value=req.user_id)
+        return ticket if await owns_ticket(service, sender, "telegram", ticket) else None
 
     async def _query(self, req: BotRequest) -> tuple[str, InlineKeyboardMarkup | None]:
         ticket = await self._own_ticket(req)

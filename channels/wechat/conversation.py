@@ -6,9 +6,10 @@ import logging
 
 from channels.wechat.parse import WechatEvent, classify_text
 from hotline.actions import InvalidParams
+from hotline.citizens import owns_ticket
 from hotline.jobs.callbacks import pending_callback_for, satisfaction_of
 from hotline.lifecycle import TransitionError
-from hotline.messages import InboundMessage
+from hotline.messages import Identity, InboundMessage
 from hotline.users import Actor
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,10 @@ def reply_text(reply) -> str:
 
 
 async def _own_ticket(service, openid: str, number: str) -> dict | None:
+    """The ticket if this WeChat user filed it or wrote to it (a typed phone number on a merged citizen record
+    is no proof: :func:`hotline.citizens.owns_ticket`)."""
     ticket = await service.get_ticket_by_number(number)
-    if ticket is None or not ticket.get("citizen"):
-        return None
-    mine = any(i["kind"] == "wechat" and i["value"] == openid for i in ticket["citizen"]["identities"])
-    return ticket if mine else None
+    return ticket if await owns_ticket(service, Identity(kind="wechat", value=openid), "wechat", ticket) else None
 
 
 async def progress(service, openid: str, number: str) -> str:

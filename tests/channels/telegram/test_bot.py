@@ -116,6 +116,22 @@ async def test_someone_else_cannot_query_or_rate(tg, bot_api, engine):
     assert answer["chat_id"] == "6000000001" and "未找到该工单" in answer["text"] and "护照" not in answer["text"]
 
 
+async def test_a_ticket_on_a_merged_record_but_not_sent_from_this_chat_is_not_shown(tg, bot_api, engine):
+    # the citizen record holds this chat (e.g. joined by a typed phone number), but the ticket came by phone
+    from hotline.messages import Identity
+    from hotline.service import NewTicket
+
+    service = tg.hotline_app[appkeys.SERVICE]
+    taken = await service.create_ticket(NewTicket(
+        channel="phone", text="楼下烧烤店油烟扰民", identities=[Identity(kind="phone", value="+8613900009999"),
+                                                              Identity(kind="telegram", value="5123456789")]))
+    query = load("query_command.json")
+    query["message"]["text"] = f"/query {taken['number']}"
+    await deliver_json(tg, query)
+    answer = bot_api.sent()[-1]
+    assert "未找到该工单" in answer["text"] and "油烟" not in answer["text"]
+
+
 async def test_help_group_and_unknown_updates(tg, bot_api, engine):
     await deliver(tg, "start.json")
     assert "/query 工单号" in bot_api.sent()[-1]["text"]

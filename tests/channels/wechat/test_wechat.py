@@ -154,6 +154,24 @@ async def test_progress_query_by_ticket_number_only_for_own_tickets(make_client,
     assert await count(engine, tickets) == 1
 
 
+async def test_a_ticket_on_a_merged_record_but_not_sent_from_this_account_is_not_shown_or_rated(make_client, citizen,
+                                                                                                 engine):
+    # the citizen record holds this openid (e.g. joined by a phone number someone typed), but the ticket was
+    # taken by phone: a record is no proof of whose the ticket is, so WeChat neither shows nor rates it
+    from hotline.messages import Identity
+    from hotline.service import NewTicket
+
+    client = await make_client()
+    service = client.app[appkeys.SERVICE]
+    taken = await service.create_ticket(NewTicket(
+        channel="phone", text="楼下烧烤店油烟扰民", identities=[Identity(kind="phone", value="+8613900009999"),
+                                                              Identity(kind="wechat", value="oia2TjjewbmiOUlr6X-1crbLOvLw")]))
+    for text in (f"查询 {taken['number']}", f"评价 {taken['number']} 不满意"):
+        status, body = await post(client, citizen.plain(text_xml(text, openid="oia2TjjewbmiOUlr6X-1crbLOvLw")))
+        assert reply_content(body) == f"未找到您名下的工单 {taken['number']}，请核对编号。", text
+    assert (await service.get_ticket_by_number(taken["number"]))["satisfaction"] is None
+
+
 async def test_rating_a_closed_ticket(make_client, citizen, engine):
     client = await make_client()
     service = client.app[appkeys.SERVICE]

@@ -120,3 +120,16 @@ async def load_demo(engine, clock, index) -> dict[str, int]:
     assert report.failed == [] and report.created >= 30
     async with engine.connect() as conn:
         return dict((await conn.execute(sa.select(kb_articles.c.external_id, kb_articles.c.id))).all())
+
+
+async def demo_app_client(aiohttp_client, engine, clock, tmp_path):
+    """A test client of the whole application (every plugin) on ``engine`` with the demo knowledge base loaded."""
+    from hotline import appkeys
+    from hotline.app import create_app
+    from hotline.config import Settings
+
+    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
+                     engine=engine, clock=clock)
+    client = await aiohttp_client(app)
+    await load_demo(engine, clock, app[appkeys.SEARCH])
+    return client

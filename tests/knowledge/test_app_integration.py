@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from hotline import appkeys
-from hotline.app import create_app
-from hotline.config import Settings
 from hotline.users import create_user, issue_token
-from tests.knowledge.helpers import load_demo
+from tests.knowledge.helpers import demo_app_client
 
 
 @pytest.fixture
 async def client(aiohttp_client, engine, clock, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
-                     engine=engine, clock=clock)
-    c = await aiohttp_client(app)
-    await load_demo(engine, clock, app[appkeys.SEARCH])
+    c = await demo_app_client(aiohttp_client, engine, clock, tmp_path)
     async with engine.begin() as conn:
         user_id = await create_user(conn, "agent7", "agent", clock.now())
         c.token = await issue_token(conn, user_id, clock.now())

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from hotline import appkeys
-from tests.knowledge.web_helpers import AGENT, EDITOR, unit_header, web_client
+from tests.knowledge.web_helpers import AGENT, EDITOR, json_of, unit_header, web_client
 
 ARTICLES = "/api/v1/kb/articles"
 ASSIST = "/api/v1/assist"
@@ -19,14 +19,9 @@ async def client(aiohttp_client, engine, clock, tmp_path):
     return await web_client(aiohttp_client, engine, clock, tmp_path)
 
 
-async def _json(resp, status=200):
-    assert resp.status == status, await resp.text()
-    return await resp.json()
-
-
 async def _published(client, title, body, **dates) -> int:
-    article = await _json(await client.post(ARTICLES, headers=EDITOR, json={"title": title, "body": body, **dates}), 201)
-    await _json(await client.post(f"{ARTICLES}/{article['id']}/actions/publish", headers=EDITOR))
+    article = await json_of(await client.post(ARTICLES, headers=EDITOR, json={"title": title, "body": body, **dates}), 201)
+    await json_of(await client.post(f"{ARTICLES}/{article['id']}/actions/publish", headers=EDITOR))
     return article["id"]
 
 
@@ -38,25 +33,25 @@ async def test_assist_suggests_and_inserts_only_articles_in_force(client):
                               valid_to=(clock.now() + dt.timedelta(hours=1)).isoformat())
     current = await _published(client, "独生子女护理假现行规定", "<p>现行规定：独生子女护理假每年12天。</p>")
 
-    ids = [a["id"] for a in (await _json(await client.get(ASSIST, params={"text": "独生子女护理假有几天"},
+    ids = [a["id"] for a in (await json_of(await client.get(ASSIST, params={"text": "独生子女护理假有几天"},
                                                         headers=AGENT)))["articles"]]
     assert current in ids and ending in ids and future not in ids
     clock.advance(hours=2)  # the old rule has ended; the nightly sweep has not expired it yet
     for headers in (AGENT, EDITOR):
-        ids = [a["id"] for a in (await _json(await client.get(ASSIST, params={"text": "独生子女护理假有几天"},
+        ids = [a["id"] for a in (await json_of(await client.get(ASSIST, params={"text": "独生子女护理假有几天"},
                                                             headers=headers)))["articles"]]
         assert ids[0] == current and future not in ids and ending not in ids
 
     for article_id in (future, ending):
         for headers in (AGENT, EDITOR):
-            error = (await _json(await client.post(f"{ASSIST}/insert", json={"article_id": article_id},
+            error = (await json_of(await client.post(f"{ASSIST}/insert", json={"article_id": article_id},
                                                    headers=headers), 400))["error"]
             assert error["message"] == "该知识不在有效期内（尚未生效或已失效），不能引用"
-    text = (await _json(await client.post(f"{ASSIST}/insert", json={"article_id": current}, headers=AGENT)))["text"]
+    text = (await json_of(await client.post(f"{ASSIST}/insert", json={"article_id": current}, headers=AGENT)))["text"]
     assert text.startswith("现行规定：独生子女护理假每年12天。")
 
     # search still lists them, marked: extra.in_force
-    hits = (await _json(await client.get("/api/v1/kb/search", params={"q": "独生子女护理假", "kind": "article"},
+    hits = (await json_of(await client.get("/api/v1/kb/search", params={"q": "独生子女护理假", "kind": "article"},
                                          headers=EDITOR)))["hits"]
     in_force = {int(h["id"]): h["extra"]["in_force"] for h in hits}
     assert {k: in_force[k] for k in (future, ending, current)} == {future: False, ending: False, current: True}
@@ -68,21 +63,21 @@ async def test_member_units_get_no_routing_from_assist(client):
     gas = await unit_header(client, "gas")
     for resp in (await client.get(ASSIST, params={"text": "燃气泄漏有异味怎么办"}, headers=gas),
                  await client.post(ASSIST, json={"text": "燃气泄漏有异味怎么办"}, headers=gas)):
-        data = await _json(resp)
+        data = await json_of(resp)
         assert data["routing"] is None and data["articles"]
     assert router.calls == []
     async with client.ws_connect("/api/v1/assist/ws", headers=gas) as ws:
         await ws.send_str(json.dumps({"text": "燃气泄漏有异味怎么办"}))
         assert json.loads((await ws.receive()).data)["routing"] is None
     assert router.calls == []
-    data = await _json(await client.get(ASSIST, params={"text": "燃气泄漏有异味怎么办"}, headers=AGENT))
+    data = await json_of(await client.get(ASSIST, params={"text": "燃气泄漏有异味怎么办"}, headers=AGENT))
     assert data["routing"]["lead_unit"] == "gas" and len(router.calls) == 1
 
 
 async def test_assist_refuses_an_unknown_intake_line(client):
     for resp in (await client.post(ASSIST, json={"text": "abc", "intake_line": "zzz"}, headers=AGENT),
                  await client.get(ASSIST, params={"text": "abc", "intake_line": "zzz"}, headers=AGENT)):
-        error = (await _json(resp, 400))["error"]
+        error = (await json_of(resp, 400))["error"]
         assert error["message"].startswith("未知的热线号码 zzz（可用：12345、")
-    await _json(await client.post(ASSIST, json={"text": "燃气", "intake_line": "12319"}, headers=AGENT))
+    await json_of(await client.post(ASSIST, json={"text": "燃气", "intake_line": "12319"}, headers=AGENT))
     assert client.app[appkeys.ROUTER].calls[-1] == ("燃气", "12319", "phone")

@@ -7,23 +7,18 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import appkeys
-from hotline.app import create_app
 from hotline.citizens import resolve_citizen
-from hotline.config import Settings
 from hotline.messages import Identity
 from hotline.tables import ticket_messages, tickets
 from knowledge.gaps import knowledge_gaps
-from tests.knowledge.helpers import load_demo
+from tests.knowledge.helpers import demo_app_client
 
 ALICE_PHONE = "13912345678"
 
 
 @pytest.fixture
 async def client(aiohttp_client, engine, clock, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
-                     engine=engine, clock=clock)
-    c = await aiohttp_client(app)
-    await load_demo(engine, clock, app[appkeys.SEARCH])
+    c = await demo_app_client(aiohttp_client, engine, clock, tmp_path)
     return c
 
 

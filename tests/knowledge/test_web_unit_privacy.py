@@ -14,12 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from hotline import appkeys
-from hotline.app import create_app
-from hotline.config import Settings
 from hotline.tables import ticket_units, units
 from hotline.users import create_user, issue_token
 from knowledge.jobs import ticket_docs
-from tests.knowledge.helpers import add_ticket, load_demo
+from tests.knowledge.helpers import add_ticket, demo_app_client
 
 SEARCH = "/api/v1/kb/search"
 ASSIST = "/api/v1/assist"
@@ -31,10 +29,7 @@ NUMBERS = ("13912345678", "13587654321", "13712345678")
 
 @pytest.fixture
 async def client(aiohttp_client, engine, clock, tmp_path):
-    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
-                     engine=engine, clock=clock)
-    c = await aiohttp_client(app)
-    await load_demo(engine, clock, app[appkeys.SEARCH])
+    c = await demo_app_client(aiohttp_client, engine, clock, tmp_path)
     now = clock.now()
     async with engine.connect() as conn:
         ids = dict((await conn.execute(sa.select(units.c.code, units.c.id))).all())
@@ -52,7 +47,7 @@ async def client(aiohttp_client, engine, clock, tmp_path):
                                  ("agent1", "agent", None)):
             user_id = await create_user(conn, name, role, now, unit_code=unit)
             heads[name] = {"Authorization": f"Bearer {await issue_token(conn, user_id, now)}"}
-    await app[appkeys.SEARCH].upsert(await ticket_docs(engine, [noise, cut]))
+    await c.app[appkeys.SEARCH].upsert(await ticket_docs(engine, [noise, cut]))
     c.heads, c.tickets = heads, (noise, cut)
     return c
 

@@ -49,3 +49,9 @@ async def unit_header(client, code):
     async with client.app[appkeys.ENGINE].connect() as conn:
         unit_id = (await conn.execute(sa.select(units.c.id).where(units.c.code == code))).scalar_one()
     return {"X-Test-User": f"unit:{code}-editor:{unit_id}"}
+
+
+async def json_of(resp, status: int = 200):
+    """The response's JSON, after checking its status (the body is shown when it differs)."""
+    assert resp.status == status, await resp.text()
+    return await resp.json()

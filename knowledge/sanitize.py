@@ -26,7 +26,10 @@ def clean_html(value: str) -> str:
 
 
 def plain_text(value: str) -> str:
-    """What a reader sees of (sanitized) HTML as one line: inline tags dropped, other tags a space, runs of
-    white space one space."""
-    text = _TAG.sub(lambda m: "" if (m.group(1) or "").lower() in INLINE_TAGS else " ", value or "")
-    return " ".join(html.unescape(text).replace("\xa0", " ").split())
+    """What a reader sees of (sanitized) HTML: inline tags dropped, every other tag (paragraph, list item, line
+    break, cell, heading) a line break, as a line break in the source is; runs of white space within a line
+    one space, empty lines dropped. The lines matter: an FAQ kept as "问题？答案" lines is ranked by its
+    questions (``knowledge.search.base.faq_questions``)."""
+    text = _TAG.sub(lambda m: "" if (m.group(1) or "").lower() in INLINE_TAGS else "\n", value or "")
+    lines = (" ".join(line.split()) for line in html.unescape(text).replace("\xa0", " ").splitlines())
+    return "\n".join(line for line in lines if line)

@@ -137,7 +137,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert created["actions"] == ["submit", "archive"] and created["edit"] is True
     assert unit["created_fields"] == {
         "keywords": "养犬、犬只登记", "validity": "不限 至 2030-12-31", "review": "2030-06-30", "category": "C1001",
-        "unit": "云州市公安局", "body": "养犬人应当在取得犬只之日起三十日内办理犬只登记。 办理地点为各区公安分局户籍窗口。"}
+        "unit": "云州市公安局", "body": "养犬人应当在取得犬只之日起三十日内办理犬只登记。\n办理地点为各区公安分局户籍窗口。"}
     assert (unit["submitted"]["status"], unit["submitted"]["badge"], unit["submitted"]["actions"]) == (
         "in_review", "待审核", ["archive"])
     assert unit["second_submitted"]["status"] == "in_review"

@@ -29,3 +29,30 @@ def test_every_branch_starts_from_the_core_and_has_one_head():
             assert rev.down_revision is not None, rev.revision
     bases = script.get_bases()
     assert bases == ["0001_core"]
+
+
+async def test_articles_plain_text_gets_its_paragraph_lines_back(engine, clock):
+    # 0011 recomputes each article's plain text from its stored body: paragraphs become lines again
+    import sqlalchemy as sa
+    from alembic import command
+
+    from hotline.migrate import upgrade
+    from knowledge.tables import kb_articles
+
+    await upgrade(engine)
+    url = engine.url.render_as_string(hide_password=False)
+
+    def step(sync_conn, action, target):
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = sync_conn
+        action(cfg, target)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(step, command.downgrade, "0008_kb_gaps_closed")
+        await conn.execute(kb_articles.insert().values(
+            title="燃气服务", body_html="<p>燃气费怎么缴纳？在营业厅缴纳。</p><p>燃气表不走字怎么办？报修。</p>",
+            body_text="燃气费怎么缴纳？在营业厅缴纳。 燃气表不走字怎么办？报修。", keywords=[], status="published",
+            version=1, created_by="t", updated_by="t", created_at=clock.now(), updated_at=clock.now()))
+        await conn.run_sync(step, command.upgrade, "heads")
+        text = (await conn.execute(sa.select(kb_articles.c.body_text))).scalar_one()
+    assert text == "燃气费怎么缴纳？在营业厅缴纳。\n燃气表不走字怎么办？报修。"

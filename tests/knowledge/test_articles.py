@@ -220,3 +220,17 @@ async def test_an_articles_keywords_find_it_and_stop_when_removed(setup):
     await service.update(gas, tagged["id"], {"title": "燃气应急处置", "keywords": [],
                                               "body": "闻到异味时立即关闭总阀门，不要开关电器，到户外拨打抢修电话。"})
     assert [h.ref_id for h in (await index.search("漏气")).hits] == [str(plain["id"])]
+
+
+async def test_an_faq_written_as_paragraphs_is_found_by_every_question_it_holds(setup):
+    # the article's plain text keeps its paragraphs as lines, so each "问题？答案" paragraph's question counts
+    # like the title; the same words written as statements score lower, for the last question as for the first
+    service, index, gas, _, _ = setup
+    pairs = [("燃气表不走字怎么办", "联系燃气公司上门检测更换。"), ("燃气费怎么缴纳", "可在手机银行或营业厅缴纳。"),
+             ("燃气管道改装要申请吗", "须向燃气公司申请，由专业人员施工。")]
+    faq = await service.create(gas, {"title": "燃气服务", "body": "".join(f"<p>{q}？{a}</p>" for q, a in pairs)})
+    prose = await service.create(gas, {"title": "燃气服务", "body": "".join(f"<p>{q}。{a}</p>" for q, a in pairs)})
+    assert faq["body_text"].splitlines()[2] == "燃气管道改装要申请吗？须向燃气公司申请，由专业人员施工。"
+    for question, _ in (pairs[0], pairs[2]):
+        hits = {h.ref_id: h.score for h in (await index.search(question)).hits}
+        assert hits[str(faq["id"])] > hits[str(prose["id"])], question

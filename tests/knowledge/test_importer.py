@@ -23,7 +23,7 @@ async def test_duplicate_ids_in_one_file_are_reported_not_overwritten(engine, cl
     assert report.as_json() == {"created": 2, "updated": 0, "unchanged": 0,
                                 "failed": [{"row": 4, "error": "编号 d1 与第 2 行重复"}], "warnings": []}
     (first,) = [a for a in await service.list() if a["external_id"] == "d1"]
-    assert first["version"] == 1 and first["body_text"] == "社保卡丢失请先挂失， 再到银行补办。"
+    assert first["version"] == 1 and first["body_text"] == "社保卡丢失请先挂失，\n再到银行补办。"  # its line break kept
 
 
 async def test_jsonl_whose_first_line_is_not_an_object(engine, clock, tmp_path):

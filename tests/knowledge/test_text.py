@@ -64,7 +64,7 @@ def test_sanitizer_allow_list():
     clean = clean_html(dirty)
     assert clean == ('<h2>标题</h2><p>正文<a rel="noopener noreferrer">坏</a>'
                      '<a href="https://ok.cn/a" rel="noopener noreferrer">好</a></p>')
-    assert plain_text(clean) == "标题 正文坏好"  # links are inline: no gap; a heading ends a line
+    assert plain_text(clean) == "标题\n正文坏好"  # links are inline: no gap; a heading ends a line
 
 
 def test_plain_text_inline_tags_add_no_spaces_block_tags_separate():
@@ -74,7 +74,7 @@ def test_plain_text_inline_tags_add_no_spaces_block_tags_separate():
     assert plain_text(clean_html(inline)) == "请携带身份证、户口簿到窗口办理，当天办结，CO2、m2。"
     blocks = ("<h2>办理材料</h2><p>身份证</p><p>户口簿<br>照片</p><div>地址</div><ul><li>甲</li><li>乙</li></ul>"
               "<table><tr><th>项目</th><td>金额</td></tr></table>")
-    assert plain_text(clean_html(blocks)) == "办理材料 身份证 户口簿 照片 地址 甲 乙 项目 金额"
+    assert plain_text(clean_html(blocks)) == "\n".join("办理材料 身份证 户口簿 照片 地址 甲 乙 项目 金额".split())
     assert plain_text("<p>每台 <b>20万元</b> 补贴&nbsp;&amp;</p>") == "每台 20万元 补贴 &"  # the author's own spaces stay
 
 

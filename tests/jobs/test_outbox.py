@@ -53,7 +53,9 @@ async def test_event_is_handed_out_again_after_the_lease_and_still_sent_once(ser
 async def test_stopping_redis_mid_run_loses_no_event(service, clock, store_url, redis_server):
     await quiet_outbox(service)
     h = make_harness("rq", service, clock, store_url, redis_server.url)
-    relay = asyncio.create_task(relay_forever(service.engine, h.queue, interval=0.05, lease=h.ctx.jobs.relay_lease))
+    stop = asyncio.Event()
+    relay = asyncio.create_task(relay_forever(service.engine, h.queue, interval=0.05, lease=h.ctx.jobs.relay_lease,
+                                              stop=stop))
     try:
         await new_ticket(service, identities=[phone(1)])
         await wait_for(lambda: queued_or_delivered(service, 1))
@@ -94,6 +96,10 @@ async def test_stopping_redis_mid_run_loses_no_event(service, clock, store_url, 
         assert await undelivered_count(service.engine) == 0
         assert sorted(m.recipient.value for m in h.channels["sms"].sent) == [phone(n).value for n in (1, 2, 3, 4)]
     finally:
+        # Stopped as the app stops it (jobs_ctx): the pass under way ends, then the loop; a cancel in the middle
+        # of a database call left the event loop's teardown waiting forever now and then (seen in CI).
+        stop.set()
+        await asyncio.wait([relay], timeout=15)
         relay.cancel()
         if redis_server.proc is None:
             redis_server.start()

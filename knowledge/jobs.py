@@ -100,7 +100,7 @@ async def index_pending(engine: AsyncEngine, index: SearchIndex, batch: int = BA
     """Index everything changed since the stored cursor. Returns how many changed documents were written
     (rows re-read in the overlap window that were indexed before are not counted)."""
     cursor = await get_state(engine, CURSOR, None) or {}
-    if not cursor:  # a fresh index: every document is written under the current doc_text
+    if not cursor and not await current(engine):  # a fresh index: written under the current doc_text
         await set_state(engine, DOC_TEXT_STATE, {"version": DOC_TEXT_VERSION})
     # Older cursors hold the timestamps only: id 0 re-reads the rows at those timestamps.
     stored = {name: (dt.datetime.fromisoformat(cursor.get(name, EPOCH)), cursor.get(f"{name}_id", 0))
@@ -220,6 +220,11 @@ async def index_before_serving(app) -> None:
         await index_pending(app[appkeys.ENGINE], index)
     except Exception:
         log.warning("search index not caught up at startup; the index job will", exc_info=True)
+
+
+async def current(engine: AsyncEngine) -> bool:
+    """Whether the index's documents are written under the current ``doc_text``."""
+    return (await get_state(engine, DOC_TEXT_STATE, None) or {}).get("version") == DOC_TEXT_VERSION
 
 
 async def outdated(engine: AsyncEngine) -> bool:

@@ -4,7 +4,8 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
 
 * A question is searched among published articles. When the best article
   matches the question well (:mod:`knowledge.confidence`) it is answered with the
-  source article and a "did this help?" prompt; when it is close, the bot
+  source article (an FAQ article with the one question-answer pair asked about,
+  :mod:`knowledge.faq_answer`) and a "did this help?" prompt; when it is close, the bot
   offers up to three articles to choose from; otherwise it offers to submit
   a request.
 * Submitting collects what a ticket needs — what, where, contact — in a short
@@ -51,6 +52,7 @@ from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDB
 from knowledge.collect import ASK, RequestCollector, ask_router, next_missing, title_of
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
+from knowledge.faq_answer import choose_pair, faq_pairs
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log
 
@@ -68,6 +70,7 @@ CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
+ANSWER_CHARS = 600  # an answer longer than this is cut, ending in 「……」
 
 
 
@@ -317,8 +320,13 @@ class Chatbot(RequestCollector):
             return self._offer_submit(question, "该条知识已下线。")
         log_id = await self._log(key, channel, question, "answered", article_id, confidence)
         body = row["body_text"]
-        if len(body) > 600:
-            body = body[:600] + "……"
+        # An FAQ article is answered with the one question-answer pair asked about, when one clearly is.
+        pair = choose_pair(MatchScorer(self.index.tokenizer, self.index.synonyms), question,
+                           faq_pairs(row["title"], body))
+        if pair is not None:
+            body = pair.text
+        if len(body) > ANSWER_CHARS:
+            body = body[:ANSWER_CHARS] + "……"
         text = (f"{body}\n\n来源：《{row['title']}》（知识编号 {article_id}）\n"
                 "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。")
         return BotReply(text, "answer", article_id=article_id), {"stage": "feedback", "log_id": log_id,

@@ -284,11 +284,13 @@ def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str
 # What the ranker sees of a document (``doc_text``) changes with upgrades: bump this with it, and the index
 # job rebuilds an index made under an older version once (``knowledge.jobs.rebuild_if_outdated``).
 # 1: title and keywords twice; 2: an FAQ article's questions counted like its title; 3: articles' plain text
-# keeps its paragraphs as lines (migration 0011), so every question of an FAQ written as paragraphs counts.
-DOC_TEXT_VERSION = 3
+# keeps its paragraphs as lines (migration 0011), so every question of an FAQ written as paragraphs counts;
+# 4: an answer line ("答：…？") is no question, though it holds a question mark.
+DOC_TEXT_VERSION = 4
 
-# A line of an article that starts with a question: "问题？答案" or "问：问题？" (an FAQ article, one pair a line).
-_QUESTION_LINE = re.compile(r"\s*(?:问[:：]\s*)?([^？?\n]{4,80}[？?])")
+# A line of an article that starts with a question: "问题？答案" or "问：问题？" (an FAQ article, one pair a line);
+# never an answer's line ("答：您是否已登记？…").
+_QUESTION_LINE = re.compile(r"\s*(?!答\s*[:：])(?:问[:：]\s*)?([^？?\n]{4,80}[？?])")
 
 
 def faq_questions(doc: SearchDoc) -> list[str]:

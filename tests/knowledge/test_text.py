@@ -85,3 +85,14 @@ def test_overlapping_synonym_groups_do_not_hide_each_other():
     assert syn.expand(["医疗保险"]) == ["医疗保险", "医保"]
     assert set(syn.expand(["社会保险"])) == {"社会保险", "社保", "社会保障卡"}
     assert syn.expand(["社保"]) == ["社保", "社会保险"]
+
+
+def test_an_faqs_questions_are_its_question_lines_never_an_answers_line():
+    from knowledge.search.base import SearchDoc, faq_questions
+
+    body = ("办理须知如下。\n问：电动自行车在哪里登记？\n答：您是否已购买保险？未购买的请先购买。\n"
+            "燃气费怎么交？在营业厅或网上缴纳。\n答: 有疑问吗？请致电12345。")
+    doc = SearchDoc(kind="article", ref_id="1", title="燃气费怎么交？", body=body)
+    # the title's own question is not counted again; a ticket is no FAQ
+    assert faq_questions(doc) == ["电动自行车在哪里登记？"]
+    assert faq_questions(SearchDoc(kind="ticket", ref_id="2", title="", body=body)) == []

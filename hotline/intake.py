@@ -48,6 +48,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
         return existing
     try:
         identities = [normalize_identity(i.kind, i.value) for i in (message.sender, *message.other_identities)]
+        contact = normalize_identity("phone", message.contact_phone).value if message.contact_phone else None
     except InvalidIdentity as exc:
         raise InvalidParams(str(exc)) from None
     text = _full_text(message)
@@ -55,7 +56,7 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
         raise InvalidParams(f"诉求内容超过 {service.settings.max_text_chars} 字")
     new = NewTicket(channel=message.channel, text=text or "（无文字内容）", request_type=message.request_type,
                     identities=identities, citizen_name=message.sender_name, intake_line=message.intake_line,
-                    title=message.subject, place=message.address)
+                    title=message.subject, place=message.address, contact_phone=contact)
     # The routing suggestion is CPU work: do it before taking the write lock.
     suggestion = None
     if create_ticket:
@@ -72,6 +73,10 @@ async def ingest(service: TicketService, message: InboundMessage, *, create_tick
         if ticket_id is not None:
             await resolve_citizen(conn, identities, service.now(), message.sender_name)
             await _attach(conn, service, message_id, ticket_id)
+            if contact:  # a contact given in a follow-up: kept where the ticket had none
+                await conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id,
+                                                            tickets.c.contact_phone.is_(None))
+                                   .values(contact_phone=contact))
             number = (await conn.execute(sa.select(tickets.c.number).where(tickets.c.id == ticket_id))).scalar()
             return IntakeResult(ticket_id, number, created=False, duplicate=False, threaded=True,
                                 message_id=message_id)

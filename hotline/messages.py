@@ -59,6 +59,9 @@ class InboundMessage(Frozen):
     # Where the problem is, in the citizen's words (a form's address field, the chatbot's "where" answer):
     # the ticket's address when the gazetteer finds none in the text.
     address: str | None = Field(default=None, max_length=200)
+    # A phone number the citizen typed as their contact (the chatbot's "联系电话" answer): the ticket's
+    # contact for notices and the callback, never an identity of theirs (nobody verified it).
+    contact_phone: str | None = Field(default=None, max_length=40)
     received_at: dt.datetime
     # A hint for threading: a ticket number, an e-mail Message-ID being
     # replied to, or a conversation id of the channel.

@@ -77,6 +77,7 @@ class NewTicket:
     district: str | None = None
     address: str | None = None
     place: str | None = None  # the citizen's own words for where: the address when the gazetteer finds none
+    contact_phone: str | None = None  # normalised (+86...): a typed contact, not an identity
     publishable: bool = False
     extra: dict | None = None
 
@@ -265,7 +266,8 @@ class TicketService:
             number=number, channel=new.channel, intake_line=new.intake_line, request_type=request_type,
             category_id=category_id, district=new.district or area.get("district"),
             address=new.address or area.get("address") or new.place, title=new.title or new.text[:30], text=new.text,
-            state="new", citizen_id=citizen_id, reopen_count=0, urge_count=0, publishable=new.publishable,
+            state="new", citizen_id=citizen_id, contact_phone=new.contact_phone, reopen_count=0, urge_count=0,
+            publishable=new.publishable,
             routing=suggestion, extra=new.extra, version=1, created_at=now, updated_at=now,
         ).returning(tickets.c.id))).scalar_one()
         if inbound is not None:

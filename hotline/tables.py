@@ -91,6 +91,9 @@ tickets = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("state", sa.String(20), nullable=False, index=True),
     sa.Column("citizen_id", sa.Integer, sa.ForeignKey("citizens.id"), index=True),
+    # A phone number the citizen typed as their contact (chatbot, forms): reached for notices and the
+    # callback, never one of the citizen's identities, since nobody verified it is theirs.
+    sa.Column("contact_phone", sa.String(40), index=True),
     sa.Column("lead_unit_id", sa.Integer, sa.ForeignKey("units.id"), index=True),
     sa.Column("reject_reason", sa.String(30)),
     sa.Column("emergency_number", sa.String(5)),

@@ -123,6 +123,7 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
         "title": mask_phones_in_text(row.title) if mask else row.title,
         "text": mask_phones_in_text(row.text) if mask else row.text,
         "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": citizen,
+        "contact_phone": mask_identity("phone", row.contact_phone) if mask else row.contact_phone,
         "lead_unit": next((u for u in assigned if u["role"] == "lead"), None),
         "lead_unit_name": next((u["name"] for u in assigned if u["role"] == "lead"), None),
         "co_units": [u for u in assigned if u["role"] == "co"],
@@ -216,9 +217,10 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
         query = query.where(tickets.c.category_id.in_(ids))
     if district:
         query = query.where(tickets.c.district == district)
-    if phone:
-        query = query.where(tickets.c.citizen_id.in_(sa.select(citizen_identities.c.citizen_id).where(
-            citizen_identities.c.kind == "phone", citizen_identities.c.value == phone)))
+    if phone:  # the citizen's own number, or the contact they typed in the request
+        query = query.where(sa.or_(tickets.c.contact_phone == phone, tickets.c.citizen_id.in_(
+            sa.select(citizen_identities.c.citizen_id).where(
+                citizen_identities.c.kind == "phone", citizen_identities.c.value == phone))))
     if q:
         query = query.where(sa.or_(tickets.c.text.contains(q, autoescape=True),
                                    tickets.c.title.contains(q, autoescape=True),

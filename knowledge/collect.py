@@ -12,10 +12,8 @@ import json
 import logging
 import re
 
-from hotline.citizens import find_citizen
-from hotline.identity import InvalidIdentity, normalize_identity
-from hotline.messages import Identity, InboundMessage
-from knowledge.chat_text import MOBILE, own_phone_in, phone_in
+from hotline.messages import InboundMessage
+from knowledge.chat_text import own_phone_in, phone_in
 from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, only_phone
 
 log = logging.getLogger(__name__)
@@ -128,14 +126,10 @@ class RequestCollector:
         return BotReply(lead + reply.text, reply.kind, ticket_number=reply.ticket_number), state
 
     async def _create_ticket(self, message: InboundMessage, key: str, fields: dict) -> tuple[BotReply, dict]:
-        others: list[Identity] = []
         contact, where, seen, earlier = fields["contact"], fields["where"], fields.get("seen"), fields.get("earlier")
-        if MOBILE.fullmatch(contact) and message.sender.kind != "phone" \
-                and await self._may_link(message.sender, Identity(kind="phone", value="+86" + contact)):
-            others.append(Identity(kind="phone", value="+86" + contact))
         inbound = InboundMessage(
             channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
-            other_identities=tuple(others), sender_name=message.sender_name,
+            contact_phone=contact, sender_name=message.sender_name,
             text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
                  + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else "")
                  + (f"\n{earlier_line(earlier)}" if earlier else ""),
@@ -152,21 +146,6 @@ class RequestCollector:
         # kept so that the same last answer sent again is not taken for the start of a new request
         done = {"stage": "done", "ticket_number": result.ticket_number, "contact": contact}
         return BotReply(text, "ticket", ticket_number=result.ticket_number), done
-
-
-    async def _may_link(self, sender: Identity, phone: Identity) -> bool:
-        """Whether a typed phone number may join the sender's citizen record (so that SMS notices and the
-        callback reach it): only when no other citizen is known by it. Nobody verifies a typed number; the
-        core merges the records of all identities one message names, so someone else's number would make
-        the sender that citizen. It stays in the ticket text as the contact either way."""
-        try:
-            phone = normalize_identity(phone.kind, phone.value)
-            mine = normalize_identity(sender.kind, sender.value)
-        except InvalidIdentity:
-            return False
-        async with self.engine.connect() as conn:
-            owner = await find_citizen(conn, phone)
-            return owner is None or owner == await find_citizen(conn, mine)
 
 
 def earlier_line(earlier: list) -> str:

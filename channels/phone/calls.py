@@ -136,16 +136,19 @@ class CallRecorder:
                          sa.select(call_records).where(call_records.c.from_number == phone,
                                                        call_records.c.call_id != (exclude_call or ""))
                          .order_by(call_records.c.started_at.desc(), call_records.c.id.desc()).limit(limit))]
-            if citizen_id is None:
-                return {"citizen": None, "open_tickets": [], "last_contacts": [], "recent_calls": calls}
-            name = (await conn.execute(sa.select(citizens.c.name).where(citizens.c.id == citizen_id))).scalar()
+            # The caller's own tickets, and those where someone left this number as the contact (a chatbot
+            # request typed on another channel): the agent sees both, the citizen record stays apart.
+            mine = sa.or_(tickets.c.contact_phone == phone,
+                          *([tickets.c.citizen_id == citizen_id] if citizen_id is not None else []))
+            name = None if citizen_id is None else \
+                (await conn.execute(sa.select(citizens.c.name).where(citizens.c.id == citizen_id))).scalar()
             contacts = [{"ticket_number": m.number, "channel": m.channel, "direction": m.direction,
                          "text": m.text[:100], "at": m.created_at.isoformat()}
                         for m in await conn.execute(
                             sa.select(ticket_messages.c.channel, ticket_messages.c.direction, ticket_messages.c.text,
                                       ticket_messages.c.created_at, tickets.c.number)
                             .select_from(ticket_messages.join(tickets, tickets.c.id == ticket_messages.c.ticket_id))
-                            .where(tickets.c.citizen_id == citizen_id)
+                            .where(mine)
                             .order_by(ticket_messages.c.created_at.desc(), ticket_messages.c.id.desc()).limit(limit))]
             lead = ticket_units.join(units, units.c.id == ticket_units.c.unit_id)
             lead_name = (sa.select(units.c.name).select_from(lead)
@@ -154,14 +157,16 @@ class CallRecorder:
             open_tickets = [{"number": t.number, "state": t.state, "state_label": STATE_LABELS[t.state],
                              "title": t.title, "lead_unit_name": t.lead_unit_name,
                              "reply_due_at": t.reply_due_at.isoformat() if t.reply_due_at else None,
-                             "created_at": t.created_at.isoformat()}
+                             "created_at": t.created_at.isoformat(),
+                             "contact_only": citizen_id is None or t.citizen_id != citizen_id}
                             for t in await conn.execute(
                                 sa.select(tickets.c.number, tickets.c.state, tickets.c.title, tickets.c.reply_due_at,
-                                          tickets.c.created_at, lead_name.label("lead_unit_name"))
-                                .where(tickets.c.citizen_id == citizen_id,
-                                       tickets.c.state.in_(sorted(OPEN_STATES)))
+                                          tickets.c.created_at, tickets.c.citizen_id,
+                                          lead_name.label("lead_unit_name"))
+                                .where(mine, tickets.c.state.in_(sorted(OPEN_STATES)))
                                 .order_by(tickets.c.id.desc()).limit(limit))]
-        return {"citizen": {"id": citizen_id, "name": name, "phone": phone}, "open_tickets": open_tickets,
+        citizen = {"id": citizen_id, "name": name, "phone": phone} if citizen_id is not None else None
+        return {"citizen": citizen, "open_tickets": open_tickets,
                 "last_contacts": contacts, "recent_calls": calls}
 
 

@@ -44,7 +44,7 @@ def auto_route(ticket_channel: str, identities: dict[str, str],
 
 async def create_task(ctx, conn: AsyncConnection, ticket) -> int | None:
     """The callback task for this reply round (once); None if it already exists."""
-    identities = await notify.citizen_identities_of(conn, ticket.citizen_id)
+    identities = await notify.ticket_recipients(conn, ticket)
     route = auto_route(ticket.channel, identities, available=set(ctx.channels))
     now = ctx.now()
     values = dict(ticket_id=ticket.id, round=ticket.reopen_count, unit_id=ticket.lead_unit_id,

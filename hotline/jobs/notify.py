@@ -62,6 +62,16 @@ async def citizen_identities_of(conn: AsyncConnection, citizen_id: int | None) -
     return {r.kind: r.value for r in rows}
 
 
+async def ticket_recipients(conn: AsyncConnection, ticket) -> dict[str, str]:
+    """Where the citizen of ``ticket`` (a tickets row) can be reached about it: their identities, with the
+    phone they typed as this ticket's contact in place of any other phone (they asked to be called there)."""
+    found = await citizen_identities_of(conn, ticket.citizen_id)
+    contact = getattr(ticket, "contact_phone", None)
+    if contact:
+        found["phone"] = contact
+    return found
+
+
 def citizen_route(ticket_channel: str, identities: dict[str, str]) -> tuple[str, str, str] | None:
     """(channel, identity kind, value): the ticket's own channel when it can reach them, else SMS."""
     kind = IDENTITY_KIND.get(ticket_channel)
@@ -91,7 +101,7 @@ async def to_citizen(ctx, conn: AsyncConnection, ticket, key: str, kind: str, te
                      answering: bool = False) -> int | None:
     """Record a citizen notice for ``ticket`` (a tickets row) on their channel, held over quiet hours
     unless it is ``answering`` a message the citizen has just sent (the ticket number for a request)."""
-    route = citizen_route(ticket.channel, await citizen_identities_of(conn, ticket.citizen_id))
+    route = citizen_route(ticket.channel, await ticket_recipients(conn, ticket))
     if route is None:
         return None
     channel, id_kind, value = route
@@ -201,7 +211,7 @@ async def _sms_fallback(ctx, row) -> int | None:
         ticket = (await conn.execute(sa.select(tickets).where(tickets.c.id == row.ticket_id))).first()
         if ticket is None:
             return None
-        phone = (await citizen_identities_of(conn, ticket.citizen_id)).get("phone")
+        phone = (await ticket_recipients(conn, ticket)).get("phone")
         if not phone:
             return None
         return await record(conn, key=f"{row.key}:sms", ticket_id=row.ticket_id, audience="citizen",

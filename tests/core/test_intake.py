@@ -134,6 +134,36 @@ async def test_unit_users_see_sender_identities_and_numbers_in_text_masked(servi
     assert [m["author"] for m in staff["messages"] if m["direction"] == "in"] == ["phone:+8613812345678"]
 
 
+async def test_a_contact_phone_is_kept_on_the_ticket_masked_for_units_and_checked(service):
+    from hotline.actions import InvalidParams
+    from hotline.users import Actor
+    from hotline.views import load_ticket
+    from tests.core.test_service import DISPATCHER, unit_actor
+
+    result = await service.ingest(msg("c1", contact_phone="139 1234 5678"))
+    assert result.created
+    await service.transition(result.ticket_number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    housing = await unit_actor(service, "housing")
+    async with service.engine.connect() as conn:
+        ticket_id = (await conn.execute(sa.select(tickets.c.id).where(
+            tickets.c.number == result.ticket_number))).scalar_one()
+        seen = await load_ticket(service, conn, ticket_id, housing)
+        staff = await load_ticket(service, conn, ticket_id, Actor("agent1", "agent"))
+    assert (staff["contact_phone"], seen["contact_phone"]) == ("+8613912345678", "139****5678")
+    assert [i["kind"] for i in staff["citizen"]["identities"]] == ["wechat"]  # no identity made of it
+    # a follow-up giving a number where the ticket has one changes nothing; a bad number is refused whole
+    again = await service.ingest(msg("c2", text=f"{result.ticket_number} 补充", contact_phone="13800000000"))
+    assert again.threaded and (await service.get_ticket(result.ticket_number))["contact_phone"] == "+8613912345678"
+    before = await counts(service)
+    try:
+        await service.ingest(msg("c3", contact_phone="电话"))
+    except InvalidParams as exc:
+        assert "电话" in str(exc)
+    else:
+        raise AssertionError("a contact that is no phone number was accepted")
+    assert await counts(service) == before
+
+
 async def test_a_web_or_email_sender_is_masked_alike_as_identity_and_as_message_author(service):
     from hotline.views import load_ticket
     from tests.core.test_service import DISPATCHER, unit_actor

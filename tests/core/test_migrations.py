@@ -56,3 +56,57 @@ async def test_articles_plain_text_gets_its_paragraph_lines_back(engine, clock):
         await conn.run_sync(step, command.upgrade, "heads")
         text = (await conn.execute(sa.select(kb_articles.c.body_text))).scalar_one()
     assert text == "燃气费怎么缴纳？在营业厅缴纳。\n燃气表不走字怎么办？报修。"
+
+
+async def test_phones_the_chatbot_took_for_identities_become_ticket_contacts(engine, clock):
+    # 0012: a chatbot ticket's typed phone moves to the ticket; the identity that ticket made is removed,
+    # unless the record has since used the number for real or holds nothing else
+    import sqlalchemy as sa
+    from alembic import command
+
+    from hotline.migrate import upgrade
+    from hotline.tables import citizen_identities, citizens, ticket_messages, tickets
+
+    await upgrade(engine)
+    url = engine.url.render_as_string(hide_password=False)
+
+    def step(sync_conn, action, target):
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = sync_conn
+        action(cfg, target)
+
+    now, earlier = clock.now(), clock.now().replace(year=2025)
+
+    async def citizen(conn, *idents) -> int:
+        cid = (await conn.execute(citizens.insert().values(created_at=now).returning(citizens.c.id))).scalar_one()
+        for kind, value, at in idents:
+            await conn.execute(citizen_identities.insert().values(citizen_id=cid, kind=kind, value=value,
+                                                                  created_at=at))
+        return cid
+
+    async def ticket(conn, number, cid, channel, text, chatbot) -> None:
+        tid = (await conn.execute(tickets.insert().values(
+            number=number, channel=channel, intake_line="12345", request_type="求助", text=text, state="new",
+            citizen_id=cid, reopen_count=0, urge_count=0, publishable=False, version=1, created_at=now,
+            updated_at=now).returning(tickets.c.id))).scalar_one()
+        await conn.execute(ticket_messages.insert().values(ticket_id=tid, direction="in", channel=channel,
+                                                           text=text, attachments=[], created_at=now,
+                                                           meta={"chatbot": True} if chatbot else {}))
+
+    async with engine.begin() as conn:
+        await conn.run_sync(step, command.downgrade, "0010_idempotency_keys")
+        typed = await citizen(conn, ("web", "bob", now), ("phone", "+8613700001111", now))
+        await ticket(conn, "2026120700001", typed, "web", "路灯坏了\n地点：无\n联系电话：137 0000 1111", True)
+        called = await citizen(conn, ("web", "carol", now), ("phone", "+8613700002222", now))
+        await ticket(conn, "2026120700002", called, "web", "噪音\n联系电话：13700002222", True)
+        await ticket(conn, "2026120700003", called, "phone", "又来电反映噪音", False)
+        known = await citizen(conn, ("wechat", "o-dave", now), ("phone", "+8613700003333", earlier))
+        await ticket(conn, "2026120700004", known, "wechat", "井盖\n联系电话：13700003333", True)
+        await ticket(conn, "2026120700005", known, "wechat", "写着 联系电话：13700009999 的普通消息", False)
+        await conn.run_sync(step, command.upgrade, "heads")
+        contacts = dict((await conn.execute(sa.select(tickets.c.number, tickets.c.contact_phone))).all())
+        phones = sorted((await conn.execute(sa.select(citizen_identities.c.value).where(
+            citizen_identities.c.kind == "phone"))).scalars())
+    assert contacts == {"2026120700001": "+8613700001111", "2026120700002": "+8613700002222",
+                        "2026120700003": None, "2026120700004": "+8613700003333", "2026120700005": None}
+    assert phones == ["+8613700002222", "+8613700003333"]

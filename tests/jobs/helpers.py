@@ -20,10 +20,11 @@ async def unit_actor(service, code: str) -> Actor:
 
 
 async def new_ticket(service, *, channel: str = "phone", identities=None,
-                     text: str = "小区楼道灯坏了一个月没人修", request_type: str = "求助") -> str:
+                     text: str = "小区楼道灯坏了一个月没人修", request_type: str = "求助",
+                     contact_phone: str | None = None) -> str:
     identities = identities if identities is not None else [Identity(kind="phone", value=CITIZEN_PHONE)]
     created = await service.create_ticket(NewTicket(channel=channel, text=text, request_type=request_type,
-                                                    identities=identities))
+                                                    identities=identities, contact_phone=contact_phone))
     return created["number"]
 
 

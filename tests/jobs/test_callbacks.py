@@ -97,6 +97,16 @@ async def test_citizen_without_a_messaging_identity_goes_to_the_phone_queue(inpr
     assert (closed["state"], closed["satisfaction"]) == ("closed", None)
 
 
+async def test_the_callback_asks_the_contact_phone_left_in_the_request(inproc, service):
+    contact = "+8613900002222"
+    number = await replied(service, channel="web", identities=[Identity(kind="web", value="visitor-2")],
+                           contact_phone=contact)
+    await inproc.settle()
+    [question] = [m for m in inproc.channels["sms"].sent if m.template == "callback"]
+    assert question.recipient == Identity(kind="phone", value=contact) and number in question.text
+    assert await pending_for(service, "phone", contact) == number
+
+
 async def test_running_the_reply_event_twice_makes_one_task_and_one_question(inproc, service):
     from hotline.jobs import tasks
     from hotline.tables import outbox

@@ -33,6 +33,24 @@ async def test_wechat_out_of_window_falls_back_to_sms(inproc, service):
     assert states == [("sms", "sent"), ("wechat", "failed")]
 
 
+async def test_the_contact_phone_typed_in_a_request_gets_the_notices(inproc, service):
+    # a web chatbot visitor: the ticket's own channel cannot reach them, the number they left can
+    contact = "+8613900001111"
+    number = await new_ticket(service, channel="web", identities=[Identity(kind="web", value="visitor-1")],
+                              contact_phone=contact)
+    await inproc.settle()
+    [sms] = inproc.channels["sms"].sent
+    assert sms.recipient == Identity(kind="phone", value=contact) and number in sms.text
+    # a WeChat follower who left another number for this request: the fallback goes there, not to the
+    # number their record holds
+    inproc.channels["wechat"].refuse = "超出48小时客服消息窗口"
+    other = await new_ticket(service, channel="wechat", identities=[Identity(kind="wechat", value=OPENID),
+                                                                     Identity(kind="phone", value=CITIZEN_PHONE)],
+                             contact_phone=contact)
+    await inproc.settle()
+    assert [m.recipient.value for m in inproc.channels["sms"].sent if other in m.text] == [contact]
+
+
 async def test_no_citizen_notice_at_night_until_morning(inproc, service, clock):
     clock.set(dt.datetime(2026, 11, 23, 22, 30, tzinfo=SHANGHAI).astimezone(dt.timezone.utc))
     number = await new_ticket(service)

@@ -83,7 +83,8 @@ async def test_question_to_ticket_dialogue(bot):
     # the last message's id and what was collected: a redelivery is the same request, a later request
     # whose last message carries the same id is not
     assert sent.external_id.startswith("final-1#") and sent.channel == "wechat"
-    assert sent.other_identities == (Identity(kind="phone", value="+8613812345678"),)
+    # the typed number is the ticket's contact, not an identity of the sender (nobody verified it)
+    assert sent.other_identities == () and sent.contact_phone == "13812345678"
     # WeChat redelivers the last message: same answer, no second ticket
     again = await chatbot.respond(msg("我的电话是13812345678", external_id="final-1"))
     assert again.ticket_number == "2026112300001" and len(service.messages) == 1

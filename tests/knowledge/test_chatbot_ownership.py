@@ -87,9 +87,11 @@ async def test_a_record_merged_earlier_by_a_typed_phone_still_gives_no_access(cl
     """Citizen records merged before this was fixed (a visitor's id joined to someone's phone)."""
     alice_no = await alice_files(client)
     await say(client, "evil2", "你好")
-    async with engine.begin() as conn:
-        await resolve_citizen(conn, [Identity(kind="web", value="evil2"), Identity(kind="phone", value="+86" + ALICE_PHONE)],
-                              clock.now())
+    phone = Identity(kind="phone", value="+86" + ALICE_PHONE)
+    async with engine.begin() as conn:  # as the chatbot once did: Alice's typed phone joined her record ...
+        await resolve_citizen(conn, [Identity(kind="web", value="alice"), phone], clock.now())
+        # ... and then the stranger's, who typed it too
+        await resolve_citizen(conn, [Identity(kind="web", value="evil2"), phone], clock.now())
     alice_ticket = await client.app[appkeys.SERVICE].get_ticket_by_number(alice_no)
     assert {"kind": "web", "value": "evil2"} in [
         {"kind": i["kind"], "value": i["value"]} for i in alice_ticket["citizen"]["identities"]]
@@ -133,3 +135,39 @@ async def test_a_follow_up_question_carries_the_earlier_question_and_answer_into
     assert ticket["text"].startswith("那外地人能不能退休前把钱转到老家去\n")
     assert (f"（此前咨询：住房公积金怎么提取？，智能客服已答复知识《住房公积金提取条件和材料》（编号 {article_id}））"
             in ticket["text"])
+
+
+async def test_a_typed_phone_is_the_tickets_contact_and_joins_no_record(client, engine, clock):
+    """A number typed in a request is where the ticket's citizen is called back, never proof of who they
+    are: it joins no citizen record, even one nobody has, and its owner's own messages stay theirs."""
+    from hotline.intake import ingest
+    from hotline.messages import InboundMessage
+    from hotline.users import create_user, issue_token
+
+    await say(client, "bob", "小区门口的路灯坏了一个星期了")
+    await say(client, "bob", "提交")
+    await say(client, "bob", "无")
+    filed = await say(client, "bob", "13700001111")
+    assert filed["kind"] == "ticket", filed
+    number = filed["ticket_number"]
+    service = client.app[appkeys.SERVICE]
+    ticket = await service.get_ticket_by_number(number)
+    assert ticket["contact_phone"] == "+8613700001111"
+    assert [(i["kind"], i["value"]) for i in ticket["citizen"]["identities"]] == [("web", "bob")]
+
+    # the number's owner texts in, naming that ticket: a new request of theirs, not a message on Bob's
+    sms = await ingest(service, InboundMessage(
+        channel="sms", external_id="sms-1", sender=Identity(kind="phone", value="+8613700001111"),
+        text=f"我没有提过{number}这个诉求，请核实", received_at=clock.now()))
+    assert sms.created and sms.ticket_number != number
+    theirs = await service.get_ticket_by_number(sms.ticket_number)
+    assert theirs["citizen"]["id"] != ticket["citizen"]["id"]
+    assert (await inbound_texts(engine, number))[-1].endswith("联系电话：13700001111")
+
+    # agents find Bob's ticket by the number he left, and the caller's own
+    async with engine.begin() as conn:
+        agent = await issue_token(conn, await create_user(conn, "agent-c", "agent", clock.now()), clock.now())
+    resp = await client.get("/api/v1/tickets", params={"phone": "13700001111"},
+                            headers={"Authorization": f"Bearer {agent}"})
+    assert resp.status == 200, await resp.text()
+    assert sorted(t["number"] for t in (await resp.json())["items"]) == sorted([number, sms.ticket_number])

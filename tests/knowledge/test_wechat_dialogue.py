@@ -57,8 +57,9 @@ async def test_wechat_question_answer_then_ticket(wechat, engine):
     progress = await say(wechat, row.number)
     assert progress.startswith(f"工单 {row.number} 当前状态：")
     ticket = await wechat.app[appkeys.SERVICE].get_ticket_by_number(row.number)
-    assert {"kind": "phone", "value": "+8613812345678"} in [
-        {"kind": i["kind"], "value": i["value"]} for i in ticket["citizen"]["identities"]]
+    # the typed number is where the unit calls back, not an identity of this follower (nobody verified it)
+    assert ticket["contact_phone"] == "+8613812345678"
+    assert [i["kind"] for i in ticket["citizen"]["identities"]] == ["wechat"]
     # "查询进度" with no number: the real service finds this citizen's tickets by the WeChat openid
     mine = await say(wechat, "查询进度")
     assert mine.startswith("您最近的工单：\n1. " + row.number)

@@ -165,6 +165,7 @@ async function showTicket(number) {
         h("tr", {}, h("th", {}, "签收时限"), h("td", {}, fmt(t.deadlines.sign_due_at))),
         h("tr", {}, h("th", {}, "办理时限"), h("td", {}, fmt(t.deadlines.reply_due_at))),
         h("tr", {}, h("th", {}, "市民"), h("td", {}, (t.citizen?.identities || []).map((i) => i.value).join("、") || "—")),
+        t.contact_phone ? h("tr", {}, h("th", {}, "联系电话"), h("td", { id: "contact-phone" }, t.contact_phone.replace(/^\+86/, ""))) : null,
         h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
         route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
           `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
@@ -288,7 +289,7 @@ function showPop(event) {
     event.citizen ? null : h("div", { class: "muted" }, "首次来电"),
     history.length ? h("div", {}, "未办结工单：") : null,
     h("ul", {}, history.slice(0, 5).map((t) => h("li", { onclick: () => showTicket(t.number) },
-      `${t.number} ${t.state_label || ""} ${t.title || ""}`))),
+      `${t.number} ${t.state_label || ""} ${t.title || ""}${t.contact_only ? "（他人留此号码为联系电话）" : ""}`))),
     contacts.length ? h("div", { class: "muted" }, `最近联系：${contacts[0].text}`) : null,
   );
   pop.hidden = false;

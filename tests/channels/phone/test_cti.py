@@ -66,6 +66,22 @@ async def test_call_sequence_shows_live_on_agent_socket_with_history(make_client
     await ws.close()
 
 
+async def test_the_pop_shows_requests_that_left_the_callers_number_as_contact_marked_so(make_client, service, tokens):
+    own = await earlier_ticket(service)
+    # a web visitor left this number as their contact: not the caller's record, but the agent should see it
+    left = await ingest(service, InboundMessage(
+        channel="web", external_id="web-1", sender=Identity(kind="web", value="visitor-9"),
+        text="路灯坏了\n联系电话：13800138000", contact_phone="13800138000", received_at=service.now()))
+    client = await make_client()
+    ws = await agent_socket(client, tokens["agent"])
+    await post_form(client, "cti_newcall.form")
+    pop = await ws.receive_json(timeout=5)
+    assert pop["citizen"]["name"] == "王女士"
+    assert [(t["number"], t["contact_only"]) for t in pop["open_tickets"]] == [(left.ticket_number, True),
+                                                                               (own, False)]
+    await ws.close()
+
+
 async def test_unknown_caller_pop_and_abandoned_landline_call(make_client, service, tokens, clock):
     client = await make_client()
     ws = await agent_socket(client, tokens["dispatcher"])

@@ -82,9 +82,11 @@ async def test_a_sensitive_or_mass_incident_alerts_the_leaders_and_the_agents(ai
 
     calm = await ingest(service, "s-0", "小区门口路灯坏了一周，晚上很黑")
     mass = await ingest(service, "s-1", "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来")
-    agent = [await sockets["agent"].receive_json(timeout=5) for _ in range(3)]
-    assert [(e["type"], e.get("number")) for e in agent] == [
+    agent = []
+    while not agent or agent[-1]["type"] != "alert":  # the calm one may be dispatched at once (another event)
+        agent.append(await sockets["agent"].receive_json(timeout=5))
+    assert [(e["type"], e.get("number")) for e in agent if e.get("action") in ("create", None)] == [
         ("ticket_event", calm.ticket_number), ("ticket_event", mass.ticket_number), ("alert", mass.ticket_number)]
     alert = await sockets["leader"].receive_json(timeout=5)  # no ticket events: only the alert
-    assert alert == agent[2] and alert["kind"] == "sensitive" and "群体性事件" in alert["reasons"]
+    assert alert == agent[-1] and alert["kind"] == "sensitive" and "群体性事件" in alert["reasons"]
     assert alert["message"].startswith("敏感/群体性事项（") and mass.ticket_number in alert["message"]

@@ -3,9 +3,14 @@
 A hit means the agent must transfer the caller at once to 119, 110 or 120.
 Rules are explicit regular expressions evaluated per clause. A trigger does
 not fire when its clause is about a hazard, a fee, a complaint or another
-non-urgent matter (``消防通道被占`` is not a fire), when the text puts the
-event in the past without saying it is still going on, nor when the caller
-only asks whether a rumour is true (``听说有人跳楼，是真的吗``).
+non-urgent matter (``消防通道被占`` is not a fire), when the clause only fears
+the event (``楼道里堆满杂物，怕着火``), when the text puts the event in the past
+without saying it is still going on, nor when the caller only asks whether a
+rumour is true (``听说有人跳楼，是真的吗``).
+
+A crime word with no time word is read as happening now when the text says
+someone is doing it (``有人在街上打架`` → 110); a past-time word, a habit word or
+a complaint word turns the same sentence into a complaint.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ class EmergencyRule:
     needs_now: bool = False  # crime words also appear in complaints: require a sign it is happening now
     context: re.Pattern | None = None  # must also match a live clause of the text (the lift is stuck)
     unless: re.Pattern | None = None  # the clause is about something else (a lost wallet, not a lost child)
+    hazard: bool = False  # fearing it ("怕着火", "担心倒塌") reports a hazard; fearing a suicide or a stroke is urgent
 
 
 def _re(p: str) -> re.Pattern:
@@ -36,38 +42,49 @@ _VULNERABLE = (r"老人|老太太|老大爷|大爷|奶奶|爷爷|外婆|外公|�
                r"|外孙|宝宝|娃|小朋友|学生|病人|患者")
 VULNERABLE = f"({_VULNERABLE})"
 PERSON = f"(人|乘客|孕妇|{_VULNERABLE})"
+# Who can lie on the ground: "有人把废机油倒在地上" pours a thing, "树被刮倒在地上" is not a patient.
+SOMEONE = f"(?<!被)({PERSON[1:-1]}|男的|女的|男子|女子|小伙|姑娘|醉汉|他|她|老公|老婆|丈夫|妻子|朋友|同事|邻居)"
 
 
 RULES: tuple[EmergencyRule, ...] = (
     EmergencyRule("119", "火灾", _re(
-        r"着火|起火|失火|火灾|烧起来|烧着了|大火|火势|浓烟|冒烟|冒火|火苗|燃起来|爆炸|炸了|(全|都)是烟(?![味头])")),
+        r"着火|起火|失火|火灾|烧起来|烧着了|大火|火势|浓烟|冒烟|冒火(?!花)|火苗|燃起来|爆炸|炸了|(全|都)是烟(?![味头])"),
+        hazard=True),  # 冒火花 (sparks) is an electrical fault, not a fire
     EmergencyRule("119", "燃气泄漏", _re(
         r"(燃气|煤气|天然气|液化气|气罐)[^，。！]{0,6}(泄漏|泄露|漏气|漏了|喷|味道?(很|特别|非常)?[大浓重冲])"
         r"|(燃气|煤气|天然气)(管道?|管线|阀门)[^，。！]{0,4}(挖断|破裂|爆裂|断了|裂了)"
-        r"|闻到[^，。！]{0,8}(煤气|燃气|天然气|液化气)味|漏气")),
+        r"|闻到[^，。！]{0,8}(煤气|燃气|天然气|液化气)味|漏气"), hazard=True),
     EmergencyRule("119", "人员被困", _re(
         r"(被困|困在|困住|卡住|关在)[^，。！]{0,8}(电梯|里面|出不来|楼顶|水里)|电梯[^，。！]{0,6}(困人|关人|困住)"
-        r"|落水|溺水|掉进[^，。！]{0,6}(河|江|湖|水|井|坑|池)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来")),
-    # "电梯卡在两层楼中间，里面有老人": people inside a lift that has stopped (119 does lift rescue)
+        r"|落水|溺水|掉进[^，。！]{0,6}(河|江|湖|水|井|坑|池)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来"
+        r"|" + PERSON + r"[^，。！]{0,2}(被埋|被压住|被压在)"), hazard=True),  # a collapse: "有人被埋在下面"
+    # "电梯卡在两层楼中间，里面有老人": people inside a lift that has stopped (119 does lift rescue),
+    # or inside a building that has collapsed ("房子塌了，里面还有人")
     EmergencyRule("119", "人员被困", _re(
         r"(里面|里头|轿厢里?|电梯里)[^，。！]{0,2}(有|还有|困着|关着|困了|关了)[^，。！]{0,4}" + PERSON
         + r"(?![^，。！]{0,4}(维修|修理|检修|施工))"
         r"|" + PERSON + r"[^，。！]{0,3}在(电梯里面?|里面|里头|轿厢里)"),
-        context=_re(r"电梯[^，。！]{0,8}(卡住|卡在|卡了|停在|停住|停了|坏了|故障|不动|下坠|掉下|冲顶|蹲底|门打不开|开不了门)")),
+        context=_re(r"电梯[^，。！]{0,8}(卡住|卡在|卡了|停在|停住|停了|坏了|故障|不动|下坠|掉下|冲顶|蹲底|门打不开|开不了门)"
+                    r"|塌了|倒塌|坍塌|塌方"), hazard=True),
     EmergencyRule("120", "医疗急救", _re(
         r"昏迷|晕倒|晕过去|休克|没有?呼吸|没气了|心跳(停|没)|心脏病[^，。！]{0,3}(发作|犯了)|心梗|中风了|抽搐"
         r"|突然[^，。！]{0,4}(说不出话|不能动|动不了|叫不醒|没反应|没有反应)|半边身子(不能动|动不了|没知觉)"
-        r"|大出血|流了很多血|血流不止|满身是血|倒地不起|倒在地上|不省人事|口吐白沫|中毒|重伤|受伤|撞伤|摔伤|骨折"
+        r"|大出血|流了很多血|血流不止|满身是血|倒地不起|不省人事"
+        r"|" + SOMEONE + r"[^，。！把的]{0,6}倒在地上|倒在地上[^，。！]{0,4}(不动|起不来|叫不醒|没反应|没有反应|没动静)"
+        r"|口吐白沫|中毒|重伤|受伤|撞伤|摔伤|骨折"
         r"|要生了|羊水破了|快不行了|喘不上气|呼吸困难|喝了?(农药|毒药|百草枯|敌敌畏)|服毒|误(食|吞|服)"
         r"|吞了?[^，。！]{0,4}(药|硬币|异物|电池)|吃了很多安眠药")),
     EmergencyRule("110", "正在发生的违法犯罪或人身危险", _re(
         r"打架|斗殴|持刀|拿刀|拿着刀|砍人|捅人|抢劫|抢包|抢钱|绑架|劫持|撬|入室|行凶|杀人|打人|殴打|家暴"
-        r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|拐走|拐卖|抢孩子|偷(?!排|倒|工|税|拍|运|采|挖|建|卖|偷|懒|接|漏)"
+        r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|拐走|拐卖|抢孩子|(溜|闯)进[^，。！]{0,3}(我家|家里|家|屋|房间|院子)"
+        # 偷 is theft ("小偷偷了", 偷电瓶), not 偷偷 (covertly), 偷排/偷倒 (dumping), 偷工减料, 偷换概念, 偷电 ...
+        r"|小偷|(?<!偷)偷(?!排|倒|工|税|拍|运|采|挖|建|卖|偷|懒|接|漏|换|用|看|听|跑|种|养|盖|搭|占|放|埋|钓|猎|渡|水"
+        r"|电(?![瓶动车缆线池]))"
         r"|被(人)?(跟踪|尾随|威胁|打)|被[^，。！]{1,5}(打|砍|捅)(了|伤|得)|威胁要|恐吓|要杀|要砍|要打死|往下跳|要跳"), needs_now=True),
     # A missing child or elderly person is urgent while not found; "走失过一次" and "防走失" are not events.
     EmergencyRule("110", "老人或儿童走失", _re(
         VULNERABLE + r"[^，。！的]{0,8}(?<!防)(走失|走丢|失踪|不见了|丢了|找不到了?)(?!过)|(?<!防)(走失|走丢|失踪)(?!过)"),
-        context=_re(VULNERABLE), unless=_re(r"手机|钱包|包|钥匙|证|卡|车|狗|猫|宠物|东西|行李|快递|文件|钱")),
+        context=_re(VULNERABLE), unless=_re(r"手机|钱包|包|钥匙|证|卡|车|狗|猫|宠物|东西|行李|快递|文件|钱"), hazard=True),
 )
 
 # A clause with one of these words talks about a hazard, a service or a dispute, not an event happening now.
@@ -87,6 +104,9 @@ ONGOING_RE = _re(r"有人[^，。！]{0,6}(抢|偷|打|砍|撬|闹|砸|跳|持�
 RUMOUR_RE = _re(r"是真的吗|是不是真的|真的假的|是真是假|是谣言吗|是不是谣言|属实吗|是否属实|有没有这回事|有这回事吗|辟谣"
                 r"|(听说|网传|网上[^，。！]{0,4}(传|说)|传言|传闻|据说|[圈群]里[^，。！]{0,4}传)[^。！？?]*[吗？?]")
 URGENT_RE = _re(r"救命|救救|求救|快[来派救]|赶紧|赶快|请速|马上派|立即派|立刻派")
+# The clause only fears or warns of the event ("怕着火", "万一煤气泄漏", "有爆炸的危险"): a hazard, not an event.
+FEAR_BEFORE_RE = _re(r"(?<!可)怕|担心|担忧|生怕|万一|以防|防止|避免|容易|一旦|会不会|可能(会|引发|引起|导致|造成)")
+RISK_AFTER_RE = _re(r"的?(危险|风险|隐患)")
 HABIT_RE = _re(r"经常|总是|老是|每天|每晚|天天|常常|多次")  # something that keeps happening, not one event now
 COMPLAINT_RE = _re(r"处理|不公|赔偿|追责|说法|投诉|要求|调查结果|希望|建议|加强|" + HABIT_RE.pattern)
 
@@ -108,7 +128,7 @@ class EmergencyDetector:
         for clause in live:
             now_here = bool(NOW_RE.search(clause))
             for rule in self.rules:
-                m = rule.trigger.search(clause)
+                m = next((m for m in rule.trigger.finditer(clause) if not (rule.hazard and _feared(clause, m))), None)
                 if not m or (rule.unless and rule.unless.search(clause)):
                     continue
                 if rule.context and not any(rule.context.search(c) for c in live):
@@ -123,6 +143,11 @@ class EmergencyDetector:
                         continue
                 return {"number": rule.number, "reason": rule.reason, "evidence": m.group(0)}
         return None
+
+
+def _feared(clause: str, m: re.Match) -> bool:
+    """The trigger only says what the caller is afraid of: "怕着火", "担心燃气泄漏", "有爆炸的危险"."""
+    return bool(FEAR_BEFORE_RE.search(clause, 0, m.start()) or RISK_AFTER_RE.match(clause, m.end()))
 
 
 def _is_live(clause: str) -> bool:

@@ -28,7 +28,7 @@ def test_result_carries_reason_and_evidence():
 
 
 def test_no_ordinary_seed_message_is_an_emergency():
-    """The 300+ everyday requests of the seed set are hard negatives too (e.g. 消防通道被车辆堵死)."""
+    """The 800 everyday requests of the seed set are hard negatives too (e.g. 消防通道被车辆堵死)."""
     from routing.build_default_model import seed_rows
 
     flagged = [r["text"] for r in seed_rows() if DETECTOR.detect(r["text"])]

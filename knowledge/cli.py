@@ -11,6 +11,7 @@ import click
 
 from hotline.cli import data_dir_option, fail, run, settings_from
 from knowledge.evaluate import InputError
+from knowledge.import_cells import DEFAULT_EMPTY_VALUES
 
 
 @dataclass
@@ -61,23 +62,41 @@ def kb() -> None:
 @click.option("--category-col", default=None,
               help="分类列（分类编码或分类名称；分类表中没有的留空并提示；列表值取第一项）；不指定则已有知识的分类不变")
 @click.option("--unit-col", default=None, help="责任单位列（单位编码或单位全称）；不指定或单元格为空则已有知识的单位不变")
+@click.option("--unknown-unit", type=click.Choice(["fail", "empty"]), default="fail", show_default=True,
+              help="责任单位列中的单位在单位表中不存在时：fail 该行不导入；empty 照常导入、不设责任单位"
+                   "（已有知识保持原单位）并提示。缺少的单位都会汇总列出一次；新建单位请用 hotline units import")
 @click.option("--keywords-col", default=None,
-              help="关键词列（顿号、逗号、分号或空格分隔；最多 30 个，每个最多 50 字）；不指定则已有知识的关键词不变")
+              help="关键词列（最多 30 个；超过 50 字的关键词略去并提示）。按单元格中出现的第一种分隔符拆分："
+                   "换行、分号、逗号或竖线（；;，,|）；没有时按顿号（、）；再没有时按空格。"
+                   "JSON 列表（[\"甲\",\"乙\"]）每项一个关键词，不再拆分。不指定则已有知识的关键词不变")
 @click.option("--status-col", default=None,
               help="状态列（draft/in_review/published/expired/archived 或 草稿/待审核/已发布/已过期/已归档）："
                    "每条知识按该列改为相应状态；单元格为空的按默认处理。不能与 --draft 同用")
 @click.option("--valid-from-col", default=None, help="生效日期列（ISO 日期或带时区的时间；空则清除）；不指定则不变")
 @click.option("--valid-to-col", default=None, help="失效日期列（同上）；不指定则不变")
 @click.option("--review-due-col", default=None, help="复审日期列（同上）；不指定则不变")
+@click.option("--empty-values", default=",".join(DEFAULT_EMPTY_VALUES), show_default=True,
+              help="视为空值的内容，逗号分隔：整格（或列表中的一项）等于其中之一（忽略首尾空格和末尾句号）即视为空："
+                   "带标签的正文段落不写入，关键词、分类、单位留空。只比较整格，“无线下办理窗口”不算空。"
+                   "编号、标题、状态和日期列不受影响。传 \"\" 则不把任何内容视为空")
 @click.option("--draft", is_flag=True,
               help="导入为草稿，不直接发布：新知识为草稿；修改已发布或已过期的知识时，该知识转为待审核，"
                    "经平台编辑发布后才对外答复（原内容同时下线）")
 @data_dir_option
-def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywords_col, status_col, valid_from_col,
-               valid_to_col, review_due_col, draft, data_dir):
+def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, unknown_unit, keywords_col, status_col,
+               valid_from_col, valid_to_col, review_due_col, empty_values, draft, data_dir):
     """从 CSV 或 JSONL 导入知识（按编号新增或更新）。
 
     只修改指定了列的字段；未指定列的字段，已有知识保持不变，新知识留空。
+    CSV 单元格中的 JSON 字符串列表（如 ["居民身份证","户口簿"]）按列表处理，与 JSONL 相同。
+    标准输出为完整结果（JSON）；标准错误输出进度、最多 20 条警告和 20 条失败，以及汇总。
+
+    \b
+    导入办事指南（正文由多列拼接，每列一段并加标签）：
+      --id-col TASK_CODE --title-col TASK_NAME --unit-col DEPT_NAME --unknown-unit empty
+      --body-col "accept_standard,办理地点=handle_location,法定时限=handle_time,
+      承诺时限=handle_time_limit,咨询电话=consult_phone,所需材料=material_intro"
+      --keywords-col service_object_name
 
     \b
     导回 hotline kb export 导出的文件（编号 #N 指本库第 N 条知识）：
@@ -86,6 +105,7 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
       --valid-to-col valid_to --review-due-col review_due_at
     """
     from knowledge.articles import ArticleService
+    from knowledge.import_cells import parse_empty_values
     from knowledge.importer import Columns, count_rows, import_file
     from knowledge.jobs import index_pending
 
@@ -103,8 +123,10 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
             report = await import_file(service, CliUser(), file, Columns(
                 id_col, title_col, body_col, category_col, unit_col, keywords_col, status_col, valid_from_col,
                 valid_to_col, review_due_col),
-                publish=not draft, progress=_progress("已导入", total))
-            click.echo("正在更新检索索引…", err=True)
+                publish=not draft, progress=_progress("已处理", total),
+                empty_values=parse_empty_values(empty_values), unknown_unit=unknown_unit)
+            if report.created or report.updated:
+                click.echo("正在更新检索索引…", err=True)
             await index_pending(engine, index)
             return report
         finally:
@@ -116,12 +138,40 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, keywor
     except InputError as exc:
         fail(str(exc))
     click.echo(json.dumps(report.as_json(), ensure_ascii=False))
-    for number, warning in report.warnings[:20]:
-        click.echo(f"第 {number} 行：{warning}", err=True)
+    _print_import_report(report, unknown_unit)
     if report.failed:
-        for number, error in report.failed[:20]:
-            click.echo(f"第 {number} 行未导入：{error}", err=True)
         sys.exit(1)
+
+
+SHOWN_LINES = 20  # rows' warnings and failures printed on stderr (each); all of them are in the JSON
+SHOWN_UNITS = 30
+
+
+def _print_import_report(report, unknown_unit: str) -> None:
+    """stderr: the rows' warnings and failures (at most SHOWN_LINES each), the missing units once,
+    and a closing line with the counts."""
+    failed, warnings = report.unsummarised()
+    for lines, kind, form in ((warnings, "警告", "第 {} 行：{}"), (failed, "失败", "第 {} 行未导入：{}")):
+        for number, message in lines[:SHOWN_LINES]:
+            click.echo(form.format(number, message), err=True)
+        if len(lines) > SHOWN_LINES:
+            click.echo(f"……另有 {len(lines) - SHOWN_LINES} 条{kind}未显示，完整列表见标准输出的 JSON"
+                       f"（{'warnings' if kind == '警告' else 'failed'}）", err=True)
+    if report.missing_units:
+        units = report.missing_units_by_rows()
+        outcome = "这些行未导入" if unknown_unit == "fail" else "这些行已导入，未设置责任单位（已有知识保持原单位）"
+        click.echo(f"有 {len(units)} 个单位在单位表中不存在，涉及 {report.missing_unit_rows()} 行，{outcome}：", err=True)
+        for name, rows in units[:SHOWN_UNITS]:
+            click.echo(f"  {name}：{len(rows)} 行（首见第 {rows[0]} 行）", err=True)
+        if len(units) > SHOWN_UNITS:
+            click.echo(f"  ……另有 {len(units) - SHOWN_UNITS} 个单位，完整列表见标准输出的 JSON（missing_units）",
+                       err=True)
+        advice = "请先用 hotline units import 导入这些单位（本命令不新建单位）后再导入"
+        if unknown_unit == "fail":
+            advice += "，或加 --unknown-unit empty 先导入为无责任单位的知识"
+        click.echo(advice + "。", err=True)
+    click.echo(f"导入完成：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
+               f"失败 {len(report.failed)}，警告 {len(report.warnings)}", err=True)
 
 
 @kb.command("export")

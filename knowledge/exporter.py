@@ -55,9 +55,15 @@ async def export_file(engine, path, *, status: str | None = None) -> int:
             writer = csv.DictWriter(fh, fieldnames=FIELDS)
             writer.writeheader()
             for r in rows:
-                writer.writerow({**out(r), "keywords": "、".join(r["keywords"] or [])})
+                writer.writerow({**out(r), "keywords": keyword_cell(r["keywords"] or [])})
     else:
         with path.open("w", encoding="utf-8") as fh:
             for r in rows:
                 fh.write(json.dumps(out(r), ensure_ascii=False) + "\n")
     return len(rows)
+
+
+def keyword_cell(keywords: list[str]) -> str:
+    """Keywords as one CSV cell that ``kb import`` splits back into the same list: joined with 、, or with
+    ； when a keyword holds a 、 itself (中小学地方课程教材初审、审定、复查)."""
+    return ("；" if any("、" in k for k in keywords) else "、").join(keywords)

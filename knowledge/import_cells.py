@@ -1,12 +1,22 @@
 """Reading one cell of an import file: body composition, category, unit, keywords, status, dates, ids.
 
 Shared by :mod:`knowledge.importer` (reading) and :mod:`knowledge.exporter` (writing the same forms).
+
+Cells as files carry them:
+
+* A list is a list: a JSONL list, or a CSV cell holding a well-formed JSON array of strings
+  (``["提价申报申请报告","营业执照"]``, as many systems export list fields; :func:`json_list`).
+* Placeholders (:data:`DEFAULT_EMPTY_VALUES`: 无, 暂无, /, -, —; a trailing 。 or . ignored) are empty:
+  a labelled body part is left out, a list item, keyword, category or unit dropped (:func:`Blank`).
+* A keywords text cell is split by :func:`keywords` on one kind of separator (see there); a list is
+  never split further.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections import Counter
 
@@ -17,7 +27,10 @@ from knowledge.articles import STATUS_LABELS, STATUSES
 from knowledge.dates import CHINA
 from knowledge.errors import InvalidInput
 
-KEYWORD_SPLIT = re.compile(r"[,，、;；\s]+")
+# A keywords cell is split on the first kind of separator it holds (see keywords()).
+KEYWORD_SEPARATORS = (re.compile(r"[,，;；|｜\r\n]+"), re.compile(r"、+"), re.compile(r"\s+"))
+# Cells that only say there is nothing (service guides fill many fields with 无).
+DEFAULT_EMPTY_VALUES = ("无", "暂无", "/", "-", "—")
 # The id the export writes for an article without an external id: "#" and its number in this database.
 DB_ID = re.compile(r"#(\d{1,18})")
 DATE_FIELDS = ("valid_from", "valid_to", "review_due_at")
@@ -28,26 +41,69 @@ def text(value) -> str:
     return "" if value is None else str(value)
 
 
-def first(value) -> str | None:
-    """A scalar cell, or the first item of a JSON list (theme_category: ["交通出行", ...])."""
+class Blank:
+    """Which cell values mean "nothing" (``--empty-values``): compared whole, spaces and a trailing 。 or .
+    ignored, so 「无」 and 「无。」 are empty while 「无线下办理窗口」 and 「无条件受理」 are text."""
+
+    def __init__(self, values=DEFAULT_EMPTY_VALUES):
+        self.values = frozenset(self._key(v) for v in values if self._key(v))
+
+    @staticmethod
+    def _key(value) -> str:
+        return text(value).strip().rstrip("。.").strip() or text(value).strip()
+
+    def __call__(self, value) -> bool:
+        """Whether the cell (or one item of a list) says nothing."""
+        return not text(value).strip() or self._key(value) in self.values
+
+
+NO_PLACEHOLDERS = Blank(())
+
+
+def parse_empty_values(spec: str | None) -> tuple[str, ...]:
+    """``--empty-values "无,暂无,/"``: values separated by commas (, or ，); "" for none."""
+    return tuple(v.strip() for v in re.split(r"[,，]", spec or "") if v.strip())
+
+
+def json_list(value):
+    """A CSV cell holding a well-formed JSON array of strings, as the list it is; any other value as it was."""
+    if not isinstance(value, str):
+        return value
+    cell = value.strip()
+    if not (cell.startswith("[") and cell.endswith("]")):
+        return value
+    try:
+        items = json.loads(cell)
+    except ValueError:
+        return value
+    if isinstance(items, list) and all(isinstance(i, str) for i in items):
+        return items
+    return value
+
+
+def first(value, blank: Blank = NO_PLACEHOLDERS) -> str | None:
+    """A scalar cell, or the first item of a JSON list (theme_category: ["交通出行", ...]); None when it
+    says nothing."""
     if isinstance(value, list):
-        value = next((v for v in value if text(v).strip()), None)
-    return text(value).strip() or None
+        value = next((v for v in value if not blank(v)), None)
+    return None if blank(value) else text(value).strip()
 
 
-def compose_body(row: dict, parts: list[tuple[str, str]]) -> str:
-    """The body from one column (may be HTML, sanitised on save) or from labelled columns and lists."""
+def compose_body(row: dict, parts: list[tuple[str, str]], blank: Blank = NO_PLACEHOLDERS) -> str:
+    """The body from one column (may be HTML, sanitised on save) or from labelled columns and lists; a
+    part that says nothing (blank, or a placeholder such as 无, also after its label: 办理地点：无) is left out."""
     if len(parts) == 1 and not parts[0][0] and not isinstance(row.get(parts[0][1]), list):
-        return text(row.get(parts[0][1]))
+        value = text(row.get(parts[0][1]))
+        return "" if blank(value) else value
     out = []
     for label, column in parts:
         value = row.get(column)
         items = [text(v).strip() for v in value] if isinstance(value, list) else [text(value).strip()]
-        items = [i for i in items if i]
+        if label and items and items[0].startswith((label + "：", label + ":")):  # "办理地点：…" already says it
+            items[0] = items[0][len(label) + 1:].strip()
+        items = [i for i in items if not blank(i)]
         if not items:
             continue
-        if label and items[0].startswith((label + "：", label + ":")):  # "办理地点：…" already says it
-            items[0] = items[0][len(label) + 1:].strip()
         head = f"<strong>{html.escape(label)}：</strong>" if label else ""
         if isinstance(value, list):
             out.append(f"<p>{head}</p><ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
@@ -66,15 +122,25 @@ async def category_codes(engine) -> dict[str, str]:
 
 
 async def unit_codes(engine) -> dict[str, str]:
-    """Unit name -> code, so a file may name units as people write them (广东省教育厅)."""
+    """Unit code -> itself, and name -> code, so a file may name units as people write them (广东省教育厅)."""
     async with engine.connect() as conn:
-        return {name: code for name, code in (await conn.execute(sa.select(units.c.name, units.c.code))).all()}
+        rows = (await conn.execute(sa.select(units.c.name, units.c.code))).all()
+    return {**{name: code for name, code in rows}, **{code: code for _, code in rows}}
 
 
-def keywords(value) -> list[str]:
+def keywords(value, blank: Blank = NO_PLACEHOLDERS) -> list[str]:
+    """A keywords cell as a list. A list (JSONL, or a CSV cell holding a JSON array) is taken as it is,
+    never split further. A text cell is split on the first kind of separator it holds:
+    line breaks, semicolons, commas or vertical bars (；;，,|); else the enumeration comma 、; else spaces.
+    So ``社保卡、挂失`` gives two keywords, while ``中小学地方课程教材初审、审定、复查；教材`` keeps the
+    name whole. Placeholders (无) are dropped."""
     if isinstance(value, list):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return [k for k in KEYWORD_SPLIT.split(str(value or "")) if k]
+        items = [text(v).strip() for v in value]
+    else:
+        cell = text(value).strip()
+        splitter = next((sep for sep in KEYWORD_SEPARATORS if sep.search(cell)), KEYWORD_SEPARATORS[-1])
+        items = [k.strip() for k in splitter.split(cell)]
+    return [k for k in items if not blank(k)]
 
 
 def status(value) -> str | None:

@@ -14,17 +14,24 @@ Only the fields whose column is given are set: an existing article keeps the oth
 does; a new article gets none. Status: without a status column, new articles are published (drafts with
 ``publish=False``) and an existing article is left in its status unless the row changes it; with one, each
 row's article is moved to the status the row names (:func:`knowledge.import_status.plan`).
+
+Cells (:mod:`knowledge.import_cells`): a CSV cell holding a JSON array of strings is a list, as in JSONL;
+placeholders (``empty_values``, default 无, 暂无, /, -, —) are empty; a keyword over 50 characters is
+dropped with a warning (the row is imported). A unit the unit table lacks (``unknown_unit``): ``"fail"``
+reports the row as not imported, ``"empty"`` imports it without a unit (an existing article keeps its
+unit) with a warning; either way :attr:`ImportReport.missing_units` lists each missing unit once with
+its rows, and units are made by ``hotline units import``, not here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge import import_cells as cells
-from knowledge.article_input import ArticleInput, edited, parse_input
+from knowledge.article_input import MAX_KEYWORD_CHARS, ArticleInput, edited, parse_input
 from knowledge.articles import ArticleService, InvalidInput, _public, _select
 from knowledge.errors import Conflict, KbError
 from knowledge.evaluate import InputError, numbered_rows, require_columns
@@ -61,6 +68,19 @@ class Columns:
                             self.valid_from, self.valid_to, self.review_due_at) if c]
 
 
+UNKNOWN_UNIT_MODES = ("fail", "empty")
+
+
+def unit_missing(name: str) -> str:
+    """A row's failure for a unit the unit table lacks (``unknown_unit="fail"``)."""
+    return f"单位 {name} 不存在"
+
+
+def unit_left_empty(name: str) -> str:
+    """A row's warning for a unit the unit table lacks (``unknown_unit="empty"``)."""
+    return f"单位 {name} 不存在，未设置责任单位"
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -68,11 +88,27 @@ class ImportReport:
     unchanged: int = 0
     failed: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (row number, what was left out)
+    missing_units: dict[str, list[int]] = field(default_factory=dict)  # unit named by the file -> its rows
 
     def as_json(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "failed": [{"row": n, "error": e} for n, e in self.failed],
-                "warnings": [{"row": n, "warning": w} for n, w in self.warnings]}
+                "warnings": [{"row": n, "warning": w} for n, w in self.warnings],
+                "missing_units": [{"unit": name, "rows": len(rows), "first_row": rows[0]}
+                                  for name, rows in self.missing_units_by_rows()]}
+
+    def missing_units_by_rows(self) -> list[tuple[str, list[int]]]:
+        """Missing units, the one named by most rows first."""
+        return sorted(self.missing_units.items(), key=lambda item: (-len(item[1]), item[1][0]))
+
+    def missing_unit_rows(self) -> int:
+        return sum(len(rows) for rows in self.missing_units.values())
+
+    def unsummarised(self) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+        """(failures, warnings) other than the missing units' (which :attr:`missing_units` sums up)."""
+        said = {(n, unit_missing(name)) for name, rows in self.missing_units.items() for n in rows}
+        said |= {(n, unit_left_empty(name)) for name, rows in self.missing_units.items() for n in rows}
+        return [f for f in self.failed if f not in said], [w for w in self.warnings if w not in said]
 
 
 def count_rows(path) -> int:
@@ -102,21 +138,34 @@ class _Run:
     report: ImportReport
     unit_codes: dict[str, str]
     category_codes: dict[str, str]
+    blank: cells.Blank = field(default_factory=cells.Blank)
+    unknown_unit: str = "fail"
+    list_columns: frozenset[str] = frozenset()  # CSV columns whose JSON-array cells are lists
 
 
 async def import_file(service: ArticleService, user, path, cols: Columns, *, publish: bool = True,
-                      progress: Callable[[int], None] | None = None) -> ImportReport:
+                      progress: Callable[[int], None] | None = None,
+                      empty_values: Iterable[str] = cells.DEFAULT_EMPTY_VALUES,
+                      unknown_unit: str = "fail") -> ImportReport:
     """Import ``path``; ``progress(n)`` after each of its n rows. ``publish=False`` (``--draft``): new
-    articles stay drafts and an edit of a published or expired article goes back to review."""
+    articles stay drafts and an edit of a published or expired article goes back to review.
+    ``empty_values``: cell values meaning "nothing" (``()`` for none); ``unknown_unit``: ``"fail"`` or
+    ``"empty"`` for a row naming a unit the unit table lacks (see the module docstring)."""
     if not cols.body_parts():
         raise InputError("正文列不能为空")
     if cols.status and not publish:
         raise InputError("导入为草稿（--draft）时不能同时指定状态列（--status-col）")
+    if unknown_unit not in UNKNOWN_UNIT_MODES:
+        raise InputError(f"未知单位的处理方式只能是 {' 或 '.join(UNKNOWN_UNIT_MODES)}")
     require_content(path)
     wanted = cols.named() + [column for _, column in cols.body_parts()]
+    is_csv = Path(path).suffix.lower() not in (".jsonl", ".ndjson")  # as knowledge.evaluate.numbered_rows reads it
+    list_columns = frozenset([column for _, column in cols.body_parts()]
+                             + [c for c in (cols.category, cols.unit, cols.keywords) if c]) if is_csv else frozenset()
     run = _Run(service, user, cols, publish, ImportReport(),
                await cells.unit_codes(service.engine) if cols.unit else {},
-               await cells.category_codes(service.engine) if cols.category else {})
+               await cells.category_codes(service.engine) if cols.category else {},
+               cells.Blank(empty_values), unknown_unit, list_columns)
     checked = False
     seen: dict[str, int] = {}  # id -> the row that had it first
     done = 0
@@ -124,6 +173,7 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
         if not checked and isinstance(row, dict):
             require_columns(row, wanted, path)
             checked = True
+        warned = len(run.report.warnings)
         try:
             if not isinstance(row, dict):
                 raise InvalidInput("不是 JSON 对象")
@@ -132,9 +182,12 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
                 raise InvalidInput(f"编号 {external_id} 与第 {seen[external_id]} 行重复")
             if external_id:
                 seen[external_id] = number
+            if run.list_columns:
+                row = {k: cells.json_list(v) if k in run.list_columns else v for k, v in row.items()}
             await _import_row(run, row, number)
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             run.report.failed.append((number, exc.message))
+            del run.report.warnings[warned:]  # what was left out of a row not imported does not matter
         done += 1
         if progress:
             progress(done)
@@ -147,14 +200,13 @@ def _row_data(run: _Run, row: dict, number: int) -> dict:
     """The article fields the row sets: only those whose column was given."""
     cols = run.cols
     data = {"external_id": cells.text(row.get(cols.id)).strip(), "title": cells.text(row.get(cols.title)).strip(),
-            "body": cells.compose_body(row, cols.body_parts())}
+            "body": cells.compose_body(row, cols.body_parts(), run.blank)}
     if cols.category:
-        data["category"] = _category(cells.first(row.get(cols.category)), run, number)
-    if cols.unit:
-        unit = cells.first(row.get(cols.unit))
-        data["unit"] = run.unit_codes.get(unit, unit)  # blank: none for a new article, kept by an existing one
+        data["category"] = _category(cells.first(row.get(cols.category), run.blank), run, number)
+    if cols.unit:  # blank: none for a new article, kept by an existing one
+        data["unit"] = _unit(cells.first(row.get(cols.unit), run.blank), run, number)
     if cols.keywords:
-        data["keywords"] = cells.keywords(row.get(cols.keywords))
+        data["keywords"] = _keywords(cells.keywords(row.get(cols.keywords), run.blank), run, number)
     for name in cells.DATE_FIELDS:
         if getattr(cols, name):
             data[name] = cells.date_cell(row.get(getattr(cols, name)))
@@ -244,6 +296,33 @@ def _differs(current: dict, item: ArticleInput) -> bool:
             list(current["keywords"] or []), *(when(current[k]) for k in cells.DATE_FIELDS)) != (
         item.title.strip(), clean_html(item.body), item.category, item.unit or current["unit_code"],
         item.keywords, *(getattr(item, k) for k in cells.DATE_FIELDS))
+
+
+def _unit(value: str | None, run: _Run, number: int) -> str | None:
+    """The unit's code; a unit the unit table lacks fails the row or, with ``unknown_unit="empty"``, is
+    left out with a warning. Either way it is counted in the report's ``missing_units``."""
+    if not value or value in run.unit_codes:
+        return run.unit_codes.get(value) if value else None
+    rows = run.report.missing_units.setdefault(value, [])
+    if number not in rows:
+        rows.append(number)
+    if run.unknown_unit == "fail":
+        raise InvalidInput(unit_missing(value))
+    run.report.warnings.append((number, unit_left_empty(value)))
+    return None
+
+
+def _keywords(words: list[str], run: _Run, number: int) -> list[str]:
+    """The row's keywords without those over the article's limit, each dropped with a warning (one long
+    keyword, often a whole sentence, does not lose the article)."""
+    kept = []
+    for word in words:
+        if len(word) > MAX_KEYWORD_CHARS:
+            shown = word if len(word) <= 20 else word[:20] + "…"
+            run.report.warnings.append((number, f"关键词“{shown}”共 {len(word)} 字，超过 {MAX_KEYWORD_CHARS} 字，已略去"))
+        else:
+            kept.append(word)
+    return kept
 
 
 def _category(value: str | None, run: _Run, number: int) -> str | None:

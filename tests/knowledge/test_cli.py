@@ -47,14 +47,14 @@ def test_import_search_export_reindex(runner, tmp_path):
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": [], "warnings": []}
-    assert "已导入：3/3" in result.stderr
+    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": [], "warnings": [], "missing_units": []}
+    assert "已处理：3/3" in result.stderr and "导入完成：新建 3，更新 0，未变 0，失败 0，警告 0" in result.stderr
     # re-import: unchanged, then one edit
     write_csv(src, ["编号", "标题", "正文", "关键词"],
               [ARTICLES[0], ARTICLES[1], ("faq-3", "路灯报修", "道路路灯不亮请拨打12345或在城管公众号上报。", "路灯")])
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
-    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": [], "warnings": []}
+    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": [], "warnings": [], "missing_units": []}
 
     result = runner.invoke(main, ["kb", "search", "社保卡丢了", "--json", "--data-dir", data])
     out = json.loads(result.stdout)
@@ -94,7 +94,9 @@ def test_bad_input_fails_in_chinese(runner, tmp_path):
                                   "--body-col", "body", "--unit-col", "unit", "--data-dir", data])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["created"] == 1
-    assert "第 3 行未导入：单位 no-such-unit 不存在" in result.stderr  # the CSV's line (header = line 1)
+    assert json.loads(result.stdout)["failed"] == [{"row": 3, "error": "单位 no-such-unit 不存在"}]
+    # stderr names each missing unit once, with its rows (the CSV's line: header = line 1)
+    assert "no-such-unit：1 行（首见第 3 行）" in result.stderr and "第 3 行未导入" not in result.stderr
 
 
 def test_evaluate_on_own_files(runner, tmp_path):
@@ -189,7 +191,8 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     result = _import(runner, src, data)
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert json.loads(result.stdout) == {"created": 1, "updated": 0, "unchanged": 0,
-                                         "failed": [{"row": 2, "error": "已归档的知识不能再编辑"}], "warnings": []}
+                                         "failed": [{"row": 2, "error": "已归档的知识不能再编辑"}], "warnings": [],
+                                         "missing_units": []}
     assert "第 2 行未导入：已归档的知识不能再编辑" in result.stderr
     jsonl = tmp_path / "kb.jsonl"
     jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
@@ -251,19 +254,21 @@ ROUND_TRIP = ["--category-col", "category", "--unit-col", "unit", "--keywords-co
 
 def test_export_writes_excel_csv_that_imports_back_unchanged(runner, tmp_path):
     data = init_data(runner, tmp_path)
-    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body", "关键词"], ARTICLES)
+    # a keyword holding 、 itself goes out and comes back whole
+    named = ("faq-4", "教材审定", "教材审定请咨询教育局。", "中小学地方课程教材初审、审定、复查；教材审定")
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body", "关键词"], [*ARTICLES, named])
     assert _import(runner, src, data, "--keywords-col", "关键词").exit_code == 0
     assert _import(runner, write_csv(tmp_path / "d.csv", ["id", "title", "body"], [("d1", "草稿", "未审核。")]),
                    data, "--draft").exit_code == 0
     out = tmp_path / "export.csv"
     result = runner.invoke(main, ["kb", "export", str(out), "--data-dir", data])
-    assert result.exit_code == 0 and "已导出 4 条知识" in result.stderr
+    assert result.exit_code == 0 and "已导出 5 条知识" in result.stderr
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbfid,title,body,")  # a BOM: Excel reads it as UTF-8
     assert "valid_from,valid_to,review_due_at" in raw.decode("utf-8-sig").splitlines()[0]
     result = _import(runner, out, data, *ROUND_TRIP)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"created": 0, "updated": 0, "unchanged": 4, "failed": [], "warnings": []}
+    assert json.loads(result.stdout) == {"created": 0, "updated": 0, "unchanged": 5, "failed": [], "warnings": [], "missing_units": []}
     # --draft and a status column contradict each other
     result = _import(runner, out, data, *ROUND_TRIP, "--draft")
     assert result.exit_code == 2 and "--draft 与 --status-col 不能同时使用" in result.stderr

@@ -142,10 +142,11 @@ class ArticleService:
             return list((await conn.execute(sa.select(kb_articles.c.id).where(
                 kb_articles.c.review_flagged_at.is_not(None)).order_by(kb_articles.c.id))).scalars())
 
-    async def require_unit(self, code: str) -> None:
-        """400 (:class:`InvalidInput`) unless a member unit has this code."""
+    async def require_unit(self, unit: str) -> str:
+        """The code of the member unit named by its code or full name (广东省公安厅, as ``kb import`` takes
+        it); 400 (:class:`InvalidInput`) unless there is one."""
         async with self.engine.connect() as conn:
-            await _unit_id(conn, code)
+            return await unit_code_of(conn, unit)
 
     async def require_category(self, code: str) -> None:
         """400 (:class:`InvalidInput`) unless a category of the taxonomy has this code."""
@@ -447,6 +448,19 @@ def _public(row) -> dict:
     # Past its review date and flagged to the owning unit by the review sweep; an edit clears it.
     out["review_due"] = out.get("review_flagged_at") is not None
     return out
+
+
+async def unit_code_of(conn, unit: str) -> str:
+    """A unit's code from its code or its full name; :class:`InvalidInput` when no unit (or several) has it."""
+    code = (await conn.execute(sa.select(units.c.code).where(units.c.code == unit))).scalar()
+    if code is None:
+        named = (await conn.execute(sa.select(units.c.code).where(units.c.name == unit).limit(2))).scalars().all()
+        if len(named) > 1:
+            raise InvalidInput(f"有多个单位名为 {unit}，请使用单位编码")
+        code = named[0] if named else None
+    if code is None:
+        raise InvalidInput(f"单位 {unit} 不存在（可用单位编码或全称）")
+    return code
 
 
 async def _unit_id(conn, code: str | None) -> int | None:

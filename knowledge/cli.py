@@ -232,9 +232,9 @@ def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
     async def go():
         engine, index, _ = await _open(settings_from(data_dir))
         try:
-            await _check_search_filters(engine, unit, category)
+            code = await _check_search_filters(engine, unit, category)
             return await index.search(query, SearchFilters(
-                kinds=(kind,) if kind else (), category=category, unit=unit,
+                kinds=(kind,) if kind else (), category=category, unit=code,
                 status=(status,) if status else ()), limit=limit)
         finally:
             await index.close()
@@ -262,18 +262,24 @@ def _check_search_status(status: str) -> None:
         fail(f"未知的状态 {status}（知识状态为 {'、'.join(STATUSES)}；工单状态为 {'、'.join(STATE_LABELS)}）")
 
 
-async def _check_search_filters(engine, unit: str | None, category: str | None) -> None:
-    """InputError for a unit or category code that does not exist (nothing could match it)."""
+async def _check_search_filters(engine, unit: str | None, category: str | None) -> str | None:
+    """The unit's code (the unit given by code or full name); InputError for a unit or category code that
+    does not exist (nothing could match it)."""
     import sqlalchemy as sa
 
-    from hotline.tables import categories, units
+    from hotline.tables import categories
+    from knowledge.articles import unit_code_of
+    from knowledge.errors import InvalidInput
 
     async with engine.connect() as conn:
-        if unit and (await conn.execute(sa.select(units.c.id).where(units.c.code == unit))).scalar() is None:
-            raise InputError(f"单位 {unit} 不存在（请使用单位编码）")
+        try:
+            code = await unit_code_of(conn, unit) if unit else None
+        except InvalidInput as exc:
+            raise InputError(str(exc)) from None
         if category and (await conn.execute(
                 sa.select(categories.c.id).where(categories.c.code == category))).scalar() is None:
             raise InputError(f"分类 {category} 不存在（请使用分类编码）")
+    return code
 
 
 def _status_label(hit) -> str:

@@ -172,7 +172,7 @@ async def list_articles(request: web.Request) -> web.Response:
         raise InvalidInput(f"status 只能是 {'、'.join(STATUSES)} 之一")
     unit = q.get("unit") or None
     if unit is not None:
-        await service.require_unit(unit)
+        unit = await service.require_unit(unit)
     text = (q.get("q") or "").strip()
     if len(text) > MAX_FILTER_TEXT:
         raise InvalidInput(f"筛选文字不能超过 {MAX_FILTER_TEXT} 字")
@@ -351,10 +351,10 @@ async def _search_filters(request: web.Request, user) -> SearchFilters | None:
 
 
 async def _search_unit(request: web.Request, user) -> str | None:
-    """The ``unit`` filter of a search: a known unit code, or the caller's own unit with ``mine=1``."""
+    """The ``unit`` filter of a search: a known unit (code or full name), or the caller's own unit with ``mine=1``."""
     unit = request.query.get("unit") or None
     if unit is not None:
-        await request.app[ARTICLES].require_unit(unit)
+        unit = await request.app[ARTICLES].require_unit(unit)
     if _flag(request.query.get("mine")):
         own = await unit_code(request.app[appkeys.ENGINE], getattr(user, "unit_id", None))
         if own is None:

@@ -290,6 +290,12 @@ def test_empty_files_and_unknown_filter_values_are_refused(runner, tmp_path):
                                    ("--category", "C9999", "分类 C9999 不存在")]:
         result = runner.invoke(main, ["kb", "search", "公积金提取", option, value, "--data-dir", data])
         assert result.exit_code == 2 and message in result.stderr, (option, result.output)
+    # a unit by its full name is as good as its code
+    units_csv = tmp_path / "units.csv"
+    units_csv.write_text("code,name,kind,parent_code\nprovident-fund,云州市住房公积金管理中心,department,\n", encoding="utf-8")
+    assert runner.invoke(main, ["units", "import", str(units_csv), "--data-dir", data]).exit_code == 0
+    result = runner.invoke(main, ["kb", "search", "公积金提取", "--unit", "云州市住房公积金管理中心", "--data-dir", data])
+    assert result.exit_code == 0 and "没有找到相关结果。" in result.stdout, result.output
     result = runner.invoke(main, ["kb", "search", "公积金提取", "--status", "draft", "--data-dir", data])
     assert result.exit_code == 0 and "没有找到相关结果。" in result.stdout
 

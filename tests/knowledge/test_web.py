@@ -369,7 +369,7 @@ async def test_article_list_text_filter_on_title_and_body(client):
 async def test_article_list_rejects_bad_filters(client):
     for params, message in [
         ({"status": "deleted"}, "status 只能是 draft、in_review、published、expired、archived 之一"),
-        ({"unit": "nowhere"}, "单位 nowhere 不存在"),
+        ({"unit": "nowhere"}, "单位 nowhere 不存在（可用单位编码或全称）"),
         ({"q": "长" * 201}, "筛选文字不能超过 200 字"),
         ({"category": "类" * 51}, "category 不能超过 50 字"),
         ({"limit": "0"}, "参数 limit 超出范围 1–500"),
@@ -384,6 +384,10 @@ async def test_search_filters_by_unit_category_status_date_and_review(client):
     search = "/api/v1/kb/search"
     hits = (await _get(client, search, q="医保 参保", unit="medical-insurance", kind="article"))["hits"]
     assert hits and {h["unit"] for h in hits} == {"medical-insurance"}
+    # a unit by its full name, as kb import takes it, is the same filter
+    assert (await _get(client, search, q="医保 参保", unit="云州市医疗保障局", kind="article"))["hits"] == hits
+    listed = await _get(client, "/api/v1/kb/articles", unit="云州市医疗保障局")
+    assert listed["total"] and {a["unit_code"] for a in listed["items"]} == {"medical-insurance"}
     hits = (await _get(client, search, q="社保", category="C0501"))["hits"]  # the category and those under it
     assert {h["title"] for h in hits} == {"灵活就业人员如何缴纳社会保险", "社保卡丢失后如何挂失补办", "退休人员养老金调整何时发放"}
     hits = (await _get(client, search, q="社保", category="C050101"))["hits"]

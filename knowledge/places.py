@@ -40,6 +40,15 @@ SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "地区", 
 SHORTENED = ("省", "市", "自治州", "地区", "盟")  # only these are commonly dropped in text
 # Dictionary words that end like a division but name none (自治县, 大中城市, 科教兴市 ...).
 GENERIC_STEMS = frozenset({"自治", "大中城", "中小城", "特大城", "大城", "科教兴", "城", "市"})
+# Words that place something relative to the speaker or in general, not in one region: "从外省转过来" is about
+# no province in particular (jieba's dictionary has 外省市, 各省市, 周边地区, 沿海地区 ... as place names). None of
+# them is a place name, and a dictionary name starting with one (外省市, 沿海各省, 周边城市) is none either.
+RELATIVE_PLACES = frozenset({
+    "外省", "外地", "外市", "外县", "外区", "本市", "本省", "本县", "本区", "本地", "本地区", "当地", "异地", "省外",
+    "市外", "县外", "区外", "省内", "市内", "县内", "区内", "国外", "境外", "海外", "国内", "境内", "内地", "全国",
+    "全省", "全市", "全县", "全区", "各省", "各市", "各县", "各区", "各地", "他省", "外埠", "跨省", "跨市",
+    "周边", "沿海", "内陆", "偏远", "边远", "落后", "丘陵", "高原", "外岛", "外海", "内海", "中立", "戒严",
+})
 
 QUERY_PLACE_WEIGHT = 4.0  # a place word in a query counts this many times a plain word
 RERANK_DEPTH = 100        # how many of the best candidates the region re-rank looks at
@@ -54,6 +63,11 @@ def short_form(name: str) -> str | None:
     return None
 
 
+def is_relative(name: str) -> bool:
+    """Whether ``name`` is or starts with a relative place word (:data:`RELATIVE_PLACES`)."""
+    return any(name.startswith(word) for word in RELATIVE_PLACES)
+
+
 def _jieba_places() -> Iterable[str]:
     """Division names in jieba's dictionary: words tagged ``ns`` ending in a division suffix."""
     path = os.path.join(os.path.dirname(jieba.__file__), "dict.txt")
@@ -63,7 +77,7 @@ def _jieba_places() -> Iterable[str]:
             if len(parts) == 3 and parts[2] == "ns" and len(parts[0]) >= 3:
                 suffix = next((x for x in SUFFIXES if parts[0].endswith(x)), None)
                 stem = parts[0][: -len(suffix)] if suffix else ""
-                if len(stem) >= 2 and stem not in GENERIC_STEMS:
+                if len(stem) >= 2 and stem not in GENERIC_STEMS and not is_relative(parts[0]):
                     yield parts[0]
 
 
@@ -80,7 +94,7 @@ class Places:
     def add(self, name: str, own: str, ancestors: Iterable[str] = ()) -> None:
         regions = frozenset({own, *ancestors})
         for key in (name, short_form(name)):
-            if key and len(key) >= 2:
+            if key and len(key) >= 2 and key not in RELATIVE_PLACES:
                 self.regions_of[key] = self.regions_of.get(key, frozenset()) | regions
                 self.own_of[key] = self.own_of.get(key, frozenset()) | {own}
 

@@ -24,10 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from knowledge.search.base import (
     DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
-    doc_text, highlight_terms, make_hit, query_terms, weighted,
+    doc_text, faq_questions, highlight_terms, make_hit, query_terms, weighted,
 )
 from knowledge.places import RERANK_DEPTH, Places, QueryRegions, default_places, rerank_factor
-from knowledge.search.ranker import Ranker, Segment, top_k
+from knowledge.search.ranker import Ranker, Segment, TitleLines, top_k
 from knowledge.synonyms import SynonymSet
 from knowledge.tables import kb_search_docs
 from knowledge.tokenize import Tokenizer
@@ -36,6 +36,10 @@ DELTA_LIMIT = 2000          # merge the delta segment into main beyond this many
 REFRESH_SECONDS = 1.0       # how often a search looks for other processes' writes
 SEQ_OVERLAP_US = 5_000_000  # re-read this much of the past on refresh (clock skew, slow commits)
 BATCH = 500
+# A candidate's score is multiplied by 1 + this x the share of its best title line the query covers: of sibling
+# service guides sharing the query's words (办理往来港澳通行证 / …团队游签注 / …进度查询) the one whose title the
+# query nearly spells out wins (bench/kb_results.md).
+TITLE_COVERAGE_WEIGHT = 0.3
 
 
 @dataclass
@@ -59,6 +63,7 @@ class _Block:
         self.segment = Segment.build([d.words for d in self.docs],
                                      [Tokenizer.bigrams(doc_text(d.doc)) for d in self.docs])
         self.alive = np.ones(len(self.docs), dtype=bool)
+        self.titles = TitleLines([_title_lines(d.doc) for d in self.docs], self.segment.fields["bigrams"].vocab)
         self.columns = {
             name: np.array([getattr(d.doc, name) or "" for d in self.docs], dtype=object)
             for name in ("kind", "ref_id", "category", "unit", "status")
@@ -89,12 +94,31 @@ class _Block:
                 m &= self.dates <= f.date_to.timestamp()
         return m
 
+    def title_boost(self, scores: np.ndarray, pairs: Iterable[str], weights: tuple[np.ndarray, np.ndarray]) -> None:
+        """Up-rank the best candidates by how much of one of their title lines the query spells out (in
+        place): ``weights`` are the pairs' idf and each title line's total (:meth:`EmbeddedSearchIndex._title_weights`)."""
+        best = top_k(scores, RERANK_DEPTH)
+        if not best.size:
+            return
+        vocab = self.segment.fields["bigrams"].vocab
+        cover = self.titles.coverage([vocab[x] for x in pairs if x in vocab], *weights)
+        scores[best] *= 1 + TITLE_COVERAGE_WEIGHT * cover[best]
+
     def rerank(self, scores: np.ndarray, query_regions: QueryRegions) -> None:
         """Place-aware re-rank of the best candidates, in place (see :mod:`knowledge.places`)."""
         if not query_regions:
             return
         for i in top_k(scores, RERANK_DEPTH):
             scores[i] *= rerank_factor(query_regions, self.regions[i])
+
+
+def _title_lines(doc: SearchDoc) -> list[list[str]]:
+    """The character pairs of each line of an article's title and of the questions its body lines start
+    with (what :func:`doc_text` counts as title); none for tickets, whose title is only the start of their text."""
+    if doc.kind != "article":
+        return []
+    lines = [*(doc.title or "").splitlines(), *faq_questions(doc)]
+    return [pairs for pairs in map(Tokenizer.bigrams, lines) if pairs]
 
 
 def _interned(words: list[str]) -> list[str]:
@@ -119,6 +143,8 @@ class EmbeddedSearchIndex(SearchIndex):
         self._main = _Block([], self.places)
         self._delta = _Block([], self.places)
         self._delta_dirty = False
+        self._weights_for: tuple[_Block, ...] | None = None
+        self._weights: list[tuple[np.ndarray, np.ndarray]] = []
         self._last_seq = 0
         self._last_refresh = 0.0
         self._merging: asyncio.Task | None = None
@@ -269,9 +295,10 @@ class EmbeddedSearchIndex(SearchIndex):
         blocks = [self._main, self._current_delta()]
         scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), terms.bigrams)
         query_regions = self.places.query_regions(words)
+        pairs, title_weights = set(terms.bigrams), self._title_weights(blocks)
         hits: list[tuple[float, _Doc]] = []
         total = 0
-        for block, s in zip(blocks, scores):
+        for block, s, weights in zip(blocks, scores, title_weights):
             if not block.docs:
                 continue
             keep = block.mask(filters)
@@ -279,11 +306,38 @@ class EmbeddedSearchIndex(SearchIndex):
                 keep &= block.segment.containing(*terms.anchors())
             s = np.where(keep, s, 0.0)
             block.rerank(s, query_regions)
+            block.title_boost(s, pairs, weights)
             total += int((s > 0).sum())
             hits.extend((float(s[i]), block.docs[i]) for i in top_k(s, limit))
         hits.sort(key=lambda h: -h[0])
         marked = highlight_terms(words, added)
         return SearchResult([_hit(score, d.doc, marked) for score, d in hits[:limit]], total)
+
+    def _title_weights(self, blocks: list[_Block]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per block: the BM25 idf of each of its character pairs over all blocks, and each title line's sum
+        of them; kept until the blocks change (a write makes a new delta block)."""
+        if self._weights_for is not None and len(self._weights_for) == len(blocks) and all(
+                a is b for a, b in zip(self._weights_for, blocks)):
+            return self._weights
+        fields = [b.segment.fields["bigrams"] for b in blocks]
+        n = sum(b.segment.size for b in blocks)
+        out = []
+        for block, field in zip(blocks, fields):
+            df = field.df.astype(np.float64)
+            for other in fields:
+                if other is field or not other.vocab:
+                    continue
+                if len(other.vocab) < len(field.vocab):  # add the small segment's counts to the large one's
+                    for term, j in other.vocab.items():
+                        k = field.vocab.get(term)
+                        if k is not None:
+                            df[k] += other.df[j]
+                else:
+                    df += np.fromiter((other.df_of(t) for t in field.vocab), dtype=np.float64, count=len(df))
+            idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            out.append((idf, np.asarray(block.titles.pairs @ idf).ravel()))
+        self._weights_for, self._weights = tuple(blocks), out
+        return out
 
     async def count(self) -> int:
         await self.refresh()

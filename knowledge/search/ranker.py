@@ -133,6 +133,42 @@ def _normalise(arrays: list[np.ndarray]) -> None:
             a /= top
 
 
+class TitleLines:
+    """Which character pairs each title line of a segment's documents holds, for :meth:`coverage`.
+
+    ``lines`` holds, per document, its lines' pairs; pairs are columns of ``vocab`` (the segment's bigram
+    view, which holds them all: the lines are part of what that view was built from).
+    """
+
+    def __init__(self, lines: Sequence[Sequence[Sequence[str]]], vocab: Mapping[str, int]) -> None:
+        rows, cols, owner = [], [], []
+        for doc, doc_lines in enumerate(lines):
+            for line in doc_lines:
+                found = {vocab[p] for p in line if p in vocab}
+                if found:
+                    rows.extend([len(owner)] * len(found))
+                    cols.extend(found)
+                    owner.append(doc)
+        self.owner = np.array(owner, dtype=np.int32)  # line -> document row
+        self.pairs = sp.csc_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)),
+                                   shape=(len(owner), len(vocab)))
+        self.size = len(lines)
+
+    def coverage(self, query_cols: Sequence[int], idf: np.ndarray, line_weight: np.ndarray) -> np.ndarray:
+        """Per document, the largest share of one title line's idf-weighted pairs that are query pairs (0..1).
+
+        ``idf`` is per column, ``line_weight`` the sum of each line's idf (``pairs @ idf``)."""
+        out = np.zeros(self.size, dtype=np.float32)
+        if not query_cols or not len(self.owner):
+            return out
+        cols = np.asarray(query_cols, dtype=np.int64)
+        covered = self.pairs[:, cols] @ idf[cols]
+        lines = np.flatnonzero(covered)
+        if lines.size:
+            np.maximum.at(out, self.owner[lines], covered[lines] / np.maximum(line_weight[lines], 1e-9))
+        return out
+
+
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the k best positive scores, best first."""
     candidates = np.flatnonzero(scores > 0)

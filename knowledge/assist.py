@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from hotline.identity import without_digit_runs
 from knowledge.articles import in_force
+from knowledge.chat_words import book_title
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles
 from knowledge.visibility import is_unit_user, unit_search
@@ -109,4 +110,4 @@ class Assist:
 
 def answer_block(article: dict) -> str:
     """The text an agent inserts into a reply from an article, with its source."""
-    return f"{article['body_text']}\n（依据：《{article['title']}》，知识编号 {article['id']}）"
+    return f"{article['body_text']}\n（依据：{book_title(article['title'])}，知识编号 {article['id']}）"

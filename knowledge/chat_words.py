@@ -1,5 +1,6 @@
 """What citizens type to the chatbot, and its replies: command words, the bare form of a short reply
-compared with them, a phone number sent alone, and :class:`BotReply`."""
+compared with them, a phone number sent alone, :class:`BotReply`, and how a reply quotes an article's
+title (:func:`book_title`) and tells offered articles of the same title apart (:func:`option_labels`)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,51 @@ def only_phone(text: str) -> str | None:
     rest = bare_of(COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))).replace(phone.replace("-", ""), "") \
         if phone else None
     return phone if phone and set(rest) <= set("电话手机号码是我的") else None
+
+
+def book_title(title: str) -> str:
+    """``title`` as quoted in a reply, between book-title marks, following GB/T 15834 (标点符号用法):
+
+    * 灵活就业人员如何缴纳社会保险 -> 《灵活就业人员如何缴纳社会保险》;
+    * a title that is already one whole book title (《广州市养犬管理条例》) is shown as it is, not doubled;
+    * a title holding book titles inside (《中华人民共和国残疾人证》挂失补办) is wrapped, and the marks inside
+      become single ones, as for a book title within a book title: 《〈中华人民共和国残疾人证〉挂失补办》.
+    """
+    title = (title or "").strip()
+    if _whole_book_title(title):
+        return title
+    return "《" + title.replace("《", "〈").replace("》", "〉") + "》"
+
+
+def _whole_book_title(title: str) -> bool:
+    """Whether ``title`` is one book title: its first 《 closes at its last character (not 《甲》与《乙》)."""
+    if len(title) < 2 or title[0] != "《" or title[-1] != "》":
+        return False
+    depth = 0
+    for i, char in enumerate(title):
+        depth += (char == "《") - (char == "》")
+        if depth == 0:
+            return i == len(title) - 1
+    return False
+
+
+def option_labels(options: list[tuple[int, str, str | None]]) -> list[str]:
+    """How each offered article is listed, from (article id, title, owning unit's name or None): its title,
+    and for articles offered with the same title (a provincial and a city version, one per district) also
+    their unit (律师执业证书注销审核（广州市司法局）) or, when that does not tell them apart, their id
+    (…（知识编号 12）; with the unit: …（广州市司法局，知识编号 12）)."""
+    def same(title: str) -> str:
+        return _NOISE.sub("", title).lower()
+
+    labels = []
+    for article_id, title, unit in options:
+        twins = [o for o in options if same(o[1]) == same(title)]
+        if len(twins) == 1:
+            labels.append(title)
+        elif unit and sum(1 for o in twins if o[2] == unit) == 1:
+            labels.append(f"{title}（{unit}）")
+        elif unit:
+            labels.append(f"{title}（{unit}，知识编号 {article_id}）")
+        else:
+            labels.append(f"{title}（知识编号 {article_id}）")
+    return labels

@@ -5,9 +5,10 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
 * A question is searched among published articles. When the best article
   matches the question well (:mod:`knowledge.confidence`) it is answered with the
   source article (an FAQ article with the one question-answer pair asked about,
-  :mod:`knowledge.faq_answer`) and a "did this help?" prompt; when it is close, the bot
-  offers up to three articles to choose from; otherwise it offers to submit
-  a request.
+  :mod:`knowledge.faq_answer`), the article's owning unit (承办单位) and a "did this help?"
+  prompt; when it is close, the bot offers up to three articles to choose from (two of the
+  same title told apart by their unit, else their id); otherwise it offers to submit
+  a request. A title is quoted in 《》 by :func:`knowledge.chat_words.book_title` (never doubled).
 * Submitting collects what a ticket needs — what, where, contact — in a short
   dialogue whose state is kept per user (:mod:`knowledge.dialogue`: Redis when
   configured, else the database), then creates the
@@ -45,10 +46,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hotline.citizens import holds_identity, tickets_written_by
 from hotline.lifecycle import OPEN_STATES
 from hotline.messages import InboundMessage
+from hotline.tables import units
 from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
 from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
                                   HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
-                                  THANKS, UNHELPFUL, BotReply, bare_of, only_phone, strip_greeting)
+                                  THANKS, UNHELPFUL, BotReply, bare_of, book_title, only_phone, option_labels,
+                                  strip_greeting)
 from knowledge.collect import ASK, RequestCollector, ask_router, next_missing, title_of
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
@@ -276,12 +279,18 @@ class Chatbot(RequestCollector):
             good = [scored[0][1]]
         if good:
             log_id = await self._log(key, message.channel, text, "clarify", None, best)
+            ids = [int(h.ref_id) for h in good]
+            # the same title twice (a provincial and a city version, one per district): told apart by unit,
+            # else by id
+            unit_names = await self._unit_names(ids) if len(good) > 1 else {}
+            labels = option_labels([(i, h.title, unit_names.get(i)) for i, h in zip(ids, good)])
             if len(good) == 1:
-                prompt = f"您想了解的是不是《{good[0].title}》？是请回复 1，不是请回复“提交”反映诉求。"
+                prompt = f"您想了解的是不是{book_title(good[0].title)}？是请回复 1，不是请回复“提交”反映诉求。"
             else:
-                lines = [f"{i}. {h.title}" for i, h in enumerate(good, 1)]
+                lines = [f"{n}. {label}" for n, label in enumerate(labels, 1)]
                 prompt = "您想了解的是以下哪一项？请回复序号：\n" + "\n".join(lines) + "\n都不是请回复“提交”反映诉求。"
-            reply = BotReply(prompt, "clarify", options=[{"article_id": int(h.ref_id), "title": h.title} for h in good])
+            reply = BotReply(prompt, "clarify", options=[{"article_id": i, "title": h.title, "label": label}
+                                                         for i, h, label in zip(ids, good, labels)])
             return reply, {"stage": "choose", "options": [int(h.ref_id) for h in good], "question": text,
                            "log_id": log_id}
         await self._log(key, message.channel, text, "unanswered", None, best)
@@ -306,6 +315,14 @@ class Chatbot(RequestCollector):
             out.append((f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic) if row else ("", ""))
         return out
 
+    async def _unit_names(self, article_ids: list[int]) -> dict[int, str]:
+        """The name of each article's owning unit (articles without one are left out)."""
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(
+                sa.select(kb_articles.c.id, units.c.name).join(units, units.c.id == kb_articles.c.unit_id)
+                .where(kb_articles.c.id.in_(article_ids)))).all()
+        return {r.id: r.name for r in rows if (r.name or "").strip()}
+
     def _in_force(self, valid_from: dt.datetime | None, valid_to: dt.datetime | None) -> bool:
         """A published article answers only within its validity dates (a policy not yet or no longer in
         force is no answer, even before the nightly sweep expires it)."""
@@ -315,7 +332,10 @@ class Chatbot(RequestCollector):
     async def _answer(self, key: str, channel: str, question: str, article_id: int,
                       confidence: float) -> tuple[BotReply, dict]:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(sa.select(kb_articles).where(kb_articles.c.id == article_id))).mappings().first()
+            row = (await conn.execute(
+                sa.select(kb_articles, units.c.name.label("unit_name"))
+                .select_from(kb_articles.outerjoin(units, units.c.id == kb_articles.c.unit_id))
+                .where(kb_articles.c.id == article_id))).mappings().first()
         if row is None or row["status"] != "published" or not self._in_force(row["valid_from"], row["valid_to"]):
             return self._offer_submit(question, "该条知识已下线。")
         log_id = await self._log(key, channel, question, "answered", article_id, confidence)
@@ -327,8 +347,11 @@ class Chatbot(RequestCollector):
             body = pair.text
         if len(body) > ANSWER_CHARS:
             body = body[:ANSWER_CHARS] + "……"
-        text = (f"{body}\n\n来源：《{row['title']}》（知识编号 {article_id}）\n"
-                "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。")
+        # the source, then the unit that handles the matter (its owner), then the feedback prompt
+        unit = (row["unit_name"] or "").strip()
+        text = (f"{body}\n\n来源：{book_title(row['title'])}（知识编号 {article_id}）\n"
+                + (f"承办单位：{unit}\n" if unit else "")
+                + "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。")
         return BotReply(text, "answer", article_id=article_id), {"stage": "feedback", "log_id": log_id,
                                                                    "question": question,
                                                                    "article": [article_id, row["title"]]}

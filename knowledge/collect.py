@@ -14,7 +14,7 @@ import re
 
 from hotline.messages import InboundMessage
 from knowledge.chat_text import own_phone_in, phone_in
-from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, only_phone
+from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, book_title, only_phone
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class RequestCollector:
             channel=message.channel, external_id=_request_key(message.external_id, fields), sender=message.sender,
             contact_phone=contact, sender_name=message.sender_name,
             text=f"{fields['what']}\n地点：{where}\n联系电话：{contact}"
-                 + (f"\n（智能客服曾提供知识《{seen[1]}》（编号 {seen[0]}），未能解决）" if seen else "")
+                 + (f"\n（智能客服曾提供知识{book_title(seen[1])}（编号 {seen[0]}），未能解决）" if seen else "")
                  + (f"\n{earlier_line(earlier)}" if earlier else ""),
             subject=title_of(fields["what"], contact), address=None if where == NO_PLACE else where[:200],
             received_at=message.received_at, intake_line=message.intake_line,
@@ -151,7 +151,7 @@ class RequestCollector:
 def earlier_line(earlier: list) -> str:
     """What the citizen asked just before the request, for a follow-up question (那租金多少钱) to make sense."""
     question, article = earlier[0], (earlier[1] if len(earlier) > 1 else None)
-    told = f"，智能客服已答复知识《{article[1]}》（编号 {article[0]}）" if article else ""
+    told = f"，智能客服已答复知识{book_title(article[1])}（编号 {article[0]}）" if article else ""
     return f"（此前咨询：{question}{told}）"
 
 

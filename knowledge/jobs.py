@@ -27,6 +27,7 @@ from hotline import appkeys
 from hotline.db import utcnow
 from hotline.tables import categories, ticket_messages, tickets, units
 from knowledge.articles import _public, _select, article_doc
+from knowledge.chat_words import book_title
 from knowledge.search.base import DOC_TEXT_VERSION, SearchDoc, SearchIndex
 from knowledge.tables import kb_articles, kb_state
 
@@ -287,7 +288,7 @@ SEND_NOTIFICATION = "hotline.jobs.tasks.send_notification"
 
 def review_text(articles: list[dict]) -> str:
     """The notice to an owner: "知识库文章已到复审日期：《A》、《B》等5篇，请及时复核更新。"."""
-    shown = [f"《{a['title'][:40]}》" for a in articles[:REVIEW_TITLES_SHOWN]]
+    shown = [book_title(a["title"][:40]) for a in articles[:REVIEW_TITLES_SHOWN]]
     titles = "、".join(shown)
     if len(articles) > len(shown):
         titles += f"等{len(articles)}篇"

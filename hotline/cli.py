@@ -29,6 +29,7 @@ GROUPS: list[str] = [
     "hotline.cli_core:db",
     "hotline.cli_core:users",
     "hotline.cli_core:units",
+    "hotline.cli_core:categories",
     "hotline.cli_core:serve",
     "routing.cli:routing",
     "knowledge.cli:kb",

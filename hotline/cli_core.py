@@ -1,4 +1,4 @@
-"""Core CLI commands: serve, db upgrade, users add, units import."""
+"""Core CLI commands: serve, db upgrade, users add, units import, categories import."""
 
 from __future__ import annotations
 
@@ -145,3 +145,36 @@ def units_import(file, data_dir):
     except ImportError_ as exc:
         fail(str(exc))
     click.echo(f"导入完成：新增 {result['created']} 个，更新 {result['updated']} 个单位")
+
+
+@click.group()
+def categories():
+    """工单分类（三级分类体系）。"""
+
+
+@categories.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@data_dir_option
+def categories_import(file, data_dir):
+    """从 CSV 文件 FILE 导入工单分类（列：code,name,parent_code；parent_code 为空即一级分类），全部成功才写入。"""
+    from hotline.directory import ImportError_, import_categories, parse_categories_csv
+    from hotline.users import SYSTEM
+
+    try:
+        rows = parse_categories_csv(file.read_text(encoding="utf-8-sig"))
+    except UnicodeDecodeError:
+        fail("CSV 必须是 UTF-8 编码")
+    except ImportError_ as exc:
+        fail(str(exc))
+
+    async def work(service):
+        async with service.engine.begin() as conn:
+            result = await import_categories(conn, rows)
+            await service.audit(conn, SYSTEM, "categories.import", "category", None, {**result, "file": file.name})
+        return result
+
+    try:
+        result = with_service(data_dir, work)
+    except ImportError_ as exc:
+        fail(str(exc))
+    click.echo(f"导入完成：新增 {result['created']} 个，更新 {result['updated']} 个分类")

@@ -122,36 +122,95 @@ async def import_units(conn: AsyncConnection, rows: list[UnitRow], now: dt.datet
     return {"created": created, "updated": updated}
 
 
-def _check_no_cycle(code: str, parents: dict[str, str | None]) -> None:
-    """A unit may not end up above itself (云湖区 under 湖滨街道 under 云湖区): urges go to the parent."""
+def _check_no_cycle(code: str, parents: dict[str, str | None], what: str = "单位") -> None:
+    """A unit may not end up above itself (云湖区 under 湖滨街道 under 云湖区): urges go to the parent;
+    nor a category (its level is its depth)."""
     seen, current = {code}, parents.get(code)
     while current:
         if current in seen:
-            raise ImportError_(f"单位 {code} 的上级关系形成循环（{current}）")
+            raise ImportError_(f"{what} {code} 的上级关系形成循环（{current}）")
         seen.add(current)
         current = parents.get(current)
 
 
-async def import_categories(conn: AsyncConnection, text: str) -> int:
+CATEGORY_COLUMNS = ("code", "name", "parent_code")
+CODE_CHARS, NAME_CHARS = categories.c.code.type.length, categories.c.name.type.length
+
+
+@dataclass(frozen=True)
+class CategoryRow:
+    code: str
+    name: str
+    parent_code: str | None
+
+
+def parse_categories_csv(text: str) -> list[CategoryRow]:
+    """Rows of a category taxonomy CSV (``code,name,parent_code``; an empty parent_code is a first-level
+    category); a parent may come later in the file or already be stored."""
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    ids = {r.code: (r.id, r.level) for r in await conn.execute(sa.select(categories.c.code, categories.c.id,
-                                                                         categories.c.level))}
-    count = 0
+    missing = [c for c in CATEGORY_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ImportError_(f"缺少列：{', '.join(missing)}")
+    rows: list[CategoryRow] = []
+    seen: set[str] = set()
     for line, rec in enumerate(reader, start=2):
-        code, name = rec["code"].strip(), rec["name"].strip()
+        code = (rec.get("code") or "").strip()
+        name = (rec.get("name") or "").strip()
         parent = (rec.get("parent_code") or "").strip() or None
-        if parent and parent not in ids:
-            raise ImportError_(f"第 {line} 行：上级分类 {parent} 不存在（上级须在前）")
-        parent_id, level = (ids[parent][0], ids[parent][1] + 1) if parent else (None, 1)
-        if code in ids:
-            await conn.execute(sa.update(categories).where(categories.c.code == code)
-                               .values(name=name, parent_id=parent_id, level=level))
+        if not code or not name:
+            raise ImportError_(f"第 {line} 行：code 和 name 不能为空")
+        if len(code) > CODE_CHARS or len(name) > NAME_CHARS:
+            raise ImportError_(f"第 {line} 行：分类编码最多 {CODE_CHARS} 个字符，名称最多 {NAME_CHARS} 个字符")
+        if code in seen:
+            raise ImportError_(f"第 {line} 行：分类编码 {code} 重复")
+        if parent == code:
+            raise ImportError_(f"第 {line} 行：分类 {code} 不能以自己为上级")
+        seen.add(code)
+        rows.append(CategoryRow(code, name, parent))
+    return rows
+
+
+async def import_categories(conn: AsyncConnection, rows: list[CategoryRow] | str) -> dict[str, int]:
+    """Insert or update categories by code (``rows`` or the CSV's text); parents may come later in the file
+    or already exist. Each category's level is its depth (1 for a first-level one), also for stored
+    categories under one the file moves."""
+    if isinstance(rows, str):
+        rows = parse_categories_csv(rows)
+    stored = (await conn.execute(sa.select(categories.c.code, categories.c.id, categories.c.parent_id,
+                                           categories.c.level))).all()
+    existing = {r.code: r.id for r in stored}
+    code_of = {r.id: r.code for r in stored}
+    known = set(existing) | {r.code for r in rows}
+    parents = {r.code: code_of.get(r.parent_id) for r in stored} | {r.code: r.parent_code for r in rows}
+    for row in rows:
+        if row.parent_code and row.parent_code not in known:
+            raise ImportError_(f"分类 {row.code} 的上级分类 {row.parent_code} 不存在")
+        _check_no_cycle(row.code, parents, "分类")
+    created = updated = 0
+    for row in rows:
+        if row.code in existing:
+            await conn.execute(sa.update(categories).where(categories.c.code == row.code).values(name=row.name))
+            updated += 1
         else:
-            new_id = (await conn.execute(sa.insert(categories).values(
-                code=code, name=name, parent_id=parent_id, level=level).returning(categories.c.id))).scalar_one()
-            ids[code] = (new_id, level)
-        count += 1
-    return count
+            existing[row.code] = (await conn.execute(sa.insert(categories).values(
+                code=row.code, name=row.name, level=1).returning(categories.c.id))).scalar_one()
+            created += 1
+    for row in rows:
+        parent_id = existing[row.parent_code] if row.parent_code else None
+        await conn.execute(sa.update(categories).where(categories.c.code == row.code).values(parent_id=parent_id))
+    old_level = {r.code: r.level for r in stored}
+    for code in existing:
+        level = _depth(code, parents)
+        if old_level.get(code) != level:
+            await conn.execute(sa.update(categories).where(categories.c.code == code).values(level=level))
+    return {"created": created, "updated": updated}
+
+
+def _depth(code: str, parents: dict[str, str | None]) -> int:
+    level = 1
+    while parents.get(code):
+        code, level = parents[code], level + 1
+    return level
 
 
 async def unit_by_code(conn: AsyncConnection, code: str):

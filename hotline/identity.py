@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import get_args
 
 import phonenumbers
@@ -30,7 +31,9 @@ def is_email(value: str) -> bool:
 
 def normalize_phone(raw: str, region: str = "CN") -> str:
     """E.164 form of a Chinese mobile or landline number ("0571..." and "138..." alike); letters, a number
-    too short or outside the numbering plan (12345, 1380013800a) are refused."""
+    too short or outside the numbering plan (12345, 1380013800a) are refused. Full-width digits and
+    separators, as Chinese input methods type them (０２３－８８１２３４５６), are read as ASCII ones."""
+    raw = unicodedata.normalize("NFKC", raw or "")
     if re.search(r"[^\d+\s\-().（）]", raw or ""):  # only digits and the separators people type
         raise InvalidPhone(f"无法识别的电话号码：{raw}")
     digits = re.sub(r"[^\d+]", "", raw or "")
@@ -57,13 +60,34 @@ def normalize_identity(kind: str, value: str) -> Identity:
 
 
 def mask_phone(value: str | None) -> str | None:
-    """138****5678 style: keep the first three and last four national digits."""
+    """A stored phone number (+86…) as unit users see it, as :func:`mask_phones_in_text` shows the same
+    number written in text: a mobile 138****5678 (the first three and last four digits), a landline its
+    area code and last two digits, 023****56 or 0571****21."""
     if not value:
         return value
     national = value[3:] if value.startswith("+86") else value.lstrip("+")
     if len(national) < 7:
         return "*" * len(national)
+    if value.startswith("+86") and not re.fullmatch(r"1[3-9]\d{9}", national):  # a landline: its trunk 0 back
+        national = "0" + national
+        area = 3 if national.startswith(("010", "02")) else 4
+        return f"{national[:area]}****{national[-2:]}"
     return f"{national[:3]}****{national[-4:]}"
+
+
+_DIGIT_RUN_AT_END = re.compile(r"[+\d０-９][\d０-９\-\s.·]*$")
+_DIGITS_NEXT = re.compile(r"[\d０-９]|[\-\s.·][\d０-９]")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, never inside a run of digits: a phone number cut in
+    half (…我电话1391234567) escapes masking, so the run is left out whole (a ticket's title)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if _DIGITS_NEXT.match(text, limit) and _DIGIT_RUN_AT_END.search(cut):
+        cut = _DIGIT_RUN_AT_END.sub("", cut).rstrip()
+    return cut
 
 
 # Full-width digits, as Chinese input methods often type them (１３９…): read, and shown, as ASCII ones.

@@ -24,6 +24,7 @@ from hotline.citizens import resolve_citizen
 from hotline.clock import Clock, SystemClock
 from hotline.config import Settings
 from hotline.db import insert_ignore
+from hotline.identity import clip
 from hotline.lifecycle import DEFAULT_REQUEST_TYPE, REQUEST_TYPES, Forbidden, TransitionError, find_move
 from hotline.messages import INTAKE_LINES, Identity
 from hotline.numbering import next_ticket_number
@@ -265,7 +266,8 @@ class TicketService:
         ticket_id = (await conn.execute(sa.insert(tickets).values(
             number=number, channel=new.channel, intake_line=new.intake_line, request_type=request_type,
             category_id=category_id, district=new.district or area.get("district"),
-            address=new.address or area.get("address") or new.place, title=new.title or new.text[:30], text=new.text,
+            address=new.address or area.get("address") or new.place, title=new.title or clip(new.text, 30),
+            text=new.text,
             state="new", citizen_id=citizen_id, contact_phone=new.contact_phone, reopen_count=0, urge_count=0,
             publishable=new.publishable,
             routing=suggestion, extra=new.extra, version=1, created_at=now, updated_at=now,

@@ -7,6 +7,7 @@ numbers masked (138****5678), in contact fields and in free text alike.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -120,7 +121,7 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
         "id": row.id, "number": row.number, "channel": row.channel, "intake_line": row.intake_line,
         "request_type": row.request_type, "category": category, "district": row.district,
         "address": mask_phones_in_text(row.address) if mask else row.address,
-        "title": mask_phones_in_text(row.title) if mask else row.title,
+        "title": masked_title(row.title, row.text) if mask else row.title,
         "text": mask_phones_in_text(row.text) if mask else row.text,
         "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": citizen,
         "contact_phone": mask_identity("phone", row.contact_phone) if mask else row.contact_phone,
@@ -184,6 +185,21 @@ async def _history(conn: AsyncConnection, ticket_id: int, mask: bool) -> dict:
         for a in await conn.execute(sa.select(attachments).where(attachments.c.ticket_id == ticket_id))
     ]
     return {"messages": messages, "events": events, "extensions": exts, "links": links, "attachments": files}
+
+
+_LONG_DIGITS_AT_END = re.compile(r"(\d{3})(\d{2,})$")
+
+
+def masked_title(title: str | None, text: str | None) -> str | None:
+    """A ticket's title as unit users see it. A title made from the start of the text (cut at 30
+    characters, maybe in the middle of a phone number: …我电话1391234567) is cut from the masked text,
+    so it shows no digit the text hides; any other title is masked itself, and a long run of digits
+    it ends with (a number cut by an older version) keeps only its first three."""
+    if not title:
+        return title
+    if text and text.startswith(title):
+        return (mask_phones_in_text(text) or "")[:len(title)]
+    return _LONG_DIGITS_AT_END.sub(lambda m: m.group(1) + "*" * len(m.group(2)), mask_phones_in_text(title))
 
 
 async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, state: str | None = None,

@@ -451,7 +451,9 @@ def _public(row) -> dict:
 
 
 async def unit_code_of(conn, unit: str) -> str:
-    """A unit's code from its code or its full name; :class:`InvalidInput` when no unit (or several) has it."""
+    """A unit's code from its code or its full name (spaces around it ignored); :class:`InvalidInput` when
+    no unit (or several) has it."""
+    unit = unit.strip()
     code = (await conn.execute(sa.select(units.c.code).where(units.c.code == unit))).scalar()
     if code is None:
         named = (await conn.execute(sa.select(units.c.code).where(units.c.name == unit).limit(2))).scalars().all()

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 
+from hotline.identity import clip
 from hotline.messages import InboundMessage
 from knowledge.chat_text import own_phone_in, phone_in
 from knowledge.chat_words import GREETINGS, MIN_PROBLEM_CHARS, THANKS, BotReply, bare_of, book_title, only_phone
@@ -179,7 +180,7 @@ def title_of(problem: str, contact: str | None = None) -> str:
         line = re.sub(r"，{2,}", "，", own[1].translate(_FULL_WIDTH)).strip(" ，,。：:")
     if contact and contact in line and line.replace(contact, "").strip(" ，,。：:"):
         line = line.replace(contact, "").strip(" ，,。：:")
-    return line[:30]
+    return clip(line, 30)
 
 
 def next_missing(fields: dict) -> str | None:

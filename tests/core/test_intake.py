@@ -140,7 +140,8 @@ async def test_a_contact_phone_is_kept_on_the_ticket_masked_for_units_and_checke
     from hotline.views import load_ticket
     from tests.core.test_service import DISPATCHER, unit_actor
 
-    result = await service.ingest(msg("c1", contact_phone="139 1234 5678"))
+    text = "楼下饭店油烟太大了熏得家里没法开窗我电话13812345678请回电"  # 30 characters end inside the number
+    result = await service.ingest(msg("c1", text=text, contact_phone="０２３－８８１２３４５６"))
     assert result.created
     await service.transition(result.ticket_number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
     housing = await unit_actor(service, "housing")
@@ -149,11 +150,13 @@ async def test_a_contact_phone_is_kept_on_the_ticket_masked_for_units_and_checke
             tickets.c.number == result.ticket_number))).scalar_one()
         seen = await load_ticket(service, conn, ticket_id, housing)
         staff = await load_ticket(service, conn, ticket_id, Actor("agent1", "agent"))
-    assert (staff["contact_phone"], seen["contact_phone"]) == ("+8613912345678", "139****5678")
+    assert (staff["contact_phone"], seen["contact_phone"]) == ("+862388123456", "023****56")
+    assert staff["title"] == "楼下饭店油烟太大了熏得家里没法开窗我电话"  # never cut inside a number
+    assert "1381234" not in str(seen) and seen["text"].endswith("我电话138****5678请回电")
     assert [i["kind"] for i in staff["citizen"]["identities"]] == ["wechat"]  # no identity made of it
     # a follow-up giving a number where the ticket has one changes nothing; a bad number is refused whole
     again = await service.ingest(msg("c2", text=f"{result.ticket_number} 补充", contact_phone="13800000000"))
-    assert again.threaded and (await service.get_ticket(result.ticket_number))["contact_phone"] == "+8613912345678"
+    assert again.threaded and (await service.get_ticket(result.ticket_number))["contact_phone"] == "+862388123456"
     before = await counts(service)
     try:
         await service.ingest(msg("c3", contact_phone="电话"))

@@ -385,7 +385,7 @@ async def test_search_filters_by_unit_category_status_date_and_review(client):
     hits = (await _get(client, search, q="医保 参保", unit="medical-insurance", kind="article"))["hits"]
     assert hits and {h["unit"] for h in hits} == {"medical-insurance"}
     # a unit by its full name, as kb import takes it, is the same filter
-    assert (await _get(client, search, q="医保 参保", unit="云州市医疗保障局", kind="article"))["hits"] == hits
+    assert (await _get(client, search, q="医保 参保", unit=" 云州市医疗保障局 ", kind="article"))["hits"] == hits
     listed = await _get(client, "/api/v1/kb/articles", unit="云州市医疗保障局")
     assert listed["total"] and {a["unit_code"] for a in listed["items"]} == {"medical-insurance"}
     hits = (await _get(client, search, q="社保", category="C0501"))["hits"]  # the category and those under it

@@ -11,6 +11,13 @@ rumour is true (``听说有人跳楼，是真的吗``).
 A crime word with no time word is read as happening now when the text says
 someone is doing it (``有人在街上打架`` → 110); a past-time word, a habit word or
 a complaint word turns the same sentence into a complaint.
+
+Fraud is a 110 matter only while it is happening or has just happened (money
+just transferred, the fraudster still on the line or asking for more), because
+the police can still freeze the transfer. Fraud long ago, scams in general,
+consumer disputes (false advertising, a shop that ran off with prepaid cards)
+and asking where to report a fraud with no such sign are consultations. Someone
+in the water is 119 with reason 溺水; once out of the water, first aid is 120.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ class EmergencyRule:
     context: re.Pattern | None = None  # must also match a live clause of the text (the lift is stuck)
     unless: re.Pattern | None = None  # the clause is about something else (a lost wallet, not a lost child)
     hazard: bool = False  # fearing it ("怕着火", "担心倒塌") reports a hazard; fearing a suicide or a stroke is urgent
+    unless_text: re.Pattern | None = None  # anywhere in the text, the matter is something else (a shop that closed)
 
 
 def _re(p: str) -> re.Pattern:
@@ -56,8 +64,24 @@ RULES: tuple[EmergencyRule, ...] = (
         r"|闻到[^，。！]{0,8}(煤气|燃气|天然气|液化气)味|漏气"), hazard=True),
     EmergencyRule("119", "人员被困", _re(
         r"(被困|困在|困住|卡住|关在)[^，。！]{0,8}(电梯|里面|出不来|楼顶|水里)|电梯[^，。！]{0,6}(困人|关人|困住)"
-        r"|落水|溺水|掉进[^，。！]{0,6}(河|江|湖|水|井|坑|池)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来"
+        r"|掉(进|到|入|下)[^，。！]{0,6}(井|坑|粪池|化粪池|沟)|被(洪水|大水)围|(锁|关|困)在[^，。！]{0,6}(车|屋|房间)里|出不来"
         r"|" + PERSON + r"[^，。！]{0,2}(被埋|被压住|被压在)"), hazard=True),  # a collapse: "有人被埋在下面"
+    # Someone in the water: 119 does the water rescue (120 is called alongside); 落水管 is a downpipe,
+    # 防溺水 a safety campaign, and a phone that fell into the river is nobody's emergency.
+    EmergencyRule("119", "溺水", _re(
+        r"(?<!防)(?<!差点)(?<!险些)(?<!差一点)溺水|落水(?!管|口|槽|斗)|掉(进|到|入|下)[^，。！]{0,6}(河|江|湖|海|水库|水塘|池塘|鱼塘|泳池|游泳池|水池|水里|水中)"
+        r"|(跌|摔|滑)(进|到|入|下)[^，。！]{0,4}(河|江|湖|海|水库|池塘|水里)"
+        r"|被(水|浪|河水|江水|洪水|海浪|大水)[^，。！]{0,2}(冲走|卷走|冲跑)"
+        r"|(水里|河里|江里|湖里|海里|水库里|池塘里|河中间|江中间)[^，。！]{0,6}(扑腾|挣扎|呼救|喊救命|沉下去|漂着个?人)"
+        r"|(游泳|戏水|下河|下水)[^，。！]{0,6}(沉下去|没上来|没浮上来|不见了|抽筋)"),
+        # the thing that fell in is an object or an animal, not someone fetching it ("孩子去捡球掉进河里")
+        unless=_re(r"(?<![捡拿救追找捞])(手机|钱包|包|钥匙|证件|卡|东西|行李|球|鞋|帽子|眼镜|垃圾|树枝|石头|狗|猫|宠物)"
+                   r"(不小心|也|又)?(掉|落|滑|被[^，。！]{0,2}冲)"),
+        # once everyone is out of the water, what is left is first aid (120) or nothing
+        unless_text=_re(r"^(?![\s\S]*(还有[^，。！]{0,4}(人|个)|还在水里|没找到|没救上来|没捞上来))"
+                        r"[\s\S]*((已经?|被|刚[刚才]?)[^，。！？]{0,4}(救|捞|拉|拖)(上来|上岸|起来)"
+                        r"|(?<![没未快把])(救|捞|拉|拖)(上来|上岸|起来)了)"),
+        hazard=True),
     # "电梯卡在两层楼中间，里面有老人": people inside a lift that has stopped (119 does lift rescue),
     # or inside a building that has collapsed ("房子塌了，里面还有人")
     EmergencyRule("119", "人员被困", _re(
@@ -74,6 +98,20 @@ RULES: tuple[EmergencyRule, ...] = (
         r"|口吐白沫|中毒|重伤|受伤|撞伤|摔伤|骨折"
         r"|要生了|羊水破了|快不行了|喘不上气|呼吸困难|喝了?(农药|毒药|百草枯|敌敌畏)|服毒|误(食|吞|服)"
         r"|吞了?[^，。！]{0,4}(药|硬币|异物|电池)|吃了很多安眠药")),
+    # Fraud that has just happened or is still going on: the police can still stop the transfer (110/96110).
+    # A fraud word fires only with a sign that the money has just gone or the fraudster is still at it
+    # (刚转的账, 正在被骗, 对方还让我继续转); fraud long ago, scams in general, a shop that ran off with prepaid
+    # cards or false advertising, and "被骗了去哪里报案" with no such sign are consultations or complaints.
+    EmergencyRule("110", "正在发生的诈骗", _re(
+        r"(被|遭)[^，。！？]{0,5}(骗|诈骗)|骗(了|走)[^，。！？]{0,3}(我|她|他|我们)|诈骗|骗子|上当受骗|上当了"
+        r"|冒充[^，。！？]{0,6}(公安|警察|公检法|法院|检察院|客服|领导|老师|银行|医保局|社保局)|安全账户"),
+        context=_re(r"刚[刚才]?[^，。！？]{0,4}(被[^，。！？]{0,3}骗|上当|转(账|了|过去|给|的账|的钱|出去)|汇(款|了|过去|的)"
+                    r"|付(了|的)|充(了|值)|打(了|过去)[^，。！？]{0,4}(钱|万|元|块)?|给[^，。！？]{0,3}(转|汇|打)了?)"
+                    r"|正在被骗|(还在|正在)[^，。！？]{0,6}(通话|打电话|视频|聊天|联系我|催我|让我转|转账|汇款)|电话还没挂"
+                    r"|(让|要|叫|催|逼)我[^，。！？]{0,3}(继续|再|接着|马上)[^，。！？]{0,3}(转|汇|打钱|付)"
+                    r"|(对方|骗子|他们?)[^，。！？]{0,4}(还|又|一直)[^，。！？]{0,2}(让|要|叫|催|逼)我[^，。！？]{0,3}(转|汇|打钱|付)"),
+        unless_text=_re(r"跑路|虚假宣传|预付|办卡|会员卡|储值卡|充值卡|退不了|不退|假货|质量|缺斤少两|宰客|中介|押金|定金"
+                        r"|入职|招聘|工资|保健品|骗保|骗补|骗取|没(有)?(上当|转账?|汇款?|给(他|钱)|被骗)|识破|没理")),
     EmergencyRule("110", "正在发生的违法犯罪或人身危险", _re(
         r"打架|斗殴|持刀|拿刀|拿着刀|砍人|捅人|抢劫|抢包|抢钱|绑架|劫持|撬|入室|行凶|杀人|打人|殴打|家暴"
         r"|砸车|砸店|猥亵|非礼|跳楼|跳河|轻生|自杀|寻短见|拐走|拐卖|抢孩子|(溜|闯)进[^，。！]{0,3}(我家|家里|家|屋|房间|院子)"
@@ -130,6 +168,8 @@ class EmergencyDetector:
             for rule in self.rules:
                 m = next((m for m in rule.trigger.finditer(clause) if not (rule.hazard and _feared(clause, m))), None)
                 if not m or (rule.unless and rule.unless.search(clause)):
+                    continue
+                if rule.unless_text and rule.unless_text.search(text):
                     continue
                 if rule.context and not any(rule.context.search(c) for c in live):
                     continue

@@ -61,6 +61,28 @@ def progress(label: str, after: str | None = None):
     return wrap
 
 
+def taxonomy_option(func):
+    """``--data-dir`` for the commands that need no database: check labels against the stored taxonomy."""
+    return click.option(
+        "--data-dir", "data_dir", type=click.Path(file_okay=False), default=None,
+        help="按此数据目录（设置 HOTLINE_DATABASE_URL 则按 PostgreSQL）数据库中的分类体系检查标签；"
+             "不给则按内置的 categories.csv",
+    )(func)
+
+
+def label_taxonomy(data_dir: str | None):
+    """The taxonomy labels are checked against: the stored one (the shipped categories.csv while its table is
+    empty) with ``--data-dir``, else the shipped categories.csv; and how messages name it."""
+    from routing.taxonomy import Taxonomy
+
+    if data_dir is None:
+        return Taxonomy.from_csv(), "categories.csv"
+    from routing import store
+
+    taxonomy = run(_with_engine(data_dir, store.load_taxonomy))
+    return taxonomy, ("数据库中的分类表" if taxonomy.source == "database" else "categories.csv，数据库中的分类表为空")
+
+
 def load_model(path: str):
     from routing.classifier import RoutingModel  # sklearn only for the commands that need it
 
@@ -87,20 +109,20 @@ def routing() -> None:
 @click.option("--out", required=True, help="输出模型文件")
 @click.option("--user-dict", multiple=True, help="jieba 用户词典（每行一个词），可多次指定")
 @click.option("--c", "c_value", default=2.0, show_default=True, help="线性 SVM 的正则化参数 C")
-def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
+@taxonomy_option
+def train(data, text_col, label_col, type_col, out, user_dict, c_value, data_dir) -> None:
     """训练分类模型。"""
     from routing.build_default_model import default_user_words, seed_rows
     from routing.classifier import REQUEST_TYPES
-    from routing.taxonomy import Taxonomy
 
     if not (math.isfinite(c_value) and c_value > 0):
         fail(f"--c 必须是大于 0 的数（现为 {c_value}）")
     texts, labels, types = read_labelled(data, text_col, label_col, type_col)
     if len(set(labels)) < 2:
         fail("至少需要两个不同的分类标签")
-    taxonomy = Taxonomy.from_csv()
-    if unknown := sorted({x for x in labels if taxonomy.resolve(x) is None}):
-        warn(f"{len(unknown)} 个分类标签不在分类体系（categories.csv）中：{examples(unknown, 10)}；"
+    taxonomy, source = label_taxonomy(data_dir)
+    if unknown := taxonomy.unknown(labels):
+        warn(f"{len(unknown)} 个分类标签不在分类体系（{source}）中：{examples(unknown, 10)}；"
              "模型建议这些分类时没有分类代码，也匹配不到按分类设置的分拨规则")
     if types is not None and (bad := [t for t in types if t not in REQUEST_TYPES]):
         warn(f"{len(bad)} 行的诉求类型不是 {'/'.join(REQUEST_TYPES)} 之一（如：{examples(bad)}），"
@@ -134,22 +156,22 @@ def train(data, text_col, label_col, type_col, out, user_dict, c_value) -> None:
 @click.option("--text-col", required=True)
 @click.option("--label-col", required=True)
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def evaluate_cmd(model_path, data, text_col, label_col, as_json) -> None:
+@taxonomy_option
+def evaluate_cmd(model_path, data, text_col, label_col, as_json, data_dir) -> None:
     """在带标签的数据上评估模型（宏平均 F1、准确率、各类指标、吞吐量）。"""
     model = load_model(model_path)
     texts, labels, _ = read_labelled(data, text_col, label_col)
     from routing.classifier import evaluate
-    from routing.taxonomy import Taxonomy
 
     label_map, classes = None, set(model.category.classes)
     if not classes & set(labels):  # e.g. a model of codes (C010302) and data of first-level names (城乡建设)
-        taxonomy = Taxonomy.from_csv()
+        taxonomy, source = label_taxonomy(data_dir)
         level1 = {taxonomy.level1_code(x) for x in set(labels)} & {taxonomy.level1_code(x) for x in classes}
         if not level1 - {None}:
             fail(f"数据中的标签与模型的分类没有交集（数据标签如：{examples(sorted(set(labels)))}；"
                  f"模型分类如：{examples(sorted(classes))}），无法评估；请检查 --label-col 或换用对应的模型")
         label_map = lambda label: taxonomy.level1_code(label) or label  # noqa: E731
-        click.echo("注意：数据中的标签都不是模型的分类，已按分类体系（categories.csv）把两者归到一级分类后比较",
+        click.echo(f"注意：数据中的标签都不是模型的分类，已按分类体系（{source}）把两者归到一级分类后比较",
                    err=True)
     result = evaluate(model, texts, labels, progress=progress("评估"), label_map=label_map)
     result["compared_at"] = "level1" if label_map else "label"
@@ -172,7 +194,6 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
     from routing import store
     from routing.build_default_model import seed_rows
     from routing.retrain import Example, NotEnoughData, load_history, retrain as do_retrain
-    from routing.taxonomy import Taxonomy
 
     if not 0 < holdout < 1:
         fail("--holdout 必须在 0 和 1 之间")
@@ -187,12 +208,14 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
         engine = make_engine(settings.resolved_database_url())
         try:
             await upgrade(engine)
-            return await load_history(engine), engine
+            async with engine.connect() as conn:  # level-1 comparisons follow the stored taxonomy, as the router
+                taxonomy = await store.load_taxonomy(conn)
+            return await load_history(engine), taxonomy, engine
         except Exception:
             await engine.dispose()
             raise
 
-    examples, engine = run(history())
+    examples, taxonomy, engine = run(history())
     try:
         if len(examples) < 10 or len({e.category for e in examples}) < 2:
             fail(f"历史数据不足：只有 {len(examples)} 条人工确认的已分类工单/纠正记录（至少需要 10 条、2 个分类）")
@@ -200,7 +223,7 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
         current = load_model(str(current_path))
         seed = [Example(r["text"], r["category"], r["request_type"]) for r in seed_rows()] if with_seed else []
         try:
-            new, report = do_retrain(examples, current, Taxonomy.from_csv(), seed_examples=seed, holdout=holdout,
+            new, report = do_retrain(examples, current, taxonomy, seed_examples=seed, holdout=holdout,
                                      progress=progress("分词", "分词完成，正在训练并在留出集上比较……"))
         except NotEnoughData as exc:
             fail(str(exc))
@@ -330,7 +353,6 @@ def import_rules(file, data_dir) -> None:
     from routing.rules import Vocabulary
     from routing.service import build_gazetteer
     from routing.settings import RoutingSettings
-    from routing.taxonomy import Taxonomy
 
     if not Path(file).is_file():
         fail(f"找不到规则文件：{file}")
@@ -339,10 +361,12 @@ def import_rules(file, data_dir) -> None:
     except UnicodeDecodeError:
         fail("规则文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
 
-    # What the router can match rules against: the same taxonomy and gazetteer RoutingService loads.
-    vocabulary = Vocabulary.of(Taxonomy.from_csv(), build_gazetteer(RoutingSettings()))
+    gazetteer = build_gazetteer(RoutingSettings())
 
     async def go(conn):
+        # What the router can match rules against: the same taxonomy (the stored one, the shipped categories.csv
+        # while the table is empty) and gazetteer RoutingService loads.
+        vocabulary = Vocabulary.of(await store.load_taxonomy(conn), gazetteer)
         table = RuleTable.from_csv_text(text, await store.rule_units(conn), vocabulary)
         await store.replace_rules(conn, table, actor="cli")
         return table

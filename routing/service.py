@@ -69,7 +69,11 @@ class RoutingService:
         self.data_dir = Path(data_dir) if data_dir is not None else None
         self.engine = engine
         self.settings = settings or RoutingSettings()
+        # The stored taxonomy (categories table) once loaded, the shipped categories.csv until then or while the
+        # table is empty; a taxonomy given here is used as is and never reloaded.
+        self._fixed_taxonomy = taxonomy is not None
         self.taxonomy = taxonomy or Taxonomy.from_csv()
+        self.unknown_labels: list[str] = []  # the model's categories the taxonomy does not know
         self.gazetteer = gazetteer or build_gazetteer(self.settings)
         self.emergency = EmergencyDetector()
         self.scope = ScopeChecker()
@@ -80,6 +84,7 @@ class RoutingService:
         self.rules = RuleTable.default()
         self._pointer_mtime: float | None = None
         self._rules_stamp: tuple | None = None
+        self._categories_stamp: str | None = None
         self._checked_at = 0.0
         self._lock = asyncio.Lock()
 
@@ -97,7 +102,8 @@ class RoutingService:
         return model
 
     async def reload(self) -> dict[str, Any]:
-        """Load the active model and the rule table again (hot swap; requests keep using the old ones meanwhile).
+        """Load the active model, the rule table and the taxonomy again (hot swap; requests keep using the old
+        ones meanwhile).
 
         A model file that cannot be loaded while another model is in use is logged and the old model kept;
         the pointer state is recorded all the same, so it is not retried until models/ACTIVE changes again.
@@ -124,6 +130,7 @@ class RoutingService:
                     log.exception("cannot load routing model %s; keeping %s", path, self.model.version)
                     error = f"无法加载模型文件 {path.name}（详见日志），继续使用模型 {self.model.version}"
                     model, path = self.model, self.model_path
+            taxonomy, categories_stamp = await self._load_taxonomy()
             rules = self.rules
             if self.engine is not None:
                 try:
@@ -132,9 +139,31 @@ class RoutingService:
                 except IntegrityError:  # another process seeded the empty table first
                     async with self.engine.connect() as conn:
                         rules = await store.load_rules(conn)
+            unknown = taxonomy.unknown(model.category.classes)
+            if unknown and (unknown != self.unknown_labels or model is not self.model):
+                log.warning("routing model %s has %d categories outside the taxonomy (%s): %s; their suggestions "
+                            "have no category code and match no category rule", model.version, len(unknown),
+                            taxonomy.source, ", ".join(unknown[:20]))
             self.model, self.model_path, self.rules, self.model_error = model, path, rules, error
+            self.taxonomy, self.unknown_labels = taxonomy, unknown
             self._pointer_mtime, self._rules_stamp, self._checked_at = mtime, rules_stamp, time.monotonic()
+            self._categories_stamp = categories_stamp
         return self.status()
+
+    async def _load_taxonomy(self) -> tuple[Taxonomy, str | None]:
+        """The stored taxonomy (the shipped categories.csv while the table is empty) and its stamp."""
+        if self.engine is None or self._fixed_taxonomy:
+            return self.taxonomy, None
+        async with self.engine.connect() as conn:
+            rows = await store.category_rows(conn)
+        return store.taxonomy_from_rows(rows), store.categories_stamp(rows)
+
+    async def _categories_state(self) -> str | None:
+        """A digest of the stored taxonomy (changed by ``hotline categories import``)."""
+        if self.engine is None or self._fixed_taxonomy:
+            return None
+        async with self.engine.connect() as conn:
+            return store.categories_stamp(await store.category_rows(conn))
 
     async def _rules_state(self) -> tuple | None:
         """Row count and newest change of the stored rule table (changed by the API or the CLI)."""
@@ -145,11 +174,13 @@ class RoutingService:
         return tuple(row)
 
     async def reload_if_changed(self) -> bool:
-        """Reload when models/ACTIVE or the stored rule table changed (checked every few seconds)."""
+        """Reload when models/ACTIVE, the stored rule table or the stored taxonomy changed (checked every few
+        seconds)."""
         if time.monotonic() - self._checked_at < self.settings.reload_check_seconds:
             return False
         self._checked_at = time.monotonic()
-        if self._pointer_state() == self._pointer_mtime and await self._rules_state() == self._rules_stamp:
+        if (self._pointer_state() == self._pointer_mtime and await self._rules_state() == self._rules_stamp
+                and await self._categories_state() == self._categories_stamp):
             return False
         await self.reload()
         return True
@@ -158,7 +189,9 @@ class RoutingService:
         return {"model_version": self.model.version if self.model else None,
                 "model_path": str(self.model_path) if self.model_path else None,
                 "model_meta": self.model.meta if self.model else None, "model_error": self.model_error,
-                "rules": len(self.rules.rules)}
+                "rules": len(self.rules.rules),
+                "taxonomy": {"source": self.taxonomy.source, "categories": len(self.taxonomy),
+                             "unknown_model_labels": self.unknown_labels}}
 
     # -- suggesting -----------------------------------------------------
     async def suggest(self, text: str, *, intake_line: str = "12345", channel: str = "",
@@ -167,26 +200,26 @@ class RoutingService:
             await self.reload()
         else:
             await self.reload_if_changed()
-        model, rules = self.model, self.rules
+        model, rules, taxonomy = self.model, self.rules, self.taxonomy
         return await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.suggest_sync(text, intake_line=intake_line, channel=channel, title=title,
-                                            request_type=request_type, model=model, rules=rules))
+                                            request_type=request_type, model=model, rules=rules, taxonomy=taxonomy))
 
     def suggest_sync(self, text: str, *, intake_line: str = "12345", channel: str = "", title: str | None = None,
                      request_type: str | None = None, model: RoutingModel | None = None,
-                     rules: RuleTable | None = None) -> dict[str, Any]:
+                     rules: RuleTable | None = None, taxonomy: Taxonomy | None = None) -> dict[str, Any]:
         """What, where, how urgent and which unit; a ``request_type`` already recorded by a person wins over the model's."""
-        model, rules = model or self.model, rules or self.rules
+        model, rules, taxonomy = model or self.model, rules or self.rules, taxonomy or self.taxonomy
         text, title = normalise(text or ""), normalise(title or "")  # 電梯壞了 is 电梯坏了
         full = f"{title}。{text}" if title else text
         pred = model.predict(full, top=5)
-        candidates = [(self.taxonomy.resolve(label), label, p) for label, p in pred["category"]["top"]]
+        candidates = [(taxonomy.resolve(label), label, p) for label, p in pred["category"]["top"]]
         best_cat, best_label, best_p = candidates[0]
 
         level1 = None
         if best_cat is not None:
-            top = self.taxonomy.top(best_cat)
-            share = sum(p for c, _, p in candidates if c is not None and self.taxonomy.top(c).code == top.code)
+            top = taxonomy.top(best_cat)
+            share = sum(p for c, _, p in candidates if c is not None and taxonomy.top(c).code == top.code)
             level1 = {"code": top.code, "name": top.name, "confidence": round(min(share, 1.0), 4)}
 
         if request_type in REQUEST_TYPES:
@@ -225,6 +258,8 @@ class RoutingService:
             alerts.append("敏感/群体性事项：请报告值班领导（" + "、".join(sensitive["reasons"]) + "）")
         if out_of_scope:
             alerts.append("可能不属于受理范围：" + out_of_scope["reason"] + "（请人工判断，系统不会自动退回）")
+        if best_cat is None:
+            alerts.append(f"建议的分类“{best_label}”不在分类体系中：没有分类代码，也匹配不到按分类设置的分拨规则，请人工选择分类")
 
         return {
             "category": best_cat.code if best_cat else None,

@@ -7,6 +7,7 @@ there names the one in use. Without it the shipped default model is used.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from routing.rules import Rule, RuleError, RuleTable
 from routing.tables import routing_models, routing_rules
+from routing.taxonomy import Taxonomy
 
 DEFAULT_MODEL = Path(__file__).with_name("data") / "default_model.pkl"
 
@@ -136,6 +138,39 @@ async def rule_units(conn: AsyncConnection) -> set[str]:
     return codes
 
 
+# -- categories ------------------------------------------------------------
+async def category_rows(conn: AsyncConnection) -> list[tuple[str, str, str | None]]:
+    """The stored taxonomy (``categories`` table) as ``(code, name, parent_code)`` rows, by code."""
+    from hotline.tables import categories
+
+    parent = categories.alias("parent")
+    rows = await conn.execute(
+        sa.select(categories.c.code, categories.c.name, parent.c.code)
+        .select_from(categories.outerjoin(parent, categories.c.parent_id == parent.c.id))
+        .order_by(categories.c.code))
+    return [(code, name, parent_code) for code, name, parent_code in rows]
+
+
+def taxonomy_from_rows(rows: list[tuple[str, str, str | None]]) -> Taxonomy:
+    """The stored taxonomy; the shipped ``categories.csv`` while the table is empty."""
+    return Taxonomy.from_rows(rows, source="database") if rows else Taxonomy.from_csv()
+
+
+def categories_stamp(rows: list[tuple[str, str, str | None]]) -> str:
+    """A digest of the stored taxonomy: it changes with any added, renamed or moved category. (The table has no
+    change time or version to compare, and it is small: a few thousand rows at most.)"""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update("\x1f".join(v or "" for v in row).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+async def load_taxonomy(conn: AsyncConnection) -> Taxonomy:
+    """What the router checks category codes against and names them by: the ``categories`` table, or the
+    shipped ``categories.csv`` while it is empty."""
+    return taxonomy_from_rows(await category_rows(conn))
+
+
 # -- model registry --------------------------------------------------------
 async def register_model(conn: AsyncConnection, *, version: str, path: Path, metrics: dict,
                          compared_with: dict | None, active: bool) -> None:
@@ -152,4 +187,5 @@ def rule_dicts(table: RuleTable) -> list[dict]:
 
 
 __all__ = ["Rule", "RuleTable", "DEFAULT_MODEL", "ModelFileError", "active_model_path", "activate_file",
-           "load_rules", "replace_rules", "rules_or_seed", "register_model", "models_dir", "rule_dicts", "unit_codes"]
+           "load_rules", "replace_rules", "rules_or_seed", "register_model", "models_dir", "rule_dicts", "unit_codes",
+           "category_rows", "categories_stamp", "load_taxonomy", "taxonomy_from_rows"]

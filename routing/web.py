@@ -103,10 +103,11 @@ async def import_rules(request: web.Request) -> web.Response:
         return denied
     engine = request.app[ENGINE]
     router = request.app[ROUTER]
-    vocabulary = Vocabulary.of(router.taxonomy, router.gazetteer)  # what the router can match rules against
     try:
         async with engine.begin() as conn:
             known = await store.rule_units(conn)
+            # What the router can match rules against: the stored taxonomy (as the router loads it) and its gazetteer.
+            vocabulary = Vocabulary.of(await store.load_taxonomy(conn), router.gazetteer)
             if request.content_type == "text/csv":
                 try:
                     text = await request.text()

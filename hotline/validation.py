@@ -60,13 +60,34 @@ def error_text(err: dict) -> str:
         return template.split("{")[0].strip() or "取值不正确"
 
 
+# Fields a person meets in an error of the console or the API, named in Chinese with the field itself
+# after it (原因(reason)), as actions are (派单(dispatch)): the name for the reader, the key for the caller.
+FIELD_LABELS = {
+    "text": "内容", "title": "标题", "reason": "原因", "note": "备注", "days": "天数", "lead_unit": "承办单位",
+    "co_units": "协办单位", "category": "分类", "request_type": "诉求类型", "satisfaction": "满意度",
+    "channel": "渠道", "intake_line": "热线号码", "address": "地址", "district": "区县", "phone": "电话",
+    "citizen_name": "市民姓名", "user_id": "用户标识", "body": "正文", "keywords": "关键词", "unit": "单位",
+    "status": "状态", "valid_from": "生效日期", "valid_to": "失效日期", "review_due_at": "复审日期",
+    "extension_id": "延期申请", "target": "目标工单", "action": "操作", "attachments": "附件",
+}
+
+
+def field_name(field: str) -> str:
+    """``reason`` -> ``原因(reason)``; a field without a Chinese name as it is."""
+    label = FIELD_LABELS.get(field)
+    return f"{label}({field})" if label else field
+
+
+def error_line(err: dict, where_default: str = "请求体") -> str:
+    """One pydantic error as ``field：reason`` (the field named by :func:`field_name`)."""
+    loc = [str(p) for p in err.get("loc", ())]
+    where = ".".join([*loc[:-1], field_name(loc[-1])]) if loc else where_default
+    return f"{where}：{error_text(err)}"
+
+
 def validation_message(exc: pydantic.ValidationError, where_default: str = "请求体") -> str:
     """Up to five errors as ``field：reason`` joined with ``；``."""
-    parts = []
-    for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ())) or where_default
-        parts.append(f"{where}：{error_text(err)}")
-    return "；".join(parts)
+    return "；".join(error_line(err, where_default) for err in exc.errors()[:5])
 
 
 MAX_ROW_ID = 2**31 - 1  # integer primary keys on both backends

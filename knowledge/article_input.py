@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from hotline.validation import error_text
+from hotline.validation import error_text, field_name
 from knowledge.dates import day_start_or_end, is_day
 from knowledge.errors import InvalidInput
 from knowledge.sanitize import clean_html, plain_text
@@ -90,10 +90,11 @@ def parse_input(data: dict[str, Any]) -> ArticleInput:
         item = ArticleInput.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(x) for x in first["loc"])
+        loc = [str(x) for x in first["loc"]]
+        field = ".".join([*loc[:-1], field_name(loc[-1])]) if loc else "请求体"
         raise InvalidInput(f"字段 {field} 不合法：{error_text(first)}") from None
     if item.valid_from and item.valid_to and item.valid_from > item.valid_to:
-        raise InvalidInput("字段 valid_to 不合法：失效日期不能早于生效日期")
+        raise InvalidInput(f"字段 {field_name('valid_to')} 不合法：失效日期不能早于生效日期")
     return item
 
 

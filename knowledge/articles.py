@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.tables import categories, units
+from hotline.validation import field_name
 from knowledge.article_input import ArticleInput, check_note, edited, parse_input
 from knowledge.diff import version_diff
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -477,7 +478,7 @@ async def _unit_id(conn, code: str | None) -> int | None:
 async def _require_category(conn, code: str | None) -> None:
     """400 unless ``code`` is a category of the taxonomy (as a ticket's category is checked)."""
     if code and (await conn.execute(sa.select(categories.c.id).where(categories.c.code == code))).scalar() is None:
-        raise InvalidInput(f"字段 category 不合法：分类 {code} 不存在")
+        raise InvalidInput(f"字段 {field_name('category')} 不合法：分类 {code} 不存在")
 
 
 async def _record(conn, article_id: int, action: str, who: str, now: dt.datetime, note: str | None = None) -> None:

@@ -31,7 +31,7 @@ from hotline.lifecycle import STATE_LABELS
 from hotline.messages import INTAKE_LINES, Identity, InboundMessage
 from hotline.periods import query_period
 from hotline.ratelimit import SlidingWindowLimit
-from hotline.validation import error_text
+from hotline.validation import error_line
 from knowledge.articles import READ_ROLES, STATUSES, ArticleService, in_force, is_editor
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot
@@ -84,9 +84,7 @@ def handler(func):
         except KbError as exc:
             return error(exc.status, exc.code, exc.message)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "请求体"
-            return error(422, "invalid_params", f"{where}：{error_text(first)}")
+            return error(422, "invalid_params", error_line(exc.errors()[0]))
 
     return wrapped
 

@@ -163,8 +163,9 @@ async def test_bad_input_gets_clear_4xx_and_writes_nothing(client, tokens, servi
         assert (resp.status, body["error"]["code"]) == (status, code), raw[:60]
         messages.append(body["error"]["message"])
     assert messages[0] == "JSON 格式错误：第 1 行第 2 列"  # no English from the parser
-    assert messages[2:6] == ["priority：未知字段", "text：必须是字符串",
-                             "request_type：只能是 咨询、求助、投诉、举报、建议、表扬", "text：最多 20000 个字符"]
+    # fields named in Chinese, with the key the caller sent
+    assert messages[2:6] == ["priority：未知字段", "内容(text)：必须是字符串",
+                             "诉求类型(request_type)：只能是 咨询、求助、投诉、举报、建议、表扬", "内容(text)：最多 20000 个字符"]
     resp = await client.post("/api/v1/tickets", data=b"text=1", headers={**auth(tokens["agent"]),
                                                                         "Content-Type": "text/plain"})
     assert resp.status == 415
@@ -404,4 +405,4 @@ async def test_an_unknown_action_is_named_with_the_actions_staff_know(client, to
     resp = await client.post(f"/api/v1/tickets/{number}/transitions", json={"action": "fly", "params": {}},
                              headers=auth(tokens["agent"]))
     message = (await resp.json())["error"]["message"]
-    assert resp.status == 422 and message.startswith("action：未知操作 fly（可用：") and "派单(dispatch)" in message
+    assert resp.status == 422 and message.startswith("操作(action)：未知操作 fly（可用：") and "派单(dispatch)" in message

@@ -82,7 +82,7 @@ def test_serve_on_a_fresh_data_dir_answers_healthz_and_seeds_the_demo(tmp_path):
                             text=True)
     try:
         body = None
-        for _ in range(300):
+        for _ in range(900):  # a loaded CI machine: the first start migrates, seeds and indexes the demo
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
                     body = resp.read().decode()

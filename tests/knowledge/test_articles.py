@@ -187,7 +187,7 @@ async def test_blank_title_or_body_is_refused(setup):
         with pytest.raises(InvalidInput, match="不能为空"):
             await service.create(gas, data)
     art = await service.create(gas, {"title": "燃气开户", "body": "携带房产证明办理。"})
-    with pytest.raises(InvalidInput, match="字段 body 不合法：不能为空"):
+    with pytest.raises(InvalidInput, match=r"字段 正文\(body\) 不合法：不能为空"):
         await service.update(gas, art["id"], {"title": "燃气开户", "body": "<p> </p>"})
 
 

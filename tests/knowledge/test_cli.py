@@ -204,7 +204,7 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     out = json.loads(result.stdout)
     assert out["created"] == 1 and [f["row"] for f in out["failed"]] == [2, 3]
-    assert "第 2 行未导入：字段 body 不合法：不能为空" in result.stderr and "第 3 行未导入：缺少编号" in result.stderr
+    assert "第 2 行未导入：字段 正文(body) 不合法：不能为空" in result.stderr and "第 3 行未导入：缺少编号" in result.stderr
 
 
 def test_gbk_files_fail_in_chinese(runner, tmp_path):
@@ -339,5 +339,5 @@ def test_import_reports_csv_line_numbers(runner, tmp_path):
     src.write_text("id,title,body\na1,公积金提取,租房可以提取公积金。\n\na2,,没有标题\n", encoding="utf-8")
     result = _import(runner, src, data)
     assert result.exit_code == 1
-    assert json.loads(result.stdout)["failed"] == [{"row": 4, "error": "字段 title 不合法：不能为空"}]
-    assert "第 4 行未导入：字段 title 不合法：不能为空" in result.stderr
+    assert json.loads(result.stdout)["failed"] == [{"row": 4, "error": "字段 标题(title) 不合法：不能为空"}]
+    assert "第 4 行未导入：字段 标题(title) 不合法：不能为空" in result.stderr

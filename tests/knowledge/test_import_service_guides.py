@@ -146,7 +146,7 @@ async def test_a_body_that_is_only_a_placeholder_is_reported(engine, clock, tmp_
     path = tmp_path / "kb.csv"
     path.write_text("id,title,body\na1,空的,无\na2,有内容,无需预约，直接到窗口办理。\n", encoding="utf-8")
     report = await import_file(service, EDITOR, path, Columns("id", "title", "body"))
-    assert report.created == 1 and report.failed == [(2, "字段 body 不合法：不能为空")]
+    assert report.created == 1 and report.failed == [(2, "字段 正文(body) 不合法：不能为空")]
 
 
 def test_blank_values_are_compared_whole():

@@ -112,8 +112,8 @@ async def test_rows_over_the_article_limits_are_reported_an_unknown_category_lef
     report = await import_file(service, EDITOR, src, Columns("id", "title", "body", category="category",
                                                              keywords="keywords"))
     assert report.as_json() == {"created": 4, "updated": 0, "unchanged": 0, "failed": [
-        {"row": 2, "error": "字段 keywords 不合法：最多 30 项"},
-        {"row": 6, "error": "字段 title 不合法：最多 300 个字符"}],
+        {"row": 2, "error": "字段 关键词(keywords) 不合法：最多 30 项"},
+        {"row": 6, "error": "字段 标题(title) 不合法：最多 300 个字符"}],
         "warnings": [{"row": 3, "warning": "关键词“公积金公积金公积金公积金公积金公积金公积…”共 51 字，超过 50 字，已略去"},
                      {"row": 4, "warning": "分类 NOPE 不在分类表中，已留空"}], "missing_units": []}
     stored = {a["external_id"]: a for a in await service.list()}

@@ -226,14 +226,14 @@ async def test_article_action_pins_the_reviewed_version(client):
 async def test_validation_errors_are_chinese(client):
     resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "", "text": "你好"})
     assert resp.status == 422
-    assert (await resp.json())["error"] == {"code": "invalid_params", "message": "user_id：不能为空"}
+    assert (await resp.json())["error"] == {"code": "invalid_params", "message": "用户标识(user_id)：不能为空"}
     resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "v1"})
-    assert (await resp.json())["error"]["message"] == "text：缺少必填字段"
+    assert (await resp.json())["error"]["message"] == "内容(text)：缺少必填字段"
     resp = await client.post("/api/v1/kb/articles", json={"title": "", "body": "正文"}, headers=EDITOR)
-    assert resp.status == 400 and (await resp.json())["error"]["message"] == "字段 title 不合法：不能为空"
+    assert resp.status == 400 and (await resp.json())["error"]["message"] == "字段 标题(title) 不合法：不能为空"
     resp = await client.post("/api/v1/kb/articles", json={"title": "标题", "body": "正文", "valid_to": "2026-01-31T08:00"},
                              headers=EDITOR)
-    assert (await resp.json())["error"]["message"] == "字段 valid_to 不合法：日期需要带时区"
+    assert (await resp.json())["error"]["message"] == "字段 失效日期(valid_to) 不合法：日期需要带时区"
 
 
 async def test_owner_confirms_a_flagged_article_is_still_right(client):

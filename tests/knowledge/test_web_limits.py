@@ -33,11 +33,11 @@ async def _create(client, headers=EDITOR, **fields) -> dict:
 
 async def test_article_keywords_title_and_note_are_bounded(client):
     post = lambda **f: client.post(ARTICLES, json={"title": "关键词测试", "body": "x", **f}, headers=EDITOR)  # noqa: E731
-    assert await _error(await post(keywords=[f"词{i}" for i in range(31)]), 400) == "字段 keywords 不合法：最多 30 项"
+    assert await _error(await post(keywords=[f"词{i}" for i in range(31)]), 400) == "字段 关键词(keywords) 不合法：最多 30 项"
     assert await _error(await post(keywords=["燃气", "公积金社保" * 11]), 400) == \
-        "字段 keywords 不合法：第 2 个关键词超过 50 个字符"
+        "字段 关键词(keywords) 不合法：第 2 个关键词超过 50 个字符"
     assert await _error(await post(keywords=["燃气", 5]), 400) == "字段 keywords.1 不合法：必须是字符串"
-    assert await _error(await post(title="长" * 301), 400) == "字段 title 不合法：最多 300 个字符"
+    assert await _error(await post(title="长" * 301), 400) == "字段 标题(title) 不合法：最多 300 个字符"
     # 30 keywords of 50 characters (counted without the spaces around them) are accepted; blanks dropped
     resp = await post(keywords=[f"  {i:02d}{'词' * 48}  " for i in range(30)] + ["  "])
     assert resp.status == 201
@@ -116,12 +116,12 @@ async def test_validity_order_and_a_published_article_edited_into_the_past(clien
     day = lambda n: (clock.now() + dt.timedelta(days=n)).isoformat()  # noqa: E731
     resp = await client.post(ARTICLES, json={"title": "节日燃气安全", "body": "注意通风。", "valid_from": day(10),
                                              "valid_to": day(5)}, headers=EDITOR)
-    assert await _error(resp, 400) == "字段 valid_to 不合法：失效日期不能早于生效日期"
+    assert await _error(resp, 400) == "字段 失效日期(valid_to) 不合法：失效日期不能早于生效日期"
     art = await _create(client, valid_from=day(-2), valid_to=day(30))
     url = f"{ARTICLES}/{art['id']}"
     # an edit moving only the start past the stored end: checked against the stored end
     assert await _error(await client.put(url, json={"valid_from": day(31)}, headers=EDITOR), 400) == \
-        "字段 valid_to 不合法：失效日期不能早于生效日期"
+        "字段 失效日期(valid_to) 不合法：失效日期不能早于生效日期"
     assert (await client.post(f"{url}/actions/publish", headers=EDITOR)).status == 200
 
     resp = await client.put(url, json={"valid_to": day(-1)}, headers=EDITOR)
@@ -156,17 +156,17 @@ async def test_an_edit_keeps_what_it_leaves_out_and_null_clears(client):
     assert (cleared["title"], cleared["body_text"], cleared["unit_code"]) == (art["title"], edited["body_text"], "gas")
     assert cleared["review_due_at"] == art["review_due_at"]
     assert await _error(await client.put(url, json={"title": None}, headers=gas), 400) == \
-        "字段 title 不合法：必须是字符串"
+        "字段 标题(title) 不合法：必须是字符串"
 
 
 async def test_article_category_must_be_a_category_of_the_taxonomy(client):
     resp = await client.post(ARTICLES, json={"title": "燃气表", "body": "正文", "category": "NOPE"}, headers=EDITOR)
-    assert await _error(resp, 400) == "字段 category 不合法：分类 NOPE 不存在"
+    assert await _error(resp, 400) == "字段 分类(category) 不合法：分类 NOPE 不存在"
     art = await _create(client, category=" C0803 ")
     assert art["category"] == "C0803"
     url = f"{ARTICLES}/{art['id']}"
     assert await _error(await client.put(url, json={"category": "燃气"}, headers=EDITOR), 400) == \
-        "字段 category 不合法：分类 燃气 不存在"
+        "字段 分类(category) 不合法：分类 燃气 不存在"
     assert (await (await client.put(url, json={"category": "C0801"}, headers=EDITOR)).json())["category"] == "C0801"
     # an article stored with a category from before the check keeps it through edits that leave it alone
     async with client.app[appkeys.ENGINE].begin() as conn:

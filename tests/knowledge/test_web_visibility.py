@@ -180,9 +180,9 @@ async def test_article_dates_take_a_plain_day_in_china_time(client):
     # a time without a zone is still refused, and so is a date that does not exist
     for value, reason in [("2026-12-31T10:00", "日期需要带时区"), ("2026-13-01", None), ("明年", None)]:
         body = await json_of(await client.put(url, json={"valid_to": value}, headers=EDITOR), 400)
-        assert body["error"]["message"].startswith("字段 valid_to 不合法："), value
+        assert body["error"]["message"].startswith("字段 失效日期(valid_to) 不合法："), value
         if reason:
-            assert body["error"]["message"] == f"字段 valid_to 不合法：{reason}"
+            assert body["error"]["message"] == f"字段 失效日期(valid_to) 不合法：{reason}"
     # a published article given a day already past is refused as before (409), not for the date's form
     await json_of(await client.put(url, json={"valid_from": None, "valid_to": "2099-12-31"}, headers=EDITOR))
     await json_of(await client.post(f"{url}/actions/publish", headers=EDITOR))

@@ -32,6 +32,13 @@ class InvalidParams(TransitionError):
     code = "invalid_params"
 
 
+class AlreadyPending(TransitionError):
+    """What was asked for waits already (a second extension request while one awaits its decision)."""
+
+    status = 409
+    code = "conflict"
+
+
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     note: str | None = Field(default=None, max_length=2000)
@@ -73,6 +80,10 @@ class ExtensionParams(Params):
 
 class DecisionParams(Params):
     extension_id: int | None = None
+
+
+class ApprovalParams(DecisionParams):
+    days: int | None = Field(default=None, ge=1, le=30, strict=True)  # fewer working days than asked; None: all
 
 
 class SatisfactionParams(Params):
@@ -211,7 +222,7 @@ async def request_extension(ctx: Ctx) -> dict:
     pending = (await ctx.conn.execute(sa.select(extensions.c.id).where(
         extensions.c.ticket_id == ctx.ticket.id, extensions.c.state == "requested"))).first()
     if pending:
-        raise InvalidParams("已有待审批的延期申请")
+        raise AlreadyPending("已有待审批的延期申请，请等待审批结果")
     if ctx.ticket.reply_due_at and ctx.ticket.reply_due_at < ctx.now:  # an extension must not hide an overdue
         raise InvalidParams("已超过答复期限，不能再申请延期；请尽快答复")
     ext_id = (await ctx.conn.execute(sa.insert(extensions).values(
@@ -234,14 +245,19 @@ async def _pending_extension(ctx: Ctx):
 
 async def approve_extension(ctx: Ctx) -> dict:
     ext = await _pending_extension(ctx)
+    days = ctx.params.days or ext.days  # a dispatcher may grant fewer working days than the unit asked
+    if days > ext.days:
+        raise InvalidParams(f"批准的天数不能多于申请的 {ext.days} 个工作日")
     cal = ctx.service.calendar
     # The clock stops for the granted working days: the deadline moves by exactly that much.
-    ends = cal.add_days(ctx.now, ext.days)
+    ends = cal.add_days(ctx.now, days)
     await ctx.conn.execute(sa.update(extensions).where(extensions.c.id == ext.id).values(
-        state="approved", decided_at=ctx.now, starts_at=ctx.now, ends_at=ends))
+        state="approved", days=days, decided_at=ctx.now, starts_at=ctx.now, ends_at=ends))
     due = ctx.ticket.reply_due_at or ctx.now
-    ctx.data["days"] = ext.days
-    return {"reply_due_at": cal.add_days(due, ext.days), "paused_until": ends}
+    ctx.data["days"] = days
+    if days != ext.days:
+        ctx.data["requested_days"] = ext.days
+    return {"reply_due_at": cal.add_days(due, days), "paused_until": ends}
 
 
 async def deny_extension(ctx: Ctx) -> dict:
@@ -327,7 +343,7 @@ HANDLERS = {
     "recall": (ReasonParams, recall),
     "reply": (ReplyParams, reply),
     "request_extension": (ExtensionParams, request_extension),
-    "approve_extension": (DecisionParams, approve_extension),
+    "approve_extension": (ApprovalParams, approve_extension),
     "deny_extension": (DecisionParams, deny_extension),
     "urge": (Params, urge),
     "callback": (SatisfactionParams, callback),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from hotline.actions import InvalidParams, NotFound
 from hotline.identity import normalize_identity
-from hotline.lifecycle import Forbidden, IllegalTransition
+from hotline.lifecycle import Forbidden, IllegalTransition, TransitionError
 from hotline.messages import Identity
 from hotline.service import Conflict, NewTicket
 from hotline.tables import outbox, ticket_events, tickets, units
@@ -143,8 +143,9 @@ async def test_extension_moves_the_deadline_by_working_days(service, clock):
     assert due == dt.datetime(2026, 11, 30, 10, tzinfo=CST)  # 5 working days
     await service.transition(number, "sign", housing)
     await service.transition(number, "request_extension", housing, {"days": 3, "reason": "需现场勘查"})
-    with pytest.raises(InvalidParams, match="待审批"):
+    with pytest.raises(TransitionError, match="待审批") as pending:  # a conflict (409), not bad input
         await service.transition(number, "request_extension", housing, {"days": 2, "reason": "再延"})
+    assert pending.value.status == 409
     t = await service.transition(number, "approve_extension", DISPATCHER)
     assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 12, 3, 10, tzinfo=CST)
     assert t["extensions"][0]["state"] == "approved"
@@ -152,6 +153,13 @@ async def test_extension_moves_the_deadline_by_working_days(service, clock):
     t = await service.transition(number, "deny_extension", DISPATCHER)
     assert [x["state"] for x in t["extensions"]] == ["approved", "denied"]
     assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 12, 3, 10, tzinfo=CST)
+    # a dispatcher may grant fewer working days than asked, never more
+    await service.transition(number, "request_extension", housing, {"days": 4, "reason": "等检测报告"})
+    with pytest.raises(InvalidParams, match="不能多于申请的 4 个工作日"):
+        await service.transition(number, "approve_extension", DISPATCHER, {"days": 5})
+    t = await service.transition(number, "approve_extension", DISPATCHER, {"days": 1})
+    assert [x["days"] for x in t["extensions"]] == [3, 2, 1]
+    assert dt.datetime.fromisoformat(t["deadlines"]["reply_due_at"]) == dt.datetime(2026, 12, 4, 10, tzinfo=CST)
 
 
 async def test_unsatisfied_callback_reopens_to_the_same_unit(service):

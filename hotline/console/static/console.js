@@ -63,7 +63,7 @@ const ACTIONS = {
   return: { label: "退单", roles: ["unit"], fields: [["reason", "退单原因"]] },
   reply: { label: "答复", roles: ["unit"], fields: [["text", "答复内容", "textarea"]] },
   request_extension: { label: "申请延期", roles: ["unit"], fields: [["days", "工作日"], ["reason", "理由"]] },
-  approve_extension: { label: "批准延期", roles: ["dispatcher", "admin"], fields: [] },
+  approve_extension: { label: "批准延期", roles: ["dispatcher", "admin"], fields: [["days", "批准工作日（留空则按申请天数）"]] },
   deny_extension: { label: "驳回延期", roles: ["dispatcher", "admin"], fields: [] },
   urge: { label: "督办", roles: ["dispatcher", "leader", "admin"], fields: [["note", "督办意见"]] },
   callback: { label: "回访", roles: ["agent", "dispatcher", "admin"], fields: [["satisfaction", "满意度", ["满意", "基本满意", "不满意"]], ["note", "市民意见（不满意时请填写原因）"]] },
@@ -115,7 +115,7 @@ function actionForm(ticket, action) {
       categories.map((c) => h("option", { value: c.code }, `${"　".repeat(Math.max(0, c.level - 1))}${c.name}（${c.code}）`)));
     else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
     else if (kind === "textarea") input = h("textarea", { name, rows: 3, required: true });
-    else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" });
+    else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" && !label.includes("留空") });
     // the rule's co-handling units come with its lead unit, as long as the form starts with that unit
     if (name === "co_units" && ticket.routing?.co_units?.length && preferredUnit(ticket) === ticket.routing.lead_unit) {
       input.value = ticket.routing.co_units.join(",");

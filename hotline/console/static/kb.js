@@ -253,10 +253,11 @@ function kbEdit(a, draft = {}) {
     let saved;
     try {
       saved = await api(a ? `/api/v1/kb/articles/${a.id}` : "/api/v1/kb/articles", { method: a ? "PUT" : "POST", json: body });
-    } catch (err) {  // the server's validation: "字段 body 不合法：不能为空"
-      const name = /字段 (\w+)/.exec(err.message)?.[1];
+    } catch (err) {  // the server's validation: "字段 正文(body) 不合法：不能为空"
+      const found = /字段 (?:[^\s(]+\()?(\w+)\)? /.exec(err.message);
+      const name = found?.[1];
       if (name && el(name)) el(name).classList.add("invalid");
-      $("#kb-error").textContent = KB_FIELDS[name] ? err.message.replace(`字段 ${name} `, `“${KB_FIELDS[name]}”`) : err.message;
+      $("#kb-error").textContent = KB_FIELDS[name] ? err.message.replace(found[0], `“${KB_FIELDS[name]}”`) : err.message;
       return;
     }
     await kbOpen(saved.id);

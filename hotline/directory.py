@@ -89,16 +89,7 @@ def _check_contact(line: int, contact: dict[str, str]) -> None:
 async def import_units(conn: AsyncConnection, rows: list[UnitRow], now: dt.datetime) -> dict[str, int]:
     """Insert or update units by code; parents may come later in the file or already exist."""
     stored = (await conn.execute(sa.select(units.c.code, units.c.id, units.c.parent_id))).all()
-    existing = {r.code: r.id for r in stored}
-    code_of = {r.id: r.code for r in stored}
-    known = set(existing) | {r.code for r in rows}
-    parents = {r.code: code_of.get(r.parent_id) for r in stored} | {r.code: r.parent_code for r in rows}
-    for row in rows:
-        if row.parent_code and row.parent_code not in known:
-            raise ImportError_(f"单位 {row.code} 的上级单位 {row.parent_code} 不存在")
-        if row.parent_code == row.code:
-            raise ImportError_(f"单位 {row.code} 不能以自己为上级")
-        _check_no_cycle(row.code, parents)
+    existing, _ = _check_hierarchy(stored, rows, "单位")
     created = updated = 0
     for row in rows:
         values = dict(name=row.name, kind=row.kind)
@@ -120,6 +111,22 @@ async def import_units(conn: AsyncConnection, rows: list[UnitRow], now: dt.datet
         parent_id = existing[row.parent_code] if row.parent_code else None
         await conn.execute(sa.update(units).where(units.c.code == row.code).values(parent_id=parent_id))
     return {"created": created, "updated": updated}
+
+
+def _check_hierarchy(stored, rows, what: str) -> tuple[dict[str, int], dict[str, str | None]]:
+    """The stored rows' ids by code and every code's parent code after the import, once every parent the file names exists (in the file, maybe later, or
+    stored), none is the row itself and no cycle forms; else :class:`ImportError_`."""
+    existing = {r.code: r.id for r in stored}
+    code_of = {r.id: r.code for r in stored}
+    known = set(existing) | {r.code for r in rows}
+    parents = {r.code: code_of.get(r.parent_id) for r in stored} | {r.code: r.parent_code for r in rows}
+    for row in rows:
+        if row.parent_code and row.parent_code not in known:
+            raise ImportError_(f"{what} {row.code} 的上级{what} {row.parent_code} 不存在")
+        if row.parent_code == row.code:
+            raise ImportError_(f"{what} {row.code} 不能以自己为上级")
+        _check_no_cycle(row.code, parents, what)
+    return existing, parents
 
 
 def _check_no_cycle(code: str, parents: dict[str, str | None], what: str = "单位") -> None:
@@ -178,14 +185,7 @@ async def import_categories(conn: AsyncConnection, rows: list[CategoryRow] | str
         rows = parse_categories_csv(rows)
     stored = (await conn.execute(sa.select(categories.c.code, categories.c.id, categories.c.parent_id,
                                            categories.c.level))).all()
-    existing = {r.code: r.id for r in stored}
-    code_of = {r.id: r.code for r in stored}
-    known = set(existing) | {r.code for r in rows}
-    parents = {r.code: code_of.get(r.parent_id) for r in stored} | {r.code: r.parent_code for r in rows}
-    for row in rows:
-        if row.parent_code and row.parent_code not in known:
-            raise ImportError_(f"分类 {row.code} 的上级分类 {row.parent_code} 不存在")
-        _check_no_cycle(row.code, parents, "分类")
+    existing, parents = _check_hierarchy(stored, rows, "分类")
     created = updated = 0
     for row in rows:
         if row.code in existing:

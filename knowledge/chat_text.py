@@ -61,3 +61,23 @@ def own_phone_in(text: str) -> tuple[str, str] | None:
         rest = (norm[:start] + norm[match.end():]).strip(" ，,。：:")
         return match.group(1), re.sub(r"\s{2,}", " ", rest)
     return None
+
+
+# The words giving a number as the citizen's own, just before it (我的电话是, 手机号：, 联系我).
+_GIVING = re.compile(r"(?:我的|我|本人的?)?(?:联系)?(?:电话|手机|手机号|手机号码|号码|联系方式|联系电话)?(?:号码)?(?:是|为)?[:：\s]*$")
+
+
+def phone_with_note(text: str) -> tuple[str, str] | None:
+    """The first phone number in an answer to "请留下您的联系电话", and what else the citizen said with it,
+    to keep beside it in the ticket: ("我的电话是13812345678，白天打") -> ("13812345678", "白天打");
+    ("13800138000 或 13900139000") -> ("13800138000", "或 13900139000")."""
+    norm = COUNTRY_CODE.sub("", unicodedata.normalize("NFKC", text))
+    match = _ANY_PHONE.search(norm)
+    if match is None:
+        norm = DIGIT_GAPS.sub("", norm)
+        match = _ANY_PHONE.search(norm)
+    if match is None:
+        return None
+    before = _GIVING.sub("", norm[:match.start()])
+    note = f"{before} {norm[match.end():]}".strip(" ，,。.：:；;、!！")
+    return match.group(1), re.sub(r"\s{2,}", " ", note)[:100]

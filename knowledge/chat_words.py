@@ -23,7 +23,9 @@ THANKS = ("谢谢", "谢谢你", "谢谢您", "多谢", "感谢", "非常感谢"
 # "Where is my request?" with no number: the citizen's own latest tickets are listed.
 PROGRESS_WORDS = ("查询进度", "进度查询", "查进度", "查询工单", "工单查询", "工单进度", "办理进度", "处理进度",
                   "查询办理进度", "我的工单", "我的诉求", "我的工单呢", "我的工单办得怎么样", "我的工单办得怎么样了",
-                  "我反映的问题怎么样了", "我的诉求怎么样了", "进度")
+                  "我反映的问题怎么样了", "我的诉求怎么样了", "进度", "进度怎么样", "进度怎么样了", "进度如何",
+                  "办得怎么样", "办得怎么样了", "办的怎么样了", "处理得怎么样了", "处理的怎么样了", "有结果了吗",
+                  "有结果吗", "有结果没有", "有没有结果", "有进展吗", "有进展了吗")
 # Replies to the bot's own yes/no question or list ("您想了解的是不是……？"), and to an offer.
 CONFIRM_WORDS = ("是", "是的", "对", "对的", "嗯", "嗯嗯", "好", "好的", "可以", "没错", "确认", "就是这个")
 DENY_WORDS = ("不是", "不是的", "否", "都不是", "不对", "都不对", "没有", "不要", "不用", "不需要", "不了")
@@ -32,8 +34,60 @@ ORDINALS = {"第一个": 1, "第一": 1, "第一条": 1, "第二个": 2, "第二
             "第三条": 3}
 PROGRESS_CHARS = "查询看工单进度编号的号码怎么样了办理情况请问帮我一下"  # around a number, they only ask for progress
 MIN_PROBLEM_CHARS = 5  # a shorter question ("医保") says too little to be a ticket's problem: it is asked for
+# "就是这个" to "您刚才咨询的是……请简要描述您要反映的问题": the question asked is the problem to file.
+KEEP_QUESTION_WORDS = (*CONFIRM_WORDS, "就是这个问题", "就这个", "就这个问题", "是这个", "就按这个", "按这个提交",
+                       "按刚才的问题提交", "就按刚才的问题", "刚才的问题", "就是刚才的问题", "没错就是这个")
+# "不留" to "请留下您的联系电话": a ticket filed without a phone number, on the citizen's explicit word.
+NO_PHONE_WORDS = ("不留", "不留了", "不想留", "不愿留", "不愿意留", "不方便留", "不留电话", "不想留电话", "不提供",
+                  "不想提供", "不愿提供", "不愿意提供", "不方便提供", "不给", "不想给", "匿名", "不留号码", "不便留电话",
+                  "不便留")
+# A sentence that asks (a consultation), not one that tells what went wrong.
+ASKING = re.compile(r"[?？]|怎么|怎样|如何|什么|多少|哪|谁|吗|能否|是否|可否|能不能|可不可以|有没有|是不是|咋|为啥|为什么|"
+                    r"几[时点个天月年]|呢\W*$")
+# Words of a problem told as a story (天天有人…, 物业不管): an answer to "where" reading like this is no place.
+_PROBLEM_CUES = re.compile(r"不管|没人管|没有人管|不处理|不解决|没解决|天天|每天|经常|总是|一直|老是|整天|半夜|扰民|"
+                           r"投诉|举报|违规|违章|乱[扔丢停堆放搭建倒贴收]|占用|占道|堵|坏|破|漏|噪音|吵|臭|脏|危险|"
+                           r"隐患|有人[在给把往]|希望|要求|充电|不能|没有|不了")
+# How an address ends (…翠柳小区3栋, …凤凰路12号, …菜市场门口).
+_PLACE_END = re.compile(r"(?:区|县|镇|乡|村|路|街|巷|弄|道|号|栋|幢|座|单元|室|楼|层|小区|花园|公寓|苑|园|大厦|广场|"
+                        r"社区|门口|楼下|楼上|楼道|附近|对面|旁边|路口|交叉口|站|市场|学校|医院|公园|停车场)$")
+
+
+def asks(text: str) -> bool:
+    """Whether ``text`` asks something (电动自行车可以在楼道里充电吗) rather than tells a problem."""
+    return ASKING.search(text or "") is not None
+
+
+def tells_problem(text: str) -> bool:
+    """Whether ``text`` reads like a problem told in the citizen's own words (我们楼道里天天有人给电动车充电，
+    物业不管) rather than an address."""
+    return len(bare_of(text)) >= 8 and _PROBLEM_CUES.search(text) is not None
+
+
+def looks_like_place(text: str) -> bool:
+    """Whether ``text`` is only an address (云湖区湖滨街道翠柳小区3栋): short, ending as addresses do, asking
+    nothing and telling no problem."""
+    bare = bare_of(text)
+    return 2 <= len(bare) <= 40 and _PLACE_END.search(bare) is not None and not asks(text) \
+        and _PROBLEM_CUES.search(text) is None
+
+
+_DISSATISFIED = re.compile(r"不(?:太|很|是很|怎么|大)?满意")
+_SATISFIED = re.compile(r"(?<![不没])满意(?!度)")
+
+
+def satisfaction_in(text: str) -> str | None:
+    """The satisfaction (满意 / 基本满意 / 不满意) ``text`` clearly states about a ticket's result, or None."""
+    if _DISSATISFIED.search(text or ""):
+        return "不满意"
+    if "基本满意" in (text or ""):
+        return "基本满意"
+    return "满意" if _SATISFIED.search(text or "") else None
+
+
 HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
-_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS))
+_COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS, *NO_PHONE_WORDS,
+                       *KEEP_QUESTION_WORDS))
 # A greeting in front of a question ("你好，公积金怎么提取"): not part of what is asked.
 _LEADING_GREETING = re.compile(
     r"^(?:(?:你好|您好|你们好|哈喽|嗨|在吗|打扰了|打扰一下|(?:hello|hi|hey)(?:\s+there)?(?![a-z]))[\s,，.。!！~～、]*)+", re.IGNORECASE)

@@ -18,8 +18,10 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   keep the question for a request; a question of a word or two (医保) is no problem
   description, so the dialogue asks for one. A place or a phone number given early is kept.
   Only articles within their validity dates answer.
-* A ticket number asks for progress (only the citizen's own tickets); "查询进度" with no
-  number lists the citizen's latest tickets.
+* A ticket number asks for progress (only the citizen's own tickets; once answered, with the unit's
+  latest reply); "查询进度" (进度怎么样了, 有结果了吗 …) with no number lists the citizen's latest tickets.
+  The owner rates an answered ticket (满意/基本满意/不满意, with its number or right after its progress)
+  as the callback does: 不满意 on a replied ticket reopens it with the citizen's words as the reason.
 * Greetings and thanks get a greeting; commands with nothing to act on (取消, 对, a bare
   number such as 12345) get a short help; none of these is searched or a knowledge gap.
 * Every question is logged; unanswered and unhelpful ones are knowledge gaps
@@ -43,16 +45,18 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.actions import InvalidParams
 from hotline.citizens import holds_identity, tickets_written_by
-from hotline.lifecycle import OPEN_STATES
+from hotline.lifecycle import OPEN_STATES, SATISFACTION, TransitionError
 from hotline.messages import InboundMessage
 from hotline.tables import units
+from hotline.users import Actor
 from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
 from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
                                   HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
                                   THANKS, UNHELPFUL, BotReply, bare_of, book_title, only_phone, option_labels,
-                                  strip_greeting)
-from knowledge.collect import ASK, RequestCollector, ask_router, next_missing, title_of
+                                  asks, satisfaction_in, strip_greeting)
+from knowledge.collect import ASK, RequestCollector, ask_for, ask_router, title_of
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
 from knowledge.faq_answer import choose_pair, faq_pairs
@@ -74,6 +78,9 @@ LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 ANSWER_CHARS = 600  # an answer longer than this is cut, ending in 「……」
+REPLY_CHARS = 300  # the unit's reply shown with the progress of a replied or closed ticket, cut to this
+RATABLE = ("replied", "answered", "closed")  # states whose result the citizen may rate (once)
+RATE_PROMPT = "对办理结果是否满意？请回复“满意”“基本满意”或“不满意”（可附上原因）。"
 
 
 
@@ -144,13 +151,13 @@ class Chatbot(RequestCollector):
             number = find(TICKET_NUMBER, text)
             if number and set(bare.replace(number, "")) <= set("查询看工单进度编号"):
                 # a progress query in the middle of the dialogue: answer it, then go on collecting
-                progress = await self._progress(message, number)
-                missing = next_missing(state.get("fields") or {})
-                return BotReply(f"{progress.text}\n{ASK[missing]}", "progress", ticket_number=number), state
+                progress = await self._progress(message, number, offer_rating=False)
+                ask = ask_for(state.get("fields") or {})
+                return BotReply(f"{progress.text}\n{ask}", "progress", ticket_number=number), state
             if bare in PROGRESS_WORDS:  # "查询进度" is no answer either: list the tickets, then ask again
                 mine = await self._my_tickets(message)
-                missing = next_missing(state.get("fields") or {})
-                return BotReply(f"{mine.text}\n{ASK[missing]}", "progress", ticket_number=mine.ticket_number), state
+                ask = ask_for(state.get("fields") or {})
+                return BotReply(f"{mine.text}\n{ask}", "progress", ticket_number=mine.ticket_number), state
             if bare in SUBMIT_WORDS:  # "提交" again is no answer to the question asked: ask it again
                 return await self._start_collect(message, key, state.get("fields") or {})
             return await self._collect(message, key, state, text)
@@ -160,6 +167,12 @@ class Chatbot(RequestCollector):
             return BotReply(GREETING, "greeting"), state
         if bare in THANKS:
             return BotReply("不客气！还有其他问题可以随时问我。", "greeting"), state
+        if stage == "rate" and (satisfaction := satisfaction_in(text)) and not find(TICKET_NUMBER, text) \
+                and not asks(text) and len(bare) <= 60:
+            # 不满意 (井盖还是松的) right after the progress of the citizen's own replied ticket: its rating
+            rated = await self._rate(message, state["ticket_number"], satisfaction, text)
+            if rated is not None:
+                return rated, {}
         if stage == "feedback" and (bare in HELPFUL or bare in UNHELPFUL or bare in FEEDBACK_YES
                                     or bare in DENY_WORDS):
             helpful = bare in HELPFUL or bare in FEEDBACK_YES
@@ -199,10 +212,17 @@ class Chatbot(RequestCollector):
         number = find(TICKET_NUMBER, text)
         if number and not typed_whole(TICKET_NUMBER, text) and not await self._owns(message, number):
             number = None  # digit groups that only join into a number ("2024-05-06 12345打过电话"): no ticket
+        if number and (satisfaction := satisfaction_in(text)):
+            # "2026120800007 答复我不满意，井盖还是松的": the owner rates the result of a replied ticket
+            rated = await self._rate(message, number, satisfaction, text)
+            if rated is not None:
+                return rated, {}
         if number:
             progress = await self._progress(message, number)
             if len(set(bare.replace(number, "")) - set(PROGRESS_CHARS)) < MIN_PROBLEM_CHARS:
-                return progress, {}
+                # after a result that may be rated, 满意/不满意 is the rating of this ticket
+                return progress, ({"stage": "rate", "ticket_number": number} if RATE_PROMPT in progress.text
+                                  else {})
             return await self._follow_up(message, number, text, progress)
         phone = only_phone(text)
         if phone and stage == "done" and phone == state.get("contact"):  # the last answer, sent twice
@@ -416,7 +436,9 @@ class Chatbot(RequestCollector):
         async with self.engine.connect() as conn:
             return await tickets_written_by(conn, message.sender, message.channel, numbers)
 
-    async def _progress(self, message: InboundMessage, number: str) -> BotReply:
+    async def _progress(self, message: InboundMessage, number: str, offer_rating: bool = True) -> BotReply:
+        """The state, unit and deadline of the sender's own ticket; once answered, also the unit's latest reply
+        (and, not yet rated, how to rate it)."""
         ticket = await self.service.get_ticket_by_number(number)
         if ticket is None or not await self._mine(message, ticket):
             return BotReply(f"未找到您名下的工单 {number}，请核对编号。", "progress")
@@ -427,7 +449,46 @@ class Chatbot(RequestCollector):
             due = ticket["reply_due_at"]
             due = due if isinstance(due, str) else due.isoformat()
             text += f"，答复期限：{due[:10]}"
-        return BotReply(text + "。", "progress", ticket_number=number)
+        if ticket.get("satisfaction"):
+            text += f"，您的评价：{ticket['satisfaction']}"
+        text += "。"
+        if ticket.get("state") in RATABLE:
+            replies = [m for m in ticket.get("messages") or [] if m.get("direction") == "out" and
+                       (m.get("text") or "").strip()]
+            if replies:  # the citizen's own ticket: the reply as the unit wrote it
+                answer = replies[-1]["text"].strip()
+                text += "\n答复内容：" + (answer if len(answer) <= REPLY_CHARS else answer[:REPLY_CHARS] + "……")
+            if offer_rating and not ticket.get("satisfaction"):
+                text += "\n" + RATE_PROMPT
+        return BotReply(text, "progress", ticket_number=number)
+
+    async def _rate(self, message: InboundMessage, number: str, satisfaction: str, text: str) -> BotReply | None:
+        """Records the owner's satisfaction with the result of ``number`` as the callback (回访) or the WeChat
+        rating does: a replied ticket through ``callback`` (不满意 reopens it, the citizen's words its reason),
+        one answered or closed and not yet rated through ``rate``. None when it is not theirs or not ratable."""
+        ticket = await self.service.get_ticket_by_number(number)
+        if ticket is None or not await self._mine(message, ticket):
+            return None
+        if ticket.get("state") == "replied":
+            action = "callback"
+        elif ticket.get("state") in RATABLE and not ticket.get("satisfaction"):
+            action = "rate"
+        else:
+            return None
+        words = re.sub(r"^(?:工单|编号|工单编号|工单号)?的?\W*", "", text.replace(number, "", 1)).strip()
+        params = {"satisfaction": satisfaction}
+        if words and bare_of(words) not in SATISFACTION:  # 井盖还是松的: why, in the citizen's words
+            params["note"] = words[:2000]
+        actor = Actor(username=f"citizen:{message.channel}", role="citizen")
+        try:
+            await self.service.transition(number, action, actor, params)
+        except (TransitionError, InvalidParams) as exc:
+            log.info("chatbot rating of %s refused: %s", number, exc)
+            return None
+        text = f"感谢您的评价！工单 {number} 已记录为“{satisfaction}”。"
+        if satisfaction == "不满意" and action == "callback":
+            text += "工单将退回承办单位重新办理" + ("，您反映的情况已一并转交。" if "note" in params else "。")
+        return BotReply(text, "progress", ticket_number=number)
 
     async def _my_tickets(self, message: InboundMessage) -> BotReply:
         """The citizen's latest tickets (found by the identity they write from), newest first."""

@@ -128,6 +128,7 @@ async def test_a_follow_up_question_carries_the_earlier_question_and_answer_into
     follow = await say(client, "w3", "那外地人能不能退休前把钱转到老家去")
     assert follow["kind"] in ("offer", "clarify"), follow
     await say(client, "w3", "提交")
+    await say(client, "w3", "就是这个")  # a question: the bot asks whether it is the problem to file
     await say(client, "w3", "无")
     done = await say(client, "w3", "我的手机是139 0000 1111")
     assert done["kind"] == "ticket", done

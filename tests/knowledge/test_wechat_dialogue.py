@@ -45,7 +45,8 @@ async def test_wechat_question_answer_then_ticket(wechat, engine):
     answer = await say(wechat, "住房公积金怎么提取？")
     assert "来源：《住房公积金提取条件和材料》" in answer
     assert await say(wechat, "没用") == "抱歉没能帮到您。需要为您提交诉求，由相关部门办理吗？回复“提交”即可，回复“取消”结束。"
-    assert "地点" in await say(wechat, "提交")
+    assert "就是这个" in await say(wechat, "提交")  # a question: the bot asks whether it is the problem to file
+    assert "地点" in await say(wechat, "就是这个")
     assert "联系电话" in await say(wechat, "云湖区湖滨街道翠柳小区")
     done = await say(wechat, "13812345678")
     async with engine.connect() as conn:

@@ -133,3 +133,37 @@ async def demo_app_client(aiohttp_client, engine, clock, tmp_path):
     client = await aiohttp_client(app)
     await load_demo(engine, clock, app[appkeys.SEARCH])
     return client
+
+
+async def demo_bot(engine, clock):
+    """A chatbot over the demo knowledge base (embedded index, database dialogue store, a ticket service
+    double) and ``publish(title, body_html, unit, keywords)``, which publishes one more article."""
+    from knowledge.articles import ArticleService
+    from knowledge.chatbot import Chatbot
+    from knowledge.dialogue import DbDialogueStore
+    from knowledge.search.embedded import EmbeddedSearchIndex
+
+    index = EmbeddedSearchIndex(engine)
+    await index.open()
+    await load_demo(engine, clock, index)
+    articles = ArticleService(engine, clock, index=index)
+
+    async def publish(title: str, body_html: str, unit: str | None, keywords=()) -> int:
+        art = await articles.create(EDITOR, {"title": title, "body": body_html, "category": "C1103", "unit": unit,
+                                            "keywords": list(keywords)})
+        await articles.transition(EDITOR, art["id"], "publish")
+        return art["id"]
+
+    bot = Chatbot(engine=engine, index=index, service=TicketServiceDouble(), store=DbDialogueStore(engine, clock),
+                  clock=clock)
+    return bot, publish
+
+
+async def web_say(client, user: str, text: str) -> dict:
+    """One message to the web chatbot of an app test client (``client`` from :func:`demo_app_client`)."""
+    from hotline import appkeys
+
+    client.app[appkeys.CLOCK].advance(seconds=5)  # under the web chatbot's 20 messages a minute
+    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
+    assert resp.status == 200, await resp.text()
+    return await resp.json()

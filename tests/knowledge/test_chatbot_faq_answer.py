@@ -4,15 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.articles import ArticleService
-from knowledge.chatbot import Chatbot
 from knowledge.confidence import MatchScorer
-from knowledge.dialogue import DbDialogueStore
 from knowledge.faq_answer import FaqPair, choose_pair, faq_pairs
-from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.synonyms import SynonymSet
 from knowledge.tokenize import Tokenizer
-from tests.knowledge.helpers import EDITOR, TicketServiceDouble, load_demo
+from tests.knowledge.helpers import demo_bot
 from tests.knowledge.test_chatbot import msg
 
 GAS_FAQ = "\n".join([
@@ -111,21 +107,12 @@ EBIKE_PAIRS = [
 
 @pytest.fixture
 async def faq_bot(engine, clock):
-    index = EmbeddedSearchIndex(engine)
-    await index.open()
-    await load_demo(engine, clock, index)
-    articles = ArticleService(engine, clock, index=index)
+    bot, publish = await demo_bot(engine, clock)
 
-    async def publish(title: str, paragraphs: list[str], keywords: list[str]) -> int:
-        body = "".join(f"<p>{p}</p>" for p in paragraphs)
-        art = await articles.create(EDITOR, {"title": title, "body": body, "category": "C1103", "unit": "police",
-                                            "keywords": keywords})
-        await articles.transition(EDITOR, art["id"], "publish")
-        return art["id"]
+    async def publish_paragraphs(title: str, paragraphs: list[str], keywords: list[str]) -> int:
+        return await publish(title, "".join(f"<p>{p}</p>" for p in paragraphs), "police", keywords)
 
-    bot = Chatbot(engine=engine, index=index, service=TicketServiceDouble(), store=DbDialogueStore(engine, clock),
-                  clock=clock)
-    return bot, publish
+    return bot, publish_paragraphs
 
 
 async def test_an_faq_article_answers_with_the_pair_asked_about(faq_bot):

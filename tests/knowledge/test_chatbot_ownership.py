@@ -11,7 +11,7 @@ from hotline.citizens import resolve_citizen
 from hotline.messages import Identity
 from hotline.tables import ticket_messages, tickets
 from knowledge.gaps import knowledge_gaps
-from tests.knowledge.helpers import demo_app_client
+from tests.knowledge.helpers import demo_app_client, web_say as say
 
 ALICE_PHONE = "13912345678"
 
@@ -20,13 +20,6 @@ ALICE_PHONE = "13912345678"
 async def client(aiohttp_client, engine, clock, tmp_path):
     c = await demo_app_client(aiohttp_client, engine, clock, tmp_path)
     return c
-
-
-async def say(client, user: str, text: str) -> dict:
-    client.app[appkeys.CLOCK].advance(seconds=5)  # under the web chatbot's 20 messages a minute
-    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
-    assert resp.status == 200, await resp.text()
-    return await resp.json()
 
 
 async def alice_files(client) -> str:

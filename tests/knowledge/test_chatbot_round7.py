@@ -19,7 +19,7 @@ from hotline.tables import outbox, tickets
 from hotline.users import Actor
 from knowledge.articles import ArticleService
 from knowledge.importer import Columns, import_file
-from tests.knowledge.helpers import EDITOR, demo_app_client
+from tests.knowledge.helpers import EDITOR, demo_app_client, web_say as say
 
 AGENT = Actor(username="agent1", role="agent")
 EBIKE = ("id,title,body,category,unit,keywords\n"
@@ -39,13 +39,6 @@ async def client(aiohttp_client, engine, clock, tmp_path):
     report = await import_file(articles, EDITOR, path, Columns("id", "title", "body", "category", "unit", "keywords"))
     assert report.failed == [] and report.created == 1
     return c
-
-
-async def say(client, user: str, text: str) -> dict:
-    client.app[appkeys.CLOCK].advance(seconds=5)  # under the web chatbot's 20 messages a minute
-    resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
-    assert resp.status == 200, await resp.text()
-    return await resp.json()
 
 
 async def ticket_of(client, number: str) -> dict:

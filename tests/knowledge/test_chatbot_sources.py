@@ -6,12 +6,9 @@ from __future__ import annotations
 import pytest
 
 from channels.wechat.text import MAX_TEXT_BYTES, passive_and_rest, utf8_len
-from knowledge.articles import ArticleService
 from knowledge.chat_words import book_title, option_labels
-from knowledge.chatbot import ANSWER_CHARS, Chatbot
-from knowledge.dialogue import DbDialogueStore
-from knowledge.search.embedded import EmbeddedSearchIndex
-from tests.knowledge.helpers import EDITOR, TicketServiceDouble, load_demo
+from knowledge.chatbot import ANSWER_CHARS
+from tests.knowledge.helpers import demo_bot
 from tests.knowledge.test_chatbot import msg
 
 PROMPT = "这个回答对您有帮助吗？请回复“有用”或“没用”；仍需反映诉求请回复“提交”。"
@@ -53,20 +50,12 @@ def test_option_labels_tell_apart_only_the_same_titles():
 
 @pytest.fixture
 async def kb(engine, clock):
-    index = EmbeddedSearchIndex(engine)
-    await index.open()
-    await load_demo(engine, clock, index)
-    articles = ArticleService(engine, clock, index=index)
+    bot, publish = await demo_bot(engine, clock)
 
-    async def publish(title: str, body: str, unit: str | None, keywords=()) -> int:
-        art = await articles.create(EDITOR, {"title": title, "body": f"<p>{body}</p>", "category": "C1103",
-                                            "unit": unit, "keywords": list(keywords)})
-        await articles.transition(EDITOR, art["id"], "publish")
-        return art["id"]
+    async def publish_text(title: str, body: str, unit: str | None, keywords=()) -> int:
+        return await publish(title, f"<p>{body}</p>", unit, keywords)
 
-    bot = Chatbot(engine=engine, index=index, service=TicketServiceDouble(), store=DbDialogueStore(engine, clock),
-                  clock=clock)
-    return bot, publish
+    return bot, publish_text
 
 
 async def test_an_answer_quotes_a_title_holding_a_book_title_once_and_names_the_unit(kb):

@@ -31,13 +31,10 @@ def test_every_branch_starts_from_the_core_and_has_one_head():
     assert bases == ["0001_core"]
 
 
-async def test_articles_plain_text_gets_its_paragraph_lines_back(engine, clock):
-    # 0011 recomputes each article's plain text from its stored body: paragraphs become lines again
-    import sqlalchemy as sa
-    from alembic import command
-
+async def migrated(engine):
+    """Bring ``engine``'s database to the newest revisions; returns ``step(sync_conn, command.upgrade or
+    command.downgrade, revision)`` for ``conn.run_sync``, to move it inside a test's transaction."""
     from hotline.migrate import upgrade
-    from knowledge.tables import kb_articles
 
     await upgrade(engine)
     url = engine.url.render_as_string(hide_password=False)
@@ -47,6 +44,17 @@ async def test_articles_plain_text_gets_its_paragraph_lines_back(engine, clock):
         cfg.attributes["connection"] = sync_conn
         action(cfg, target)
 
+    return step
+
+
+async def test_articles_plain_text_gets_its_paragraph_lines_back(engine, clock):
+    # 0011 recomputes each article's plain text from its stored body: paragraphs become lines again
+    import sqlalchemy as sa
+    from alembic import command
+
+    from knowledge.tables import kb_articles
+
+    step = await migrated(engine)
     async with engine.begin() as conn:
         await conn.run_sync(step, command.downgrade, "0008_kb_gaps_closed")
         await conn.execute(kb_articles.insert().values(
@@ -64,17 +72,9 @@ async def test_phones_the_chatbot_took_for_identities_become_ticket_contacts(eng
     import sqlalchemy as sa
     from alembic import command
 
-    from hotline.migrate import upgrade
     from hotline.tables import citizen_identities, citizens, ticket_messages, tickets
 
-    await upgrade(engine)
-    url = engine.url.render_as_string(hide_password=False)
-
-    def step(sync_conn, action, target):
-        cfg = alembic_config(url)
-        cfg.attributes["connection"] = sync_conn
-        action(cfg, target)
-
+    step = await migrated(engine)
     now, earlier = clock.now(), clock.now().replace(year=2025)
 
     async def citizen(conn, *idents) -> int:

@@ -103,10 +103,18 @@ async def test_phones_the_chatbot_took_for_identities_become_ticket_contacts(eng
         known = await citizen(conn, ("wechat", "o-dave", now), ("phone", "+8613700003333", earlier))
         await ticket(conn, "2026120700004", known, "wechat", "井盖\n联系电话：13700003333", True)
         await ticket(conn, "2026120700005", known, "wechat", "写着 联系电话：13700009999 的普通消息", False)
+        # an agent's ticket (its own contact line) that a chat message followed up: not the chatbot's
+        walkin = await citizen(conn, ("web", "erin", now), ("phone", "+8613700004444", now))
+        await ticket(conn, "2026120700006", walkin, "walkin", "窗口登记\n联系电话：13700004444", False)
+        await conn.execute(ticket_messages.insert().values(
+            ticket_id=(await conn.execute(sa.select(tickets.c.id).where(tickets.c.number == "2026120700006")))
+            .scalar_one(), direction="in", channel="web", text="补充", attachments=[], created_at=now,
+            meta={"chatbot": True}))
         await conn.run_sync(step, command.upgrade, "heads")
         contacts = dict((await conn.execute(sa.select(tickets.c.number, tickets.c.contact_phone))).all())
         phones = sorted((await conn.execute(sa.select(citizen_identities.c.value).where(
             citizen_identities.c.kind == "phone"))).scalars())
     assert contacts == {"2026120700001": "+8613700001111", "2026120700002": "+8613700002222",
-                        "2026120700003": None, "2026120700004": "+8613700003333", "2026120700005": None}
-    assert phones == ["+8613700002222", "+8613700003333"]
+                        "2026120700003": None, "2026120700004": "+8613700003333", "2026120700005": None,
+                        "2026120700006": None}
+    assert phones == ["+8613700002222", "+8613700003333", "+8613700004444"]

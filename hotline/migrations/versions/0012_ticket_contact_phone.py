@@ -25,6 +25,7 @@ depends_on = None
 
 CONTACT_LINE = re.compile(r"^联系电话：(.+?)\s*$", re.M)
 PHONE_CHANNELS = ("phone", "sms", "mailbox")
+CHAT_CHANNELS = ("web", "wechat", "telegram")  # where the chatbot files tickets
 
 TICKETS = sa.table('tickets', sa.column('id', sa.Integer), sa.column('text', sa.Text),
                    sa.column('channel', sa.String), sa.column('citizen_id', sa.Integer),
@@ -53,7 +54,9 @@ def _repair(conn) -> None:
         if isinstance(r.meta, dict) and r.meta.get('chatbot')}
     for ticket_id in sorted(chatbot_ids):
         ticket = conn.execute(sa.select(TICKETS).where(TICKETS.c.id == ticket_id)).first()
-        found = CONTACT_LINE.search(ticket.text or '') if ticket is not None else None
+        if ticket is None or ticket.channel not in CHAT_CHANNELS:  # a chat follow-up on a call's ticket, say
+            continue
+        found = CONTACT_LINE.search(ticket.text or '')
         if found is None:
             continue
         try:

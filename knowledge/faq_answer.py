@@ -16,12 +16,12 @@ ahead of the others, :func:`choose_pair` gives None and the article is answered 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from knowledge.confidence import MatchScorer
 from knowledge.search.base import SYNONYM_WEIGHT, SearchDoc, faq_questions, query_terms, weighted
+from knowledge.search.ranker import bm25_idf
 from knowledge.tokenize import STOPWORDS
 
 CLEAR_LEAD = 0.3  # the best pair's score must be this share ahead of the runner-up's to be answered alone
@@ -72,7 +72,7 @@ def choose_pair(scorer: MatchScorer, question: str, pairs: Sequence[FaqPair]) ->
             df = sum(term in h for h in held)
             if not df:
                 continue
-            idf = math.log(1 + (len(pairs) - df + 0.5) / (df + 0.5))
+            idf = float(bm25_idf(len(pairs), df))
             for i, h in enumerate(held):
                 if term in h:
                     scores[i] += weight * scorer.weight(term) * idf

@@ -27,7 +27,7 @@ from knowledge.search.base import (
     doc_text, faq_questions, highlight_terms, make_hit, query_terms, weighted,
 )
 from knowledge.places import RERANK_DEPTH, Places, QueryRegions, default_places, rerank_factor
-from knowledge.search.ranker import Ranker, Segment, TitleLines, top_k
+from knowledge.search.ranker import Ranker, Segment, TitleLines, bm25_idf, top_k
 from knowledge.synonyms import SynonymSet
 from knowledge.tables import kb_search_docs
 from knowledge.tokenize import Tokenizer
@@ -334,7 +334,7 @@ class EmbeddedSearchIndex(SearchIndex):
                             df[k] += other.df[j]
                 else:
                     df += np.fromiter((other.df_of(t) for t in field.vocab), dtype=np.float64, count=len(df))
-            idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+            idf = bm25_idf(n, df).astype(np.float32)
             out.append((idf, np.asarray(block.titles.pairs @ idf).ravel()))
         self._weights_for, self._weights = tuple(blocks), out
         return out

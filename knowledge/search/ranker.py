@@ -9,7 +9,6 @@ segment of recent changes can sit next to a large one (like Lucene segments).
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -105,7 +104,7 @@ class Ranker:
                 if j is None:
                     continue
                 df = sum(s.fields[view].df_of(term) for s in segments)
-                idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
+                idf = float(bm25_idf(n, df))
                 lo, hi = fld.tf.indptr[j], fld.tf.indptr[j + 1]
                 rows = fld.tf.indices[lo:hi]
                 tf = fld.tf.data[lo:hi]
@@ -167,6 +166,11 @@ class TitleLines:
         if lines.size:
             np.maximum.at(out, self.owner[lines], covered[lines] / np.maximum(line_weight[lines], 1e-9))
         return out
+
+
+def bm25_idf(n, df):
+    """BM25's inverse document frequency of terms held by ``df`` of ``n`` documents (numbers or arrays)."""
+    return np.log1p((n - df + 0.5) / (df + 0.5))
 
 
 def top_k(scores: np.ndarray, k: int) -> np.ndarray:

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hotline.directory import category_by_code, unit_by_code
 from hotline.lifecycle import (EMERGENCY_NUMBERS, OPEN_STATES, REJECT_REASONS, REQUEST_TYPES, SATISFACTION,
                                STATE_LABELS, TransitionError)
-from hotline.tables import extensions, ticket_links, ticket_messages, ticket_units, tickets
+from hotline.tables import extensions, ticket_events, ticket_links, ticket_messages, ticket_units, tickets, units
 from hotline.users import Actor
 
 
@@ -37,6 +37,13 @@ class AlreadyPending(TransitionError):
 
     status = 409
     code = "conflict"
+
+
+class ReturnedBefore(TransitionError):
+    """A dispatch to a unit that handed this ticket back (退单) before, with no word on why it must take it after all."""
+
+    status = 409
+    code = "returned_by_unit"
 
 
 class Params(BaseModel):
@@ -153,8 +160,29 @@ async def transfer_emergency(ctx: Ctx) -> dict:
     return {"emergency_number": ctx.params.number, "closed_at": ctx.now}
 
 
+async def _check_not_returned_by(ctx: Ctx, lead_id: int) -> None:
+    """Sending a ticket back to a unit that returned it overrules that return (驳回退单): the dispatcher must say
+    why in the note, which the unit then reads with the ticket. A unit the dispatcher recalled from is not asked."""
+    reason = await _last_return_reason(ctx, lead_id)
+    if reason is None:
+        return
+    if not ctx.params.note:
+        unit = await ctx.conn.scalar(sa.select(units.c.name).where(units.c.id == lead_id))
+        raise ReturnedBefore(f"{unit}已退回过此工单（退单原因：{reason}）；如确需再派给该单位，"
+                             "请在备注(note)中写明驳回退单的理由")
+    ctx.data["return_overruled"] = True
+
+
+async def _last_return_reason(ctx: Ctx, unit_id: int) -> str | None:
+    rows = await ctx.conn.execute(sa.select(ticket_events.c.note, ticket_events.c.data).where(
+        ticket_events.c.ticket_id == ctx.ticket.id, ticket_events.c.action == "return")
+        .order_by(ticket_events.c.id.desc()))
+    return next(((r.note or "未说明") for r in rows if (r.data or {}).get("returned_by") == unit_id), None)
+
+
 async def dispatch(ctx: Ctx) -> dict:
     lead_id = await _unit_id(ctx, ctx.params.lead_unit)
+    await _check_not_returned_by(ctx, lead_id)
     # a unit named twice, or as lead and co-handler, is assigned once
     co_codes = list(dict.fromkeys(c for c in ctx.params.co_units if c != ctx.params.lead_unit))
     co_ids = [await _unit_id(ctx, code) for code in co_codes]

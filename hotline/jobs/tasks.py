@@ -32,6 +32,7 @@ UNIT_TEXT = {
                    "请督促处理。"),
     "reopen": "【12345热线重办】工单 {number}「{title}」市民回访不满意，已退回重办。原因：{reason}",
     "dispatch": "【12345热线派单】工单 {number}「{title}」已派至贵单位（{role}），请及时签收办理。",
+    "return_overruled": "贵单位此前的退单未获同意，理由：{note}",
     "approve_extension": "【12345热线】工单 {number}「{title}」的延期申请已批准，延期 {days} 个工作日。",
     "deny_extension": "【12345热线】工单 {number}「{title}」的延期申请未获批准，请按原期限办理。{note}",
 }
@@ -114,6 +115,8 @@ async def _on_event(ctx, conn, row, ticket) -> tuple[list[int], list[tuple[str, 
         for role, code_units in (("主办", [lead] if lead else []),
                                  ("协办", [await _unit_named(conn, c) for c in params.get("co_units") or []])):
             text = UNIT_TEXT["dispatch"].format(role=role, **fields)
+            if role == "主办" and params.get("return_overruled"):  # it returned the ticket: it hears why it is back
+                text += UNIT_TEXT["return_overruled"].format(note=params.get("note") or "")
             notices += await _notify_units(ctx, conn, f"{key}:{role}", ticket, "dispatch", text,
                                            [("unit", u) for u in code_units if u is not None])
     elif topic in ("ticket.approve_extension", "ticket.deny_extension"):

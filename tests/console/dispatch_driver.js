@@ -39,7 +39,12 @@ async function dispatcherSteps() {
   out.category_start = form().elements.namedItem("category").value;
   out.category_options = form().elements.namedItem("category").options.length;
 
+  const note = () => form().elements.namedItem("note");
+  out.note_at_start = { required: note().required, placeholder: note().placeholder };
+  await p.click(p.$(`#candidates button[data-unit="${S.returned}"]`), S.returned);  // the unit that returned it
+  out.note_for_returned = { required: note().required, placeholder: note().placeholder };
   await p.click(p.$(`#candidates button[data-unit="${S.pick}"]`), S.pick);
+  out.note_after_pick = note().required;
   out.form_unit_after_click = form().elements.namedItem("lead_unit").value;
   p.set(form(), { category: S.category });
   await p.click(form().querySelector("button[type=submit]"), "派单");

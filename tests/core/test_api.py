@@ -65,6 +65,18 @@ async def test_whole_lifecycle_by_the_right_roles(client, tokens):
     assert [e["action"] for e in t["events"]] == ["create", "accept", "dispatch", "sign", "reply", "callback", "close"]
 
 
+async def test_dispatching_back_to_the_returning_unit_asks_for_the_reason(client, tokens):
+    number = (await create(client, tokens))["number"]
+    await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "housing"})
+    await move(client, tokens["housing"], number, "return", {"reason": "井盖属于燃气公司"})
+    err = await move(client, tokens["dispatcher"], number, "dispatch", {"lead_unit": "housing"}, status=409)
+    assert err["error"]["code"] == "returned_by_unit"
+    assert "退单原因：井盖属于燃气公司" in err["error"]["message"] and "备注(note)" in err["error"]["message"]
+    t = await move(client, tokens["dispatcher"], number, "dispatch",
+                   {"lead_unit": "housing", "note": "经核实为雨水井盖，属住建局管理"})
+    assert t["lead_unit"]["code"] == "housing" and t["state"] == "dispatched"
+
+
 async def test_unit_user_sees_only_its_tickets_with_masked_phones(client, tokens):
     mine = (await create(client, tokens, {**NEW, "text": "请回电13800135678，井盖丢失"}))["number"]
     other = (await create(client, tokens, {**NEW, "text": "公交站牌损坏"}))["number"]

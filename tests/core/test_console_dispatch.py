@@ -58,7 +58,7 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
 
     sensitive = (await service.create_ticket(NewTicket(channel="phone", text=MASS)))["number"]
     scenario = {"dispatcher": DISPATCHER, "leader": LEADER, "number": number, "pick": top3[2], "category": "C0902",
-                "sensitive": sensitive}
+                "sensitive": sensitive, "returned": "urban"}
     result = await run_driver(DRIVER, server, scenario)
     seen, leader = result["dispatcher"], result["leader"]
 
@@ -73,6 +73,9 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     assert seen["form_unit"] == top3[1]  # the best candidate that neither handed it back nor was recalled from it
     assert seen["returned_option"] == ["urban"] and seen["recalled_option"] == [top3[2]]
     assert seen["category_start"] == "" and seen["category_options"] > 50  # "不更正" and the taxonomy
+    assert seen["note_at_start"] == {"required": False, "placeholder": "派单说明（可选）"}
+    assert seen["note_for_returned"]["required"] and "驳回退单的理由" in seen["note_for_returned"]["placeholder"]
+    assert seen["note_after_pick"] is False  # the street office only had it recalled: no reason needed
     assert seen["form_unit_after_click"] == top3[2]
     assert seen["after"]["state"] == "已派单" and seen["after"]["lead"] == "东山区松林街道办事处"
     assert seen["flagged"] == [{"number": sensitive, "badges": ["敏感"]}]

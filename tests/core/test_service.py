@@ -125,6 +125,38 @@ async def test_the_dispatch_queue_shows_who_handed_a_ticket_back_and_why(service
     assert seen["returns"][0]["reason"] == "路灯归住建局管理，联系139****5678"
 
 
+async def test_sending_a_ticket_back_to_the_unit_that_returned_it_needs_a_reason(service):
+    from hotline.actions import ReturnedBefore
+
+    number = (await new_ticket(service))["number"]
+    transport = await unit_actor(service, "transport")
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    await service.transition(number, "return", transport, {"reason": "路灯归住建局管理"})
+    with pytest.raises(ReturnedBefore, match="已退回过此工单（退单原因：路灯归住建局管理）.*备注") as refused:
+        await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "transport"})
+    assert refused.value.status == 409
+    t = await service.get_ticket(number)
+    assert t["state"] == "accepted" and t["lead_unit"] is None  # nothing was written
+    # another unit, then back again: the first return still stands until a dispatcher says why
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await service.transition(number, "recall", DISPATCHER, {"reason": "住建局说是交通局新装的灯"})
+    with pytest.raises(ReturnedBefore):
+        await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "transport", "co_units": ["housing"]})
+    # a unit the dispatcher only recalled from is not one that refused the ticket
+    t = await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await service.transition(number, "recall", DISPATCHER, {"reason": "再核实"})
+    t = await service.transition(number, "dispatch", DISPATCHER,
+                                 {"lead_unit": "transport", "note": "该路段路灯为交通局2025年新建，退单理由不成立"})
+    assert t["lead_unit"]["code"] == "transport"
+    seen = await service.get_ticket(number, transport)  # the unit reads why it has the ticket again
+    last = seen["events"][-1]
+    assert last["action"] == "dispatch" and "退单理由不成立" in last["note"]
+    async with service.engine.connect() as conn:
+        data = (await conn.execute(sa.select(ticket_events.c.data).where(ticket_events.c.id == sa.select(
+            sa.func.max(ticket_events.c.id)).scalar_subquery()))).scalar()
+    assert data["return_overruled"] is True
+
+
 async def test_request_type_left_open_without_a_router_is_help(service):
     ticket = await service.create_ticket(NewTicket(channel="web", text="小区门口路灯不亮已经一周"))
     async with service.engine.connect() as conn:

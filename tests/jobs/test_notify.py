@@ -155,6 +155,23 @@ async def test_a_direct_answer_a_refusal_and_each_dispatch_reach_the_citizen_in_
     assert len(dispatches) == 2 and "自来水" in dispatches[0] and "住房和城乡建设局" in dispatches[1]
 
 
+async def test_a_unit_sent_back_a_ticket_it_returned_hears_why(inproc, service):
+    from tests.jobs.helpers import DISPATCHER, unit_actor
+
+    number = await new_ticket(service)
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "water"})
+    await service.transition(number, "return", await unit_actor(service, "water"), {"reason": "不属于供水业务"})
+    await service.transition(number, "dispatch", DISPATCHER,
+                             {"lead_unit": "water", "co_units": ["housing"], "note": "是小区二次供水泵房，属供水职责"})
+    await inproc.settle()
+    unit_notices = [n.text for n in await rows(service.engine, notifications)
+                    if n.audience == "unit" and n.kind == "dispatch"]
+    lead = [t for t in unit_notices if "（主办）" in t]
+    assert len(lead) == 2 and "退单未获同意" not in lead[0]
+    assert lead[1].endswith("贵单位此前的退单未获同意，理由：是小区二次供水泵房，属供水职责")
+    assert all("退单未获同意" not in t for t in unit_notices if "（协办）" in t)
+
+
 async def test_units_hear_of_a_new_ticket_and_of_the_extension_decision(inproc, service):
     from tests.jobs.helpers import DISPATCHER, unit_actor
 

@@ -51,7 +51,8 @@ const ACTIONS = {
   accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
   dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"],
     ["category", "更正分类（可选）", "categories"],
-    ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]]] },
+    ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]],
+    ["note", "派单说明（可选）"]] },
   recall: { label: "撤回派单（改派）", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "撤回原因"]] },
   reject: { label: "不予受理", roles: ["agent", "dispatcher", "admin"], fields: [["reason", "原因", [
     ["not_competent", "不属于本市政府职能范围"], ["against_law", "违反法律法规或已公开政策"],
@@ -101,6 +102,19 @@ const leftMark = (c) => (c.returned ? "（已退回）" : c.recalled ? "（已�
 // The unit the dispatch form starts with: the best candidate that neither handed it back nor was recalled from it.
 const preferredUnit = (ticket) => (candidates(ticket).find((c) => !c.returned && !c.recalled && c.known) || {}).code || "";
 
+// Sending the ticket back to a unit that returned it overrules that return: the server asks for the reason in
+// the note, and the form asks for it first.
+function requireReasonForReturningUnit(ticket, form) {
+  const select = form.elements.namedItem("lead_unit"), note = form.elements.namedItem("note");
+  const sync = () => {
+    const back = returnedUnits(ticket).has(select.value);
+    note.required = back;
+    note.placeholder = back ? "该单位曾退单：请写明驳回退单的理由（必填）" : "派单说明（可选）";
+  };
+  select.addEventListener("change", sync);
+  sync();
+}
+
 function actionForm(ticket, action) {
   const spec = ACTIONS[action];
   const inputs = spec.fields.map(([name, label, kind]) => {
@@ -123,6 +137,7 @@ function actionForm(ticket, action) {
     return h("label", {}, label, input);
   });
   const form = h("form", { "data-action": action }, inputs, h("button", { type: "submit" }, spec.label));
+  if (action === "dispatch") requireReasonForReturningUnit(ticket, form);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = {};
@@ -192,7 +207,10 @@ const FLAG_BADGES = { emergency: "紧急", sensitive: "敏感", out_of_scope: "�
 
 function chooseUnit(code) {
   const select = document.querySelector('#detail form[data-action="dispatch"] select[name="lead_unit"]');
-  if (select) select.value = code;
+  if (select) {
+    select.value = code;
+    select.dispatchEvent(new Event("change"));
+  }
 }
 
 async function loadList() {

@@ -144,12 +144,22 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, unknow
 
 
 SHOWN_LINES = 20  # rows' warnings and failures printed on stderr (each); all of them are in the JSON
-SHOWN_UNITS = 30
+SHOWN_UNITS = 30  # missing units or categories listed on stderr
+
+
+def _print_missing(named: list[tuple[str, list[int]]], what: str, table: str, outcome: str, key: str) -> None:
+    """Each unit or category the file names but the database lacks, once, the most used first."""
+    click.echo(f"有 {len(named)} 个{what}在{table}中不存在，涉及 {sum(len(rows) for _, rows in named)} 行，{outcome}：",
+               err=True)
+    for name, rows in named[:SHOWN_UNITS]:
+        click.echo(f"  {name}：{len(rows)} 行（首见第 {rows[0]} 行）", err=True)
+    if len(named) > SHOWN_UNITS:
+        click.echo(f"  ……另有 {len(named) - SHOWN_UNITS} 个{what}，完整列表见标准输出的 JSON（{key}）", err=True)
 
 
 def _print_import_report(report, unknown_unit: str) -> None:
-    """stderr: the rows' warnings and failures (at most SHOWN_LINES each), the missing units once,
-    and a closing line with the counts."""
+    """stderr: the rows' warnings and failures (at most SHOWN_LINES each), the missing units and
+    categories once each, and a closing line with the counts."""
     failed, warnings = report.unsummarised()
     for lines, kind, form in ((warnings, "警告", "第 {} 行：{}"), (failed, "失败", "第 {} 行未导入：{}")):
         for number, message in lines[:SHOWN_LINES]:
@@ -158,18 +168,16 @@ def _print_import_report(report, unknown_unit: str) -> None:
             click.echo(f"……另有 {len(lines) - SHOWN_LINES} 条{kind}未显示，完整列表见标准输出的 JSON"
                        f"（{'warnings' if kind == '警告' else 'failed'}）", err=True)
     if report.missing_units:
-        units = report.missing_units_by_rows()
         outcome = "这些行未导入" if unknown_unit == "fail" else "这些行已导入，未设置责任单位（已有知识保持原单位）"
-        click.echo(f"有 {len(units)} 个单位在单位表中不存在，涉及 {report.missing_unit_rows()} 行，{outcome}：", err=True)
-        for name, rows in units[:SHOWN_UNITS]:
-            click.echo(f"  {name}：{len(rows)} 行（首见第 {rows[0]} 行）", err=True)
-        if len(units) > SHOWN_UNITS:
-            click.echo(f"  ……另有 {len(units) - SHOWN_UNITS} 个单位，完整列表见标准输出的 JSON（missing_units）",
-                       err=True)
+        _print_missing(report.missing_units_by_rows(), "单位", "单位表", outcome, "missing_units")
         advice = "请先用 hotline units import 导入这些单位（本命令不新建单位）后再导入"
         if unknown_unit == "fail":
             advice += "，或加 --unknown-unit empty 先导入为无责任单位的知识"
         click.echo(advice + "。", err=True)
+    if report.missing_categories:
+        _print_missing(report.missing_categories_by_rows(), "分类", "分类表", "这些行已导入，分类留空",
+                       "missing_categories")
+        click.echo("如需保留这些分类，请先用 hotline categories import 导入分类表后再导入。", err=True)
     click.echo(f"导入完成：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
                f"失败 {len(report.failed)}，警告 {len(report.warnings)}", err=True)
 

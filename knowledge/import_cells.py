@@ -66,7 +66,9 @@ def parse_empty_values(spec: str | None) -> tuple[str, ...]:
 
 
 def json_list(value):
-    """A CSV cell holding a well-formed JSON array of strings, as the list it is; any other value as it was."""
+    """A CSV cell holding a well-formed JSON array of strings, or of strings and numbers, as the list it is
+    (numbers as their text: ``[2023, "社保"]`` gives 2023 and 社保); any other value as it was: an array of
+    numbers alone (``[1, 2]``) is as likely a body's text as a list."""
     if not isinstance(value, str):
         return value
     cell = value.strip()
@@ -76,9 +78,26 @@ def json_list(value):
         items = json.loads(cell)
     except ValueError:
         return value
-    if isinstance(items, list) and all(isinstance(i, str) for i in items):
-        return items
+    if _scalars(items) and (not items or any(isinstance(i, str) for i in items)):
+        return [i if isinstance(i, str) else json.dumps(i) for i in items]
     return value
+
+
+def _scalars(items) -> bool:
+    """A JSON list of strings and numbers only."""
+    return isinstance(items, list) and all(isinstance(i, (str, int, float)) and not isinstance(i, bool)
+                                           for i in items)
+
+
+def _number_list(cell: str) -> list[str] | None:
+    """A cell holding a JSON array of numbers (keywords ``[2023, 2024]``), as their texts."""
+    if not (cell.startswith("[") and cell.endswith("]")):
+        return None
+    try:
+        items = json.loads(cell)
+    except ValueError:
+        return None
+    return [json.dumps(i) for i in items] if _scalars(items) else None
 
 
 def first(value, blank: Blank = NO_PLACEHOLDERS) -> str | None:
@@ -138,6 +157,9 @@ def keywords(value, blank: Blank = NO_PLACEHOLDERS) -> list[str]:
         items = [text(v).strip() for v in value]
     else:
         cell = text(value).strip()
+        numbers = _number_list(cell)
+        if numbers is not None:  # [2023, 2024]: not "[2023" and "2024]"
+            return [k for k in numbers if not blank(k)]
         splitter = next((sep for sep in KEYWORD_SEPARATORS if sep.search(cell)), KEYWORD_SEPARATORS[-1])
         items = [k.strip() for k in splitter.split(cell)]
     return [k for k in items if not blank(k)]

@@ -81,6 +81,16 @@ def unit_left_empty(name: str) -> str:
     return f"单位 {name} 不存在，未设置责任单位"
 
 
+def category_left_empty(name: str) -> str:
+    """A row's warning for a category the taxonomy lacks: the row is imported without a category."""
+    return f"分类 {name} 不在分类表中，已留空"
+
+
+def by_rows(named: dict[str, list[int]]) -> list[tuple[str, list[int]]]:
+    """(name, rows) pairs, the name most rows gave first."""
+    return sorted(named.items(), key=lambda item: (-len(item[1]), item[1][0]))
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -89,17 +99,24 @@ class ImportReport:
     failed: list[tuple[int, str]] = field(default_factory=list)  # (row number, reason)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # (row number, what was left out)
     missing_units: dict[str, list[int]] = field(default_factory=dict)  # unit named by the file -> its rows
+    # category named by the file but not in the taxonomy -> the imported rows left without one
+    missing_categories: dict[str, list[int]] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "failed": [{"row": n, "error": e} for n, e in self.failed],
                 "warnings": [{"row": n, "warning": w} for n, w in self.warnings],
                 "missing_units": [{"unit": name, "rows": len(rows), "first_row": rows[0]}
-                                  for name, rows in self.missing_units_by_rows()]}
+                                  for name, rows in self.missing_units_by_rows()],
+                "missing_categories": [{"category": name, "rows": len(rows), "first_row": rows[0]}
+                                       for name, rows in self.missing_categories_by_rows()]}
 
     def missing_units_by_rows(self) -> list[tuple[str, list[int]]]:
         """Missing units, the one named by most rows first."""
-        return sorted(self.missing_units.items(), key=lambda item: (-len(item[1]), item[1][0]))
+        return by_rows(self.missing_units)
+
+    def missing_categories_by_rows(self) -> list[tuple[str, list[int]]]:
+        return by_rows(self.missing_categories)
 
     def missing_unit_rows(self) -> int:
         return sum(len(rows) for rows in self.missing_units.values())
@@ -108,6 +125,7 @@ class ImportReport:
         """(failures, warnings) other than the missing units' (which :attr:`missing_units` sums up)."""
         said = {(n, unit_missing(name)) for name, rows in self.missing_units.items() for n in rows}
         said |= {(n, unit_left_empty(name)) for name, rows in self.missing_units.items() for n in rows}
+        said |= {(n, category_left_empty(name)) for name, rows in self.missing_categories.items() for n in rows}
         return [f for f in self.failed if f not in said], [w for w in self.warnings if w not in said]
 
 
@@ -188,6 +206,7 @@ async def import_file(service: ArticleService, user, path, cols: Columns, *, pub
         except KbError as exc:  # bad data, an archived article, no permission ...: this row only
             run.report.failed.append((number, exc.message))
             del run.report.warnings[warned:]  # what was left out of a row not imported does not matter
+            _forget_category_row(run.report, number)
         done += 1
         if progress:
             progress(done)
@@ -331,9 +350,21 @@ def _category(value: str | None, run: _Run, number: int) -> str | None:
     if not value:
         return None
     if value not in run.category_codes:
-        run.report.warnings.append((number, f"分类 {value} 不在分类表中，已留空"))
+        run.report.warnings.append((number, category_left_empty(value)))
+        rows = run.report.missing_categories.setdefault(value, [])
+        if number not in rows:
+            rows.append(number)
         return None
     return run.category_codes[value]
+
+
+def _forget_category_row(report: ImportReport, number: int) -> None:
+    """A row that failed after its category was found missing: it left no article without a category."""
+    for name, rows in list(report.missing_categories.items()):
+        if number in rows:
+            rows.remove(number)
+            if not rows:
+                del report.missing_categories[name]
 
 
 async def seed_demo_articles(service) -> ImportReport:

@@ -47,14 +47,14 @@ def test_import_search_export_reindex(runner, tmp_path):
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": [], "warnings": [], "missing_units": []}
+    assert json.loads(result.stdout) == {"created": 3, "updated": 0, "unchanged": 0, "failed": [], "warnings": [], "missing_units": [], "missing_categories": []}
     assert "已处理：3/3" in result.stderr and "导入完成：新建 3，更新 0，未变 0，失败 0，警告 0" in result.stderr
     # re-import: unchanged, then one edit
     write_csv(src, ["编号", "标题", "正文", "关键词"],
               [ARTICLES[0], ARTICLES[1], ("faq-3", "路灯报修", "道路路灯不亮请拨打12345或在城管公众号上报。", "路灯")])
     result = runner.invoke(main, ["kb", "import", str(src), "--id-col", "编号", "--title-col", "标题",
                                   "--body-col", "正文", "--keywords-col", "关键词", "--data-dir", data])
-    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": [], "warnings": [], "missing_units": []}
+    assert json.loads(result.stdout) == {"created": 0, "updated": 1, "unchanged": 2, "failed": [], "warnings": [], "missing_units": [], "missing_categories": []}
 
     result = runner.invoke(main, ["kb", "search", "社保卡丢了", "--json", "--data-dir", data])
     out = json.loads(result.stdout)
@@ -192,7 +192,7 @@ def test_import_reports_bad_rows_instead_of_aborting(runner, tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert json.loads(result.stdout) == {"created": 1, "updated": 0, "unchanged": 0,
                                          "failed": [{"row": 2, "error": "已归档的知识不能再编辑"}], "warnings": [],
-                                         "missing_units": []}
+                                         "missing_units": [], "missing_categories": []}
     assert "第 2 行未导入：已归档的知识不能再编辑" in result.stderr
     jsonl = tmp_path / "kb.jsonl"
     jsonl.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
@@ -268,7 +268,7 @@ def test_export_writes_excel_csv_that_imports_back_unchanged(runner, tmp_path):
     assert "valid_from,valid_to,review_due_at" in raw.decode("utf-8-sig").splitlines()[0]
     result = _import(runner, out, data, *ROUND_TRIP)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {"created": 0, "updated": 0, "unchanged": 5, "failed": [], "warnings": [], "missing_units": []}
+    assert json.loads(result.stdout) == {"created": 0, "updated": 0, "unchanged": 5, "failed": [], "warnings": [], "missing_units": [], "missing_categories": []}
     # --draft and a status column contradict each other
     result = _import(runner, out, data, *ROUND_TRIP, "--draft")
     assert result.exit_code == 2 and "--draft 与 --status-col 不能同时使用" in result.stderr

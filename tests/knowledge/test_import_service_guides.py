@@ -178,13 +178,24 @@ async def test_csv_keywords_cell_holding_a_json_list_is_not_split(engine, clock,
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["id", "title", "body", "keywords"],
                                   ["k1", "教材审定", "正文。", '["中小学地方课程教材初审、审定、复查", "教材"]'],
-                                  ["k2", "长关键词", "正文。", "社保；" + "很长的关键词" * 9]])
+                                  ["k2", "长关键词", "正文。", "社保；" + "很长的关键词" * 9],
+                                  ["k3", "年份", "正文。", '[2023, "社保", 12345]'],
+                                  ["k4", "年度", "正文。", "[2023, 2024]"]])
     report = await import_file(service, EDITOR, path, Columns("id", "title", "body", keywords="keywords"))
-    assert report.created == 2 and report.failed == []
+    assert report.created == 4 and report.failed == []
     assert report.warnings == [(3, "关键词“很长的关键词很长的关键词很长的关键词很长…”共 54 字，超过 50 字，已略去")]
     stored = {a["external_id"]: a for a in await service.list()}
     assert stored["k1"]["keywords"] == ["中小学地方课程教材初审、审定、复查", "教材"]
     assert stored["k2"]["keywords"] == ["社保"]
+    assert stored["k3"]["keywords"] == ["2023", "社保", "12345"]  # numbers too: not split into "[2023" ... "12345]"
+    assert stored["k4"]["keywords"] == ["2023", "2024"]
+
+
+@pytest.mark.parametrize("cell, kept", [
+    ('[1, 2.5, "三"]', ["1", "2.5", "三"]), ("[]", []), ("[1, 2]", "[1, 2]"), ('[true, "a"]', '[true, "a"]'),
+    ('[["a"], "b"]', '[["a"], "b"]'), ('[{"a": 1}]', '[{"a": 1}]'), ("[1, 2", "[1, 2"), ("社保", "社保")])
+def test_a_json_array_cell_of_strings_and_numbers_is_a_list(cell, kept):
+    assert cells.json_list(cell) == kept
 
 
 # --- units the unit table lacks -------------------------------------------------------------------------
@@ -286,7 +297,7 @@ def test_stderr_sums_up_missing_units_once_and_closes_with_the_counts(runner, tm
     assert err.rstrip().splitlines()[-1] == "导入完成：新建 30，更新 0，未变 0，失败 0，警告 30"
 
 
-def test_a_cut_list_of_warnings_or_failures_says_how_many_more(runner, tmp_path):
+def test_a_cut_list_of_failures_says_how_many_more_and_missing_categories_are_said_once(runner, tmp_path):
     data = _data_dir(tmp_path)
     src = tmp_path / "kb.csv"
     with src.open("w", encoding="utf-8", newline="") as fh:
@@ -298,7 +309,12 @@ def test_a_cut_list_of_warnings_or_failures_says_how_many_more(runner, tmp_path)
                                   "--body-col", "body", "--category-col", "category", "--data-dir", data])
     assert result.exit_code == 1
     err = result.stderr
-    assert err.count("不在分类表中") == 20 and "……另有 3 条警告未显示，完整列表见标准输出的 JSON（warnings）" in err
+    # the missing category is said once, not once a row; each row's warning is still in the JSON
+    assert err.count("没有这个分类") == 1 and "有 1 个分类在分类表中不存在，涉及 23 行，这些行已导入，分类留空" in err
+    assert "没有这个分类：23 行（首见第 2 行）" in err and "hotline categories import" in err
+    out = json.loads(result.stdout)
+    assert len(out["warnings"]) == 23 and out["missing_categories"] == [
+        {"category": "没有这个分类", "rows": 23, "first_row": 2}]
     assert err.count("未导入：") == 20 and "……另有 5 条失败未显示，完整列表见标准输出的 JSON（failed）" in err
     assert "导入完成：新建 23，更新 0，未变 0，失败 25，警告 23" in err
 
@@ -329,3 +345,4 @@ async def test_a_row_not_imported_gets_no_warnings(engine, clock, tmp_path):
     report = await import_file(service, EDITOR, src, GUIDE_COLS)
     assert report.failed == [(2, "单位 云州省教育厅 不存在")]
     assert report.warnings == [(3, "分类 教育科研 不在分类表中，已留空")]
+    assert report.missing_categories == {"教育科研": [3]}  # row 2 left no article without a category

@@ -22,7 +22,7 @@ async def test_duplicate_ids_in_one_file_are_reported_not_overwritten(engine, cl
     report = await import_file(service, EDITOR, src, COLS)
     assert report.as_json() == {"created": 2, "updated": 0, "unchanged": 0,
                                 "failed": [{"row": 4, "error": "编号 d1 与第 2 行重复"}], "warnings": [],
-                                "missing_units": []}
+                                "missing_units": [], "missing_categories": []}
     (first,) = [a for a in await service.list() if a["external_id"] == "d1"]
     assert first["version"] == 1 and first["body_text"] == "社保卡丢失请先挂失，\n再到银行补办。"  # its line break kept
 
@@ -115,7 +115,8 @@ async def test_rows_over_the_article_limits_are_reported_an_unknown_category_lef
         {"row": 2, "error": "字段 关键词(keywords) 不合法：最多 30 项"},
         {"row": 6, "error": "字段 标题(title) 不合法：最多 300 个字符"}],
         "warnings": [{"row": 3, "warning": "关键词“公积金公积金公积金公积金公积金公积金公积…”共 51 字，超过 50 字，已略去"},
-                     {"row": 4, "warning": "分类 NOPE 不在分类表中，已留空"}], "missing_units": []}
+                     {"row": 4, "warning": "分类 NOPE 不在分类表中，已留空"}], "missing_units": [],
+        "missing_categories": [{"category": "NOPE", "rows": 1, "first_row": 4}]}
     stored = {a["external_id"]: a for a in await service.list()}
     assert set(stored) == {"ok", "long", "cat", "name"}
     assert stored["ok"]["keywords"] == ["燃气表", "更换"] and stored["name"]["category"] == "C1001"
@@ -219,11 +220,11 @@ async def test_export_then_import_gives_the_same_knowledge_base(engine, clock, t
     for name in ("kb.csv", "kb.jsonl"):
         assert await export_file(engine, tmp_path / name) == 5
         report = await import_file(service, EDITOR, tmp_path / name, cols)
-        assert report.as_json() == {"created": 0, "updated": 0, "unchanged": 5, "failed": [], "warnings": [], "missing_units": []}
+        assert report.as_json() == {"created": 0, "updated": 0, "unchanged": 5, "failed": [], "warnings": [], "missing_units": [], "missing_categories": []}
         assert await _knowledge_base(service) == before
     # without the status and date columns: an archived or expired article the row leaves as it is stays so
     report = await import_file(service, EDITOR, tmp_path / "kb.csv", FULL)
-    assert report.as_json() == {"created": 0, "updated": 1, "unchanged": 4, "failed": [], "warnings": [], "missing_units": []}
+    assert report.as_json() == {"created": 0, "updated": 1, "unchanged": 4, "failed": [], "warnings": [], "missing_units": [], "missing_categories": []}
     after = {a["title"]: a for a in await service.list()}
     assert after["草稿：尚未审核的新政策"]["status"] == "published"  # without --status-col rows are published
     assert after["退休人员养老金调整"]["status"] == "expired" and after["住房公积金提取条件"]["status"] == "archived"
@@ -246,7 +247,7 @@ async def test_status_column_moves_articles_through_the_workflow(engine, clock, 
         {"id": "#99999", "title": "别处导出的", "body": "正文。", "status": "draft", "valid_to": ""},
     ])
     report = await import_file(service, EDITOR, src, cols)
-    assert report.as_json() == {"created": 1, "updated": 2, "unchanged": 0, "warnings": [], "missing_units": [], "failed": [
+    assert report.as_json() == {"created": 1, "updated": 2, "unchanged": 0, "warnings": [], "missing_units": [], "missing_categories": [], "failed": [
         {"row": 2, "error": "不能把“已发布”的知识直接改为“草稿”（请在控制台的知识库中操作）"},
         {"row": 4, "error": "状态 停用 不合法（可用：草稿、待审核、已发布、已过期、已归档，"
                             "或 draft、in_review、published、expired、archived）"},

@@ -73,14 +73,6 @@ async def _merge(conn: AsyncConnection, source: int, target: int) -> None:
     await conn.execute(sa.update(citizens).where(citizens.c.id == source).values(merged_into_id=target))
 
 
-async def citizen_identities_of(conn: AsyncConnection, citizen_id: int) -> list[dict]:
-    rows = await conn.execute(
-        sa.select(citizen_identities.c.kind, citizen_identities.c.value)
-        .where(citizen_identities.c.citizen_id == citizen_id).order_by(citizen_identities.c.id)
-    )
-    return [dict(r._mapping) for r in rows]
-
-
 async def find_citizen(conn: AsyncConnection, identity: Identity) -> int | None:
     owners = await _owners(conn, [identity])
     return min(owners) if owners else None

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.actions import left_unit
-from hotline.citizens import citizen_identities_of
 from hotline.identity import mask_author, mask_identity, mask_phones_in_text
 from hotline.lifecycle import ACTION_LABELS, OPEN_STATES, REJECT_REASONS, STATE_LABELS
 from hotline.tables import (attachments, categories, citizen_identities, citizens, extensions, ticket_events,
@@ -60,70 +59,89 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def _units_of(conn: AsyncConnection, ticket_id: int) -> list[dict]:
-    rows = await conn.execute(
-        sa.select(units.c.code, units.c.name, ticket_units.c.role, ticket_units.c.dispatched_at)
-        .select_from(ticket_units.join(units, units.c.id == ticket_units.c.unit_id))
-        .where(ticket_units.c.ticket_id == ticket_id, ticket_units.c.active.is_(True)).order_by(ticket_units.c.id))
-    return [{"code": r.code, "name": r.name, "role": r.role, "dispatched_at": _iso(r.dispatched_at)} for r in rows]
+class _Page:
+    """What the ticket views of a page of tickets need beyond their rows, read with one query per kind
+    (not per ticket): assigned units, categories, citizens, merge targets and returns."""
 
+    def __init__(self, rows: list) -> None:
+        self.rows = rows
+        self.assigned: dict[int, list[dict]] = {r.id: [] for r in rows}
+        self.returns: dict[int, list] = {r.id: [] for r in rows}
+        self.categories: dict[int, dict] = {}
+        self.citizens: dict[int, tuple[str | None, list[dict]]] = {}
+        self.merged: dict[int, str] = {}
+        self.units: dict[int, tuple[str, str]] = {}
 
-async def _returns(conn: AsyncConnection, ticket_id: int, mask: bool) -> list[dict]:
-    """Every time the ticket came back to the dispatch queue: a unit's return (退单) or a dispatcher's recall
-    (撤回派单), oldest first, with the unit it left and the reason; a dispatcher should not send it straight back."""
-    rows = (await conn.execute(
-        sa.select(ticket_events.c.action, ticket_events.c.note, ticket_events.c.data, ticket_events.c.at)
-        .where(ticket_events.c.ticket_id == ticket_id, ticket_events.c.action.in_(("return", "recall")))
-        .order_by(ticket_events.c.id))).all()
-    if not rows:
-        return []
-    ids = {left_unit(r.data) for r in rows} - {None}
-    unit_of = {u.id: u for u in await conn.execute(sa.select(units.c.id, units.c.code, units.c.name)
-                                                    .where(units.c.id.in_(ids)))} if ids else {}
-    out = []
-    for r in rows:
-        unit = unit_of.get(left_unit(r.data))
-        out.append({"kind": r.action, "label": ACTION_LABELS[r.action], "unit": unit.code if unit else None,
-                    "unit_name": unit.name if unit else None,
-                    "reason": mask_phones_in_text(r.note) if mask else r.note, "at": _iso(r.at)})
-    return out
+    async def read(self, conn: AsyncConnection) -> _Page:
+        ids = list(self.assigned)
+        for r in await conn.execute(
+                sa.select(ticket_units.c.ticket_id, units.c.code, units.c.name, ticket_units.c.role,
+                          ticket_units.c.dispatched_at)
+                .select_from(ticket_units.join(units, units.c.id == ticket_units.c.unit_id))
+                .where(ticket_units.c.ticket_id.in_(ids), ticket_units.c.active.is_(True)).order_by(ticket_units.c.id)):
+            self.assigned[r.ticket_id].append({"code": r.code, "name": r.name, "role": r.role,
+                                               "dispatched_at": _iso(r.dispatched_at)})
+        # every time a ticket came back to the dispatch queue: a unit's return (退单) or a dispatcher's recall
+        for r in await conn.execute(
+                sa.select(ticket_events.c.ticket_id, ticket_events.c.action, ticket_events.c.note,
+                          ticket_events.c.data, ticket_events.c.at)
+                .where(ticket_events.c.ticket_id.in_(ids), ticket_events.c.action.in_(("return", "recall")))
+                .order_by(ticket_events.c.id)):
+            self.returns[r.ticket_id].append(r)
+        unit_ids = {left_unit(r.data) for rs in self.returns.values() for r in rs} - {None}
+        if unit_ids:
+            self.units = {u.id: (u.code, u.name) for u in await conn.execute(
+                sa.select(units.c.id, units.c.code, units.c.name).where(units.c.id.in_(unit_ids)))}
+        category_ids = {r.category_id for r in self.rows} - {None}
+        if category_ids:
+            self.categories = {c.id: {"code": c.code, "name": c.name} for c in await conn.execute(
+                sa.select(categories.c.id, categories.c.code, categories.c.name)
+                .where(categories.c.id.in_(category_ids)))}
+        citizen_ids = {r.citizen_id for r in self.rows} - {None}
+        if citizen_ids:
+            names = dict((await conn.execute(sa.select(citizens.c.id, citizens.c.name)
+                                             .where(citizens.c.id.in_(citizen_ids)))).all())
+            self.citizens = {cid: (names.get(cid), []) for cid in citizen_ids}
+            for i in await conn.execute(
+                    sa.select(citizen_identities.c.citizen_id, citizen_identities.c.kind, citizen_identities.c.value)
+                    .where(citizen_identities.c.citizen_id.in_(citizen_ids)).order_by(citizen_identities.c.id)):
+                self.citizens[i.citizen_id][1].append({"kind": i.kind, "value": i.value})
+        merged_ids = {r.merged_into_id for r in self.rows} - {None}
+        if merged_ids:
+            self.merged = dict((await conn.execute(sa.select(tickets.c.id, tickets.c.number)
+                                                   .where(tickets.c.id.in_(merged_ids)))).all())
+        return self
 
+    def returns_of(self, ticket_id: int, mask: bool) -> list[dict]:
+        """Oldest first, with the unit the ticket left and the reason: a dispatcher should not send it
+        straight back."""
+        out = []
+        for r in self.returns[ticket_id]:
+            code, name = self.units.get(left_unit(r.data), (None, None))
+            out.append({"kind": r.action, "label": ACTION_LABELS[r.action], "unit": code, "unit_name": name,
+                        "reason": mask_phones_in_text(r.note) if mask else r.note, "at": _iso(r.at)})
+        return out
 
-async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Actor | None,
-                      detail: bool = True, check_visible: bool = True) -> dict:
-    """The ticket as ``viewer`` may see it (``check_visible=False``: right after the viewer's own move)."""
-    from hotline.actions import NotFound
-
-    row = (await conn.execute(sa.select(tickets).where(tickets.c.id == ticket_id))).first()
-    hidden = check_visible and _masking(viewer) and not await unit_sees_ticket(conn, ticket_id, viewer.unit_id)
-    if row is None or hidden:
-        raise NotFound(f"工单 {ticket_id} 不存在")
-    mask = _masking(viewer)
-    assigned = await _units_of(conn, ticket_id)
-    category = None
-    if row.category_id:
-        cat = (await conn.execute(sa.select(categories.c.code, categories.c.name)
-                                  .where(categories.c.id == row.category_id))).first()
-        category = {"code": cat.code, "name": cat.name}
-    citizen = None
-    if row.citizen_id:
-        idents = await citizen_identities_of(conn, row.citizen_id)
-        name = (await conn.execute(sa.select(citizens.c.name).where(citizens.c.id == row.citizen_id))).scalar()
+    def citizen_of(self, row, mask: bool) -> dict | None:
+        if not row.citizen_id:
+            return None
+        name, idents = self.citizens.get(row.citizen_id, (None, []))
         if mask:
             idents = [{**i, "value": mask_identity(i["kind"], i["value"])} for i in idents]
             name = name[:1] + "*" * min(len(name) - 1, 2) if name else name  # 李四 -> 李*: how to address them
-        citizen = {"id": row.citizen_id, "name": name, "identities": idents}
-    merged_into = None
-    if row.merged_into_id:
-        merged_into = (await conn.execute(sa.select(tickets.c.number)
-                                          .where(tickets.c.id == row.merged_into_id))).scalar()
-    result = {
+        return {"id": row.citizen_id, "name": name, "identities": idents}
+
+
+def _view(service, row, page: _Page, mask: bool) -> dict:
+    assigned = page.assigned[row.id]
+    return {
         "id": row.id, "number": row.number, "channel": row.channel, "intake_line": row.intake_line,
-        "request_type": row.request_type, "category": category, "district": row.district,
+        "request_type": row.request_type, "category": page.categories.get(row.category_id),
+        "district": row.district,
         "address": mask_phones_in_text(row.address) if mask else row.address,
         "title": masked_title(row.title, row.text) if mask else row.title,
         "text": mask_phones_in_text(row.text) if mask else row.text,
-        "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": citizen,
+        "state": row.state, "state_label": STATE_LABELS[row.state], "citizen": page.citizen_of(row, mask),
         "contact_phone": mask_identity("phone", row.contact_phone) if mask else row.contact_phone,
         "lead_unit": next((u for u in assigned if u["role"] == "lead"), None),
         "lead_unit_name": next((u["name"] for u in assigned if u["role"] == "lead"), None),
@@ -132,15 +150,36 @@ async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Ac
         "reply_due_at": _iso(row.reply_due_at),
         "satisfaction": row.satisfaction, "reject_reason": row.reject_reason,
         "reject_reason_label": REJECT_REASONS.get(row.reject_reason) if row.reject_reason else None,
-        "emergency_number": row.emergency_number, "merged_into": merged_into,
+        "emergency_number": row.emergency_number, "merged_into": page.merged.get(row.merged_into_id),
         "reopen_count": row.reopen_count, "urge_count": row.urge_count, "publishable": row.publishable,
         "routing": None if mask else row.routing,
-        "returns": await _returns(conn, ticket_id, mask),
+        "returns": page.returns_of(row.id, mask),
         "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
         "closed_at": _iso(row.closed_at), "version": row.version,
     }
+
+
+async def load_tickets(service, conn: AsyncConnection, ids: list[int], viewer: Actor | None) -> list[dict]:
+    """The list views of tickets ``ids`` (in that order; ids with no ticket are left out), as ``viewer``
+    may see them; the caller has chosen only tickets the viewer may see."""
+    found = {r.id: r for r in await conn.execute(sa.select(tickets).where(tickets.c.id.in_(ids)))}
+    page = await _Page([found[i] for i in ids if i in found]).read(conn)
+    mask = _masking(viewer)
+    return [_view(service, row, page, mask) for row in page.rows]
+
+
+async def load_ticket(service, conn: AsyncConnection, ticket_id: int, viewer: Actor | None,
+                      detail: bool = True, check_visible: bool = True) -> dict:
+    """The ticket as ``viewer`` may see it (``check_visible=False``: right after the viewer's own move)."""
+    from hotline.actions import NotFound
+
+    hidden = check_visible and _masking(viewer) and not await unit_sees_ticket(conn, ticket_id, viewer.unit_id)
+    found = [] if hidden else await load_tickets(service, conn, [ticket_id], viewer)
+    if not found:
+        raise NotFound(f"工单 {ticket_id} 不存在")
+    result = found[0]
     if detail:
-        result.update(await _history(conn, ticket_id, mask))
+        result.update(await _history(conn, ticket_id, _masking(viewer)))
     return result
 
 
@@ -258,5 +297,4 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
     order = (tickets.c.reply_due_at.is_(None), tickets.c.reply_due_at, tickets.c.id) if sort == "due" \
         else (tickets.c.id.desc(),)
     page = await conn.execute(query.order_by(*order).limit(min(limit, MAX_PAGE)).offset(offset))
-    items = [await load_ticket(service, conn, tid, viewer, detail=False) for (tid,) in page]
-    return items, total
+    return await load_tickets(service, conn, [tid for (tid,) in page], viewer), total

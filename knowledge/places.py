@@ -158,7 +158,7 @@ def default_places() -> Places:
 def configured_places() -> Places:
     """The default names plus the demo city's gazetteer and any gazetteer the routing settings
     (``HOTLINE_ROUTING_GAZETTEER_CSV``, ``..._ADMIN_DIVISIONS_DIR``, ``..._PLACE_NAMES_TXT``) name."""
-    from routing.service import build_gazetteer
+    from routing.gazetteer import build_gazetteer
     from routing.settings import RoutingSettings
 
     return default_places().copy().add_gazetteer(build_gazetteer(RoutingSettings()))

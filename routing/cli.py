@@ -351,7 +351,7 @@ def import_rules(file, data_dir) -> None:
     """从 CSV 导入分拨规则（整表替换）。"""
     from routing import store
     from routing.rules import Vocabulary
-    from routing.service import build_gazetteer
+    from routing.gazetteer import build_gazetteer
     from routing.settings import RoutingSettings
 
     if not Path(file).is_file():

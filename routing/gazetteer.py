@@ -242,3 +242,16 @@ class Gazetteer:
             steps.append(pos)
             if place_at(pos) is None:  # details go on only into another known place
                 return steps
+
+
+def build_gazetteer(settings) -> Gazetteer:
+    """The demo city's gazetteer plus those the routing settings (``routing.settings.RoutingSettings``)
+    name. Kept here, free of the classifier's imports, so that search can use it cheaply."""
+    gaz = Gazetteer.demo()
+    if settings.gazetteer_csv:
+        Gazetteer.from_csv(settings.gazetteer_csv, into=gaz)
+    if settings.admin_divisions_dir:
+        Gazetteer.from_admin_divisions(settings.admin_divisions_dir, into=gaz)
+    if settings.place_names_txt:
+        Gazetteer.from_name_list(settings.place_names_txt, into=gaz)
+    return gaz

@@ -22,7 +22,7 @@ from hotline.textnorm import normalise
 from routing import store
 from routing.classifier import REQUEST_TYPES, RoutingModel
 from routing.emergency import EmergencyDetector
-from routing.gazetteer import Gazetteer
+from routing.gazetteer import Gazetteer, build_gazetteer  # noqa: F401  (build_gazetteer: re-exported)
 from routing.rules import RuleTable
 from routing.scope import ScopeChecker
 from routing.sensitive import SensitivityChecker
@@ -49,17 +49,6 @@ def span_in_text(span: list[int], offset: int) -> list[int] | None:
     the text when it starts in the title, None when the area is named in the title only."""
     start, end = span[0] - offset, span[1] - offset
     return [max(start, 0), end] if end > 0 else None
-
-
-def build_gazetteer(settings: RoutingSettings) -> Gazetteer:
-    gaz = Gazetteer.demo()
-    if settings.gazetteer_csv:
-        Gazetteer.from_csv(settings.gazetteer_csv, into=gaz)
-    if settings.admin_divisions_dir:
-        Gazetteer.from_admin_divisions(settings.admin_divisions_dir, into=gaz)
-    if settings.place_names_txt:
-        Gazetteer.from_name_list(settings.place_names_txt, into=gaz)
-    return gaz
 
 
 class RoutingService:

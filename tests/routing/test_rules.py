@@ -100,7 +100,7 @@ def test_rows_without_an_id_are_numbered_after_every_given_id_and_keep_their_pla
 def vocabulary():
     """What the router can match: its taxonomy and gazetteer, as RoutingService loads them."""
     from routing.rules import Vocabulary
-    from routing.service import build_gazetteer
+    from routing.gazetteer import build_gazetteer
     from routing.settings import RoutingSettings
     from routing.taxonomy import Taxonomy
 

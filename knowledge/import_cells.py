@@ -69,35 +69,30 @@ def json_list(value):
     """A CSV cell holding a well-formed JSON array of strings, or of strings and numbers, as the list it is
     (numbers as their text: ``[2023, "社保"]`` gives 2023 and 社保); any other value as it was: an array of
     numbers alone (``[1, 2]``) is as likely a body's text as a list."""
-    if not isinstance(value, str):
+    items = _scalar_array(value) if isinstance(value, str) else None
+    if items is None or (items and all(not isinstance(i, str) for i in items)):
         return value
-    cell = value.strip()
+    return [i if isinstance(i, str) else json.dumps(i) for i in items]
+
+
+def _scalar_array(cell: str) -> list | None:
+    """The items of a cell holding a well-formed JSON array of strings and numbers only; else None."""
+    cell = cell.strip()
     if not (cell.startswith("[") and cell.endswith("]")):
-        return value
+        return None
     try:
         items = json.loads(cell)
     except ValueError:
-        return value
-    if _scalars(items) and (not items or any(isinstance(i, str) for i in items)):
-        return [i if isinstance(i, str) else json.dumps(i) for i in items]
-    return value
-
-
-def _scalars(items) -> bool:
-    """A JSON list of strings and numbers only."""
-    return isinstance(items, list) and all(isinstance(i, (str, int, float)) and not isinstance(i, bool)
-                                           for i in items)
+        return None
+    scalars = isinstance(items, list) and all(isinstance(i, (str, int, float)) and not isinstance(i, bool)
+                                              for i in items)
+    return items if scalars else None
 
 
 def _number_list(cell: str) -> list[str] | None:
     """A cell holding a JSON array of numbers (keywords ``[2023, 2024]``), as their texts."""
-    if not (cell.startswith("[") and cell.endswith("]")):
-        return None
-    try:
-        items = json.loads(cell)
-    except ValueError:
-        return None
-    return [json.dumps(i) for i in items] if _scalars(items) else None
+    items = _scalar_array(cell)
+    return [json.dumps(i) for i in items] if items is not None else None
 
 
 def first(value, blank: Blank = NO_PLACEHOLDERS) -> str | None:

@@ -59,6 +59,18 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+async def _matching_what_units_see(conn: AsyncConnection, query, q: str):
+    """``query`` narrowed to tickets whose text or title *as the unit sees it* (numbers masked) holds ``q``, or
+    whose number is ``q``: a search must not confirm a guess at hidden digits (一 3812 or just 81 typed to
+    test 138****5678). A unit's own tickets are few enough to check here; the text match above is a superset,
+    since a masked text's stretch without * is the raw text's."""
+    rows = await conn.execute(sa.select(tickets.c.id, tickets.c.number, tickets.c.title, tickets.c.text)
+                              .where(tickets.c.id.in_(query.scalar_subquery())))
+    kept = [r.id for r in rows if r.number == q or q in (mask_phones_in_text(r.text) or "")
+            or q in (masked_title(r.title, r.text) or "")]
+    return query.where(tickets.c.id.in_(kept))
+
+
 class _Page:
     """What the ticket views of a page of tickets need beyond their rows, read with one query per kind
     (not per ticket): assigned units, categories, citizens, merge targets and returns."""
@@ -280,6 +292,8 @@ async def list_tickets(service, conn: AsyncConnection, viewer: Actor | None, *, 
         query = query.where(sa.or_(tickets.c.text.contains(q, autoescape=True),
                                    tickets.c.title.contains(q, autoescape=True),
                                    tickets.c.number == q))
+        if _masking(viewer):
+            query = await _matching_what_units_see(conn, query, q)
     if created_from:
         query = query.where(tickets.c.created_at >= created_from)
     if created_to:

@@ -119,6 +119,10 @@ async def test_a_unit_can_neither_read_nor_probe_the_digits_masked_for_it(client
         assert "3 位以上的连续数字" in (await resp.json())["error"]["message"]
     for fine in (f"q={number}", "q=停水", "q=座机"):
         assert (await (await listed(fine)).json())["total"] == 1, fine
+    # two digits pass the rule above, but they are matched only against what the unit sees: a pair hidden
+    # in 139****4321 (the 98 of 1398765…) confirms nothing, a pair it can read does
+    for pair, total in (("98", 0), ("76", 0), ("43", 1), ("21", 1), ("49", 0)):
+        assert (await (await listed(f"q={pair}")).json())["total"] == total, pair
     # staff search as before
     staff = await (await client.get("/api/v1/tickets?phone=13800135678&q=8765", headers=auth(tokens["agent"]))).json()
     assert staff["total"] == 1

@@ -222,28 +222,36 @@ def export_cmd(file, status, data_dir):
 @kb.command("search")
 @click.argument("query")
 @click.option("--kind", type=click.Choice(["article", "ticket"]), default=None)
-@click.option("--category", default=None, help="分类编码")
-@click.option("--unit", default=None, help="单位编码")
-@click.option("--status", default=None, help="知识状态（draft、in_review、published、expired、archived）或工单状态")
+@click.option("--category", default=None, help="分类编码（含其下级分类）")
+@click.option("--unit", default=None, help="单位编码或全称")
+@click.option("--status", default=None,
+              help="知识状态（draft、in_review、published、expired、archived）或工单状态，多个用逗号分隔")
+@click.option("--date-from", default=None, help="起始日期（如 2026-01-01，或带时间）")
+@click.option("--date-to", default=None, help="截止日期（只写日期时含当天）")
 @click.option("--limit", type=click.IntRange(1, 100), default=10)
 @click.option("--json", "as_json", is_flag=True)
 @data_dir_option
-def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
-    """检索知识和工单（平台编辑视角：包括未发布的知识，结果中标明状态）。"""
+def search_cmd(query, kind, category, unit, status, date_from, date_to, limit, as_json, data_dir):
+    """检索知识和工单（平台编辑视角：包括未发布的知识，结果中标明状态和是否在有效期内）。"""
     from knowledge.search.base import SearchFilters
+    from knowledge.visibility import mark_in_force
 
     if not query.strip():
         fail("检索词不能为空")
-    if status:
-        _check_search_status(status)
+    statuses = _search_statuses(status)
+    since, until = _search_date(date_from, "--date-from"), _search_date(date_to, "--date-to", end_of_day=True)
+    if since and until and since > until:
+        fail("--date-from 不能晚于 --date-to")
 
     async def go():
-        engine, index, _ = await _open(settings_from(data_dir))
+        engine, index, clock = await _open(settings_from(data_dir))
         try:
             code = await _check_search_filters(engine, unit, category)
-            return await index.search(query, SearchFilters(
-                kinds=(kind,) if kind else (), category=category, unit=code,
-                status=(status,) if status else ()), limit=limit)
+            result = await index.search(query, SearchFilters(
+                kinds=(kind,) if kind else (), category=category, unit=code, status=statuses,
+                date_from=since, date_to=until), limit=limit)
+            await mark_in_force(engine, clock.now(), result.hits)
+            return result
         finally:
             await index.close()
             await engine.dispose()
@@ -262,12 +270,27 @@ def search_cmd(query, kind, category, unit, status, limit, as_json, data_dir):
                    f"   {_terminal_text(hit.highlight)}")
 
 
-def _check_search_status(status: str) -> None:
+def _search_statuses(status: str | None) -> tuple[str, ...]:
+    """The --status values (comma-separated codes, as the API's ``status``); exit 2 naming an unknown one."""
     from hotline.lifecycle import STATE_LABELS
     from knowledge.articles import STATUSES
 
-    if status not in STATUSES and status not in STATE_LABELS:
-        fail(f"未知的状态 {status}（知识状态为 {'、'.join(STATUSES)}；工单状态为 {'、'.join(STATE_LABELS)}）")
+    names = tuple(dict.fromkeys(s.strip() for s in (status or "").replace("，", ",").split(",") if s.strip()))
+    for name in names:
+        if name not in STATUSES and name not in STATE_LABELS:
+            fail(f"未知的状态 {name}（知识状态为 {'、'.join(STATUSES)}；工单状态为 {'、'.join(STATE_LABELS)}）")
+    return names
+
+
+def _search_date(value: str | None, option: str, end_of_day: bool = False):
+    from knowledge.dates import parse_when
+
+    if not value:
+        return None
+    try:
+        return parse_when(value.strip(), end_of_day=end_of_day)
+    except ValueError:
+        fail(f"{option} 不是合法日期（如 2026-01-31）")
 
 
 async def _check_search_filters(engine, unit: str | None, category: str | None) -> str | None:
@@ -295,7 +318,10 @@ def _status_label(hit) -> str:
     from knowledge.articles import STATUS_LABELS
 
     labels = STATUS_LABELS if hit.kind == "article" else STATE_LABELS
-    return labels.get(hit.status, hit.status or "未知状态")
+    label = labels.get(hit.status, hit.status or "未知状态")
+    if hit.kind == "article" and hit.extra.get("in_force") is False:
+        label += "，不在有效期内"  # not yet valid, or past its end before the nightly sweep expires it
+    return label
 
 
 def _terminal_text(highlight: str) -> str:

@@ -24,7 +24,7 @@ from hotline.identity import mask_phones_in_text
 from hotline.lifecycle import STATE_LABELS
 from hotline.tables import ticket_units, units
 from knowledge.articles import STATUSES as ARTICLE_STATUSES
-from knowledge.articles import is_editor, visible_to
+from knowledge.articles import in_force, is_editor, visible_to
 from knowledge.search.base import KINDS, SearchFilters, SearchHit, SearchResult, masked_hit
 from knowledge.tables import kb_articles
 
@@ -147,3 +147,17 @@ async def unit_search(index, engine, user, text: str, filters: SearchFilters, li
     hits = sorted(best.values(), key=lambda h: -h.score)[:limit]
     total = sum(r.total for r in results) - (sum(len(r.hits) for r in results) - len(best))
     return SearchResult(hits, total)
+
+
+async def mark_in_force(engine, now, hits) -> None:
+    """``extra.in_force`` on each article hit: whether it is within its validity dates ``now`` (what the
+    chatbot answers from; assist suggests only those). Search still lists the others."""
+    ids = sorted({int(h.ref_id) for h in hits if h.kind == "article" and h.ref_id.isdigit()})
+    if not ids:
+        return
+    async with engine.connect() as conn:
+        rows = {str(r.id): r for r in (await conn.execute(sa.select(
+            kb_articles.c.id, kb_articles.c.valid_from, kb_articles.c.valid_to).where(kb_articles.c.id.in_(ids))))}
+    for hit in hits:
+        if hit.kind == "article" and hit.ref_id in rows:
+            hit.extra = {**hit.extra, "in_force": in_force(rows[hit.ref_id], now)}

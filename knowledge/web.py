@@ -19,7 +19,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 
-import sqlalchemy as sa
 from aiohttp import WSMsgType, web
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,8 +42,7 @@ from knowledge.report import chatbot_report
 from knowledge.search.base import KINDS, SearchFilters
 from knowledge.synonyms import SynonymSet
 from knowledge.synonyms_store import SynonymWatcher, synonyms_stamp
-from knowledge.tables import kb_articles
-from knowledge.visibility import is_unit_user, unit_code, visible_search
+from knowledge.visibility import is_unit_user, mark_in_force, unit_code, visible_search
 
 log = logging.getLogger(__name__)
 
@@ -276,7 +274,9 @@ async def search(request: web.Request) -> web.Response:
     answers 400 with the reason. Unit users get only tickets dispatched to their unit, with phone numbers
     masked; only editors and an article's own unit find unpublished articles, and without ``status`` the
     others find published articles only (:mod:`knowledge.visibility`). Article hits carry ``extra.in_force``
-    (within their validity dates now). There is no paging: ``limit`` (1–100) hits, ``offset`` only 0.
+    (within their validity dates now); for everyone but editors, articles not in force (not yet valid, or
+    past their end before the nightly sweep expires them) come after those in force, in rank order.
+    There is no paging: ``limit`` (1–100) hits, ``offset`` only 0.
     """
     user = staff(request)
     q = request.query
@@ -299,23 +299,10 @@ async def search(request: web.Request) -> web.Response:
     except Exception:
         log.warning("search backend failed", exc_info=True)
         return error(503, "search_unavailable", "检索服务暂时不可用，请稍后再试")
-    await _mark_in_force(request.app, result.hits)
+    await mark_in_force(request.app[appkeys.ENGINE], request.app[appkeys.CLOCK].now(), result.hits)
+    if not is_editor(user):  # an agent answers from what is in force: the others follow it, marked
+        result.hits.sort(key=lambda h: h.extra.get("in_force") is False)
     return ok({"query": text, **result.as_json()})
-
-
-async def _mark_in_force(app: web.Application, hits) -> None:
-    """``extra.in_force`` on each article hit: whether it is within its validity dates now (what the chatbot
-    answers from; assist suggests only those). Editors' search still lists the others."""
-    ids = sorted({int(h.ref_id) for h in hits if h.kind == "article" and h.ref_id.isdigit()})
-    if not ids:
-        return
-    async with app[appkeys.ENGINE].connect() as conn:
-        rows = {str(r.id): r for r in (await conn.execute(sa.select(
-            kb_articles.c.id, kb_articles.c.valid_from, kb_articles.c.valid_to).where(kb_articles.c.id.in_(ids))))}
-    now = app[appkeys.CLOCK].now()
-    for hit in hits:
-        if hit.kind == "article" and hit.ref_id in rows:
-            hit.extra = {**hit.extra, "in_force": in_force(rows[hit.ref_id], now)}
 
 
 SEARCH_STATUSES = frozenset(STATUSES) | frozenset(STATE_LABELS)

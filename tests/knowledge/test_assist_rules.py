@@ -56,6 +56,16 @@ async def test_assist_suggests_and_inserts_only_articles_in_force(client):
     in_force = {int(h["id"]): h["extra"]["in_force"] for h in hits}
     assert {k: in_force[k] for k in (future, ending, current)} == {future: False, ending: False, current: True}
     assert all(in_force[k] for k in in_force if k not in (future, ending))  # the demo articles are in force
+    # an agent answers from what is in force: those first, the others after them (marked); editors get the rank
+    for title_words in ("明年起生效的新政 独生子女护理假", "独生子女护理假旧规定"):
+        ranked = (await json_of(await client.get("/api/v1/kb/search", params={"q": title_words, "kind": "article"},
+                                                 headers=EDITOR)))["hits"]
+        assert int(ranked[0]["id"]) in (future, ending)  # the title asked for ranks first
+        seen = (await json_of(await client.get("/api/v1/kb/search", params={"q": title_words, "kind": "article"},
+                                               headers=AGENT)))["hits"]
+        flags = [h["extra"]["in_force"] for h in seen]
+        assert sorted(h["id"] for h in seen) == sorted(h["id"] for h in ranked)
+        assert flags == sorted(flags, reverse=True) and flags[0] and not flags[-1]
 
 
 async def test_member_units_get_no_routing_from_assist(client):

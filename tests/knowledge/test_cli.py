@@ -316,6 +316,38 @@ def test_plain_search_shows_each_hits_status_and_readable_highlights(runner, tmp
     assert {h["status"] for h in hits} == {"published", "draft"} and any("<em>" in h["highlight"] for h in hits)
 
 
+def test_search_takes_several_statuses_and_dates_and_marks_articles_not_in_force(runner, tmp_path):
+    data = init_data(runner, tmp_path)
+    src = write_csv(tmp_path / "kb.csv", ["id", "title", "body", "valid_from"],
+                    [("now", "公积金提取", "租房可以提取公积金。", ""),
+                     ("later", "公积金新规", "2099年起公积金提取新规。", "2099-01-01")])
+    assert _import(runner, src, data, "--valid-from-col", "valid_from").exit_code == 0
+    src = write_csv(tmp_path / "d.csv", ["id", "title", "body"], [("d1", "公积金贷款", "公积金贷款草稿。")])
+    assert _import(runner, src, data, "--draft").exit_code == 0
+
+    def search(*options):
+        result = runner.invoke(main, ["kb", "search", "公积金", "--kind", "article", *options, "--data-dir", data])
+        return result
+
+    result = search("--status", "draft,published", "--json")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)["hits"]
+    assert sorted(h["status"] for h in hits) == ["draft", "published", "published"]
+    assert {h["title"]: h["extra"].get("in_force") for h in hits} == {"公积金提取": True, "公积金新规": False,
+                                                                      "公积金贷款": True}
+    plain = search("--status", "published").stdout
+    assert "｜已发布，不在有效期内] 公积金新规" in plain and "｜已发布] 公积金提取" in plain
+    assert "公积金贷款" not in plain
+    # dates filter what the index dates (an article's last change): all of them are from today
+    assert json.loads(search("--date-from", "2000-01-01", "--json").stdout)["total"] == 3
+    assert json.loads(search("--date-to", "2000-01-01", "--json").stdout)["total"] == 0
+    for options, message in ((("--status", "draft,nosuch"), "未知的状态 nosuch"),
+                             (("--date-from", "昨天"), "--date-from 不是合法日期"),
+                             (("--date-from", "2026-02-01", "--date-to", "2026-01-01"), "不能晚于")):
+        result = search(*options)
+        assert result.exit_code == 2 and message in result.stderr, (options, result.output)
+
+
 def test_evaluate_with_no_usable_query_fails_and_blank_queries_are_skipped(runner, tmp_path):
     articles = write_csv(tmp_path / "a.csv", ["doc", "text"], [("d1", "住房公积金提取需要身份证")])
     base = ["kb", "evaluate", "--articles", str(articles), "--id-col", "doc", "--text-col", "text",

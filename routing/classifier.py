@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.svm import LinearSVC
 
-from routing.segment import Segmenter
+from routing.segment import CJK_RE, Segmenter
 
 MODEL_FORMAT = 5  # 5: Features with the title block; 4: Features without it (still loads); 3: LegacyFeatures
 REQUEST_TYPES = ("咨询", "求助", "投诉", "举报", "建议", "表扬")
@@ -191,6 +191,17 @@ class TextHead:
         return np.divide(p, total, out=np.full_like(p, 1.0 / len(self.classes)), where=total > 0)
 
 
+# Unknown-word guard (see RoutingModel.coverage). The character n-grams let the model route a word it never saw
+# as a word (饭馆 like 饭店), but they also carry a text whose distinctive words are all new to it wherever a
+# character happens to point (护照 -> 养老服务 through 护 in 护理, at 0.72). So the category confidence is scaled
+# by min(1, coverage / COVERAGE_FULL): a text whose known words carry less than half of its word weight gets a
+# proportionally lower confidence, i.e. is left to a person. The label is never changed.
+# Chosen on tests/routing/everyday_cases.csv (auto-dispatch count must barely move) and 25 requests on topics the
+# seed set does not cover: see bench/routing_results.md, "Unknown words: confidence guard and seed rows".
+COVERAGE_FULL = 0.5
+UNKNOWN_WORD_QUANTILE = 0.75  # an unseen word weighs like a known word at this quantile of distinctiveness
+
+
 def new_version(now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.timezone.utc)
     return "routing-" + now.strftime("%Y%m%dT%H%M%S%f")[:-3]
@@ -208,6 +219,8 @@ class RoutingModel:
         self.version = version or new_version()
         self.meta = dict(meta or {})
         self._segmenter: Segmenter | None = None
+        self._word_weights: tuple[dict[str, int], np.ndarray, float] | None = None
+        self._user_word_set: frozenset[str] = frozenset()
 
     # -- segmentation -------------------------------------------------
     @property
@@ -256,8 +269,13 @@ class RoutingModel:
         classes = np.array(self.category.classes)
         return list(classes[self.category.predict_proba(self.vectorizer.transform(docs)).argmax(axis=1)])
 
-    def predict_docs(self, docs: Sequence[str], top: int = 3) -> list[dict[str, Any]]:
-        """Predictions for prepared docs: best label, its probability and the top labels per head."""
+    def predict_docs(self, docs: Sequence[str], top: int = 3, *, guard: bool = True) -> list[dict[str, Any]]:
+        """Predictions for prepared docs: best label, its probability and the top labels per head.
+
+        The category head's entry also has ``coverage`` (:meth:`coverage`); with ``guard`` its probabilities
+        (``confidence`` and ``top``) are scaled by ``min(1, coverage / COVERAGE_FULL)``, so a text made of
+        words the model never saw is not suggested with a high confidence. The labels and their order never change.
+        """
         X = self.vectorizer.transform(docs)
         out: list[dict[str, Any]] = [{} for _ in docs]
         for name, head in (("category", self.category), ("request_type", self.request_type)):
@@ -266,11 +284,60 @@ class RoutingModel:
                     o[name] = None
                 continue
             proba, classes = head.predict_proba(X), head.classes
-            for o, row in zip(out, proba):
+            for o, row, doc in zip(out, proba, docs):
                 order = np.argsort(-row)[:top]
-                o[name] = {"label": classes[order[0]], "confidence": float(row[order[0]]),
-                           "top": [(classes[i], float(row[i])) for i in order]}
+                scale, extra = 1.0, {}
+                if name == "category":
+                    cov = self.coverage(doc)
+                    scale = min(1.0, cov / COVERAGE_FULL) if guard else 1.0
+                    extra = {"coverage": round(cov, 4)}
+                o[name] = {"label": classes[order[0]], "confidence": float(row[order[0]]) * scale,
+                           "top": [(classes[i], float(row[i]) * scale) for i in order]} | extra
         return out
+
+    # -- unknown-word guard -------------------------------------------
+    def _distinctiveness(self) -> tuple[dict[str, int], np.ndarray, float]:
+        """Word -> column, each column's distinctiveness, and the weight of an unseen word (computed once).
+
+        A word's distinctiveness is how strongly the category head leans on it: its largest coefficient over
+        the categories (a binary head: the coefficient's magnitude), not below 0. Generic words (办理, 怎么办,
+        多少) get little, topical ones (物业, 路灯, 公积金) much. An unseen word weighs like a known word at the
+        UNKNOWN_WORD_QUANTILE of that figure over the known single words.
+        """
+        if self._word_weights is None:
+            vec = self.vectorizer.words if isinstance(self.vectorizer, Features) else self.vectorizer.vectorizer
+            vocab = {t: int(j) for t, j in vec.vocabulary_.items() if " " not in t and not t.startswith("#")}
+            head = self.category
+            coef = head.fallback.coef_ if head.fallback is not None else head.coef
+            coef = np.asarray(coef, dtype=np.float64)
+            weight = np.abs(coef[0]) if coef.shape[0] == 1 else coef.max(axis=0)
+            weight = np.maximum(weight, 0.0)
+            cols = np.fromiter(vocab.values(), dtype=np.int64, count=len(vocab))
+            unknown = float(np.quantile(weight[cols], UNKNOWN_WORD_QUANTILE)) if len(cols) else 1.0
+            self._word_weights = (vocab, weight, unknown)
+        return self._word_weights
+
+    def coverage(self, doc: str) -> float:
+        """The distinctiveness-weighted share of a prepared doc's words that the model knows, 0..1.
+
+        Each distinct Chinese word counts once: a known word with its distinctiveness (:meth:`_distinctiveness`),
+        an unseen one with the unseen-word weight. Words of the segmenter's user dictionaries the model never saw
+        (place names from the gazetteer, domain terms) and words without a Chinese character (numbers, Latin
+        letters) are left out. A doc with no weight at all (no words, or only those left out) has coverage 0.
+        """
+        vocab, weight, unknown = self._distinctiveness()
+        if len(self._user_word_set) != len(self.segmenter.user_words):  # words are only ever added
+            self._user_word_set = frozenset(self.segmenter.user_words)
+        user_words = self._user_word_set
+        known = total = 0.0
+        for token in dict.fromkeys(doc.split()):
+            col = vocab.get(token)
+            if col is not None:
+                known += weight[col]
+                total += weight[col]
+            elif token not in user_words and CJK_RE.search(token):
+                total += unknown
+        return float(known / total) if total > 0 else 0.0
 
     def predict(self, text: str, top: int = 3) -> dict[str, Any]:
         return self.predict_docs(self.prepare([text]), top)[0]

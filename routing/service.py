@@ -268,7 +268,9 @@ class RoutingService:
             "model_version": model.version,
             "scores": {"category": [[label, round(p, 4)] for _, label, p in candidates],
                        "request_type": [[t, round(p, 4)] for t, p in pred["request_type"]["top"]]
-                       if pred["request_type"] else []},
+                       if pred["request_type"] else [],
+                       # the share of the text's distinctive words the model knows (RoutingModel.coverage)
+                       "coverage": pred["category"].get("coverage")},
             "emergency": {"number": emergency["number"], "reason": emergency["reason"],
                           "evidence": emergency["evidence"]} if emergency else None,
             "out_of_scope": out_of_scope,

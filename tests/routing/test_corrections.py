@@ -131,7 +131,8 @@ async def test_redispatch_is_compared_with_the_dispatch_it_was_returned_from(ser
     await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "urban", "category": "C1001"})
     await service.transition(tid, "return", unit("urban"), {"reason": "分类有误，应为市容环卫"})
     # same unit, corrected category: a correction of the dispatcher's own earlier label
-    await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "urban", "category": "C0901"})
+    await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "urban", "category": "C0901",
+                                                          "note": "已更正分类，仍由城管办理"})
     assert summary(await stored(service.engine)) == [
         ("dispatch", None, "urban", "C1001"), ("redispatch", "urban", "urban", "C0901")]
     assert await label(service.engine) == "C0901"
@@ -141,9 +142,9 @@ async def test_redispatch_is_compared_with_the_dispatch_it_was_returned_from(ser
     await service.transition(tid, "return", unit("housing"), {"reason": "不属于本单位职责"})
     await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "ecology"})
     await service.transition(tid, "return", unit("ecology"), {"reason": "请核实地址"})
-    await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "ecology"})  # sent back: nothing new
+    await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "ecology", "note": "地址已核实"})  # nothing new
     with pytest.raises(IllegalTransition):  # the same dispatch submitted twice
-        await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "ecology"})
+        await service.transition(tid, "dispatch", DISPATCHER, {"lead_unit": "ecology", "note": "地址已核实"})
     rows = await stored(service.engine)
     assert summary(rows)[2:] == [("redispatch", "urban", "housing", "C0901"),
                                  ("redispatch", "housing", "ecology", "C0901")]

@@ -165,7 +165,7 @@ async def test_a_late_sign_for_leaves_the_reply_deadline_its_own_reminder_and_ur
 
     # returned and dispatched to the same unit again: that dispatch is supervised afresh
     await service.transition(number, "return", housing, {"reason": "需要其他部门配合"})
-    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing"})
+    await service.transition(number, "dispatch", DISPATCHER, {"lead_unit": "housing", "note": "已协调水务局配合"})
     at(clock, 14, day=26)  # Thu 14:00: the new sign-for deadline (2 working hours from 10:01, 13:01) has passed
     await harness.sweep()
     recorded = await rows(service.engine, supervision_stages, supervision_stages.c.ticket_id == ticket["id"],

@@ -187,13 +187,22 @@ def evaluate_cmd(model_path, data, text_col, label_col, as_json, data_dir) -> No
 @routing.command()
 @data_dir_option
 @click.option("--holdout", default=0.2, show_default=True, help="留出评估的比例")
-@click.option("--activate", is_flag=True, help="新模型不差于当前模型时立即启用")
+@click.option("--activate", is_flag=True, help="新模型不差于当前模型时立即启用（留出集须足够大，见 --force）")
+@click.option("--force", is_flag=True,
+              help="留出集不足 30 条或不足 2 个一级分类时也允许 --activate（比较结果不可靠）")
 @click.option("--with-seed/--no-seed", default=True, show_default=True, help="训练时加入内置种子数据")
-def retrain(data_dir, holdout, activate, with_seed) -> None:
-    """用历史工单和派单纠正重新训练，并与当前模型在留出集上比较。"""
+def retrain(data_dir, holdout, activate, force, with_seed) -> None:
+    """用历史工单和派单纠正重新训练，并与当前模型在留出集上比较。
+
+    \b
+    新模型总会保存到模型目录并登记；--activate 只在留出集至少有 30 条、2 个一级分类，
+    且新模型的宏平均 F1 不低于当前模型时才启用（太小的留出集上的比较没有意义）。
+    留出集太小时加 --force 仍可启用。
+    """  # 30 and 2: routing.retrain.MIN_HELD_OUT_ROWS / MIN_HELD_OUT_CLASSES (not imported here: sklearn is slow)
     from routing import store
     from routing.build_default_model import seed_rows
-    from routing.retrain import Example, NotEnoughData, load_history, retrain as do_retrain
+    from routing.retrain import (MIN_HELD_OUT_CLASSES, MIN_HELD_OUT_ROWS, Example, NotEnoughData, load_history,
+                                 retrain as do_retrain)
 
     if not 0 < holdout < 1:
         fail("--holdout 必须在 0 和 1 之间")
@@ -229,7 +238,8 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
             fail(str(exc))
         folder = store.models_dir(settings.data_dir)
         path = new.save(folder / f"{new.version}.pkl")
-        do_activate = activate and report["not_worse"]
+        too_small = not report["held_out_sufficient"] and not force
+        do_activate = activate and report["not_worse"] and not too_small
         if do_activate:  # before registering: a file that does not load is refused and not marked active
             try:
                 store.activate_file(settings.data_dir, path)
@@ -250,7 +260,12 @@ def retrain(data_dir, holdout, activate, with_seed) -> None:
     click.echo(f"新模型 {new.version}：宏平均F1 {n['macro_f1']}，准确率 {n['accuracy']}；"
                f"当前模型 {current.version}：宏平均F1 {c['macro_f1']}，准确率 {c['accuracy']}", err=True)
     if activate and not do_activate:
-        fail("新模型比当前模型差，未启用", code=1)
+        if not report["not_worse"]:
+            fail("新模型比当前模型差，未启用", code=1)
+        fail(f"留出评估集只有 {report['held_out_rows']} 条、{report['held_out_classes']} 个一级分类"
+             f"（至少需要 {MIN_HELD_OUT_ROWS} 条、{MIN_HELD_OUT_CLASSES} 个一级分类），比较结果不可靠，未启用；"
+             f"新模型已保存为 {path}。请积累更多人工确认的工单后再训练，或确认无误后加 --force 启用"
+             f"（也可用 hotline routing models activate {new.version}）", code=1)
 
 
 @routing.command()
@@ -347,10 +362,18 @@ async def _with_engine(data_dir, fn, *, transaction: bool = True):
 @rules.command(name="import")
 @click.argument("file")
 @data_dir_option
-def import_rules(file, data_dir) -> None:
-    """从 CSV 导入分拨规则（整表替换）。"""
+@click.option("--dry-run", is_flag=True, help="只检查并显示将会新增、删除、修改哪些规则和每行的问题，不写入")
+def import_rules(file, data_dir, dry_run) -> None:
+    """从 CSV 导入分拨规则（整表替换）。
+
+    \b
+    category、request_type、area、intake_line、keywords 列中的多个值用 | 分隔
+    （如 公积金|住房公积金，命中任意一个即可）；co_units 中的多个单位用 ; 分隔。
+    用 ，,、；; 分隔或有空项（如 公积金|| 或只有 |）的行会被拒绝；不限条件请整格留空。
+    没有任何条件的规则会匹配所有诉求，不在最后时会给出警告。
+    """
     from routing import store
-    from routing.rules import Vocabulary
+    from routing.rules import Vocabulary, import_report
     from routing.gazetteer import build_gazetteer
     from routing.settings import RoutingSettings
 
@@ -367,15 +390,50 @@ def import_rules(file, data_dir) -> None:
         # What the router can match rules against: the same taxonomy (the stored one, the shipped categories.csv
         # while the table is empty) and gazetteer RoutingService loads.
         vocabulary = Vocabulary.of(await store.load_taxonomy(conn), gazetteer)
-        table = RuleTable.from_csv_text(text, await store.rule_units(conn), vocabulary)
+        known = await store.rule_units(conn)
+        current = await store.load_rules(conn) or RuleTable.default()  # what the router uses now
+        if dry_run:
+            problems: list[str] = []
+            try:
+                table = RuleTable.from_csv_text(text, known, vocabulary, strict=True, problems=problems)
+            except RuleError as exc:  # a header that cannot be read: no row can be
+                table, problems = RuleTable(), [str(exc)]
+            return import_report(table, current, problems, dry_run=True, check=store.check_rule_sizes)
+        table = RuleTable.from_csv_text(text, known, vocabulary, strict=True)
         await store.replace_rules(conn, table, actor="cli")
-        return table
+        return import_report(table, current, dry_run=False)
 
     try:
-        table = run(_with_engine(data_dir, go))
+        report = run(_with_engine(data_dir, go))
     except RuleError as exc:
         fail(f"规则表有误：{exc}")
-    click.echo(f"已导入 {len(table.rules)} 条分拨规则（运行中的服务会在几秒内自动加载）", err=True)
+    if dry_run:
+        click.echo(import_text(report))
+    for warning in report["warnings"]:
+        warn(warning)
+    if dry_run:
+        for problem in report["problems"]:
+            click.echo(f"错误：{problem}", err=True)
+        if report["problems"]:
+            fail(f"规则表有 {len(report['problems'])} 处错误（预演，未写入）")
+        return
+    click.echo(f"已导入 {report['rules']} 条分拨规则（运行中的服务会在几秒内自动加载）", err=True)
+
+
+def import_text(report: dict) -> str:
+    """A dry run's figures for a terminal: the rule count and the rules added, removed and changed."""
+    def ids(values: list[int], limit: int = 20) -> str:
+        return ("：" + "、".join(map(str, values[:limit])) + ("等" if len(values) > limit else "")) if values else ""
+
+    c = report["changes"]
+    lines = [f"预演（未写入）：导入后共 {report['rules']} 条规则" + ("（有错误的行未计入）" if report["problems"] else ""),
+             f"  新增 {len(c['added'])} 条{ids(c['added'])}",
+             f"  删除 {len(c['removed'])} 条{ids(c['removed'])}",
+             f"  修改 {len(c['changed'])} 条{ids(c['changed'])}",
+             f"  未变 {c['unchanged']} 条"]
+    if c["reordered"]:
+        lines.append("  规则顺序有变（先匹配的规则优先）")
+    return "\n".join(lines)
 
 
 @rules.command(name="export")

@@ -4,6 +4,8 @@ A model trained with ``hotline routing train`` (a file anywhere) or kept by ``re
 ``<data_dir>/models``) becomes the active one through ``activate``: the file is copied into the
 models folder, must load (``store.activate_file``), and is marked active in the model registry.
 The running service picks it up within ``HOTLINE_ROUTING_RELOAD_CHECK_SECONDS``.
+``default`` names the shipped default model (``store.DEFAULT_MODEL``): activating it removes ``ACTIVE``, so the
+service follows the shipped file (also after it is rebuilt), the way to roll back to it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from hotline.cli import data_dir_option, fail, run, settings_from
 from routing import store
 from routing.cli import _with_engine, load_model, routing
 from routing.tables import routing_models
+
+
+DEFAULT_NAME = "default"  # what ``activate`` and ``list`` call the shipped default model
 
 
 @routing.group()
@@ -50,7 +55,8 @@ def list_models(data_dir, as_json) -> None:
     for path in [*model_files(settings.data_dir), store.DEFAULT_MODEL]:
         version = path.stem if path != store.DEFAULT_MODEL else "（内置默认模型）"
         metrics = (registry.get(path.stem) or {}).get("metrics") or {}
-        items.append({"version": version, "file": str(path), "active": path.resolve() == active.resolve(),
+        items.append({"version": version, "name": path.stem if path != store.DEFAULT_MODEL else DEFAULT_NAME,
+                      "file": str(path), "active": path.resolve() == active.resolve(),
                       "size_mb": round(path.stat().st_size / 1e6, 1),
                       "modified": dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(timespec="seconds"),
                       "macro_f1": metrics.get("macro_f1")})
@@ -59,16 +65,20 @@ def list_models(data_dir, as_json) -> None:
         return
     for m in items:
         f1 = f"  宏平均F1 {m['macro_f1']}" if m["macro_f1"] is not None else ""
-        click.echo(f"{'*' if m['active'] else ' '} {m['version']}  {m['modified']}  {m['size_mb']} MB{f1}")
+        name = m["version"] if m["name"] == m["version"] else f"{m['name']}{m['version']}"  # default（内置默认模型）
+        click.echo(f"{'*' if m['active'] else ' '} {name}  {m['modified']}  {m['size_mb']} MB{f1}")
 
 
 @models.command(name="activate")
 @click.argument("model")
 @data_dir_option
 def activate(model, data_dir) -> None:
-    """启用模型：模型目录中的版本号，或任意位置的模型文件（先复制到模型目录）。"""
+    """启用模型：模型目录中的版本号，任意位置的模型文件（先复制到模型目录），或 default（内置默认模型，用于回退）。"""
     settings = settings_from(data_dir)
     folder = store.models_dir(settings.data_dir)
+    if model == DEFAULT_NAME:
+        activate_default(data_dir, settings.data_dir)
+        return
     source = Path(model)
     if not source.is_file():
         source = folder / f"{model}.pkl"
@@ -98,6 +108,19 @@ def activate(model, data_dir) -> None:
 
     run(_with_engine(data_dir, mark))
     click.echo(f"已启用模型 {loaded.version}（运行中的服务会在几秒内自动加载）", err=True)
+
+
+def activate_default(data_dir, folder_root: Path) -> None:
+    """Make the shipped default model the active one: remove ``ACTIVE`` (after checking the file loads) and
+    mark no registered model active."""
+    loaded = load_model(str(store.DEFAULT_MODEL))
+    store.active_pointer(folder_root).unlink(missing_ok=True)
+
+    async def mark(conn):
+        await conn.execute(sa.update(routing_models).values(active=False))
+
+    run(_with_engine(data_dir, mark))
+    click.echo(f"已启用内置默认模型 {loaded.version}（运行中的服务会在几秒内自动加载）", err=True)
 
 
 @models.command(name="prune")

@@ -3,7 +3,8 @@
 Routes (JSON unless noted):
   POST /api/v1/routing/suggest       agents, dispatchers, leaders, admins: suggestion for a text
   GET  /api/v1/routing/rules         dispatchers, admins: the rule table
-  PUT  /api/v1/routing/rules         admins: replace the table (JSON {"rules": [...]} or text/csv)
+  PUT  /api/v1/routing/rules         admins: replace the table (JSON {"rules": [...]} or text/csv); ?dry_run=1
+                                     (or JSON "dry_run": true) checks it and reports the changes, writing nothing
   GET  /api/v1/routing/rules.csv     admins: export as CSV
   POST /api/v1/routing/reload        admins: hot-swap model and rules
   GET  /api/v1/routing/status        staff: model version and rule count
@@ -25,7 +26,7 @@ from hotline.periods import query_period
 from routing import store
 from routing.audit import routing_audit
 from routing.corrections import record_correction
-from routing.rules import FIELDS, RuleError, RuleTable, Vocabulary
+from routing.rules import ENABLED_WORDS, FIELDS, RuleError, RuleTable, Vocabulary, import_report
 from routing.service import RoutingService
 
 STAFF = ("agent", "dispatcher", "leader", "admin")
@@ -98,11 +99,15 @@ async def export_rules(request: web.Request) -> web.Response:
 
 
 async def import_rules(request: web.Request) -> web.Response:
-    """Replace the routing rule table from JSON or CSV (admin)."""
+    """Replace the routing rule table from JSON or CSV (admin); with ``?dry_run=1`` (or a JSON ``"dry_run": true``)
+    only check it and say what would change, writing nothing."""
     if denied := allowed(request, ("admin",)):
         return denied
     engine = request.app[ENGINE]
     router = request.app[ROUTER]
+    dry_run = flag(request.query.get("dry_run", ""))
+    if dry_run is None:
+        return error(400, "bad_request", f"无法识别的 dry_run 值 {request.query['dry_run']}（用 1 或 0）")
     try:
         async with engine.begin() as conn:
             known = await store.rule_units(conn)
@@ -113,7 +118,8 @@ async def import_rules(request: web.Request) -> web.Response:
                     text = await request.text()
                 except (UnicodeDecodeError, LookupError):  # e.g. a GBK export from Excel, or an unknown charset
                     return error(400, "bad_request", "CSV 文件必须是 UTF-8 编码（Excel 中请另存为“CSV UTF-8”）")
-                table = RuleTable.from_csv_text(text, known, vocabulary)
+                parse = lambda problems: RuleTable.from_csv_text(  # noqa: E731
+                    text, known, vocabulary, strict=True, problems=problems)
             else:
                 try:
                     body = await request.json()
@@ -124,22 +130,42 @@ async def import_rules(request: web.Request) -> web.Response:
                     return error(400, "bad_request", "请提供 rules 列表")
                 if problem := json_problem(body, rows):
                     return error(400, "bad_request", problem)
-                table = RuleTable.from_rows(({k: _cell(v) for k, v in r.items()} for r in rows), known, vocabulary,
-                                            start=1)
+                dry_run = dry_run or body.get("dry_run", False)
+                parse = lambda problems: RuleTable.from_rows(  # noqa: E731
+                    rows, known, vocabulary, start=1, strict=True, problems=problems)
+            current = await store.load_rules(conn) or RuleTable.default()  # what the router uses now
+            if dry_run:
+                problems: list[str] = []
+                try:
+                    table = parse(problems)
+                except RuleError as exc:  # a CSV header that cannot be read: no row can be
+                    table, problems = RuleTable(), [str(exc)]
+                return web.json_response(import_report(table, current, problems, dry_run=True,
+                                                       check=store.check_rule_sizes))
+            table = parse(None)
             actor = getattr(request.get("user"), "username", "admin")
             await store.replace_rules(conn, table, actor=str(actor))
     except RuleError as exc:
         return error(400, "invalid_rules", str(exc))
     await request.app[ROUTER].reload()
-    return web.json_response({"rules": len(table.rules)})
+    return web.json_response(import_report(table, current, dry_run=False))
+
+
+def flag(value: str) -> bool | None:
+    """A yes/no query parameter (1/0, true/false, ...; empty is no); None when it is neither."""
+    value = value.strip().lower()
+    return False if not value else ENABLED_WORDS.get(value)
 
 
 def json_problem(body: dict, rows: list[dict]) -> str | None:
-    """A Chinese message naming the first field of the JSON body that is not part of a rule table, or a rule id
-    given as true/false (which would read as 1/0); None when there is none."""
+    """A Chinese message naming the first field of the JSON body that is not part of a rule table (or
+    ``dry_run``), a ``dry_run`` that is not true/false, or a rule id given as true/false (which would read as
+    1/0); None when there is none."""
     for name in body:
-        if name != "rules":
-            return f"未知字段 {name}（请求体只能包含 rules）"
+        if name not in ("rules", "dry_run"):
+            return f"未知字段 {name}（请求体只能包含 rules 和 dry_run）"
+    if not isinstance(body.get("dry_run", False), bool):
+        return "dry_run 必须是 true 或 false"
     for n, row in enumerate(rows, start=1):
         for name in row:
             if name not in FIELDS:
@@ -147,14 +173,6 @@ def json_problem(body: dict, rows: list[dict]) -> str | None:
         if isinstance(row.get("id"), bool):
             return f"第 {n} 行：规则编号必须是整数"
     return None
-
-
-def _cell(value) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, list):
-        return ";".join(str(v) for v in value)
-    return "" if value is None else str(value)
 
 
 async def reload(request: web.Request) -> web.Response:

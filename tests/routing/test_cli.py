@@ -366,3 +366,102 @@ def test_rules_import_into_a_store_without_units_is_refused(tmp_path):
     f.write_text("id,category,lead_unit\n1,C02,ecology\n", encoding="utf-8")
     res = invoke("rules", "import", f, "--data-dir", data_dir)
     assert res.exit_code == 2 and "还没有任何承办单位" in res.stderr, res.output
+
+
+def test_rules_import_refuses_a_keywords_cell_without_a_keyword(tmp_path):
+    """The tester's row: a keywords cell of just ``|`` used to import and then match every text."""
+    data_dir = city_dir(tmp_path)
+    before = invoke("rules", "export", "--data-dir", data_dir).stdout
+    f = tmp_path / "rules.csv"
+    for row in ("5,,,,,|,housing,,1,空关键词", "5,,,,,公积金||,housing,,1,x", "5,,,,,公积金、住房公积金,housing,,1,x",
+                "5,,,,,,housing,urban;,1,x"):
+        f.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
+        res = invoke("rules", "import", f, "--data-dir", data_dir)
+        assert res.exit_code == 2 and "规则表有误：第 2 行：" in res.stderr, res.output
+        assert "中有空项" in res.stderr or "多个值只能用 | 分隔" in res.stderr
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == before
+
+
+def test_rules_import_dry_run_shows_changes_and_problems_and_writes_nothing(tmp_path):
+    data_dir = city_dir(tmp_path)
+    before = invoke("rules", "export", "--data-dir", data_dir).stdout
+    f = tmp_path / "rules.csv"
+    f.write_text(f"{HEADER}\n10,,,,12333,,hrss,,1,人社热线来电\n11,,,,12315,,market,,1,x\n5,,,,,,housing,,1,兜底\n"
+                 f"6,C05,,,,,hrss,,1,x\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir, "--dry-run")
+    assert res.exit_code == 0, res.output
+    removed = len(RuleTable.default().rules) - 2
+    assert res.stdout.splitlines()[:5] == ["预演（未写入）：导入后共 4 条规则", "  新增 2 条：5、6",
+                                           res.stdout.splitlines()[2], "  修改 1 条：11", "  未变 1 条"]
+    assert res.stdout.splitlines()[2].startswith(f"  删除 {removed} 条：12、13、")
+    warning = "警告：第 4 行（规则 5）没有任何条件，会匹配所有诉求，排在它后面的 1 条规则永远不会生效"
+    assert warning in res.stderr and "已导入" not in res.stderr
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == before
+
+    f.write_text(f"{HEADER}\n5,,,,,|,housing,,1,空关键词\n6,C05,,,,,hrss,,1,x\n7,,,,,,nosuch,,1,x\n"
+                 f"8,,,,,,civil,,maybe,x\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir, "--dry-run")
+    assert res.exit_code == 2, res.output
+    assert "导入后共 1 条规则（有错误的行未计入）" in res.stdout
+    for line in ("错误：第 2 行：关键词（keywords）“|”中有空项", "错误：第 4 行：未知的单位代码 nosuch",
+                 "错误：第 5 行：无法识别的启用值 maybe", "错误：规则表有 3 处错误（预演，未写入）"):
+        assert line in res.stderr, line
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout == before
+
+    # the import says the same warning, and writes
+    f.write_text(f"{HEADER}\n5,,,,,,housing,,1,兜底\n6,C05,,,,,hrss,,1,x\n", encoding="utf-8")
+    res = invoke("rules", "import", f, "--data-dir", data_dir)
+    assert res.exit_code == 0 and "已导入 2 条分拨规则" in res.stderr, res.output
+    assert "警告：第 2 行（规则 5）没有任何条件，会匹配所有诉求，排在它后面的 1 条规则永远不会生效" in res.stderr
+    assert invoke("rules", "export", "--data-dir", data_dir).stdout.splitlines()[1:] == [
+        "5,,,,,,housing,,1,兜底", "6,C05,,,,,hrss,,1,x"]
+
+
+def _small_history(data_dir):
+    """20 person-confirmed tickets over two first-level categories (4 held out at 20 %) and a useless active
+    model (labels swapped), so that the new model is 'not worse' on the tiny held-out slice."""
+    rows = seed_rows()
+    picked = [r for r in rows if r["category"].startswith("C01")][:10] + \
+             [r for r in rows if r["category"].startswith("C05")][:10]
+
+    async def go():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            cats = await insert_categories(conn)
+            unit = await insert_unit(conn, "housing")
+            for i, r in enumerate(picked):
+                await insert_ticket(conn, r["text"], number=f"N{i}", category_id=cats[r["category"][:3]],
+                                    lead_unit_id=unit, request_type=r["request_type"])
+        await engine.dispose()
+
+    asyncio.run(go())
+    swapped = {"C01": "C05", "C05": "C01"}
+    bad = RoutingModel.train([r["text"] for r in picked], [swapped[r["category"][:3]] for r in picked])
+    store.activate_file(data_dir, bad.save(store.models_dir(data_dir) / f"{bad.version}.pkl"))
+    return bad
+
+
+def test_retrain_refuses_to_activate_on_a_tiny_held_out_slice_unless_forced(tmp_path):
+    data_dir = tmp_path / "data"
+    bad = _small_history(data_dir)
+    active = store.models_dir(data_dir) / f"{bad.version}.pkl"
+    res = invoke("retrain", "--data-dir", data_dir, "--activate", "--no-seed")
+    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    report = json.loads(res.stdout)
+    assert report["held_out_rows"] == 4 and report["held_out_classes"] == 2 and report["not_worse"] is True
+    assert report["held_out_sufficient"] is False and report["activated"] is False
+    assert "错误：留出评估集只有 4 条、2 个一级分类（至少需要 30 条、2 个一级分类），比较结果不可靠，未启用" in res.stderr
+    assert "--force" in res.stderr
+    candidate = store.models_dir(data_dir) / f"{report['new']['model_version']}.pkl"
+    assert candidate.is_file() and store.active_model_path(data_dir) == active  # kept, not activated
+
+    res = invoke("retrain", "--data-dir", data_dir, "--no-seed")  # without --activate: figures, exit 0
+    assert res.exit_code == 0 and json.loads(res.stdout)["held_out_sufficient"] is False, res.output
+
+    res = invoke("retrain", "--data-dir", data_dir, "--activate", "--force", "--no-seed")
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.stdout)
+    assert report["activated"] is True
+    assert store.active_model_path(data_dir) == store.models_dir(data_dir) / f"{report['new']['model_version']}.pkl"

@@ -73,3 +73,27 @@ def test_a_trained_model_is_activated_listed_and_old_ones_pruned(tmp_path, seed_
     assert store.active_model_path(data_dir) == folder / f"{version}.pkl" and registry(data_dir) == {version: True}
     res = invoke("models", "activate", version, "--data-dir", data_dir)  # again, by its version: harmless
     assert res.exit_code == 0 and registry(data_dir) == {version: True}, res.output
+
+
+def test_default_names_the_shipped_model_for_activation_and_rollback(tmp_path, seed_csv):  # noqa: F811
+    data_dir = init_data_dir(tmp_path / "data")
+    trained = tmp_path / "m.pkl"
+    assert invoke("train", "--data", seed_csv, "--text-col", "内容", "--label-col", "一级分类",
+                  "--out", trained).exit_code == 0
+    version = RoutingModel.load(trained).version
+    assert invoke("models", "activate", trained, "--data-dir", data_dir).exit_code == 0
+    listed = json.loads(invoke("models", "list", "--data-dir", data_dir, "--json").stdout)["models"]
+    assert [(m["name"], m["active"]) for m in listed] == [(version, True), ("default", False)]
+
+    res = invoke("models", "activate", "default", "--data-dir", data_dir)
+    assert res.exit_code == 0, res.output
+    default_version = RoutingModel.load(store.DEFAULT_MODEL).version
+    assert f"已启用内置默认模型 {default_version}" in res.stderr
+    assert store.active_model_path(data_dir) == store.DEFAULT_MODEL and registry(data_dir) == {version: False}
+    assert not list(store.models_dir(data_dir).glob(f"{default_version}*.pkl"))  # follows the shipped file
+    listed = json.loads(invoke("models", "list", "--data-dir", data_dir, "--json").stdout)["models"]
+    assert [(m["name"], m["active"]) for m in listed] == [(version, False), ("default", True)]
+    assert "* default（内置默认模型）" in invoke("models", "list", "--data-dir", data_dir).stdout
+    assert invoke("models", "activate", "default", "--data-dir", data_dir).exit_code == 0  # again: harmless
+    res = invoke("models", "activate", version, "--data-dir", data_dir)  # and forward again
+    assert res.exit_code == 0 and registry(data_dir) == {version: True}, res.output

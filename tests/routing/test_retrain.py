@@ -39,6 +39,7 @@ def test_retrain_reports_both_models_on_the_same_slice(default_model):
     assert report["new"]["n"] == report["current"]["n"] == report["held_out_rows"]
     assert report["current"]["model_version"] == default_model.version != new.version
     assert report["not_worse"] == (report["new"]["macro_f1"] >= report["current"]["macro_f1"])
+    assert report["held_out_sufficient"] is True and report["held_out_classes"] == 13  # enough to decide on
     assert isinstance(new, RoutingModel) and new.request_type is not None
 
 
@@ -72,3 +73,19 @@ def test_retrain_with_an_empty_held_out_slice_says_how_many_are_needed(default_m
     history = [Example(f"诉求{i}", f"C0{i % 5 + 1}") for i in range(10)]  # 2 per category: none held out
     with pytest.raises(ValueError, match="至少要有一个分类有 3 条"):
         retrain(history, default_model, Taxonomy.from_csv(), holdout=0.2)
+
+
+def test_retrain_says_whether_the_held_out_slice_can_decide_an_activation(default_model):
+    from routing.retrain import MIN_HELD_OUT_CLASSES, MIN_HELD_OUT_ROWS
+
+    rows = seed_rows()
+    small = [Example(r["text"], r["category"], r["request_type"]) for r in rows if r["category"][:3] in ("C01", "C05")]
+    _, report = retrain(small[:10] + small[-10:], default_model, Taxonomy.from_csv(), holdout=0.2)
+    assert report["held_out_rows"] < MIN_HELD_OUT_ROWS and report["held_out_sufficient"] is False
+    assert report["min_held_out"] == {"rows": MIN_HELD_OUT_ROWS, "classes": MIN_HELD_OUT_CLASSES}
+
+    one_class = [Example(r["text"], r["category"], r["request_type"]) for r in rows if r["category"][:3] == "C01"]
+    _, report = retrain(one_class, default_model, Taxonomy.from_csv(), holdout=0.25)
+    assert report["held_out_rows"] >= MIN_HELD_OUT_ROWS and report["held_out_classes"] == 1
+    assert report["held_out_sufficient"] is False  # macro-F1 over a single class distinguishes nothing
+

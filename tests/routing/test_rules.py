@@ -166,3 +166,102 @@ def test_unknown_enabled_spelling_is_refused_with_the_line(value):
     with pytest.raises(RuleError) as err:
         RuleTable.from_csv_text(f"id,lead_unit,enabled\n1,education,1\n2,education,{value}\n")
     assert str(err.value).startswith(f"第 3 行：无法识别的启用值 {value}")
+
+
+def test_a_keywords_cell_of_separators_only_matches_nothing_not_everything():
+    """A stored ``|`` (imported before imports refused it) names no keyword: like ``|`` in category, no match."""
+    table = RuleTable.from_csv_text("id,keywords,lead_unit\n5,|,housing\n6,,civil\n")
+    assert table.match(category="C0201", text="楼下广场舞太吵").rule.id == 6
+    assert RuleTable.from_csv_text("id,keywords,lead_unit\n5,公积金||,housing\n").match(
+        category=None, text="公积金怎么提取").rule.id == 5  # the keywords it does name still match
+
+
+@pytest.mark.parametrize("column,value", [
+    ("keywords", "|"), ("keywords", "公积金||"), ("keywords", "|公积金"), ("keywords", "公积金| |住房"),
+    ("category", "C05|"), ("category", "|"), ("request_type", "投诉||举报"), ("area", "|云湖区"),
+    ("intake_line", "12345|"), ("co_units", "urban;;ecology"), ("co_units", ";"), ("co_units", "urban|"),
+])
+def test_an_import_refuses_a_list_cell_with_an_empty_item(column, value):
+    text = f'id,{column},lead_unit\n1,,housing\n2,"{value}",housing\n'
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_csv_text(text, known_units={"housing", "urban", "ecology"}, vocabulary=vocabulary(),
+                                strict=True)
+    assert str(err.value).startswith(f"第 3 行：") and f"（{column}）“{value}”中有空项" in str(err.value)
+
+
+@pytest.mark.parametrize("column,label,value,separator", [
+    ("keywords", "关键词", "公积金、住房公积金", "、"), ("keywords", "关键词", "公积金,住房公积金", ","),
+    ("keywords", "关键词", "公积金，住房", "，"), ("keywords", "关键词", "公积金;住房公积金", ";"),
+    ("keywords", "关键词", "公积金；住房", "；"), ("category", "分类", "C05,C07", ","),
+    ("request_type", "诉求类型", "投诉、举报", "、"), ("intake_line", "热线号码", "12345;12315", ";"),
+])
+def test_an_import_refuses_other_separators_and_names_the_pipe(column, label, value, separator):
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_csv_text(f'id,{column},lead_unit\n1,"{value}",housing\n', vocabulary=vocabulary(),
+                                strict=True)
+    assert str(err.value) == f"第 2 行：{label}（{column}）“{value}”含有“{separator}”；多个值只能用 | 分隔（如 甲|乙）"
+    RuleTable.from_csv_text(f'id,{column},lead_unit\n1,"{value}",housing\n')  # stored tables: read as they are
+
+
+def test_co_units_accept_both_separators_but_not_others():
+    table = RuleTable.from_csv_text("id,co_units,lead_unit\n1,urban;ecology|water,housing\n", strict=True)
+    assert table.rules[0].co_units == ["urban", "ecology", "water"]
+    with pytest.raises(RuleError, match="“urban、ecology”含有“、”；多个值只能用 ; 分隔"):
+        RuleTable.from_csv_text("id,co_units,lead_unit\n1,urban、ecology,housing\n", strict=True)
+
+
+def test_json_lists_are_their_items_in_the_canonical_separator():
+    table = RuleTable.from_rows([{"id": 5, "keywords": ["公积金", "住房公积金"], "category": ["C05", "C07"],
+                                  "intake_line": [12345, "12315"], "co_units": ["urban", "ecology"],
+                                  "lead_unit": "housing", "enabled": True}],
+                                known_units={"housing", "urban", "ecology"}, vocabulary=vocabulary(), start=1,
+                                strict=True)
+    rule = table.rules[0]
+    assert (rule.keywords, rule.category, rule.intake_line, rule.co_units) == (
+        "公积金|住房公积金", "C05|C07", "12345|12315", ["urban", "ecology"])
+    assert table.match(category="C0504", intake_line="12315", text="住房公积金怎么提取").rule.id == 5
+
+
+@pytest.mark.parametrize("row,message", [
+    ({"id": 1, "lead_unit": ["housing", "urban"]}, "第 1 行：主办单位（lead_unit）只能填一个值，不能是列表"),
+    ({"id": 1, "lead_unit": "housing", "note": ["a"]}, "第 1 行：备注（note）只能填一个值，不能是列表"),
+    ({"id": 1, "lead_unit": "housing", "keywords": ["公积金", ""]}, "第 1 行：关键词（keywords）“公积金|”中有空项"),
+    ({"id": 1, "lead_unit": "housing", "keywords": [["公积金"]]}, "第 1 行：关键词（keywords）的列表只能包含文字或数字"),
+    ({"id": 1, "lead_unit": "housing", "category": {"code": "C05"}}, "第 1 行：分类（category）的值不能是对象"),
+])
+def test_json_values_a_column_cannot_hold_are_refused(row, message):
+    with pytest.raises(RuleError) as err:
+        RuleTable.from_rows([row], start=1, strict=True)
+    assert str(err.value).startswith(message)
+
+
+def test_problems_of_every_row_are_collected_when_asked():
+    text = ("id,keywords,lead_unit,enabled\n1,燃气,gas,1\n2,|,housing,1\n3,路灯,nosuch,1\n4,噪音,env,maybe\n"
+            "5,停水,water,1,extra\n")
+    problems = []
+    table = RuleTable.from_csv_text(text, known_units={"gas", "housing", "env", "water"}, strict=True,
+                                    problems=problems)
+    assert [p.split("：")[0] for p in problems] == ["第 3 行", "第 4 行", "第 5 行", "第 6 行"]
+    assert [r.id for r in table.rules] == [1] and table.lines == {1: 2} and table.refused == {2, 3, 4}
+    with pytest.raises(RuleError, match="^第 3 行"):  # without a list, the first problem is raised
+        RuleTable.from_csv_text(text, known_units={"gas", "housing", "env", "water"}, strict=True)
+
+
+def test_a_rule_without_conditions_above_others_is_warned_about():
+    table = RuleTable.from_csv_text("id,category,keywords,lead_unit,enabled\n1,C05,,hrss,1\n2,,,housing,1\n"
+                                    "3,,,@street,1\n4,C07,,health,1\n5,,,civil,0\n6,,,urban,1\n")
+    assert table.warnings() == [
+        "第 3 行（规则 2）没有任何条件，会匹配所有诉求，排在它后面的 3 条规则永远不会生效（兜底规则请放在最后）"]
+    # last, disabled, or only disabled rules below: a fallback, nothing to warn about
+    assert RuleTable.from_csv_text("id,category,lead_unit,enabled\n1,C05,hrss,1\n2,,housing,1\n3,C07,x,0\n"
+                                   ).warnings() == []
+    assert RuleTable.from_csv_text("id,category,lead_unit,enabled\n1,,housing,0\n2,C07,x,1\n").warnings() == []
+
+
+def test_changes_between_two_tables():
+    from routing.rules import changes
+
+    old = RuleTable.from_csv_text("id,category,lead_unit\n1,C01,housing\n2,C02,ecology\n3,C03,transport\n")
+    new = RuleTable.from_csv_text("id,category,lead_unit\n3,C03,transport\n1,C01,urban\n4,C04,education\n")
+    assert changes(old, new) == {"added": [4], "removed": [2], "changed": [1], "unchanged": 1, "reordered": True}
+    assert changes(old, old) == {"added": [], "removed": [], "changed": [], "unchanged": 3, "reordered": False}

@@ -207,7 +207,8 @@ async def test_rules_no_ticket_can_match_are_a_bad_request(client, column, value
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"rules": [{"lead_unit": "civil", "category": "C11", "priority": "x"}], "dry_run": True}, "dry_run"),
+    ({"rules": [{"lead_unit": "civil", "category": "C11"}], "replace": True}, "未知字段 replace（请求体只能包含 rules 和 dry_run）"),
+    ({"rules": [{"lead_unit": "civil", "category": "C11"}], "dry_run": "yes"}, "dry_run 必须是 true 或 false"),
     ({"rules": [{"lead_unit": "civil", "category": "C11", "priority": "x"}]}, "第 1 行：未知字段 priority"),
     ({"rules": [{"lead_unit": "civil"}, {"lead_unit": "civil", "units": ["urban"]}]}, "第 2 行：未知字段 units"),
 ])
@@ -323,3 +324,88 @@ async def test_the_hotline_platform_cannot_lead_or_co_handle_a_rule(client):
     resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": -3, "lead_unit": "civil"}]},
                             headers=as_role("admin"))
     assert resp.status == 400 and "规则编号必须是正整数" in (await resp.json())["error"]["message"]
+
+
+async def test_a_keywords_cell_without_a_keyword_is_refused_not_a_catch_all(client):
+    """``|`` alone used to match every text (auto-dispatch to housing); ``公积金||`` has an empty item too."""
+    before = client.app[ROUTER].rules.to_csv_text()
+    csv_text = f"{HEADER}\n4,C05,,,,,hrss,,1,x\n5,,,,,|,housing,,1,空关键词\n"
+    resp = await client.put("/api/v1/routing/rules", data=csv_text.encode(),
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert resp.status == 400
+    assert (await resp.json())["error"]["message"].startswith("第 3 行：关键词（keywords）“|”中有空项")
+    for keywords in ("|", "公积金||", ["公积金", ""]):
+        resp = await client.put("/api/v1/routing/rules", json={"rules": [
+            {"id": 5, "keywords": keywords, "lead_unit": "housing"}]}, headers=as_role("admin"))
+        assert resp.status == 400 and "第 1 行：关键词（keywords）" in (await resp.json())["error"]["message"]
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+
+async def test_json_lists_are_stored_with_the_columns_separator_and_match(client):
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [
+        {"id": 5, "keywords": ["公积金", "住房公积金"], "lead_unit": "provident-fund"},
+        {"id": 6, "category": ["C05", "C07"], "request_type": ["投诉", "举报"], "lead_unit": "hrss",
+         "co_units": ["health"]}]}, headers=as_role("admin"))
+    assert resp.status == 200, await resp.text()
+    rules = (await (await client.get("/api/v1/routing/rules", headers=as_role("dispatcher"))).json())["rules"]
+    assert [(r["keywords"], r["category"], r["request_type"], r["co_units"]) for r in rules] == [
+        ("公积金|住房公积金", "", "", []), ("", "C05|C07", "投诉|举报", ["health"])]
+    table = client.app[ROUTER].rules
+    assert table.match(category="C0101", text="我想问住房公积金怎么提取").rule.id == 5
+    assert table.match(category="C0701", request_type="投诉", text="医院收费太高").rule.id == 6
+
+    for row, message in [({"id": 5, "lead_unit": ["hrss", "health"]}, "第 1 行：主办单位（lead_unit）只能填一个值"),
+                         ({"id": 5, "keywords": "公积金、住房公积金", "lead_unit": "hrss"}, "多个值只能用 | 分隔"),
+                         ({"id": 5, "category": ["C05", "C98"], "lead_unit": "hrss"}, "第 1 行：未知的分类代码 C98")]:
+        resp = await client.put("/api/v1/routing/rules", json={"rules": [row]}, headers=as_role("admin"))
+        assert resp.status == 400 and message in (await resp.json())["error"]["message"], message
+
+
+async def test_dry_run_reports_changes_problems_and_warnings_and_writes_nothing(client):
+    before = client.app[ROUTER].rules.to_csv_text()
+    default_ids = [r.id for r in RuleTable.default().rules]
+    csv_text = (f"{HEADER}\n10,,,,12333,,hrss,,1,人社热线来电\n11,,,,12315,,market,,1,只留 12315\n"
+                f"5,,,,,,housing,,1,兜底\n6,C05,,,,,hrss,,1,x\n")
+    for query in ("?dry_run=1", "?dry_run=true"):
+        resp = await client.put(f"/api/v1/routing/rules{query}", data=csv_text.encode(),
+                                headers=as_role("admin") | {"Content-Type": "text/csv"})
+        assert resp.status == 200, await resp.text()
+        body = await resp.json()
+        assert body["dry_run"] is True and body["valid"] is True and body["rules"] == 4 and body["problems"] == []
+        assert body["changes"] == {"added": [5, 6], "removed": default_ids[2:], "changed": [11], "unchanged": 1,
+                                   "reordered": False}
+        assert body["warnings"] == ["第 4 行（规则 5）没有任何条件，会匹配所有诉求，排在它后面的 1 条规则永远不会生效"
+                                    "（兜底规则请放在最后）"]
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+    # JSON: the body field; every row's problem, the rows without one counted
+    rows = [{"id": 5, "lead_unit": "housing"}, {"id": 6, "keywords": "|", "lead_unit": "hrss"},
+            {"id": 7, "lead_unit": "nosuch"}, {"id": 8, "category": "C05", "lead_unit": "hrss"}]
+    resp = await client.put("/api/v1/routing/rules", json={"rules": rows, "dry_run": True}, headers=as_role("admin"))
+    body = await resp.json()
+    assert resp.status == 200 and body["valid"] is False and body["rules"] == 2
+    assert [p.split("：")[0] for p in body["problems"]] == ["第 2 行", "第 3 行"]
+    assert body["changes"]["added"] == [5, 8] and body["warnings"][0].startswith("第 1 行（规则 5）")
+    resp = await client.put("/api/v1/routing/rules", json={"rules": [{"id": 1, "note": "说明" * 200,
+                                                                      "lead_unit": "civil"}], "dry_run": True},
+                            headers=as_role("admin"))
+    assert (await resp.json())["problems"][0].startswith("第 1 行：规则 1：备注（note）过长")
+    resp = await client.put("/api/v1/routing/rules?dry_run=1", json={"rules": []}, headers=as_role("admin"))
+    assert (await resp.json())["problems"][0].startswith("规则表中没有任何规则")
+    resp = await client.put("/api/v1/routing/rules?dry_run=1", data=b"id,catgory,lead_unit\n1,C01,civil\n",
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    assert (await resp.json())["problems"][0].startswith("第 1 行（表头）：未知字段 catgory")
+    resp = await client.put("/api/v1/routing/rules?dry_run=maybe", json={"rules": rows}, headers=as_role("admin"))
+    assert resp.status == 400 and "dry_run" in (await resp.json())["error"]["message"]
+    await client.post("/api/v1/routing/reload", headers=as_role("admin"))
+    assert client.app[ROUTER].rules.to_csv_text() == before
+
+    # the import itself reports the same warnings and changes
+    resp = await client.put("/api/v1/routing/rules", data=csv_text.encode(),
+                            headers=as_role("admin") | {"Content-Type": "text/csv"})
+    body = await resp.json()
+    assert resp.status == 200 and body["dry_run"] is False and body["rules"] == 4
+    assert body["warnings"][0].startswith("第 4 行（规则 5）") and body["changes"]["added"] == [5, 6]
+    assert [r.id for r in client.app[ROUTER].rules.rules] == [10, 11, 5, 6]

@@ -15,7 +15,6 @@ import operator
 import re
 
 import jieba
-import jieba.posseg
 
 from hotline.textnorm import normalise
 
@@ -48,17 +47,23 @@ def _base_dictionary() -> tuple[dict, int]:
 
 
 def _word_tags() -> dict:
-    """jieba's word -> part-of-speech table, read once per process (the dictionary file, about 0.4 s)."""
+    """jieba's word -> part-of-speech table, read once per process (the dictionary file, about 0.5 s): only
+    when something is tagged (the chatbot's answer rules), not for search alone."""
     if not _TAGS:
-        _TAGS.append(jieba.posseg.POSTokenizer(jieba.Tokenizer()).word_tag_tab)
+        import jieba.posseg  # its import reads the table (jieba.posseg.dt); one copy serves every tagger
+
+        _TAGS.append(jieba.posseg.dt.word_tag_tab)
     return _TAGS[0]
 
 
-class _Tagger(jieba.posseg.POSTokenizer):
+def _tagger(tokenizer: jieba.Tokenizer):
     """jieba's part-of-speech tagger over a private tokenizer, sharing the one word-tag table."""
+    import jieba.posseg
 
-    def __init__(self, tokenizer: jieba.Tokenizer) -> None:  # noqa: super() would read the dictionary again
-        self.tokenizer, self.word_tag_tab = tokenizer, _word_tags()
+    tags = _word_tags()
+    tagger = jieba.posseg.POSTokenizer.__new__(jieba.posseg.POSTokenizer)  # __init__ would read the table again
+    tagger.tokenizer, tagger.word_tag_tab = tokenizer, tags
+    return tagger
 
 
 class Tokenizer:
@@ -89,7 +94,7 @@ class Tokenizer:
     def tagged(self, text: str) -> list[tuple[str, str]]:
         """``text`` in jieba's accurate mode, each word with its part-of-speech tag."""
         if self._tagger is None:
-            self._tagger = _Tagger(self._jieba)
+            self._tagger = _tagger(self._jieba)
         return [(p.word, p.flag) for p in self._tagger.cut(normalise(text or "").lower())]
 
     def tagged_words(self, text: str, tags: tuple[str, ...]) -> list[str]:

@@ -1,8 +1,27 @@
+import csv
+from pathlib import Path
+
 import pytest
 
 from routing.sensitive import MANY_PEOPLE, SensitivityChecker, chinese_number, head_count
 
 CHECK = SensitivityChecker()
+CASES = list(csv.DictReader(open(Path(__file__).with_name("sensitive_cases.csv"), encoding="utf-8")))
+
+
+def test_labelled_set_has_positives_for_every_reason_and_hard_negatives():
+    assert len(CASES) >= 40
+    assert {c["reason"] for c in CASES if c["reason"]} == {"群体性事件", "涉及人数众多", "媒体关注", "极端行为风险"}
+    assert sum(1 for c in CASES if c["note"].startswith("hard-negative")) >= 15
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:14] for c in CASES])
+def test_labelled_case(case):
+    got = CHECK.check(case["text"])
+    if case["reason"]:
+        assert got is not None and case["reason"] in got["reasons"], got
+    else:
+        assert got is None, got
 
 
 @pytest.mark.parametrize("text,reason", [

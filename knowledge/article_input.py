@@ -8,6 +8,7 @@ at most 50 characters each), and so is a workflow note (2000 characters).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
@@ -17,11 +18,18 @@ from knowledge.dates import day_start_or_end, is_day
 from knowledge.errors import InvalidInput
 from knowledge.sanitize import clean_html, plain_text
 
+class MissingField(InvalidInput):
+    """A required field left out or blank: 422, as the API answers a body that fails its schema."""
+
+    status, code = 422, "invalid_params"
+
+
 MAX_TITLE = 300
 MAX_BODY = 200_000
 MAX_KEYWORDS = 30
 MAX_KEYWORD_CHARS = 50
 MAX_NOTE_CHARS = 2000
+_IMAGE = re.compile(r"<\s*img\b", re.I)
 
 # field of the input -> column of the stored article an edit that leaves the field out keeps
 EDITABLE = {"title": "title", "body": "body_html", "category": "category", "keywords": "keywords",
@@ -39,11 +47,23 @@ class ArticleInput(BaseModel):
     review_due_at: dt.datetime | None = None
     external_id: str | None = Field(default=None, max_length=200)
 
-    @field_validator("title", "body")
+    @field_validator("title")
     @classmethod
-    def _not_blank(cls, value: str, info):
+    def _plain_title(cls, value: str) -> str:
+        # plain text, shown as text everywhere (the chatbot, the console, search): tags dropped, entities
+        # read ("&lt;" is "<"), white space one space; a title of nothing else is empty
+        title = plain_title(value)
+        if not title:
+            raise ValueError("不能为空")
+        return title
+
+    @field_validator("body")
+    @classmethod
+    def _not_blank(cls, value: str):
         # only spaces, or a body of nothing but tags the sanitizer drops (<script>…): nothing to publish
-        if not (value if info.field_name == "title" else plain_text(clean_html(value))).strip():
+        if not plain_text(clean_html(value)).strip():
+            if _IMAGE.search(value):  # images are not kept (knowledge.sanitize): say so, not just "empty"
+                raise ValueError("不能只有图片：正文只保存文字，图片不会保存，请录入图片中的文字内容")
             raise ValueError("不能为空")
         return value
 
@@ -83,6 +103,12 @@ class ArticleInput(BaseModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("日期需要带时区")
         return value
+
+
+def plain_title(value: str) -> str:
+    """A title as plain text: what a reader of it as HTML would see, on one line (``<b>燃气</b>开户`` →
+    燃气开户, ``A &lt; B`` → A < B, ``收入<3000元`` unchanged); stable when applied again."""
+    return " ".join(plain_text(clean_html(value or "")).split())
 
 
 def parse_input(data: dict[str, Any]) -> ArticleInput:

@@ -24,12 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.tables import categories, units
 from hotline.validation import field_name
-from knowledge.article_input import ArticleInput, check_note, edited, parse_input
+from knowledge.article_input import ArticleInput, MissingField, check_note, edited, parse_input
 from knowledge.diff import version_diff
+from knowledge.dates import CHINA
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
 from knowledge.sanitize import clean_html, plain_text
 from knowledge.search.base import SearchDoc
-from knowledge.tables import kb_article_versions, kb_articles
+from knowledge.tables import VERSION_FIELDS, kb_article_versions, kb_articles
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
     "restore": (("archived",), "draft", True),
 }
 UNIT_ARCHIVE_FROM = ("draft", "in_review")
+# Actions whose ``note`` is required: a unit sent back must learn what to change. Archive and expire need
+# none (the console confirms an archive; an archived article can be restored; expiry is its end date).
+NOTE_REQUIRED = {"reject": "退回修改须写明原因"}
 REVIEW_PERIOD = dt.timedelta(days=180)  # next review when an owner confirms an article without a date
 
 
@@ -161,23 +165,32 @@ class ArticleService:
             rows = (await conn.execute(
                 sa.select(kb_article_versions).where(kb_article_versions.c.article_id == article_id)
                 .order_by(kb_article_versions.c.id))).mappings().all()
-        return [{**dict(r), "created_at": r["created_at"].isoformat()} for r in rows]
+        return [_version_row(r) for r in rows]
 
     async def diff(self, article_id: int, from_version: int, to_version: int, viewer=None) -> dict:
-        """Title and plain-text body of two versions compared (:func:`knowledge.diff.version_diff`):
-        ``diff`` (unified, a sentence a line), ``changes`` (the words changed in each changed sentence)
-        and ``diff_html``; ``changed_by`` is who wrote ``to_version`` (its first row: the create or
-        edit, not a later submit or publish)."""
-        by_version: dict[int, dict] = {}
+        """Two versions compared (:func:`knowledge.diff.version_diff`): ``diff`` (unified: title, the other
+        fields both versions recorded, then the body a sentence a line), ``changes`` (the fields changed,
+        and the words changed in each changed sentence) and ``diff_html``; ``changed_by`` is who wrote
+        ``to_version`` (its first row: the create or edit, not a later submit or publish).
+
+        Fields are compared as ``from_version`` was last (a ``confirm`` may have moved its review date)
+        and as ``to_version`` was written; a field either row does not record (rows written before
+        migration 0013) is unknown, and no change from or to an unknown value is reported.
+        """
+        first: dict[int, dict] = {}
+        last: dict[int, dict] = {}
         for v in await self.versions(article_id, viewer):
-            by_version.setdefault(v["version"], v)
-        if from_version not in by_version or to_version not in by_version:
+            first.setdefault(v["version"], v)
+            last[v["version"]] = v
+        if from_version not in first or to_version not in first:
             raise NotFound("版本不存在")
-        a, b = by_version[from_version], by_version[to_version]
+        a, b = (last if from_version != to_version else first)[from_version], first[to_version]
+        async with self.engine.connect() as conn:
+            old_fields, new_fields = await _version_fields(conn, a), await _version_fields(conn, b)
         return {"from": from_version, "to": to_version, "changed_by": b["changed_by"],
                 "changed_at": b["created_at"],
                 **version_diff(a["title"], plain_text(a["body_html"]), b["title"], plain_text(b["body_html"]),
-                               f"v{from_version}", f"v{to_version}")}
+                               f"v{from_version}", f"v{to_version}", old_fields, new_fields)}
 
     # -- writes ----------------------------------------------------------
     async def create(self, user, data: dict[str, Any] | ArticleInput) -> dict:
@@ -262,6 +275,8 @@ class ArticleService:
             raise Forbidden("只有平台编辑可以审核、发布知识")
         if not can_edit(user, current):
             raise Forbidden("无权操作该知识条目")
+        if action in NOTE_REQUIRED and not (note or "").strip():
+            raise MissingField(f"{field_name('note')}：缺少必填字段（{NOTE_REQUIRED[action]}）")
         if current["status"] not in sources:
             raise Conflict(f"“{STATUS_LABELS[current['status']]}”状态的知识不能执行该操作")
         if action == "archive" and not can_archive(user, current):
@@ -481,8 +496,47 @@ async def _require_category(conn, code: str | None) -> None:
         raise InvalidInput(f"字段 {field_name('category')} 不合法：分类 {code} 不存在")
 
 
+def _version_row(row) -> dict:
+    out = {key: value.isoformat() if isinstance(value, dt.datetime) else value for key, value in dict(row).items()}
+    out["recorded"] = list(row["recorded"] or [])
+    return out
+
+
+async def _version_fields(conn, version: dict) -> dict:
+    """The fields a version row records besides title and body, as :func:`knowledge.diff.version_diff`
+    takes them: ``{field: (value, text shown)}``; a field the row does not record is left out (unknown)."""
+    recorded = set(version["recorded"])
+    fields: dict = {"keywords": (list(version["keywords"] or []), "、".join(version["keywords"] or []))}
+    if "category" in recorded:
+        code = version["category"]
+        name = code and (await conn.execute(sa.select(categories.c.name).where(categories.c.code == code))).scalar()
+        fields["category"] = (code, f"{name}（{code}）" if name else code)
+    if "unit" in recorded:  # no unit: 平台通用, as the console shows it
+        unit_id = version["unit_id"]
+        unit = None if unit_id is None else (await conn.execute(sa.select(units.c.code, units.c.name).where(
+            units.c.id == unit_id))).first()
+        fields["unit"] = (None, "平台通用") if unit_id is None else (
+            {"id": unit_id, "code": unit and unit.code, "name": unit and unit.name}, unit.name if unit else f"单位 {unit_id}")
+    for name in ("valid_from", "valid_to", "review_due_at"):
+        if name in recorded:
+            fields[name] = (version[name], _day_text(version[name], end=name != "valid_from"))
+    return fields
+
+
+def _day_text(value: str | None, end: bool) -> str | None:
+    """A stored instant as China time: the date alone when it is that day's start (or end), as entered."""
+    if value is None:
+        return None
+    local = dt.datetime.fromisoformat(value).astimezone(CHINA)
+    whole = local.time() == (dt.time(23, 59, 59, 999999) if end else dt.time(0))
+    return local.date().isoformat() if whole else local.strftime("%Y-%m-%d %H:%M")
+
+
 async def _record(conn, article_id: int, action: str, who: str, now: dt.datetime, note: str | None = None) -> None:
+    """A version row: every editable field as the article has it now (``recorded``: all of them)."""
     row = (await conn.execute(sa.select(kb_articles).where(kb_articles.c.id == article_id))).mappings().one()
     await conn.execute(kb_article_versions.insert().values(
         article_id=article_id, version=row["version"], title=row["title"], body_html=row["body_html"],
-        keywords=row["keywords"], status=row["status"], action=action, changed_by=who, note=note, created_at=now))
+        keywords=row["keywords"], category=row["category"], unit_id=row["unit_id"], valid_from=row["valid_from"],
+        valid_to=row["valid_to"], review_due_at=row["review_due_at"], recorded=list(VERSION_FIELDS),
+        status=row["status"], action=action, changed_by=who, note=note, created_at=now))

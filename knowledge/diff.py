@@ -9,9 +9,13 @@ is folded into them, so "三个工作日" → "五个自然日" reads as "三个
 
 :func:`version_diff` returns three views of the same comparison:
 
-* ``diff``: the unified diff of title and sentences, one sentence a line (unchanged format);
-* ``changes``: the changed sentences only, each ``{"field": "title" | "body", "op": "insert" |
-  "delete" | "replace", "old", "new", "segments": [{"op": "equal" | "insert" | "delete", "text"}]}``;
+* ``diff``: the unified diff of the title, the other fields both versions recorded (``关键词：a、b``, one
+  line each) and the sentences, one sentence a line;
+* ``changes``: the changed title, the changed fields, then the changed sentences. A sentence is
+  ``{"field": "title" | "body", "op": "insert" | "delete" | "replace", "old", "new", "segments":
+  [{"op": "equal" | "insert" | "delete", "text"}]}``; a field (:func:`field_changes`) is ``{"field":
+  "keywords" | "category" | …, "label": "关键词", "op", "from", "to", "old", "new", "segments"}``,
+  ``from``/``to`` the values and ``old``/``new`` the texts shown;
 * ``diff_html``: the new version with ``<del>``/``<ins>`` marks, every piece of text escaped.
 """
 
@@ -20,6 +24,12 @@ from __future__ import annotations
 import difflib
 import html
 import re
+
+from hotline.validation import FIELD_LABELS as VALIDATION_LABELS
+
+# Fields besides title and body a version records (knowledge.tables.VERSION_FIELDS and the keywords).
+FIELDS = ("category", "unit", "keywords", "valid_from", "valid_to", "review_due_at")
+FIELD_LABELS = {name: VALIDATION_LABELS[name] for name in FIELDS}
 
 SENTENCE = re.compile(r"[^。！？]*[。！？]+[”’」』）)]*|[^。！？]+")
 TOKEN = re.compile(r"[0-9A-Za-z]+(?:[.%][0-9A-Za-z]+)*|\s+|.", re.S)
@@ -33,17 +43,61 @@ def sentences(text: str) -> list[str]:
 
 
 def version_diff(old_title: str, old_text: str, new_title: str, new_text: str,
-                 from_label: str, to_label: str) -> dict:
-    """``diff``, ``changes`` and ``diff_html`` between two versions' titles and plain-text bodies."""
+                 from_label: str, to_label: str, old_fields: dict | None = None,
+                 new_fields: dict | None = None) -> dict:
+    """``diff``, ``changes`` and ``diff_html`` between two versions' titles, other fields and plain-text
+    bodies. ``old_fields`` / ``new_fields`` map a field of :data:`FIELDS` to ``(value, text shown)``; a
+    field missing from either side is unknown there and not compared (:func:`field_changes`)."""
+    old_fields, new_fields = old_fields or {}, new_fields or {}
+    known = [f for f in FIELDS if f in old_fields and f in new_fields]
     old_body, new_body = sentences(old_text), sentences(new_text)
-    unified = difflib.unified_diff([f"标题：{old_title}", *old_body], [f"标题：{new_title}", *new_body],
+    unified = difflib.unified_diff([f"标题：{old_title}", *_field_lines(known, old_fields), *old_body],
+                                   [f"标题：{new_title}", *_field_lines(known, new_fields), *new_body],
                                    from_label, to_label, lineterm="")
     title, body = compare([old_title], [new_title]), compare(old_body, new_body)
-    changes = [{"field": field, **entry} for field, entries in (("title", title), ("body", body))
-               for entry in entries if entry["op"] != "equal"]
+    fields = field_changes(old_fields, new_fields)
+    changes = [{"field": "title", **entry} for entry in title if entry["op"] != "equal"] + fields + [
+        {"field": "body", **entry} for entry in body if entry["op"] != "equal"]
+    listed = "".join(f'<dt>{html.escape(c["label"])}</dt><dd>{_html([c])}</dd>' for c in fields)
     return {"diff": "\n".join(unified), "changes": changes,
             "diff_html": f'<div class="kb-diff"><h3 class="kb-diff-title">{_html(title)}</h3>'
-                         f'<div class="kb-diff-body">{_html(body)}</div></div>'}
+                         + (f'<dl class="kb-diff-fields">{listed}</dl>' if listed else "")
+                         + f'<div class="kb-diff-body">{_html(body)}</div></div>'}
+
+
+def field_changes(old_fields: dict, new_fields: dict) -> list[dict]:
+    """The fields (of :data:`FIELDS`, in that order) known on both sides whose values differ, each
+    ``{"field", "label", "op", "from", "to", "old", "new", "segments"}``: ``from``/``to`` the values,
+    ``old``/``new`` the texts shown, ``op`` insert (set), delete (cleared) or replace."""
+    out: list[dict] = []
+    for field in FIELDS:
+        if field not in old_fields or field not in new_fields:
+            continue  # unknown on one side (a version recorded before the field was): no change to report
+        (before, old), (after, new) = old_fields[field], new_fields[field]
+        if before == after:
+            continue
+        op = "insert" if not old else "delete" if not new else "replace"
+        segments = _keyword_segments(before, after) if field == "keywords" else \
+            [_seg(kind, text) for kind, text in (("delete", old), ("insert", new)) if text]
+        out.append({"field": field, "label": FIELD_LABELS[field], "op": op, "from": before, "to": after,
+                    "old": old or None, "new": new or None, "segments": segments})
+    return out
+
+
+def _keyword_segments(before: list[str], after: list[str]) -> list[dict]:
+    """Kept keywords equal, removed ones deleted, added ones inserted, separated by 、."""
+    items = [_seg("equal" if k in after else "delete", k) for k in before] + \
+        [_seg("insert", k) for k in after if k not in before]
+    out: list[dict] = []
+    for n, item in enumerate(items):
+        if n:
+            out.append(_seg("equal", "、"))
+        out.append(item)
+    return out
+
+
+def _field_lines(known: list[str], fields: dict) -> list[str]:
+    return [f"{FIELD_LABELS[f]}：{fields[f][1] or '（无）'}" for f in known]
 
 
 def compare(old: list[str], new: list[str]) -> list[dict]:

@@ -29,7 +29,8 @@ _SPLIT = re.compile(r"[,，、;；/\s]+")  # commas, 顿号, semicolons, slashes
 
 def parse_group(value: str | Iterable[str]) -> tuple[str, ...]:
     """'社保, 社会保险' (or 、 ; / or spaces between) or a list -> ('社保', '社会保险'); members lower-cased,
-    deduplicated."""
+    deduplicated. Lenient, for stored and default groups; what an editor saves is checked first by
+    :func:`knowledge.synonyms_store.checked_group` (no spaces inside a member, no single characters)."""
     items = _SPLIT.split(value) if isinstance(value, str) else list(value)
     seen: list[str] = []
     for item in items:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.db import insert_ignore, utcnow
+from hotline.textnorm import normalise
 from knowledge.errors import Conflict, InvalidInput, NotFound
 from knowledge.synonyms import DEFAULT_GROUPS, SynonymSet, parse_group
 from knowledge.tables import kb_state, kb_synonyms
@@ -83,26 +85,52 @@ async def synonyms_stamp(engine: AsyncEngine) -> tuple:
     return token, count, max_id, str(newest)
 
 
-def checked_group(terms) -> tuple[str, ...]:
-    """The members of a group as given (a string split on 、，,;；/ and spaces, or a list of strings), within
-    the limits; 400 (:class:`InvalidInput`) otherwise."""
+SEPARATORS = "、，,;；/"  # between the members of a group written as one string (and line breaks)
+_SEPARATOR = re.compile(r"[、，,;；/\r\n]+")
+_SPACE = re.compile(r"\s")
+
+
+def checked_group(terms, keep: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The members of a group as given, within the limits and rules; 400 (:class:`InvalidInput`) otherwise.
+
+    ``terms`` is a string whose members are separated by 、，,;；/ or line breaks (a string with none of
+    these: by spaces, "摩的 黑车"), or a list of strings, one member each (a list item holding a separator
+    is refused, not split: the caller meant one word). Where other separators are used, spaces separate
+    nothing: a member with a space inside (「社 保、社会 保险」) is refused, since no query word holds a
+    space, and splitting it would make 社 and 保 members. A member of one character
+    (社, 保) is refused too: it would be added to every query naming the group's other members and matches
+    words of unrelated articles; ``keep`` names the single characters allowed all the same: those already
+    members of a stored group (the defaults' 狗 and 娃, whole words an editor chose), so a group holding
+    one can still be edited and the word used in another group.
+    """
     if isinstance(terms, str):
         if len(terms) > MAX_GROUP_TEXT:
             raise InvalidInput(f"同义词组过长（最多 {MAX_TERMS} 个词，每个词最多 {MAX_TERM_CHARS} 个字）")
+        # spaces separate members only in a text without any other separator ("摩的 黑车 野的")
+        items = _SEPARATOR.split(terms) if _SEPARATOR.search(terms) else terms.split()
     elif isinstance(terms, list) and all(isinstance(t, str) for t in terms):
         if len(terms) > MAX_TERMS:
             raise InvalidInput(f"同义词组最多 {MAX_TERMS} 个词")
-        if any(len(t.strip()) > MAX_TERM_CHARS for t in terms):
-            raise InvalidInput(f"每个同义词最多 {MAX_TERM_CHARS} 个字")
+        for n, term in enumerate(terms, 1):
+            if found := _SEPARATOR.search(term.strip()):
+                sep = found.group(0)[0] if found.group(0)[0] not in "\r\n" else "换行"
+                raise InvalidInput(f"第 {n} 个同义词「{term.strip()}」含有分隔符“{sep}”：数组中每项应是一个词，请拆成多项")
+        items = terms
     else:
         raise InvalidInput("terms 必须是字符串（词之间用顿号、逗号或分号分隔）或字符串数组")
-    members = parse_group(terms)
+    for item in items:
+        item = normalise(item.strip())
+        if _SPACE.search(item):
+            raise InvalidInput(f"同义词「{item}」中间有空格：词中不能有空格，词之间请用顿号、逗号、分号或斜杠分隔")
+        if len(item) > MAX_TERM_CHARS:
+            raise InvalidInput(f"每个同义词最多 {MAX_TERM_CHARS} 个字")
+    members = parse_group([item.strip() for item in items])
     if len(members) < 2:
         raise InvalidInput("同义词组至少需要两个词")
     if len(members) > MAX_TERMS:
         raise InvalidInput(f"同义词组最多 {MAX_TERMS} 个词")
-    if any(len(m) > MAX_TERM_CHARS for m in members):
-        raise InvalidInput(f"每个同义词最多 {MAX_TERM_CHARS} 个字")
+    if single := [m for m in members if len(m) == 1 and m not in keep]:
+        raise InvalidInput(f"同义词「{single[0]}」只有一个字：单字会扩展到大量无关的检索，请用完整的词（如“社保”而不是“社”）")
     return members
 
 
@@ -110,12 +138,16 @@ async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None 
     """Create a group, or replace group ``group_id`` (404 if missing); 409 if another group has the same
     members. The version is bumped first: on PostgreSQL its row lock makes concurrent edits take turns,
     so two identical groups saved at once cannot both pass the check."""
-    members = checked_group(terms)
     await ensure_defaults(engine)
     async with engine.begin() as conn:
         await _bump_version(conn)
-        for other_id, other in (await conn.execute(sa.select(kb_synonyms.c.id, kb_synonyms.c.terms))).all():
-            if other_id != group_id and set(parse_group(other)) == set(members):
+        stored = {row.id: parse_group(row.terms)
+                  for row in (await conn.execute(sa.select(kb_synonyms.c.id, kb_synonyms.c.terms))).all()}
+        if group_id is not None and group_id not in stored:
+            raise NotFound(f"同义词组 {group_id} 不存在")
+        members = checked_group(terms, keep=tuple({m for group in stored.values() for m in group if len(m) == 1}))
+        for other_id, other in stored.items():
+            if other_id != group_id and set(other) == set(members):
                 raise Conflict(f"已有相同的同义词组（编号 {other_id}）")
         values = {"terms": ",".join(members), "updated_by": who, "updated_at": utcnow()}
         if group_id is None:

@@ -31,6 +31,9 @@ kb_articles = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False, index=True),
 )
 
+# The fields besides title, body and keywords that a version row records (kb_article_versions.recorded).
+VERSION_FIELDS = ("category", "unit", "valid_from", "valid_to", "review_due_at")
+
 kb_article_versions = sa.Table(
     "kb_article_versions", metadata,
     sa.Column("id", sa.Integer, primary_key=True),
@@ -39,6 +42,15 @@ kb_article_versions = sa.Table(
     sa.Column("title", sa.String(300), nullable=False),
     sa.Column("body_html", sa.Text, nullable=False),
     sa.Column("keywords", JSON, nullable=False, default=list),
+    # The other editable fields as they were at this row (Alembic 0013). ``recorded`` names those of
+    # ``VERSION_FIELDS`` the row knows: a null there is a real value (no category, no end date); a field
+    # not named is unknown (rows written before 0013 record none, or only what could be recovered).
+    sa.Column("category", sa.String(50)),
+    sa.Column("unit_id", sa.Integer),  # no foreign key: a record of what was, as changed_by is
+    sa.Column("valid_from", UtcDateTime),
+    sa.Column("valid_to", UtcDateTime),
+    sa.Column("review_due_at", UtcDateTime),
+    sa.Column("recorded", JSON),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("action", sa.String(20), nullable=False),   # create | edit | submit | publish | reject | expire | archive | restore | confirm
     sa.Column("changed_by", sa.String(100), nullable=False),
@@ -52,6 +64,9 @@ kb_synonyms = sa.Table(
     sa.Column("terms", sa.String(500), nullable=False),  # "社保,社会保险"
     sa.Column("updated_by", sa.String(100), nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # ids are never reused (SQLite AUTOINCREMENT, Alembic 0013; PostgreSQL sequences never reuse): a stale
+    # console form naming a deleted group's id answers 404 instead of editing a newer group
+    sqlite_autoincrement=True,
 )
 
 # The embedded index's persisted documents (tokens kept so loading needs no jieba).

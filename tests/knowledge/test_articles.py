@@ -234,3 +234,13 @@ async def test_an_faq_written_as_paragraphs_is_found_by_every_question_it_holds(
     for question, _ in (pairs[0], pairs[2]):
         hits = {h.ref_id: h.score for h in (await index.search(question)).hits}
         assert hits[str(faq["id"])] > hits[str(prose["id"])], question
+
+
+async def test_a_past_review_date_is_kept_and_flags_the_article_at_the_next_sweep(setup, clock):
+    # documented (knowledge/README.md): create and edit keep a review date that has passed (an import of an
+    # older knowledge base, an edit of a flagged article); the sweep then asks the owner to review it
+    service, _, gas, _, _ = setup
+    past = (clock.now() - dt.timedelta(days=3)).isoformat()
+    art = await service.create(gas, {"title": "燃气开户", "body": "携带房产证明办理", "review_due_at": past})
+    await service.transition(EDITOR, art["id"], "publish")
+    assert art["id"] in [a["id"] for arts in (await service.flag_review_due()).values() for a in arts]

@@ -452,3 +452,51 @@ async def load_ids(client) -> dict[str, int]:
 
     async with client.app[appkeys.ENGINE].connect() as conn:
         return dict((await conn.execute(sa.select(kb_articles.c.external_id, kb_articles.c.id))).all())
+
+
+async def test_reject_needs_a_reason_and_writes_nothing_without_one(client):
+    gas = await unit_header(client, "gas")
+    art = await (await client.post("/api/v1/kb/articles", json={"title": "燃气开户", "body": "携带房产证明办理"},
+                                   headers=gas)).json()
+    await client.post(f"/api/v1/kb/articles/{art['id']}/actions/submit", headers=gas)
+    url = f"/api/v1/kb/articles/{art['id']}/actions/reject"
+    for body in ({}, {"note": None}, {"note": "  "}, {"version": 1}):
+        resp = await client.post(url, json=body, headers=EDITOR)
+        assert resp.status == 422, body
+        assert (await resp.json())["error"] == {
+            "code": "invalid_params", "message": "备注(note)：缺少必填字段（退回修改须写明原因）"}
+    assert (await client.post(url, headers=EDITOR)).status == 422  # no body at all
+    after = await (await client.get(f"/api/v1/kb/articles/{art['id']}", headers=EDITOR)).json()
+    versions = (await (await client.get(f"/api/v1/kb/articles/{art['id']}/versions", headers=EDITOR)).json())["items"]
+    assert after["status"] == "in_review" and [v["action"] for v in versions] == ["create", "submit"]
+    resp = await client.post(url, json={"note": "请补充办理时限"}, headers=EDITOR)
+    assert resp.status == 200 and (await resp.json())["status"] == "draft"
+    # archiving needs no reason (the console confirms it, and an editor can restore it)
+    resp = await client.post(f"/api/v1/kb/articles/{art['id']}/actions/archive", json={}, headers=gas)
+    assert resp.status == 200 and (await resp.json())["status"] == "archived"
+
+
+async def test_titles_are_plain_text(client):
+    resp = await client.post("/api/v1/kb/articles", json={
+        "title": "<b>燃气</b>开户 &lt;须知&gt; &amp; 收费<3000元", "body": "携带房产证明办理"}, headers=EDITOR)
+    art = await resp.json()
+    assert art["title"] == "燃气开户 <须知> & 收费<3000元"
+    # saved again as it is shown: unchanged, no new version
+    resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={"title": art["title"]}, headers=EDITOR)
+    assert (await resp.json())["version"] == 1
+    resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={"title": "<i>燃气</i>过户"}, headers=EDITOR)
+    assert (await resp.json())["title"] == "燃气过户"
+    resp = await client.post("/api/v1/kb/articles", json={"title": "<script>x</script><b> </b>", "body": "正文"},
+                             headers=EDITOR)
+    assert resp.status == 400 and (await resp.json())["error"]["message"] == "字段 标题(title) 不合法：不能为空"
+
+
+async def test_an_image_only_body_is_refused_saying_images_are_not_kept(client):
+    resp = await client.post("/api/v1/kb/articles", json={
+        "title": "停水通知（扫描件）", "body": '<p><img src="https://example.org/a.png"></p>'}, headers=EDITOR)
+    assert resp.status == 400
+    assert (await resp.json())["error"]["message"] == \
+        "字段 正文(body) 不合法：不能只有图片：正文只保存文字，图片不会保存，请录入图片中的文字内容"
+    resp = await client.post("/api/v1/kb/articles", json={
+        "title": "停水通知", "body": '<p>明天停水。<img src="https://example.org/a.png"></p>'}, headers=EDITOR)
+    assert resp.status == 201 and (await resp.json())["body_html"] == "<p>明天停水。</p>"

@@ -211,13 +211,15 @@ function kbVersions(a, items) {
 }
 
 async function kbDiff(id, from, to) {
-  // Rendered from `changes` (the words changed in each sentence) as del/ins nodes, not from the server's HTML.
+  // Rendered from `changes` (the changed fields, and the words changed in each sentence) as del/ins nodes,
+  // not from the server's HTML. A field change carries its label (关键词, 分类, 失效日期 …) and the old and new
+  // values shown as text; a field a version recorded before it was recorded is never reported.
   const d = await api(`/api/v1/kb/articles/${id}/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
   const segment = (s) => (s.op === "insert" ? h("ins", {}, s.text) : s.op === "delete" ? h("del", {}, s.text) : s.text);
   $("#kb-diff").replaceChildren(
     h("p", { class: "muted" }, `v${d.from} → v${d.to}（${d.changed_by}，${fmt(d.changed_at)}）`),
     d.changes.length ? h("ul", { class: "kb-changes" }, d.changes.map((c) => h("li", { "data-field": c.field, "data-op": c.op },
-      h("span", { class: "badge" }, c.field === "title" ? "标题" : "正文"), " ", c.segments.map(segment))))
+      h("span", { class: "badge" }, c.label || (c.field === "title" ? "标题" : "正文")), " ", c.segments.map(segment))))
       : h("p", { class: "muted" }, "两个版本内容相同"));
 }
 

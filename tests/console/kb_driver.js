@@ -185,6 +185,9 @@ async function agentSteps() {  // reads, and is offered no change
   await p.openKb();
   const out = { tools: p.$$("#kb > .actions button").map((b) => b.textContent), due_notice: p.text("#kb-due"),
     whoami: p.text("#kb-whoami"), unit_options: p.$$("#kb-filters select[name=unit] option").length };
+  // a search: an article not yet in force comes after the ones in force, marked
+  out.search = await p.search({ q: S.future.search });
+  out.search_badges = p.$$("#kb-list tr[data-id]").map((tr) => p.$$(".badge.kb-not-in-force", tr).map((b) => b.textContent));
   await p.listTitles({ status: "published" });
   out.opened = await p.open(S.article.title);
   out.alerts = p.alerts;

@@ -45,6 +45,9 @@ SCENARIO = {
     "synonyms": "犬只、狗、宠物狗",
     "gap": "电动自行车上牌需要带什么材料",
     "flagged_title": "出入境证件办理须知",
+    # published, in force from 2099: an agent's search lists it after the one in force, marked
+    "future": {"title": "出入境证件办理新规（2099年起施行）", "body": "<p>2099年起护照办理可全程网办。</p>",
+               "valid_from": "2099-01-01", "search": "护照办理"},
     # drafts of another unit, more than one page of the list (50): paging and the filter box
     "bulk": {"unit": "water", "count": 52, "title": "供水服务问答 第{:02d}篇", "filter": "第07篇"},
 }
@@ -109,6 +112,9 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
         "title": SCENARIO["flagged_title"], "body": "<p>护照办理需本人到场。</p>", "unit": "police", "review_due_at": past})
     await call(client, "POST", f"/api/v1/kb/articles/{flagged['id']}/actions/publish", tokens["editor"], json={})
     assert await app[ARTICLES].flag_review_due() == {"police": [{"id": flagged["id"], "title": SCENARIO["flagged_title"]}]}
+    future = await call(client, "POST", "/api/v1/kb/articles", tokens["editor"], 201, json={
+        k: SCENARIO["future"][k] for k in ("title", "body", "valid_from")})
+    await call(client, "POST", f"/api/v1/kb/articles/{future['id']}/actions/publish", tokens["editor"], json={})
     # A question the chatbot cannot answer: a knowledge gap.
     resp = await client.post("/api/v1/chatbot/messages", json={"user_id": "visitor-1", "text": SCENARIO["gap"]})
     assert resp.status == 200
@@ -150,7 +156,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     # -- the editor: review, edit one word, publish, the diff as del/ins; send back; search; gaps; synonyms
     assert editor["tools"] == ["新建知识", "知识缺口", "同义词"]
     assert editor["whoami"] == "editor-kb（派单员）"  # platform staff: no unit
-    total = bulk["count"] + 3  # the flagged article and the unit's two
+    total = bulk["count"] + 4  # the flagged article, the one in force from 2099 and the unit's two
     assert editor["first_page"] == {"count": f"共 {total} 篇，第 1/2 页", "rows": 50, "buttons": ["下一页"], "empty": ""}
     assert editor["paged"] == [bulk_titles[:50], bulk_titles[50:]]
     assert [(p["count"], p["rows"], p["buttons"]) for p in editor["pages"]] == [
@@ -199,6 +205,9 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert agent["whoami"] == "agent-kb（话务员）" and agent["unit_options"] > 10
     assert (agent["opened"]["status"], agent["opened"]["actions"], agent["opened"]["edit"]) == ("published", [], False)
     assert agent["alerts"] == []
+    # the article naming 护照办理 in its body ranks first for an editor; for an agent those in force come first
+    assert agent["search"][0] == SCENARIO["flagged_title"] and agent["search"][-1] == SCENARIO["future"]["title"]
+    assert agent["search_badges"] == [[]] * (len(agent["search"]) - 1) + [["不在有效期内"]]
 
     # -- what the server stored, through the API and in the database
     article = await call(client, "GET", f"/api/v1/kb/articles/{created['id']}", tokens["agent"])
@@ -230,6 +239,7 @@ async def test_kb_view_end_to_end_in_jsdom(aiohttp_server, aiohttp_client, tmp_p
     assert (await call(client, "GET", "/api/v1/kb/gaps", tokens["editor"]))["items"] == []
     assert [(r.title, r.status) for r in rows[:bulk["count"]]] == [(t, "draft") for t in bulk_titles]
     assert [(r.title, r.status) for r in rows[bulk["count"]:]] == [
-        (SCENARIO["flagged_title"], "published"), (SCENARIO["article"]["title"], "published"),
+        (SCENARIO["flagged_title"], "published"), (SCENARIO["future"]["title"], "published"),
+        (SCENARIO["article"]["title"], "published"),
         (SCENARIO["second"]["title"], "draft")]  # the rejected save stored nothing
     assert all("<script" not in r.body_html for r in rows)

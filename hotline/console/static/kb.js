@@ -117,7 +117,7 @@ async function kbList() {
     params.set("limit", "50");
     const result = await api(`/api/v1/kb/search?${params}`);
     rows = result.hits.map((hit) => ({ id: Number(hit.id), title: hit.title, status: hit.status, unit_name: hit.extra?.unit_name,
-      version: hit.extra?.version, snippet: hit.highlight }));
+      version: hit.extra?.version, snippet: hit.highlight, not_in_force: hit.extra?.in_force === false }));
     footer = h("p", { class: "muted", id: "kb-count" }, `全文检索“${q}”：共 ${result.total} 条${result.total > rows.length ? `，显示相关度最高的 ${rows.length} 条` : ""} `,
       h("button", { type: "button", onclick: () => { KB.mode = "list"; KB.offset = 0; kbList().catch(kbFail); } }, "返回列表"));
   } else {  // the list: title or body containing the text, a page at a time
@@ -142,6 +142,7 @@ async function kbList() {
     rows.map((a) => h("tr", { "data-id": a.id },
       h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); kbOpen(a.id).catch(kbFail); } }, a.title),
         a.review_due ? h("span", { class: "badge kb-due" }, "待复核") : null,
+        a.not_in_force ? h("span", { class: "badge kb-not-in-force", title: "尚未生效或已过有效期，不能据此答复市民" }, "不在有效期内") : null,
         a.snippet ? h("div", { class: "muted" }, kbHighlight(a.snippet)) : null),
       h("td", {}, kbBadge(a.status)), h("td", {}, a.unit_name || "平台通用"),
       h("td", {}, a.version ? `v${a.version}` : "—"), h("td", {}, kbDay(a.review_due_at) || "—"))))

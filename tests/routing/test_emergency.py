@@ -63,3 +63,31 @@ def test_someone_pulled_out_of_the_water_needs_first_aid_not_a_water_rescue():
     got = DETECTOR.detect("溺水的孩子刚救上来，没有呼吸了")
     assert (got["number"], got["reason"]) == ("120", "医疗急救")
     assert DETECTOR.detect("有人落水了，已经被救上来了，人没事") is None
+
+
+def test_liveness_cues_are_local_to_the_trigger():
+    """A dated past fire stays past even when the letter says 现在 about something else."""
+    assert DETECTOR.detect("2019年3月8日晚上，小区车库起火，烧了十几辆车。现在物业还不给说法") is None
+    assert DETECTOR.detect("2019年3月8日车库起过火。现在3栋楼下又着火了，正在烧，快来人")["number"] == "119"
+
+
+def test_trigger_must_be_a_whole_word():
+    from routing.liveness import is_whole_word
+
+    assert not is_whole_word("开发商严重伤害了业主", 4, 6)  # 重伤 inside 严重|伤害
+    assert not is_whole_word("引狼入室的竟是他们", 2, 4)  # the tail of an idiom
+    assert is_whole_word("有人食物中毒了", 4, 6)  # 食物中毒 is still 中毒
+    assert is_whole_word("有人在我家门口撬锁", 7, 8)  # a one-character verb starting 撬锁
+
+
+def test_a_long_letter_needs_a_now_anchor_next_to_the_trigger():
+    letter = ("尊敬的领导：我们小区的消防通道长期被占用，物业不管，我们多次投诉都没有结果。" * 4
+              + "小区里有人打架，保安也不来。")
+    assert len(letter) > 150 and DETECTOR.detect(letter) is None
+    live = letter + "现在楼下有人拿刀砍人，还在砍，快来人！"
+    assert DETECTOR.detect(live)["number"] == "110"
+
+
+def test_smoke_without_flames_in_a_pollution_complaint_is_not_a_fire():
+    assert DETECTOR.detect("楼顶一直冒烟，影响周边居民，窗户都不敢开") is None
+    assert DETECTOR.detect("楼顶在冒烟，能看到火苗")["number"] == "119"

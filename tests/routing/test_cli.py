@@ -119,9 +119,9 @@ def test_rules_import_of_the_export_works_in_the_demo_city(tmp_path):
     res = invoke("rules", "import", f, "--data-dir", data_dir)
     assert res.exit_code == 2 and "第 3 行：未知的单位代码 nosuch" in res.stderr
 
-def _fill_history(data_dir, *, bad_current: bool):
-    """Tickets labelled from the seed set, one dispatcher correction, and optionally a useless active model."""
-    rows = seed_rows()
+def _write_history(data_dir, rows, *, correction: bool = False) -> None:
+    """A data dir whose tickets are ``rows`` (seed rows), labelled at first level, all with one unit; with
+    ``correction`` one dispatcher correction of the first."""
 
     async def go():
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -132,12 +132,19 @@ def _fill_history(data_dir, *, bad_current: bool):
             unit = await insert_unit(conn, "housing")
             ids = [await insert_ticket(conn, r["text"], number=f"N{i}", category_id=cats[r["category"][:3]],
                                        lead_unit_id=unit, request_type=r["request_type"]) for i, r in enumerate(rows)]
-            await conn.execute(sa.insert(routing_corrections).values(
-                ticket_id=ids[0], kind="dispatch", text=rows[0]["text"], category="C99", lead_unit="platform",
-                actor="d1", created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)))
+            if correction:
+                await conn.execute(sa.insert(routing_corrections).values(
+                    ticket_id=ids[0], kind="dispatch", text=rows[0]["text"], category="C99", lead_unit="platform",
+                    actor="d1", created_at=__import__("datetime").datetime.now(__import__("datetime").timezone.utc)))
         await engine.dispose()
 
     asyncio.run(go())
+
+
+def _fill_history(data_dir, *, bad_current: bool):
+    """Tickets labelled from the seed set, one dispatcher correction, and optionally a useless active model."""
+    rows = seed_rows()
+    _write_history(data_dir, rows, correction=True)
     if bad_current:  # a model that learned nothing useful: labels shuffled against texts
         labels = [r["category"][:3] for r in rows]
         bad = RoutingModel.train([r["text"] for r in rows], labels[7:] + labels[:7])
@@ -423,20 +430,7 @@ def _small_history(data_dir):
     rows = seed_rows()
     picked = [r for r in rows if r["category"].startswith("C01")][:10] + \
              [r for r in rows if r["category"].startswith("C05")][:10]
-
-    async def go():
-        data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(f"sqlite+aiosqlite:///{data_dir / 'hotline.db'}")
-        await upgrade(engine)
-        async with engine.begin() as conn:
-            cats = await insert_categories(conn)
-            unit = await insert_unit(conn, "housing")
-            for i, r in enumerate(picked):
-                await insert_ticket(conn, r["text"], number=f"N{i}", category_id=cats[r["category"][:3]],
-                                    lead_unit_id=unit, request_type=r["request_type"])
-        await engine.dispose()
-
-    asyncio.run(go())
+    _write_history(data_dir, picked)
     swapped = {"C01": "C05", "C05": "C01"}
     bad = RoutingModel.train([r["text"] for r in picked], [swapped[r["category"][:3]] for r in picked])
     store.activate_file(data_dir, bad.save(store.models_dir(data_dir) / f"{bad.version}.pkl"))

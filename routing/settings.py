@@ -19,3 +19,6 @@ class RoutingSettings(BaseSettings):
     gazetteer_csv: Path | None = None
     admin_divisions_dir: Path | None = None
     place_names_txt: Path | None = None
+    # Load the fictional demo city 云州市 (routing/data/gazetteer_yunzhou.csv) too. A real city's install that
+    # configures its own gazetteer above sets this to false, so that no text is placed in 云州市.
+    demo_gazetteer: bool = True

@@ -115,13 +115,17 @@ class Places:
         return other
 
     def add_gazetteer(self, gazetteer) -> "Places":
-        """Names of a :class:`routing.gazetteer.Gazetteer` down to districts, each about itself and its ancestors."""
+        """Names of a :class:`routing.gazetteer.Gazetteer` down to districts, each about itself and its ancestors;
+        not those that are also common nouns (:func:`routing.gazetteer.is_generic`)."""
+        from routing.gazetteer import is_generic
+
         for entry in gazetteer.entries:
             if entry.level not in ("province", "city", "district"):
                 continue
             chain = [short_form(e.name) or e.name for e in entry.chain()]
             for name in (entry.name, *entry.aliases):
-                self.add(name, chain[-1], chain[:-1])
+                if not is_generic(name):  # 城区, 郊区 (divisions of several cities): no region of a query
+                    self.add(name, chain[-1], chain[:-1])
         return self
 
     def words(self) -> list[str]:

@@ -49,6 +49,15 @@ def test_configured_places_include_the_demo_city_and_settings(tmp_path, monkeypa
     assert places.is_place("云湖区") and places.is_place("青松县")
 
 
+def test_a_division_named_like_a_common_noun_is_no_place():
+    gaz = Gazetteer.demo()
+    city = gaz.add("阳泉市", "city")
+    gaz.add("城区", "district", parent=city)  # a real district of 阳泉市 (and of other cities)
+    gaz.add("平定县", "district", parent=city)
+    places = default_places().copy().add_gazetteer(gaz)
+    assert places.is_place("阳泉市") and places.is_place("平定县") and not places.is_place("城区")
+
+
 async def test_sibling_district_beats_another_city_with_the_gazetteer():
     places = default_places().copy().add_gazetteer(Gazetteer.demo())
     index = EmbeddedSearchIndex(None, places=places)

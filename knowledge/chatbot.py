@@ -9,6 +9,10 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   prompt; when it is close, the bot offers up to three articles to choose from (two of the
   same title told apart by their unit, else their id); otherwise it offers to submit
   a request. A title is quoted in 《》 by :func:`knowledge.chat_words.book_title` (never doubled).
+  The decision is made on what would be shown. An FAQ pair must pass the checks itself, or the bot asks
+  which of the article's questions is meant. A question naming another province or city than a local
+  article's gets the offer. A question that qualifies the article's topic with a word the article lacks
+  (城乡居民养老保险 against 城乡居民医保) is offered the article as a choice.
 * Submitting collects what a ticket needs — what, where, contact — in a short
   dialogue whose state is kept per user (:mod:`knowledge.dialogue`: Redis when
   configured, else the database), then creates the
@@ -59,7 +63,8 @@ from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDB
 from knowledge.collect import ASK, RequestCollector, ask_for, ask_router, title_of
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
-from knowledge.faq_answer import choose_pair, faq_pairs
+from knowledge.faq_answer import FaqPair, candidate_pairs, choose_pair, faq_pairs, single_pair
+from knowledge.places import PROVINCES
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles, kb_chat_log
 
@@ -76,6 +81,10 @@ MISSING_AT = 0.25  # ... and no word the article lacks holding this share of the
 CLARIFY_AT = 0.3  # relevance needed to offer an article as a choice
 LEAD_AT = 0.7    # no hit relevant enough, but one far ahead of the others (lead) ...
 WEAK_AT = 0.15   # ... and this relevant: asked about as a yes/no question rather than nothing
+PAIR_AT = 0.5    # an FAQ pair answers only when it (or the article's title) holds this share of the question ...
+WHOLE_AT = 0.8   # ... and an FAQ asked about as a whole (no one pair) only when this much of the question is in its
+                 # title and keywords (电动自行车上牌常见问题)
+PLACE_SCAN = 1500  # characters of an article read for the places it is about
 SEARCH_TIMEOUT = 2.0  # seconds; WeChat waits 5 s for the whole reply
 ANSWER_CHARS = 600  # an answer longer than this is cut, ending in 「……」
 REPLY_CHARS = 300  # the unit's reply shown with the progress of a replied or closed ticket, cut to this
@@ -193,8 +202,9 @@ class Chatbot(RequestCollector):
             if chosen is not None:
                 if not 1 <= chosen <= len(options):
                     return BotReply(_pick(len(options)), "clarify"), state
+                pair = (state.get("pairs") or [None] * len(options))[chosen - 1]
                 reply, answered = await self._answer(key, message.channel, state.get("question", ""),
-                                                     options[chosen - 1], 1.0)
+                                                     options[chosen - 1], 1.0, pair=pair)
                 return reply, _with_earlier(answered, state.get("earlier"))
             if bare in DENY_WORDS:  # none of these: the question stays what the request is about
                 return self._offer_submit(state.get("question", ""), "抱歉没能找到您要的内容。",
@@ -290,10 +300,36 @@ class Chatbot(RequestCollector):
         # fact or act the article does not state (公租房租金多少钱 is not answered by who may apply for
         # 公租房, 养犬登记怎么注销 not by how to register).
         # Such articles are offered as a choice at most.
+        # Nor is a question qualifying the article's topic by a word the article lacks (城乡居民养老保险 is not
+        # answered by 城乡居民医保; 医院的停车费 not by 小区停车收费), nor one about another place than the
+        # article's (北京市高龄津贴 by the local 高龄津贴申领).
         top = scored[0][0] if scored else None
-        if top and top.confidence >= self.answer_at and top.topic >= TOPIC_AT and top.missing < MISSING_AT \
-                and not top.lacks_fact and not top.lacks_act and not ambiguous:
-            return await self._answer(key, message.channel, text, int(scored[0][1].ref_id), top.confidence)
+        if top and top.confidence >= self.answer_at and top.topic >= TOPIC_AT and _passes(top) and not ambiguous:
+            article_id = int(scored[0][1].ref_id)
+            if self._other_place(text, articles[0][0]):
+                await self._log(key, message.channel, text, "unanswered", None, best)
+                return self._offer_submit(text, "暂时没有找到您所问地区的相关答案。")
+            # An FAQ article answers with one of its pairs, and the checks are made again on the pair shown (an
+            # article of one question and its answer too: 审批流程是什么 is not answered by 审批材料); when no
+            # pair passes them, the bot asks which of the article's questions is meant (or offers the article).
+            _, topic, title, body = articles[0]
+            pairs = faq_pairs(title, body)
+            if not pairs:
+                single = single_pair(title, body)  # an article of one question and its answer
+                if single is None or _shows_answer(scorer.judge_shown(text, single.text, topic, topic)):
+                    return await self._answer(key, message.channel, text, article_id, top.confidence)
+            else:
+                pair = choose_pair(scorer, text, pairs)
+                if pair is not None and _shows_answer(scorer.judge_shown(text, pair.text, topic, topic)):
+                    return await self._answer(key, message.channel, text, article_id, top.confidence,
+                                              pair=pair.question)
+                if pair is None and scorer.share(scorer.topic_words(text), topic) >= WHOLE_AT:
+                    whole = scorer.judge_shown(text, f"{title} {body[:ANSWER_CHARS]}", topic, topic)
+                    if _passes(whole) and not whole.lacks_thing:
+                        return await self._answer(key, message.channel, text, article_id, top.confidence, pair="")
+                candidates = candidate_pairs(scorer, text, pairs)
+                if candidates:
+                    return await self._choose_pair(key, message.channel, text, article_id, candidates, best)
         good = [h for m, h in scored if m.relevance >= self.clarify_at]
         if not good and top and top.lead >= LEAD_AT and top.relevance >= WEAK_AT:  # 工地半夜还在干活
             good = [scored[0][1]]
@@ -316,9 +352,44 @@ class Chatbot(RequestCollector):
         await self._log(key, message.channel, text, "unanswered", None, best)
         return self._offer_submit(text, "暂时没有找到相关答案。")
 
-    async def _articles(self, hits) -> list[tuple[str, str]]:
-        """Each hit's whole text (title, highlight, body, keywords) and topic (title and keywords), in one
-        query; an article no longer published has neither."""
+    async def _choose_pair(self, key: str, channel: str, text: str, article_id: int, pairs: list[FaqPair],
+                           best: float) -> tuple[BotReply, dict]:
+        """Asks which question of an FAQ article is meant, when none of its pairs surely answers ``text``."""
+        log_id = await self._log(key, channel, text, "clarify", None, best)
+        if len(pairs) == 1:
+            prompt = f"您想了解的是不是“{pairs[0].question}”？是请回复 1，不是请回复“提交”反映诉求。"
+        else:
+            lines = [f"{n}. {pair.question}" for n, pair in enumerate(pairs, 1)]
+            prompt = "您想了解的是以下哪一项？请回复序号：\n" + "\n".join(lines) + "\n都不是请回复“提交”反映诉求。"
+        reply = BotReply(prompt, "clarify", options=[{"article_id": article_id, "title": pair.question,
+                                                      "label": pair.question} for pair in pairs])
+        return reply, {"stage": "choose", "options": [article_id] * len(pairs),
+                       "pairs": [pair.question for pair in pairs], "question": text, "log_id": log_id}
+
+    def _other_place(self, text: str, article: str) -> bool:
+        """Whether ``text`` names a province or city (北京市) that ``article`` is not about, while the article is about
+        some place (云州市): a place-specific answer for somewhere else. An article naming no place applies
+        anywhere, and one naming the asked region (or a region it lies in) is about it."""
+        places, tokenizer = getattr(self.index, "places", None), self.index.tokenizer
+        if places is None:
+            return False
+        # provinces and cities named as words (中山路 is a street, not 中山市; a district is left to search)
+        provinces = {name for names in PROVINCES for name in names}
+        named = [word for word, _ in tokenizer.tagged(text)
+                 if places.is_place(word) and (word in provinces or word.endswith("市") or places.is_place(word + "市"))]
+        asked = places.query_regions(named)
+        if not asked:
+            return False
+        article = article[:PLACE_SCAN]
+        about = places.regions(tokenizer.words(article))
+        if about & asked.within or any(name in article for name in asked.within):
+            return False
+        # a place the names table lacks (the city's own, without its gazetteer) still makes the article local
+        return bool(about) or any(len(word) > 1 for word in tokenizer.tagged_words(article, ("ns",)))
+
+    async def _articles(self, hits) -> list[tuple[str, str, str, str]]:
+        """Each hit's whole text (title, highlight, body, keywords), topic (title and keywords), title and
+        body, in one query; an article no longer published has none of them."""
         ids = [int(h.ref_id) for h in hits]
         if not ids:
             return []
@@ -332,7 +403,8 @@ class Chatbot(RequestCollector):
         for hit, article_id in zip(hits, ids):
             row = rows.get(article_id)
             topic = f"{row.title} {' '.join(row.keywords or [])}" if row else ""
-            out.append((f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic) if row else ("", ""))
+            out.append((f"{hit.title} {hit.highlight} {row.body_text} {topic}", topic, row.title, row.body_text)
+                       if row else ("", "", "", ""))
         return out
 
     async def _unit_names(self, article_ids: list[int]) -> dict[int, str]:
@@ -350,7 +422,9 @@ class Chatbot(RequestCollector):
         return not ((valid_from and valid_from > now) or (valid_to and valid_to < now))
 
     async def _answer(self, key: str, channel: str, question: str, article_id: int,
-                      confidence: float) -> tuple[BotReply, dict]:
+                      confidence: float, pair: str | None = None) -> tuple[BotReply, dict]:
+        """``pair``: the question of the FAQ pair to show ("" for the article from its start); None lets
+        :func:`knowledge.faq_answer.choose_pair` pick it (an article the citizen chose)."""
         async with self.engine.connect() as conn:
             row = (await conn.execute(
                 sa.select(kb_articles, units.c.name.label("unit_name"))
@@ -361,10 +435,11 @@ class Chatbot(RequestCollector):
         log_id = await self._log(key, channel, question, "answered", article_id, confidence)
         body = row["body_text"]
         # An FAQ article is answered with the one question-answer pair asked about, when one clearly is.
-        pair = choose_pair(MatchScorer(self.index.tokenizer, self.index.synonyms), question,
-                           faq_pairs(row["title"], body))
-        if pair is not None:
-            body = pair.text
+        pairs = faq_pairs(row["title"], body)
+        shown = (choose_pair(MatchScorer(self.index.tokenizer, self.index.synonyms), question, pairs) if pair is None
+                 else next((p for p in pairs if p.question == pair), None))
+        if shown is not None:
+            body = shown.text
         if len(body) > ANSWER_CHARS:
             body = body[:ANSWER_CHARS] + "……"
         # the source, then the unit that handles the matter (its owner), then the feedback prompt
@@ -515,6 +590,18 @@ class Chatbot(RequestCollector):
     async def _log_update(self, log_id: int, **values) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(kb_chat_log.update().where(kb_chat_log.c.id == log_id).values(**values))
+
+
+def _passes(match) -> bool:
+    """The checks a direct answer must pass besides its confidence: no weighty asked word, asked kind of fact,
+    asked act or qualifier of the topic lacking (:class:`knowledge.confidence.Match`)."""
+    return match.missing < MISSING_AT and not match.lacks_fact and not match.lacks_act and not match.qualifier
+
+
+def _shows_answer(match) -> bool:
+    """Whether an FAQ pair answers: the checks, the pair itself holds enough of the question and names the
+    thing a what-question asks for."""
+    return _passes(match) and match.question >= PAIR_AT and not match.lacks_thing
 
 
 def _with_earlier(state: dict, earlier: list | None) -> dict:

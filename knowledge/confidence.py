@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from hotline.textnorm import normalise
+from knowledge.places import is_relative
 
 # jieba part-of-speech tags of context words: time, pronoun, adverb, numeral, measure word, preposition,
 # conjunction, auxiliary, modal particle, interjection, onomatopoeia, direction.
@@ -59,10 +60,14 @@ FACT_KINDS = {
               re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[\d一二三四五六七八九十]+成")),
     "points": (re.compile(r"[扣记]几分|[扣记]多少分|扣不扣分|扣分吗|记分吗"),
                re.compile(r"[扣记]\s*\d+\s*分|不扣分|不记分|记分")),
-    "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止"),
+    "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止|(?:几|多少)个?(?:天|工作日)"),
              re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)"
                         r"|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)|当月|当天|当日|即时|当场|次日|季度")),
 }
+
+# A qualifier (:meth:`MatchScorer.lacking_qualifier`) weighs at least this much information.
+QUALIFIER_WEIGHT = 9.0
+NOUN_TAGS = ("n", "vn", "eng")  # jieba tags of nouns (not ns, nr: a place is judged by knowledge.places)
 
 # Verbs that ask rather than name an act (需要什么材料, 可以投诉吗).
 MODAL_VERBS = frozenset("需要 可以 能够 才能 必须 应该 应当 知道 想问 请问 要求 允许 觉得 希望 打算 准备 想要".split())
@@ -72,6 +77,9 @@ MODAL_VERBS = frozenset("需要 可以 能够 才能 必须 应该 应当 知道
 ASKS = re.compile(r"怎|如何|咋|哪|什么|啥|多少|(?<!好)几(?!乎)|吗|能否|是否|可否|有没有|能不能|可不可以|会不会"
                   r"|要不要|行不行|为什么|为啥|[么呢][？?]?$|[？?]$")
 MANNER_WORDS = frozenset("怎么 怎样 如何 咋 怎么样".split())
+# Words asking what (a thing, not a manner): the thing is the noun after them (什么奖励, 何种方式, 哪些材料), else
+# the last noun before them (审批流程是什么, 担保额度是多少).
+WHAT_WORDS = re.compile(r"^(?:有何|何种|何|什么样|什么|啥|哪些|哪个|哪种|哪类|哪|多少|几)")
 CLAUSE_ENDS = frozenset("，,。.？?！!；;、~～\n ")
 
 
@@ -109,6 +117,8 @@ class Match:
     missing: float = 0.0  # the largest share of the question's information held by one word the article lacks
     lacks_fact: bool = False  # the question asks for a kind of fact the article does not state
     lacks_act: bool = False  # the act the question asks about (its last verb) is not in the article
+    qualifier: str | None = None  # a word qualifying a topic word that the article lacks (lacking_qualifier)
+    lacks_thing: bool = False  # the thing a what-question asks for is not named (judge_shown: an FAQ pair)
 
     @property
     def confidence(self) -> float:
@@ -147,6 +157,69 @@ class MatchScorer:
         if after:
             return after[0]
         return verbs[-1][1] if verbs else None
+
+    def asked_thing(self, question: str) -> str | None:
+        """The thing a what-question asks for, read in the last clause that asks what: the first noun after
+        its asking word (奖励 in 有何奖励, 方式 in 采用何种接运方式; a verb right after it counts, 要求 in 有何要求),
+        else the last noun before it (流程 in 审批流程是什么, 额度 in 担保额度是多少); words of two or more
+        characters, not places or names. None for a question that asks how (the act check's matter), for a
+        kind of fact (什么时候, 什么电话: :data:`FACT_KINDS`), or naming no such word."""
+        asking = [c for c in _clauses(self.tokenizer.tagged(question)) if any(WHAT_WORDS.match(w) for w, _ in c)]
+        if not asking:
+            return None
+        clause = asking[-1]
+        at = next(i for i, (word, _) in enumerate(clause) if WHAT_WORDS.match(word))
+        nouns = [(i, word) for i, (word, flag) in enumerate(clause) if len(word) > 1 and flag.startswith(NOUN_TAGS)
+                 and not flag.startswith(("ns", "nr")) and not re.search(r"\d", word) and not WHAT_WORDS.match(word)]
+        if at + 1 < len(clause):  # 有何要求, 有什么帮助: the word right after may be a verb used as a noun
+            word, flag = clause[at + 1]
+            if len(word) > 1 and flag in ("v", "vn") and word not in MODAL_VERBS and not ASKS.search(word):
+                nouns = [(at + 1, word)]
+        after = [word for i, word in nouns if i > at]
+        before = [word for i, word in nouns if i < at]
+        thing = after[0] if after else before[-1] if before else None
+        # 什么时候, 什么电话: a kind of fact (lacks_asked_fact), not a thing to be named
+        asked_facts = [found.group() for asks, _ in FACT_KINDS.values() if (found := asks.search(question))]
+        return None if thing is None or any(thing in fact for fact in asked_facts) else thing
+
+    def lacking_qualifier(self, question: str, text: str, topic: str) -> str | None:
+        """A word of the question that qualifies a word of the article's ``topic`` (its title and keywords)
+        but that ``text`` lacks: 养老保险 in 城乡居民养老保险怎么缴费 against 城乡居民医保参保缴费 (the shared
+        城乡居民 qualifies another insurance), 货车 in 货车噪音扰民 against 施工噪音扰民投诉, 医院 in 医院的停车费
+        against 小区停车收费. The two words stand side by side in the question (的 between them
+        allowed); the qualifier is a weighty noun (no place, name, context word, modal or asking word) that
+        neither ``text`` nor ``topic`` holds (nor a part longer than its half: 停车 holds 停车费, 保险 does not
+        hold 养老保险), next to a noun ``topic`` holds.
+        None when there is none."""
+        clauses = _clauses(self.tokenizer.tagged(question))
+        asking = [c for c in clauses if ASKS.search("".join(word for word, _ in c))]
+        for clause in asking or clauses:  # a story around the question is not what is asked
+            kinds: list[str | None] = []  # per word: "head" (a noun of the topic), "lacking" (a qualifier) or None
+            words = [(word, flag) for word, flag in clause if word != "的"]  # 医院的停车费: side by side
+            for word, flag in words:
+                if len(word) < 2 or not flag.startswith(NOUN_TAGS) or flag.startswith(("ns", "nr")) \
+                        or is_relative(word) or word in MODAL_VERBS or ASKS.search(word) \
+                        or re.search(r"\d", word) or (len(word) == 2 and word[0] == word[1]):  # 问问: no noun
+                    kinds.append(None)
+                    continue
+                if self._holds(topic, word):
+                    kinds.append("head")
+                elif flag == "vn" and kinds and kinds[-1] == "head":  # 标准贴出来: a verb after its object
+                    kinds.append(None)
+                elif not self._holds(text, word) and self.weight(word) >= QUALIFIER_WEIGHT:
+                    kinds.append("lacking")
+                else:
+                    kinds.append(None)
+            for (a, ka), (b, kb) in zip(zip([w for w, _ in words], kinds), zip([w for w, _ in words[1:]], kinds[1:])):
+                if {ka, kb} == {"head", "lacking"}:
+                    return a if ka == "lacking" else b
+        return None
+
+    def _holds(self, text: str, word: str) -> bool:
+        """Whether ``text`` holds ``word`` or a part of it longer than its half (停车 of 停车费, not 保险 of
+        养老保险), or a synonym of one."""
+        parts = [w for w in dict.fromkeys([word, *self.tokenizer.words(word)]) if len(w) * 2 > len(word)]
+        return any(self.share([part], text) > 0 for part in parts)
 
     def weight(self, word: str) -> float:
         """A word's information. A word the dictionary lacks weighs as its characters do on average: most
@@ -187,5 +260,23 @@ class MatchScorer:
             other = max((w for j, w in enumerate(weighed) if j != i), default=0.0)
             lead = max(0.0, 1.0 - other / weighed[i]) if weighed[i] > 0 else 0.0
             lacks_act = act is not None and self.share([act], texts[i]) == 0.0
-            out.append(Match(q, t, lead, missing, lacks_asked_fact(question, texts[i]), lacks_act))
+            out.append(Match(q, t, lead, missing, lacks_asked_fact(question, texts[i]), lacks_act,
+                             self.lacking_qualifier(question, texts[i], topics[i])))
         return out
+
+    def judge_shown(self, question: str, shown: str, context: str, topic: str) -> Match:
+        """The checks of :meth:`match` on the text the citizen will be shown (``shown``: an FAQ article's
+        pair): ``question`` is the share of the question's topic words in ``shown`` or ``context`` (the
+        article's title and keywords, which name what its pairs are about: 防控违规行为 for 举报后多久会处理),
+        ``missing`` the largest share of one of them in neither; the asked fact and act are looked for in
+        ``shown`` alone, and the
+        qualifier against ``topic``; the thing a what-question asks for (:meth:`asked_thing`, 奖励 in 有何奖励)
+        must be named in ``shown``: sibling pairs of an FAQ differ by little else (审批流程 / 审批材料).
+        ``topic`` and ``lead`` are left to the article's match (1.0)."""
+        own, missing = self._shares(self.topic_words(question), f"{shown} {context}")
+        act = self.asked_act(question)
+        lacks_act = act is not None and self.share([act], shown) == 0.0
+        thing = self.asked_thing(question)
+        return Match(own, 1.0, 1.0, missing, lacks_asked_fact(question, shown), lacks_act,
+                     self.lacking_qualifier(question, f"{shown} {context}", topic),
+                     thing is not None and self.share([thing], shown) == 0.0)

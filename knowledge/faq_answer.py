@@ -11,7 +11,11 @@ The pair answered is the one whose question shares the most of the citizen's que
 in the dictionary (:meth:`knowledge.confidence.MatchScorer.weight`) and by how few of the article's
 questions hold it (BM25's idf over the questions: a word every question has, 燃气 in a gas FAQ, tells
 none apart). Character pairs inside filler words (怎么, 么办, 需要) do not count. When no pair is clearly
-ahead of the others, :func:`choose_pair` gives None and the article is answered from its start.
+ahead of the others, :func:`choose_pair` gives None. The chatbot then answers from the article's start only
+when the question asks for the FAQ as a whole; otherwise it offers the best pairs' questions
+(:func:`candidate_pairs`) as choices. It answers with a chosen pair only when that pair passes the answer checks
+itself (:meth:`knowledge.confidence.MatchScorer.judge_shown`), because sibling pairs share most of their
+words. An article holding one question and its answer is judged as that pair (:func:`single_pair`).
 """
 
 from __future__ import annotations
@@ -50,11 +54,41 @@ def faq_pairs(title: str, body: str) -> list[FaqPair]:
     return [FaqPair(question, "\n".join(lines)) for question, lines in pairs]
 
 
+def single_pair(title: str, body: str) -> FaqPair | None:
+    """The one question-answer pair of an article that is a single FAQ entry (its body starts with a question
+    line by the index's rule, its title's own included, and holds no second one), or None."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if not lines or faq_pairs(title, body):
+        return None
+    asked = _question_of("", lines[0])
+    if not asked or any(_question_of("", line) for line in lines[1:]):
+        return None
+    return FaqPair(asked, "\n".join(lines))
+
+
 def choose_pair(scorer: MatchScorer, question: str, pairs: Sequence[FaqPair]) -> FaqPair | None:
     """The pair of ``pairs`` whose question best matches the citizen's ``question``, or None when none is
     clearly best (no shared word, or a runner-up within :data:`CLEAR_LEAD` of it)."""
-    if len(pairs) < 2:
+    ranked = rank_pairs(scorer, question, pairs)
+    if len(ranked) < 2:
         return None
+    (best, best_score), (_, runner_up) = ranked[0], ranked[1]
+    if best_score <= 0 or runner_up > (1 - CLEAR_LEAD) * best_score:
+        return None
+    return best
+
+
+def candidate_pairs(scorer: MatchScorer, question: str, pairs: Sequence[FaqPair], limit: int = 3) -> list[FaqPair]:
+    """Up to ``limit`` pairs sharing something with ``question``, best first: the choices offered when no
+    one pair answers it."""
+    return [pair for pair, score in rank_pairs(scorer, question, pairs)[:limit] if score > 0]
+
+
+def rank_pairs(scorer: MatchScorer, question: str, pairs: Sequence[FaqPair]) -> list[tuple[FaqPair, float]]:
+    """Every pair with its score against ``question`` (see the module's doc), best first; [] for fewer than
+    two pairs (no FAQ)."""
+    if len(pairs) < 2:
+        return []
     tokenizer = scorer.tokenizer
     terms = query_terms(tokenizer, scorer.synonyms, question)
     bigrams = {b: 1.0 for b in terms.own_bigrams}
@@ -77,10 +111,7 @@ def choose_pair(scorer: MatchScorer, question: str, pairs: Sequence[FaqPair]) ->
                 if term in h:
                     scores[i] += weight * scorer.weight(term) * idf
     ranked = sorted(range(len(pairs)), key=scores.__getitem__, reverse=True)
-    best, runner_up = scores[ranked[0]], scores[ranked[1]]
-    if best <= 0 or runner_up > (1 - CLEAR_LEAD) * best:
-        return None
-    return pairs[ranked[0]]
+    return [(pairs[i], scores[i]) for i in ranked]
 
 
 def _article(title: str, body: str) -> SearchDoc:

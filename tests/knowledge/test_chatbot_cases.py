@@ -4,7 +4,7 @@ Each case is a question as citizens type it and the demo article that answers it
 knowledge base has no answer. A direct answer must be the right article, always: a wrong answer misleads a
 citizen, while a missed one only costs a question back (a choice, or an offer to submit a request).
 
-The cases come in eleven sets (column ``set``), written by different people at different times, each label
+The cases come in twelve sets (column ``set``), written by different people at different times, each label
 checked against the article bodies by its writer:
 
 * ``first`` (74): written while the chatbot was being built, with its behaviour in view;
@@ -16,7 +16,11 @@ checked against the article bodies by its writer:
   segmentation scraps, blind7 the asked-act check. blind8 was run on the finished rules of its day. The act is
   now read in the clause that asks (for a story before or after the question, and 怎么解除挂失); blind9 (long
   messages with a story) was first run on that, then shaped the excluded asking words (咋办) and the
-  licence-points fact. blind10 was run once against the finished rules.
+  licence-points fact. blind10 was run once against the finished rules. ``shown1`` (15) was written with
+  the rules that judge what is shown (knowledge/chatbot.py: another region than the article's, a qualifier
+  of the article's topic that it lacks): each of its 9 unanswerable questions names another province or
+  city, or qualifies a demo title's head word differently (养老保险 / 医保, 医院 / 小区 停车费); 5 of them
+  were answered wrongly before those rules. Its 6 answerable ones are controls that must still be answered.
 
 The floors sit just under each set's figures of 2026-12-07; ``knowledge/README.md`` has the figures before
 and after.
@@ -52,7 +56,7 @@ FLOORS = {"first": (64, 10, 0.68, 0.95, 0.6), "blind1": (96, 30, 0.24, 0.87, 0.6
           "blind4": (64, 28, 0.32, 0.85, 0.33), "blind5": (64, 28, 0.46, 0.96, 0.43),
           "blind6": (64, 28, 0.4, 0.95, 0.54), "blind7": (64, 28, 0.37, 0.88, 0.64),
           "blind8": (64, 28, 0.45, 0.96, 0.5), "blind9": (64, 28, 0.31, 0.84, 0.6),
-          "blind10": (64, 28, 0.24, 0.87, 0.53)}
+          "blind10": (64, 28, 0.24, 0.87, 0.53), "shown1": (6, 9, 0.9, 0.9, 0.2)}
 
 
 async def outcomes(engine, clock) -> dict[str, dict[str, list[tuple[str, str | None, str, list]]]]:
@@ -95,7 +99,7 @@ async def test_labelled_questions_are_never_answered_wrongly_and_mostly_helped(e
         assert (answerable, unanswerable) == (n_answerable, n_unanswerable), name
         # 2026-12-07, right / choices / missed: first 44 / 19 / 1, blind1 24 / 60 / 12, blind2 20 / 41 / 3,
         # blind3 28 / 30 / 6, blind4 21 / 34 / 9, blind5 30 / 32 / 2, blind6 26 / 35 / 3, blind7 24 / 33 / 7,
-        # blind8 29 / 33 / 2, blind9 20 / 34 / 10, blind10 16 / 40 / 8
+        # blind8 29 / 33 / 2, blind9 20 / 34 / 10, blind10 16 / 40 / 8; shown1 6 / 0 / 0 (2 of 9 offered to submit)
         assert len(out["right"]) >= right * answerable, (name, out["missed"])
         assert len(out["right"]) + len(out["choices with the right one"]) >= helped * answerable, (name, out["missed"])
         # 2026-12-07, offered to submit: 7 of 10, 19 of 30, 15 of 24, 13 of 26, 10 of 28, 13 of 28, 16 of 28, 19 of

@@ -83,6 +83,8 @@ def test_missing_is_the_weightiest_asked_word_the_article_lacks(scorer):
     ("燃气抢修热线", "撤离到室外后拨打云州燃气24小时抢修电话 023-88896666 或119。", False),
     ("高龄津贴每个月几号发", "80至89周岁每人每月100元。", True),
     ("新生儿多久之内要上户口", "新生儿出生后一个月内申报出生登记。", False),
+    ("复工审批要多少天", "提交复工申请表和防控方案。", True),  # 多少天 asks for a time
+    ("复工审批要几个工作日", "材料齐全的5个工作日内办结。", False),
     ("住院报销比例是多少", "门诊统筹基金支付比例为70%。", False),  # a share is stated, though not this one
     # narrative mentions of a kind are no question for it
     ("培训班老板电话打不通，钱怎么要回来", "预付卡经营者停业的，消费者可向市场监管部门投诉。", False),

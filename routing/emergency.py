@@ -27,9 +27,6 @@ from dataclasses import dataclass
 
 from routing import liveness
 
-CLAUSE_RE = re.compile(r"[。！？!?；;，,、\n]+")
-SENTENCE_RE = re.compile(r"[^。！？!?\n]+[。！？!?\n]*")
-
 
 @dataclass(frozen=True)
 class EmergencyRule:

@@ -186,7 +186,7 @@ def test_an_import_refuses_a_list_cell_with_an_empty_item(column, value):
     with pytest.raises(RuleError) as err:
         RuleTable.from_csv_text(text, known_units={"housing", "urban", "ecology"}, vocabulary=vocabulary(),
                                 strict=True)
-    assert str(err.value).startswith(f"第 3 行：") and f"（{column}）“{value}”中有空项" in str(err.value)
+    assert str(err.value).startswith("第 3 行：") and f"（{column}）“{value}”中有空项" in str(err.value)
 
 
 @pytest.mark.parametrize("column,label,value,separator", [

@@ -126,6 +126,11 @@ def _jieba():
     return jieba.dt, jieba.posseg.dt.word_tag_tab
 
 
+def warm() -> None:
+    """Load jieba's dictionary and tag table now (about 1.5 s), not on the first ticket with a trigger word."""
+    _jieba()
+
+
 def is_whole_word(clause: str, start: int, end: int) -> bool:
     """False when the match [start, end) is only part of other words (see the module docstring)."""
     tk, tags = _jieba()

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hotline.textnorm import normalise
-from routing import store
+from routing import liveness, store
 from routing.classifier import REQUEST_TYPES, RoutingModel
 from routing.emergency import EmergencyDetector
 from routing.gazetteer import Gazetteer, build_gazetteer  # noqa: F401  (build_gazetteer: re-exported)
@@ -88,6 +88,7 @@ class RoutingService:
         model = RoutingModel.load(path)
         model.segmenter.add_words(self.gazetteer.names())
         model.segmenter.prepare("预热")  # build jieba's trie now, not on the first ticket
+        liveness.warm()  # and the emergency detector's word boundaries
         return model
 
     async def reload(self) -> dict[str, Any]:

@@ -40,6 +40,10 @@ BATCH = 500
 # service guides sharing the query's words (办理往来港澳通行证 / …团队游签注 / …进度查询) the one whose title the
 # query nearly spells out wins (bench/kb_results.md).
 TITLE_COVERAGE_WEIGHT = 0.3
+# An article that answers many questions (title lines, FAQ questions of its body) gathers partial matches from
+# all of them: its score is divided by its number of questions to this power, less the share of its best title
+# line that the query covers (a question asked word for word is not held against its article; bench/kb_results.md).
+QUESTION_COUNT_EXPONENT = 0.15
 
 
 @dataclass
@@ -63,7 +67,9 @@ class _Block:
         self.segment = Segment.build([d.words for d in self.docs],
                                      [Tokenizer.bigrams(doc_text(d.doc)) for d in self.docs])
         self.alive = np.ones(len(self.docs), dtype=bool)
-        self.titles = TitleLines([_title_lines(d.doc) for d in self.docs], self.segment.fields["bigrams"].vocab)
+        lines = [_title_lines(d.doc) for d in self.docs]
+        self.titles = TitleLines(lines, self.segment.fields["bigrams"].vocab)
+        self.breadth = np.array([max(1, len(x)) for x in lines], dtype=np.float32) ** -QUESTION_COUNT_EXPONENT
         self.columns = {
             name: np.array([getattr(d.doc, name) or "" for d in self.docs], dtype=object)
             for name in ("kind", "ref_id", "category", "unit", "status")
@@ -101,8 +107,8 @@ class _Block:
         if not best.size:
             return
         vocab = self.segment.fields["bigrams"].vocab
-        cover = self.titles.coverage([vocab[x] for x in pairs if x in vocab], *weights)
-        scores[best] *= 1 + TITLE_COVERAGE_WEIGHT * cover[best]
+        cover = self.titles.coverage([vocab[x] for x in pairs if x in vocab], *weights)[best]
+        scores[best] *= (1 + TITLE_COVERAGE_WEIGHT * cover) * self.breadth[best] ** -cover
 
     def rerank(self, scores: np.ndarray, query_regions: QueryRegions) -> None:
         """Place-aware re-rank of the best candidates, in place (see :mod:`knowledge.places`)."""
@@ -304,7 +310,7 @@ class EmbeddedSearchIndex(SearchIndex):
             keep = block.mask(filters)
             if terms.anchored:
                 keep &= block.segment.containing(*terms.anchors())
-            s = np.where(keep, s, 0.0)
+            s = np.where(keep, s * block.breadth, 0.0)
             block.rerank(s, query_regions)
             block.title_boost(s, pairs, weights)
             total += int((s > 0).sum())

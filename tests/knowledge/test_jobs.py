@@ -176,7 +176,7 @@ async def test_an_index_made_under_an_older_ranking_is_rebuilt_once_by_the_index
 
     from hotline.config import Settings
     from knowledge.jobs import DOC_TEXT_STATE, index_pending_job, set_state
-    from knowledge.search import base
+    from knowledge.search import base, embedded
 
     await seed_units(engine, clock.now())
     service = ArticleService(engine, clock)
@@ -187,6 +187,7 @@ async def test_an_index_made_under_an_older_ranking_is_rebuilt_once_by_the_index
     statements, faq = f"article:{art['id'] - 1}", f"article:{art['id']}"
     with monkeypatch.context() as old_version:  # indexed (and searched) by the version before the FAQ rule
         old_version.setattr(base, "faq_questions", lambda doc: [])
+        old_version.setattr(embedded, "faq_questions", lambda doc: [])
         await index_pending(engine, index)
         hits = {h.key: h.score for h in (await index.search("新生儿怎么参加医保")).hits}
     assert hits[faq] == pytest.approx(hits[statements])  # the old weighting: the same words score the same

@@ -85,6 +85,11 @@ def satisfaction_in(text: str) -> str | None:
     return "满意" if _SATISFIED.search(text or "") else None
 
 
+# A complaint (knowledge.complaint) is first offered a request, before the answer or the choices (reply kind -> lead).
+COMPLAINT_LEADS = {
+    "answer": "您反映的问题可以提交诉求，转交相关部门办理，回复“提交”即可。以下信息供您参考：\n\n",
+    "clarify": "您反映的问题需要相关部门处理，回复“提交”即可为您提交诉求，转交相关部门办理。\n",
+}
 HELP = "请直接输入您想咨询的问题；发送工单编号（13位数字）可查询办理进度；回复“提交”可反映诉求。"
 _COMMANDS = frozenset((*CANCEL_WORDS, *HELPFUL, *UNHELPFUL, *GREETINGS, *THANKS, *PROGRESS_WORDS, *NO_PHONE_WORDS,
                        *KEEP_QUESTION_WORDS))

@@ -26,6 +26,8 @@ One call per citizen message: ``await chatbot.respond(message) -> BotReply``.
   latest reply); "查询进度" (进度怎么样了, 有结果了吗 …) with no number lists the citizen's latest tickets.
   The owner rates an answered ticket (满意/基本满意/不满意, with its number or right after its progress)
   as the callback does: 不满意 on a replied ticket reopens it with the citizen's words as the reason.
+* A complaint stated without a question (楼下工地夜间施工噪音扰民，望处理; :mod:`knowledge.complaint`) gets the
+  offer to submit first, then the answer or the choices as usual: "提交" files it, the complaint its content.
 * Greetings and thanks get a greeting; commands with nothing to act on (取消, 对, a bare
   number such as 12345) get a short help; none of these is searched or a knowledge gap.
 * Every question is logged; unanswered and unhelpful ones are knowledge gaps
@@ -56,11 +58,12 @@ from hotline.messages import InboundMessage
 from hotline.tables import units
 from hotline.users import Actor
 from knowledge.chat_text import TICKET_NUMBER, find, typed_whole
-from knowledge.chat_words import (CANCEL_WORDS, CONFIRM_WORDS, DENY_WORDS, FEEDBACK_YES, GREETING, GREETINGS, HELP,
-                                  HELPFUL, MIN_PROBLEM_CHARS, ORDINALS, PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS,
-                                  THANKS, UNHELPFUL, BotReply, bare_of, book_title, only_phone, option_labels,
-                                  asks, satisfaction_in, strip_greeting)
+from knowledge.chat_words import (CANCEL_WORDS, COMPLAINT_LEADS, CONFIRM_WORDS, DENY_WORDS,
+                                  FEEDBACK_YES, GREETING, GREETINGS, HELP, HELPFUL, MIN_PROBLEM_CHARS, ORDINALS,
+                                  PROGRESS_CHARS, PROGRESS_WORDS, SUBMIT_WORDS, THANKS, UNHELPFUL, BotReply, bare_of,
+                                  book_title, only_phone, option_labels, asks, satisfaction_in, strip_greeting)
 from knowledge.collect import ASK, RequestCollector, ask_for, ask_router, title_of
+from knowledge.complaint import is_complaint
 from knowledge.confidence import MatchScorer
 from knowledge.dialogue import DialogueBusy, DialogueStore
 from knowledge.faq_answer import FaqPair, candidate_pairs, choose_pair, faq_pairs, single_pair
@@ -263,6 +266,8 @@ class Chatbot(RequestCollector):
                 return appended, {}
         earlier = [state["question"], state.get("article")] if stage == "feedback" and state.get("question") else None
         reply, state = await self._question(message, key, strip_greeting(text))
+        if reply.kind in COMPLAINT_LEADS and is_complaint(text):  # a problem to act on: the offer to submit leads
+            reply = dataclasses.replace(reply, text=COMPLAINT_LEADS[reply.kind] + reply.text)
         state = _with_earlier(state, earlier)  # 那租金多少钱 after an answer: the ticket says what 那 is
         urgent = self._urgent(text)
         if urgent:  # the citizen must call now; the answer (a gas leak article) or the offer follows

@@ -48,8 +48,9 @@ from knowledge.places import is_relative
 # conjunction, auxiliary, modal particle, interjection, onomatopoeia, direction.
 CONTEXT_TAGS = ("t", "r", "d", "m", "q", "p", "c", "u", "y", "e", "o", "f")
 RARE = 10  # dictionary frequency assumed for a character jieba's dictionary lacks
-# A question asking for a kind of fact (how much, which number, when, what share) is only answered by an
-# article that states a fact of that kind: kind -> (how questions ask for it, how articles state it).
+# A question asking for a kind of fact (how much, which number, when, what share, where, which address or
+# e-mail) is only answered by an article that states a fact of that kind: kind -> (how questions ask for it,
+# how articles state it). "where" is met by any place, office, channel or number the article names.
 FACT_KINDS = {
     "amount": (re.compile(r"多少钱|几块钱|多少元|(?:费|价|租金|钱)[是要]?多少|[交收付]多少|收不收费|要钱吗"),
                re.compile(r"\d[\d.,]*\s*(?:元|万元|块)|免费|不收费|不收取")),
@@ -60,6 +61,16 @@ FACT_KINDS = {
               re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[\d一二三四五六七八九十]+成")),
     "points": (re.compile(r"[扣记]几分|[扣记]多少分|扣不扣分|扣分吗|记分吗"),
                re.compile(r"[扣记]\s*\d+\s*分|不扣分|不记分|记分")),
+    "email": (re.compile(r"邮箱|电子邮件|电子信箱|e-?mail", re.I),
+              re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")),
+    "address": (re.compile(r"地址|具体位置|门牌"),
+                re.compile(r"地址|位于|[路街巷道]\d+号|\d+号(?!码)|\d+[楼层室]")),
+    "where": (re.compile(r"(?:在|去|到)?哪(?:里|儿)?(?:办|交|领|缴|申请|补|换|开|报名|登记|预约|投诉|举报|反映|打|查)"
+                         r"|什么地方|哪个(?:窗口|部门|网点|营业厅|大厅)|去哪"),
+              re.compile(r"地址|地点|位于|窗口|大厅|网点|营业厅|[路街巷道]\d+号"
+                         r"|(?:到|在|向|去|前往|由)[^，。；\n]{1,20}(?:办|申请|领|缴|登记|报名|补|换|投诉|举报|反映|咨询|预约)"
+                         r"|部门|[^\W\d]局|厅|派出所|中心|服务站|办事处|管理所|街道|社区|居委会|村委会|公司|银行|医院"
+                         r"|网上|线上|登录|小程序|APP|公众号|官网|网站|拨打|电话|\d{5,}", re.I)),
     "time": (re.compile(r"几号|哪天|哪一天|几月|什么时候|何时|几点|多久|多长时间|期限|截止|(?:几|多少)个?(?:天|工作日)"),
              re.compile(r"\d+\s*个?(?:月|日|号|时|点|天|年|小时|工作日)"
                         r"|[一二三四五六七八九十两半]+个?(?:月|日|天|年|小时|工作日)|当月|当天|当日|即时|当场|次日|季度")),

@@ -92,6 +92,18 @@ def test_missing_is_the_weightiest_asked_word_the_article_lacks(scorer):
     ("违停贴条要扣几分啊", "15日内未缴纳的每日按罚款数额3%加处罚款。", True),  # 3% is no licence points
     ("违停贴条要扣几分啊", "在禁停路段违法停车的，罚款200元，记3分。", False),
     ("违停贴条要扣几分啊", "临时停车未离开驾驶座的，不扣分。", False),
+    # where: an article naming no place, office, channel or number does not say where
+    ("大件垃圾在哪里预约", "大件垃圾需预约上门收运，厨余垃圾应沥干水分后投放。", True),
+    ("大件垃圾在哪里预约", "大件垃圾可通过“云州环卫”公众号预约上门收运。", False),
+    ("出生登记去哪办", "新生儿出生后一个月内应当申报出生登记。", True),
+    ("出生登记去哪办", "由监护人到户籍所在地派出所申报出生登记。", False),
+    ("物业乱收费找哪个部门", "物业服务收费实行市场调节价。", True),
+    ("物业乱收费找哪个部门", "可向所在区住建局反映。", False),
+    ("市民中心地址在哪", "市民中心周一至周五上午9点开放。", True),
+    ("市民中心地址在哪", "市民中心位于东山区人民路18号。", False),
+    # e-mail: an address with an @
+    ("信访的电子邮箱是多少", "可拨打12345热线反映。", True),
+    ("信访的电子邮箱是多少", "来信请发送至 xinfang@yunzhou.gov.cn。", False),
 ])
 def test_a_question_for_a_kind_of_fact_needs_an_article_stating_one(question, text, lacks):
     assert lacks_asked_fact(question, text) is lacks

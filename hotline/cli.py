@@ -31,6 +31,7 @@ GROUPS: list[str] = [
     "hotline.cli_core:units",
     "hotline.cli_core:categories",
     "hotline.cli_core:serve",
+    "hotline.cli_tickets:tickets",
     "routing.cli:routing",
     "knowledge.cli:kb",
     "hotline.jobs.cli:jobs",

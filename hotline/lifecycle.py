@@ -100,6 +100,7 @@ ACTION_LABELS = {
     "dispatch": "派单", "sign": "签收", "return": "退单", "reply": "答复", "request_extension": "申请延期",
     "approve_extension": "批准延期", "deny_extension": "驳回延期", "urge": "督办", "callback": "回访",
     "close": "办结", "reopen": "重办", "merge": "合并", "rate": "评价", "create": "创建", "recall": "撤回派单",
+    "import": "历史导入",  # hotline tickets import: an event only, no transition (not in ACTIONS)
 }
 
 

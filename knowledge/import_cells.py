@@ -37,8 +37,19 @@ DATE_FIELDS = ("valid_from", "valid_to", "review_due_at")
 STATUS_NAMES = {**{s: s for s in STATUSES}, **{label: s for s, label in STATUS_LABELS.items()}}
 
 
+# Excel writes a control character in a cell as _xHHHH_ (OOXML's escape: 各位领导好_x000D_ is a line break); tools
+# that export such workbooks to CSV often leave the escape in the text.
+EXCEL_ESCAPE = re.compile(r"_x(00[01][0-9A-Fa-f])_")
+
+
 def text(value) -> str:
-    return "" if value is None else str(value)
+    if value is None:
+        return ""
+    value = str(value)
+    if "_x" not in value:
+        return value
+    value = EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class Blank:

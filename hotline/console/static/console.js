@@ -40,7 +40,7 @@ async function api(path, options = {}) {
 
 // Channel codes as staff say them (the new-ticket form offers the same words).
 const CHANNEL_LABELS = { phone: "电话", sms: "短信", wechat: "微信", email: "电子邮件", mailbox: "市长信箱", telegram: "Telegram",
-  open311: "Open311", web: "网站", "walk-in": "来访" };
+  open311: "Open311", web: "网站", "walk-in": "来访", import: "历史导入" };
 const channelName = (code) => CHANNEL_LABELS[code] || code || "—";
 const unitName = (code) => (units.find((u) => u.code === code) || {}).name || code || "人工派单";
 const fmt = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");

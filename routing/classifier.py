@@ -24,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 from sklearn.svm import LinearSVC
 
+from routing.calibration import calibration
 from routing.segment import CJK_RE, Segmenter
 
 MODEL_FORMAT = 5  # 5: Features with the title block; 4: Features without it (still loads); 3: LegacyFeatures
@@ -378,13 +379,16 @@ def evaluate(model: RoutingModel, texts: Sequence[str], labels: Sequence[str],
     model.segmenter.prepare("预热")  # load the dictionary before the clock starts
     start, cpu = time.perf_counter(), time.process_time()
     docs = model.prepare(texts, progress)
-    predicted = model.predict_labels(docs)
+    suggested = [p["category"] for p in model.predict_docs(docs, top=1)]  # as the service suggests: guard included
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    predicted = [p["label"] for p in suggested]
     if label_map is not None:
         labels, predicted = [label_map(x) for x in labels], [label_map(x) for x in predicted]
+    right = [a == b for a, b in zip(labels, predicted)]
     return metrics(labels, predicted) | {
         "texts_per_second": round(len(texts) / elapsed, 1) if elapsed else None,
         "texts_per_cpu_second": round(len(texts) / cpu, 1) if cpu else None,  # per core, whatever else runs
+        "calibration": calibration([p["confidence"] for p in suggested], right),
         "model_version": model.version}
 
 

@@ -182,6 +182,23 @@ def evaluate_cmd(model_path, data, text_col, label_col, as_json, data_dir) -> No
                f"吞吐 {result['texts_per_second']} 条/秒" + ("  （按一级分类比较）" if label_map else ""))
     for name, m in result["per_class"].items():
         click.echo(f"  {name}\tP={m['precision']}\tR={m['recall']}\tF1={m['f1']}\tn={m['support']}")
+    echo_calibration(result["calibration"])
+
+
+def echo_calibration(cal: dict) -> None:
+    """The confidence table an operator sets the auto-dispatch threshold by (routing.calibration)."""
+    if not cal["n"]:
+        return
+    from routing.settings import RoutingSettings
+
+    current = RoutingSettings().auto_threshold
+    click.echo(f"置信度校准：ECE {cal['ece']}（越接近 0，置信度越可信）")
+    click.echo("  阈值\t达到阈值的占比\t其中分类正确")
+    for row in cal["thresholds"]:
+        mark = "  ← 当前自动分拨阈值" if abs(row["threshold"] - current) < 1e-9 else ""
+        accuracy = "—" if row["accuracy"] is None else f"{row['accuracy']:.1%}"
+        click.echo(f"  {row['threshold']:.2f}\t{row['share']:.1%}\t{accuracy}{mark}")
+    click.echo("  （服务按承办单位合计同一单位各分类的置信度，实际自动分拨的比例不低于此表）")
 
 
 @routing.command()

@@ -136,7 +136,7 @@ def checked_group(terms, keep: tuple[str, ...] = ()) -> tuple[str, ...]:
 
 async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None = None) -> dict:
     """Create a group, or replace group ``group_id`` (404 if missing); 409 if another group has the same
-    members. The version is bumped first: on PostgreSQL its row lock makes concurrent edits take turns,
+    members or all of them (a group inside another adds nothing). The version is bumped first: on PostgreSQL its row lock makes concurrent edits take turns,
     so two identical groups saved at once cannot both pass the check."""
     await ensure_defaults(engine)
     async with engine.begin() as conn:
@@ -149,6 +149,8 @@ async def save_group(engine: AsyncEngine, terms, who: str, group_id: int | None 
         for other_id, other in stored.items():
             if other_id != group_id and set(other) == set(members):
                 raise Conflict(f"已有相同的同义词组（编号 {other_id}）")
+            if other_id != group_id and set(members) < set(other):  # adds nothing: every term already expands so
+                raise Conflict(f"这些词已全部在同义词组 {other_id}（{'、'.join(other)}）中，无需再建；如需调整请编辑该组")
         values = {"terms": ",".join(members), "updated_by": who, "updated_at": utcnow()}
         if group_id is None:
             group_id = (await conn.execute(kb_synonyms.insert().values(**values)

@@ -73,8 +73,15 @@ async def test_synonym_groups_are_bounded_typed_split_on_semicolons_and_unique(c
     # the same members in another order, or the same as a default group: 409, and nothing stored
     assert (await _error(await post("非法营运 野的 黑车 摩的"), 409)).startswith("已有相同的同义词组")
     assert (await _error(await post("社会保障、社保、社会保险"), 409)).startswith("已有相同的同义词组")
+    # part of a group adds nothing (every term already expands to the rest): 409 naming the group
+    assert await _error(await post("黑车、摩的"), 409) == \
+        f"这些词已全部在同义词组 {made['id']}（摩的、黑车、野的、非法营运）中，无需再建；如需调整请编辑该组"
+    # sharing a term with a group is allowed: a term may be in several groups (黑车 is also an 黑出租)
+    shared = await post("黑车、黑出租")
+    assert shared.status == 201
     groups = (await (await client.get(url, headers=AGENT)).json())["items"]
     assert sum(set(g["terms"]) == {"摩的", "黑车", "野的", "非法营运"} for g in groups) == 1
+    assert not any(set(g["terms"]) == {"黑车", "摩的"} for g in groups)
     # saving a group as it is stays allowed; turning it into a copy of another is not
     resp = await client.put(f"{url}/{made['id']}", json={"terms": "黑车、摩的、野的、非法营运"}, headers=EDITOR)
     assert resp.status == 200

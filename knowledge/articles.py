@@ -124,7 +124,8 @@ class ArticleService:
                    offset: int = 0, viewer=None) -> list[dict]:
         """Articles by filters; ``review_flagged`` keeps those the review sweep flagged (past their review
         date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles), ``q``
-        those whose title or body contains the text (case-insensitive), ``viewer`` those the user may read."""
+        those whose title or body contains every space-separated part of the text (case-insensitive), ``category``
+        a category and those under it, ``viewer`` those the user may read."""
         query = _filtered(_select(), status=status, unit=unit, category=category, review_flagged=review_flagged,
                           unit_id=unit_id, q=q, viewer=viewer)
         async with self.engine.connect() as conn:
@@ -445,13 +446,15 @@ def _filtered(query, *, status: str | None = None, unit: str | None = None, cate
         query = query.where(units.c.code == unit)
     if unit_id is not None:
         query = query.where(kb_articles.c.unit_id == unit_id)
-    if category:
-        query = query.where(kb_articles.c.category == category)
+    if category:  # a category and the ones under it (C0102: C010202), as the ticket list and search filter
+        query = query.where(kb_articles.c.category.startswith(category, autoescape=True))
     if review_flagged:
         query = query.where(kb_articles.c.review_flagged_at.is_not(None))
-    if q:  # ILIKE on PostgreSQL, lower() LIKE lower() on SQLite; % and _ in the text match themselves
-        query = query.where(sa.or_(kb_articles.c.title.icontains(q, autoescape=True),
-                                   kb_articles.c.body_text.icontains(q, autoescape=True)))
+    # every space-separated part of ``q`` in the title or the body (公积金 提取); ILIKE on PostgreSQL, lower() LIKE
+    # lower() on SQLite; % and _ in the text match themselves
+    for part in (q or "").split():
+        query = query.where(sa.or_(kb_articles.c.title.icontains(part, autoescape=True),
+                                   kb_articles.c.body_text.icontains(part, autoescape=True)))
     return query
 
 

@@ -213,3 +213,22 @@ async def test_inline_tags_leave_no_spaces_in_the_plain_text(client):
         "title": "以旧换新补贴", "body": "<p>可申请每台<b>20万元</b>补贴，<a href='https://yz.gov.cn'>点此</a>申请。</p>"
                                       "<ul><li>身份证</li><li>购车发票</li></ul>"}, headers=EDITOR), 201)
     assert art["body_text"] == "可申请每台20万元补贴，点此申请。\n身份证\n购车发票"
+
+
+async def test_the_article_list_filters_a_category_with_those_under_it_and_every_part_of_the_text(client):
+    made = {}
+    for key, category, title, body in [
+        ("property", "C010202", "物业费收费标准", "<p>住宅物业服务费按合同约定的标准收取。</p>"),
+        ("agency", "C010203", "房屋中介费怎么收", "<p>中介服务费由双方约定，应明码标价。</p>"),
+        ("fund", "C0501", "住房公积金提取条件", "<p>购房、租房、退休时可以提取住房公积金。</p>"),
+    ]:
+        made[key] = (await json_of(await client.post(ARTICLES, json={"title": title, "body": body,
+                                                                     "category": category}, headers=EDITOR), 201))["id"]
+    ids = set(await _listed_ids(client, EDITOR, category="C0102"))  # 房地产市场 and the categories under it
+    assert {made["property"], made["agency"]} <= ids and made["fund"] not in ids
+    assert made["property"] in await _listed_ids(client, EDITOR, category="C010202")
+    assert made["agency"] not in await _listed_ids(client, EDITOR, category="C010202")
+    # each space-separated part anywhere in the title or the body, not the text as one string
+    assert made["fund"] in await _listed_ids(client, EDITOR, q="公积金 提取")
+    assert made["fund"] in await _listed_ids(client, EDITOR, q="  退休   公积金 ")
+    assert made["fund"] not in await _listed_ids(client, EDITOR, q="公积金 中介")

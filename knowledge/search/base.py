@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from hotline.textnorm import normalise
+from knowledge.tokenize import ASKING_WORDS
 
 KINDS = ("article", "ticket")
 
@@ -158,7 +159,7 @@ def query_terms(tokenizer, synonyms, query: str) -> QueryTerms:
     """A query's words typed, synonym words added and character pairs (:class:`QueryTerms`)."""
     words = tokenizer.words(query)
     added = synonyms.expand(words)[len(words):]
-    own = tokenizer.bigrams(query)
+    own = tokenizer.bigrams(ASKING_WORDS.sub(" ", normalise(query)))  # pairs of the topic, not of 怎么办
     per_synonym = [tokenizer.bigrams(extra) for extra in added]
     return QueryTerms(words, added, own + [b for pairs in per_synonym for b in pairs], own, per_synonym)
 

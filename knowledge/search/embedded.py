@@ -301,7 +301,10 @@ class EmbeddedSearchIndex(SearchIndex):
         blocks = [self._main, self._current_delta()]
         scores = self.ranker.score([b.segment for b in blocks], weighted(words, added, self.places), terms.bigrams)
         query_regions = self.places.query_regions(words)
-        pairs, title_weights = set(terms.bigrams), self._title_weights(blocks)
+        # how much of a title line the query spells out counts its asking words too (社保卡丢了怎么办 is that
+        # title line word for word), though they match nothing on their own (knowledge.tokenize.ASKING_WORDS)
+        pairs = set(terms.bigrams) | set(self.tokenizer.bigrams(query))
+        title_weights = self._title_weights(blocks)
         hits: list[tuple[float, _Doc]] = []
         total = 0
         for block, s, weights in zip(blocks, scores, title_weights):

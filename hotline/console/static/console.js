@@ -44,6 +44,13 @@ const CHANNEL_LABELS = { phone: "电话", sms: "短信", wechat: "微信", email
 const channelName = (code) => CHANNEL_LABELS[code] || code || "—";
 const unitName = (code) => (units.find((u) => u.code === code) || {}).name || code || "人工派单";
 const fmt = (iso) => (iso ? new Date(iso).toLocaleString("zh-CN", { hour12: false }) : "—");
+// replaceChildren without the left-out (null/false) children, which it would print as "null"
+const fill = (el, ...children) => el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false && c !== ""));
+const STATE_NAMES = { new: "新建", accepted: "待派单", rejected: "不予受理", answered: "直接答复办结", emergency: "已转紧急热线",
+  dispatched: "已派单", signed: "已签收", replied: "已答复", callback_done: "已回访", closed: "已办结", merged: "已合并" };
+// The router's pick as text; a confidence of 0 (or no unit) is no suggestion at all.
+const routeText = (route) => (route.lead_unit && Number(route.confidence || 0) > 0
+  ? `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence).toFixed(2)}）` : "无建议");
 const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title: light || "无时限" });
 
 // Which actions each state offers, with the fields each needs.
@@ -138,6 +145,8 @@ function actionForm(ticket, action) {
   });
   const form = h("form", { "data-action": action }, inputs, h("button", { type: "submit" }, spec.label));
   if (action === "dispatch") requireReasonForReturningUnit(ticket, form);
+  // a reply to the citizen: the knowledge base's answers, to insert into it (the new-ticket form has its own)
+  if (REPLY_FIELDS[action]) form.insertBefore(kbReplyPanel(ticket, form.elements.namedItem(REPLY_FIELDS[action])), form.lastElementChild);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const params = {};
@@ -148,15 +157,142 @@ function actionForm(ticket, action) {
       else if (name === "days") params[name] = Number(value);
       else params[name] = value;
     }
+    const button = form.querySelector("button[type=submit]");
+    if (button.disabled) return;  // a double click: the first request is still on its way
+    button.disabled = true;
     try {
       await api(`/api/v1/tickets/${ticket.number}/transitions`, { json: { action, params, version: ticket.version } });
-      await showTicket(ticket.number);
-      await loadList();
     } catch (err) {
-      alert(err.message);
+      button.disabled = false;
+      return alert(err.message);
     }
+    await afterAction(ticket.number, action);
+    button.disabled = false;  // the form is usually replaced by then
   });
   return form;
+}
+
+// The action forms whose text goes to the citizen, by their text field: they get the knowledge panel.
+const REPLY_FIELDS = { answer: "answer", reply: "text" };
+
+// Where an article's answer goes: at the cursor (replacing a selection) once the agent has been in the
+// textarea, else appended on a new line. The block stands on its own lines; the form is not submitted.
+function insertReply(textarea, text) {
+  const value = textarea.value;
+  let start = value.length, end = value.length;
+  if (document.activeElement === textarea) [start, end] = [textarea.selectionStart, textarea.selectionEnd];
+  else if (textarea.dataset.caret) [start, end] = textarea.dataset.caret.split(",").map(Number);
+  start = Math.min(start, value.length);
+  end = Math.min(Math.max(end, start), value.length);
+  const before = value.slice(0, start), after = value.slice(end);
+  const block = `${before && !before.endsWith("\n") ? "\n" : ""}${text}${after && !after.startsWith("\n") ? "\n" : ""}`;
+  textarea.value = before + block + after;
+  const caret = before.length + block.length;
+  textarea.focus();
+  textarea.setSelectionRange(caret, caret);
+  textarea.dataset.caret = `${caret},${caret}`;  // a second article goes after the first
+  textarea.dispatchEvent(new Event("input", { bubbles: true }));
+}
+
+// Remember the textarea's cursor while the agent is in it (a click on 插入答复 takes the focus away).
+function trackCaret(textarea) {
+  const keep = () => { textarea.dataset.caret = `${textarea.selectionStart},${textarea.selectionEnd}`; };
+  for (const type of ["focus", "select", "keyup", "mouseup", "input", "blur"]) textarea.addEventListener(type, keep);
+}
+
+// The knowledge panel of a reply form (collapsed under 知识库): the articles suggested for the ticket's text
+// (the assist API: published and in force; a unit user gets the same articles), a search for another article,
+// and 插入答复 on each, which puts the article's answer with its source into the reply.
+function kbReplyPanel(ticket, textarea) {
+  trackCaret(textarea);
+  const error = h("p", { class: "error kb-reply-error" });
+  const suggested = h("div", { class: "kb-reply-suggested" });
+  const results = h("div", { class: "kb-reply-results" });
+  const query = h("input", { type: "search", class: "kb-reply-q", placeholder: "检索其他知识…", maxlength: 200 });
+  const body = h("div", { class: "kb-reply-body", hidden: true }, suggested,
+    h("div", { class: "kb-reply-search" }, query, h("button", { type: "button", class: "kb-reply-find", onclick: () => search() }, "检索")),
+    results, error);
+  const toggle = h("button", { type: "button", class: "kb-reply-toggle", "aria-expanded": "false" }, "知识库 ▸");
+  const panel = h("div", { class: "kb-reply" }, toggle, body);
+  let loaded = false, searchSeq = 0;
+
+  const insert = async (article, button) => {
+    if (button.disabled) return;  // a double click: the first request is still on its way
+    button.disabled = true;
+    error.textContent = "";
+    try {
+      const block = await api("/api/v1/assist/insert", { json: { article_id: Number(article.id) } });
+      insertReply(textarea, block.text);
+    } catch (err) {
+      error.textContent = `未能插入“${article.title}”：${err.message}`;
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const item = (a) => {
+    const notInForce = a.extra?.in_force === false;  // a search hit: the server refuses to quote it
+    return h("div", { class: "kb-reply-article", "data-id": a.id },
+      h("div", { class: "kb-reply-title" }, a.title,
+        notInForce ? h("span", { class: "badge kb-not-in-force", title: "尚未生效或已过有效期，不能据此答复市民" }, "不在有效期内") : null),
+      a.highlight ? h("div", { class: "muted snippet" }, kbHighlight(a.highlight)) : null,  // kb.js
+      h("button", { type: "button", class: "kb-reply-insert", disabled: notInForce, onclick: (ev) => insert(a, ev.currentTarget) }, "插入答复"));
+  };
+
+  const suggest = async () => {
+    fill(suggested, h("span", { class: "muted" }, "正在查找相关知识…"));
+    let data;
+    try {
+      data = await api("/api/v1/assist", { json: { text: (ticket.text || ticket.title || "").slice(0, 5000), ticket_id: ticket.id } });
+    } catch (err) {
+      return fill(suggested, h("span", { class: "error" }, `相关知识暂不可用：${err.message}`));
+    }
+    const articles = (data.articles || []).slice(0, 3);
+    fill(suggested, h("strong", {}, "相关知识："),
+      articles.length ? articles.map(item) : h("span", { class: "muted" }, "暂无相关知识，可在下方检索"));
+  };
+
+  async function search() {
+    const q = query.value.trim();
+    const seq = ++searchSeq;  // only the answer for the latest search is shown
+    error.textContent = "";
+    if (!q) return results.replaceChildren();
+    const params = new URLSearchParams({ q, kind: "article", status: "published", limit: "5" });
+    let data;
+    try {
+      data = await api(`/api/v1/kb/search?${params}`);
+    } catch (err) {
+      if (seq === searchSeq) { results.replaceChildren(); error.textContent = `检索失败：${err.message}`; }
+      return;
+    }
+    if (seq !== searchSeq) return;
+    fill(results, h("strong", {}, `检索“${q}”：`),
+      data.hits.length ? data.hits.map(item) : h("span", { class: "muted" }, "没有检索到相关知识"));
+  }
+  // Enter in the search box searches; it must not submit the reply form around it.
+  query.addEventListener("keydown", (ev) => { if (ev.key === "Enter") { ev.preventDefault(); search(); } });
+  toggle.addEventListener("click", () => {
+    body.hidden = !body.hidden;
+    toggle.textContent = body.hidden ? "知识库 ▸" : "知识库 ▾";
+    toggle.setAttribute("aria-expanded", String(!body.hidden));
+    if (!body.hidden && !loaded) { loaded = true; suggest(); }
+  });
+  return panel;
+}
+
+// After an action: the ticket as it is now; a unit that handed it back (退单) can no longer see it.
+async function afterAction(number, action) {
+  try {
+    await showTicket(number);
+  } catch (err) {
+    if (err.status !== 404) alert(err.message);
+    else {
+      current = null;
+      const done = action === "return" ? `已退单：工单 ${number} 已退回派单中心，不再由本单位办理`
+        : `已${ACTIONS[action].label}：工单 ${number} 已不在您可查看的工单中`;
+      fill($("#detail"), h("div", { class: "card", id: "action-done" }, h("p", {}, done)));
+    }
+  }
+  await loadList().catch((err) => alert(err.message));
 }
 
 async function showTicket(number) {
@@ -182,8 +318,7 @@ async function showTicket(number) {
         h("tr", {}, h("th", {}, "市民"), h("td", {}, (t.citizen?.identities || []).map((i) => i.value).join("、") || "—")),
         t.contact_phone ? h("tr", {}, h("th", {}, "联系电话"), h("td", { id: "contact-phone" }, t.contact_phone.replace(/^\+86/, ""))) : null,
         h("tr", {}, h("th", {}, "满意度"), h("td", {}, t.satisfaction || "—")),
-        route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {},
-          `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（置信度 ${Number(route.confidence || 0).toFixed(2)}）`,
+        route ? h("tr", {}, h("th", {}, "智能建议"), h("td", {}, routeText(route),
           (route.alerts || []).map((text) => h("div", { class: "alert" }, text)),
           route.auto_dispatch_error ? h("div", { class: "alert" }, `未能自动派单：${route.auto_dispatch_error}，请人工派单`) : null)) : null,
         route && allowed.includes("dispatch") ? h("tr", {}, h("th", {}, "候选单位"), h("td", { id: "candidates" },
@@ -231,69 +366,131 @@ async function loadList() {
   $("#pager").textContent = `共 ${page.total} 件`;
 }
 
-let assistTimer = null;
+// Live assist while the agent types: only the answer for the text as it is now is shown (a slower answer
+// for an earlier text is dropped), and clearing the text clears the panel and cancels what is in flight.
+const ASSIST_MIN = 4;
+const assist = { timer: null, seq: 0, abort: null };
+function cancelAssist() {
+  clearTimeout(assist.timer);
+  assist.seq += 1;
+  if (assist.abort) assist.abort.abort();
+  assist.abort = null;
+}
 function scheduleAssist() {
-  clearTimeout(assistTimer);
-  assistTimer = setTimeout(runAssist, 300);
+  cancelAssist();
+  if ($("#new-form").text.value.trim().length < ASSIST_MIN) return $("#assist").replaceChildren();
+  assist.timer = setTimeout(runAssist, 300);
 }
 
 async function runAssist() {
+  cancelAssist();
   const text = $("#new-form").text.value.trim();
-  if (text.length < 4) return $("#assist").replaceChildren();
+  if (text.length < ASSIST_MIN) return $("#assist").replaceChildren();
+  const seq = assist.seq, controller = new AbortController();
+  assist.abort = controller;
   let data;
   try {
-    data = await api("/api/v1/assist", { json: { text: text.slice(0, 5000) } });  // POST: a long text outgrows a URL
+    // POST: a long text outgrows a URL
+    data = await api("/api/v1/assist", { json: { text: text.slice(0, 5000) }, signal: controller.signal });
   } catch (err) {
-    return $("#assist").replaceChildren(h("p", { class: "muted" }, `辅助信息暂不可用：${err.message}`));
+    if (seq !== assist.seq || err.name === "AbortError") return;  // the text changed meanwhile
+    return fill($("#assist"), h("p", { class: "muted" }, `辅助信息暂不可用：${err.message}`));
   }
+  if (seq !== assist.seq) return;
+  assist.abort = null;
+  renderAssist(data);
+}
+
+function renderAssist(data) {
   const route = data.routing || data.router || null;
-  $("#assist").replaceChildren(
-    route ? h("div", { class: "card" }, h("strong", {}, "派单建议："),
-      `${route.category_name || route.category || "?"} → ${unitName(route.lead_unit)}（${Number(route.confidence || 0).toFixed(2)}）`,
-      route.emergency ? h("div", { class: "alert" }, `疑似紧急情况，请立即转 ${route.emergency.number}`) : null) : null,
-    h("div", { class: "card" }, h("strong", {}, "知识库："),
-      (data.articles || []).slice(0, 3).map((a) => h("div", {},
+  const alerts = route ? route.alerts || [] : [];
+  const articles = (data.articles || []).slice(0, 3);
+  const similar = (data.similar_tickets || data.tickets || []).slice(0, 3);
+  fill($("#assist"),
+    route ? h("div", { class: "card", id: "assist-route" }, h("strong", {}, "派单建议："), routeText(route),
+      alerts.map((text) => h("div", { class: "alert" }, text)),
+      route.emergency && !alerts.length ? h("div", { class: "alert" }, `疑似紧急情况，请立即转 ${route.emergency.number}`) : null) : null,
+    h("div", { class: "card", id: "assist-articles" }, h("strong", {}, "知识库："),
+      articles.length ? articles.map((a) => h("div", { class: "assist-article" },
         h("div", {}, a.title),
-        h("button", { type: "button", onclick: () => answerWith(a) }, "用此答复直接办结")))),
-    (data.similar_tickets || data.tickets || []).length ? h("div", { class: "card" }, h("strong", {}, "相似工单："),
-      (data.similar_tickets || data.tickets).slice(0, 3).map((s) => h("div", { class: "muted" }, `${s.number || ""} ${s.title || s.text || ""}`))) : null,
+        a.highlight ? h("div", { class: "muted snippet" }, kbHighlight(a.highlight)) : null,  // kb.js
+        h("button", { type: "button", onclick: (ev) => answerWith(a, ev.currentTarget) }, "用此答复直接办结")))
+        : h("span", { class: "muted" }, "暂无相关知识")),
+    similar.length ? h("div", { class: "card", id: "assist-similar" }, h("strong", {}, "相似工单："),
+      similar.map((t) => h("div", { class: "similar" },
+        h("div", {}, h("span", { class: "num" }, t.number || ""), " ", h("span", { class: "badge" }, STATE_NAMES[t.state] || t.state || "—"),
+          " ", t.unit_name || "未派单", " ", t.title || t.text || ""),
+        t.reply ? h("div", { class: "muted" }, `答复：${t.reply.length > 60 ? `${t.reply.slice(0, 60)}…` : t.reply}`) : null))) : null,
   );
+}
+
+// One Idempotency-Key per content of the form: a double click or a retry of the same content makes one
+// ticket; content edited since is a new request with a new key.
+function formKey(f, content) {
+  if (f.dataset.key && f.dataset.keyFor === content) return f.dataset.key;
+  f.dataset.keyFor = content;
+  f.dataset.key = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  return f.dataset.key;
+}
+
+function formBusy(f, busy) {
+  if (busy) f.dataset.busy = "1"; else delete f.dataset.busy;
+  f.querySelectorAll("button").forEach((b) => { b.disabled = busy; });
 }
 
 async function createFromForm(extraAnswer) {
   const f = $("#new-form");
+  if (f.dataset.busy) return;  // the first click's request is still on its way
   const body = { channel: f.channel.value, intake_line: f.intake_line.value, request_type: f.request_type.value || null, text: f.text.value.trim() };
   const citizen = {};
   if (f.phone.value.trim()) citizen.phone = f.phone.value.trim();
   if (f.name.value.trim()) citizen.name = f.name.value.trim();
   if (Object.keys(citizen).length) body.citizen = citizen;
+  const key = formKey(f, JSON.stringify(body));
+  // answered from the knowledge base: the router must not dispatch it meanwhile (the answer would then be refused)
+  if (extraAnswer) body.auto_dispatch = false;
   $("#new-error").textContent = "";
-  // one key per filled-in form: a double click or a retry after a lost answer makes one ticket
-  f.dataset.key = f.dataset.key || `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+  formBusy(f, true);
+  let t;
   try {
-    const t = await api("/api/v1/tickets", { json: body, headers: { "Idempotency-Key": f.dataset.key } });
-    if (extraAnswer) {
-      await api(`/api/v1/tickets/${t.number}/transitions`, { json: { action: "answer", params: { answer: extraAnswer } } });
-    }
-    f.reset();
-    delete f.dataset.key;
-    $("#assist").replaceChildren();
-    await loadList();
-    await showTicket(t.number);
+    t = await api("/api/v1/tickets", { json: body, headers: { "Idempotency-Key": key } });
   } catch (err) {
-    $("#new-error").textContent = err.message;
+    formBusy(f, false);
+    return fill($("#new-error"), err.message);
   }
+  // The form's content is a ticket now: the form starts afresh, whatever happens next.
+  cancelAssist();
+  f.reset();
+  delete f.dataset.key;
+  delete f.dataset.keyFor;
+  $("#assist").replaceChildren();
+  formBusy(f, false);
+  let failed = null;
+  if (extraAnswer && t.state !== "answered") {  // answered already: a retry of a request that got through
+    try {
+      await api(`/api/v1/tickets/${t.number}/transitions`, { json: { action: "answer", params: { answer: extraAnswer }, version: t.version } });
+    } catch (err) {
+      failed = err;
+    }
+  }
+  await loadList().catch(() => {});
+  if (!failed) return showTicket(t.number).catch((err) => alert(err.message));
+  fill($("#new-error"), `工单 ${t.number} 已保存（当前状态：${t.state_label || STATE_NAMES[t.state] || t.state}），但未能直接答复办结：${failed.message}。请打开工单继续处理，不要重复新建。 `,
+    h("a", { href: "#", id: "new-created", onclick: (ev) => { ev.preventDefault(); showTicket(t.number).catch((err) => alert(err.message)); } }, `打开工单 ${t.number}`));
 }
 
-async function answerWith(article) {
+async function answerWith(article, button) {
   // The knowledge base gives the article's answer as reply text (with its source) in one call.
+  if (button) button.disabled = true;
   let block;
   try {
     block = await api("/api/v1/assist/insert", { json: { article_id: article.id } });
   } catch (err) {
     return alert(err.message);
+  } finally {
+    if (button) button.disabled = false;
   }
-  if (confirm(`以知识库答案答复并办结？\n\n${block.text.slice(0, 300)}`)) createFromForm(block.text);
+  if (confirm(`以知识库答案答复并办结？\n\n${block.text.slice(0, 300)}`)) await createFromForm(block.text);
 }
 
 function showPop(event) {
@@ -301,7 +498,7 @@ function showPop(event) {
   const pop = $("#screen-pop");
   const history = event.open_tickets || [];
   const contacts = event.last_contacts || [];
-  pop.replaceChildren(
+  fill(pop,
     h("strong", {}, "📞 来电弹屏 "), h("span", {}, event.from || ""), " ",
     h("span", { class: "badge" }, event.intake_line || ""),
     event.citizen ? null : h("div", { class: "muted" }, "首次来电"),

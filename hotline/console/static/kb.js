@@ -29,6 +29,22 @@ const kbBadge = (status) => h("span", { class: `badge kb-${status}` }, KB_STATUS
 // start of that day and valid_to and review_due_at as its end (knowledge/README.md), as for the CSV import.
 const kbDay = (iso) => (iso ? new Date(new Date(iso).getTime() + 8 * 3600e3).toISOString().slice(0, 10) : "");
 const kbAt = (day) => day || null;
+// A card rendered into #kb-pane (below the list): brought into view, or the click seems to do nothing.
+function kbShow(...cards) {
+  fill($("#kb-pane"), ...cards);
+  const first = $("#kb-pane").firstElementChild;
+  if (first && typeof first.scrollIntoView === "function") first.scrollIntoView({ block: "start", behavior: "smooth" });
+}
+// One request per click: the button is disabled while its request is on its way.
+async function kbBusy(button, work) {
+  if (button.disabled) return undefined;
+  button.disabled = true;
+  try {
+    return await work();
+  } finally {
+    button.disabled = false;
+  }
+}
 const KB_ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', "#x27": "'", "#39": "'" };
 // A search highlight is escaped text with <em> marks: rebuilt as text and <em> nodes.
 const kbHighlight = (html) => html.split(/(<em>.*?<\/em>)/).map((part) => {
@@ -155,9 +171,10 @@ async function kbOpen(id) {
   const actions = kbCanEdit(a) ? Object.entries(KB_ACTIONS).filter(([, s]) => s.from.includes(a.status)
     && (kbIsEditor() || (!s.editors && (!s.unit || s.unit(a))))) : [];
   const row = (label, value) => h("tr", {}, h("th", {}, label), h("td", {}, value || "—"));
-  $("#kb-pane").replaceChildren(
+  kbShow(
     h("div", { class: "card", id: "kb-article", "data-id": a.id, "data-status": a.status, "data-version": a.version },
       h("h2", {}, a.title, " ", kbBadge(a.status)),
+      kbRejection(a, versions.items),
       a.review_due ? h("div", { class: "alert" }, "已到复审日期：请核实内容是否仍然准确。仍准确请点“复核无误”；需要修改请编辑后重新提交审核。") : null,
       h("table", {},
         row("单位", a.unit_name || "平台通用"), row("分类", a.category), row("关键词", (a.keywords || []).join("、")),
@@ -170,26 +187,40 @@ async function kbOpen(id) {
     kbVersions(a, versions.items));
 }
 
+// A draft an editor sent back (退回修改) and not resubmitted since: the editor's reason, where its unit sees it
+// first. Edits since the rejection keep it (the unit is fixing the draft); a new submission ends it.
+function kbRejection(a, versions) {
+  if (a.status !== "draft") return null;
+  const last = [...versions].reverse().find((v) => v.action !== "edit");
+  if (!last || last.action !== "reject") return null;
+  return h("div", { class: "alert", id: "kb-rejected" }, h("strong", {}, `审核未通过：${last.note || "（未填写原因）"}`),
+    h("div", { class: "muted" }, `${last.changed_by} ${fmt(last.created_at)} 退回修改；请按意见修改后重新提交审核。`));
+}
+
 function kbActionForm(a, name, spec) {
   const form = h("form", { class: "kb-action", "data-action": name },
     spec.note ? h("input", { name: "note", placeholder: spec.note, maxlength: 500 }) : null,
     spec.date ? h("input", { name: "review_due_at", type: "date", title: spec.date }) : null,
     h("button", { type: "submit" }, spec.label));
-  form.addEventListener("submit", async (ev) => {
+  const button = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", (ev) => {
     ev.preventDefault();
+    if (button.disabled) return;  // a double click: the first request is still on its way
     const note = spec.note ? form.elements.namedItem("note").value.trim() : "";
     if (spec.required && !note) return alert(`请填写${spec.note}`);
     if (spec.confirm && !confirm(spec.confirm)) return;
-    try {
-      // the version read pins the action: the API answers 409 if the article changed meanwhile
-      const body = { version: a.version, note: note || null };
-      if (spec.date) body.review_due_at = kbAt(form.elements.namedItem("review_due_at").value);
-      await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: body });
-    } catch (err) {
-      return alert(err.message);
-    }
-    await kbOpen(a.id);
-    await kbList();
+    kbBusy(button, async () => {
+      try {
+        // the version read pins the action: the API answers 409 if the article changed meanwhile
+        const body = { version: a.version, note: note || null };
+        if (spec.date) body.review_due_at = kbAt(form.elements.namedItem("review_due_at").value);
+        await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: body });
+      } catch (err) {
+        return alert(err.message);
+      }
+      await kbOpen(a.id);
+      await kbList();
+    }).catch(kbFail);
   });
   return form;
 }
@@ -243,35 +274,40 @@ function kbEdit(a, draft = {}) {
     h("div", { class: "actions" }, h("button", { type: "submit" }, "保存"),
       h("button", { type: "button", onclick: () => (a ? kbOpen(a.id).catch(kbFail) : $("#kb-pane").replaceChildren()) }, "取消")),
     h("p", { class: "error", id: "kb-error" }));
-  form.addEventListener("submit", async (ev) => {
+  const save = form.querySelector("button[type=submit]");
+  form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const el = (name) => form.elements.namedItem(name), val = (name) => el(name).value.trim();
-    const body = { title: val("title"), body: el("body").value, category: val("category") || null,
-      keywords: val("keywords").split(/[,，、;；\s]+/).filter(Boolean),
-      valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to")), review_due_at: kbAt(val("review_due_at")) };
-    if (el("unit")) body.unit = el("unit").value || null;
-    if (a) body.version = a.version;  // 409 if someone changed it since it was opened
-    form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
-    $("#kb-error").textContent = "";
-    let saved;
-    try {
-      saved = await api(a ? `/api/v1/kb/articles/${a.id}` : "/api/v1/kb/articles", { method: a ? "PUT" : "POST", json: body });
-    } catch (err) {  // the server's validation: "字段 正文(body) 不合法：不能为空"
-      const found = /字段 (?:[^\s(]+\()?(\w+)\)? /.exec(err.message);
-      const name = found?.[1];
-      if (name && el(name)) el(name).classList.add("invalid");
-      $("#kb-error").textContent = KB_FIELDS[name] ? err.message.replace(found[0], `“${KB_FIELDS[name]}”`) : err.message;
-      return;
-    }
-    await kbOpen(saved.id);
-    await kbList();
+    kbBusy(save, () => kbSave(form, a)).catch(kbFail);  // a double click saves (creates) once
   });
-  $("#kb-pane").replaceChildren(form);
+  kbShow(form);
+}
+
+async function kbSave(form, a) {
+  const el = (name) => form.elements.namedItem(name), val = (name) => el(name).value.trim();
+  const body = { title: val("title"), body: el("body").value, category: val("category") || null,
+    keywords: val("keywords").split(/[,，、;；\s]+/).filter(Boolean),
+    valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to")), review_due_at: kbAt(val("review_due_at")) };
+  if (el("unit")) body.unit = el("unit").value || null;
+  if (a) body.version = a.version;  // 409 if someone changed it since it was opened
+  form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
+  $("#kb-error").textContent = "";
+  let saved;
+  try {
+    saved = await api(a ? `/api/v1/kb/articles/${a.id}` : "/api/v1/kb/articles", { method: a ? "PUT" : "POST", json: body });
+  } catch (err) {  // the server's validation: "字段 正文(body) 不合法：不能为空"
+    const found = /字段 (?:[^\s(]+\()?(\w+)\)? /.exec(err.message);
+    const name = found?.[1];
+    if (name && el(name)) el(name).classList.add("invalid");
+    $("#kb-error").textContent = KB_FIELDS[name] ? err.message.replace(found[0], `“${KB_FIELDS[name]}”`) : err.message;
+    return;
+  }
+  await kbOpen(saved.id);
+  await kbList();
 }
 
 async function kbGaps() {
   const { items } = await api("/api/v1/kb/gaps?limit=200");
-  $("#kb-pane").replaceChildren(h("div", { class: "card", id: "kb-gaps" }, h("h2", {}, "知识缺口"),
+  kbShow(h("div", { class: "card", id: "kb-gaps" }, h("h2", {}, "知识缺口"),
     h("p", { class: "muted" }, "智能问答未能答复或答复被评“没用”的问题，按出现次数排列。"),
     items.length ? h("table", {}, h("tr", {}, ["问题", "次数", "最近一次", ""].map((t) => h("th", {}, t))),
       items.map((g) => h("tr", {}, h("td", {}, g.question), h("td", {}, g.count), h("td", {}, fmt(g.last_at)),
@@ -292,18 +328,18 @@ async function kbCloseGap(question) {
 
 async function kbSynonyms() {
   const { items } = await api("/api/v1/kb/synonyms");
-  const run = async (path, init) => {
+  const run = (button, path, init) => kbBusy(button, async () => {
     try { await api(path, init); } catch (err) { return alert(err.message); }
     await kbSynonyms();
-  };
+  });
   const row = (g) => {
     const input = h("input", { name: "terms", value: g ? g.terms.join("、") : "", placeholder: "如：公积金、住房公积金" });
-    const save = () => run(g ? `/api/v1/kb/synonyms/${g.id}` : "/api/v1/kb/synonyms", { method: g ? "PUT" : "POST", json: { terms: input.value.trim() } });
-    const drop = () => confirm(`删除同义词组“${g.terms.join("、")}”？`) && run(`/api/v1/kb/synonyms/${g.id}`, { method: "DELETE" });
+    const save = (ev) => run(ev.currentTarget, g ? `/api/v1/kb/synonyms/${g.id}` : "/api/v1/kb/synonyms", { method: g ? "PUT" : "POST", json: { terms: input.value.trim() } });
+    const drop = (ev) => confirm(`删除同义词组“${g.terms.join("、")}”？`) && run(ev.currentTarget, `/api/v1/kb/synonyms/${g.id}`, { method: "DELETE" });
     return h("tr", { "data-id": g ? g.id : "new" }, h("td", {}, input),
       h("td", {}, h("button", { type: "button", onclick: save }, g ? "保存" : "添加"), g ? h("button", { type: "button", onclick: drop }, "删除") : null));
   };
-  $("#kb-pane").replaceChildren(h("div", { class: "card", id: "kb-synonyms" }, h("h2", {}, "同义词"),
+  kbShow(h("div", { class: "card", id: "kb-synonyms" }, h("h2", {}, "同义词"),
     h("p", { class: "muted" }, "同组的词检索时互相扩展，用顿号或逗号分隔；保存后立即生效，无需重建索引。"),
     h("table", {}, items.map(row), row(null))));
 }

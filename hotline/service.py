@@ -81,6 +81,7 @@ class NewTicket:
     contact_phone: str | None = None  # normalised (+86...): a typed contact, not an identity
     publishable: bool = False
     extra: dict | None = None
+    auto_dispatch: bool = True  # False: stays with the agents even if the router would dispatch it (answered directly)
 
 
 class _KeyTaken(Exception):
@@ -281,7 +282,11 @@ class TicketService:
                 text=new.text, attachments=[], created_at=now))
         row = await self.ticket_row(conn, ticket_id)
         await self._record(conn, row, "create", None, "new", actor, {"request_type": request_type}, now)
-        if suggestion and suggestion.get("auto_dispatch") and suggestion.get("lead_unit") \
+        if suggestion and suggestion.get("auto_dispatch") and not new.auto_dispatch:
+            # the creator answers it directly: the suggestion is kept, marked as not acted on
+            await conn.execute(sa.update(tickets).where(tickets.c.id == ticket_id).values(routing={
+                **suggestion, "auto_dispatch": False, "queue": "manual", "auto_dispatch_skipped": True}))
+        elif suggestion and suggestion.get("auto_dispatch") and suggestion.get("lead_unit") \
                 and not suggestion.get("emergency"):
             params = {"lead_unit": suggestion["lead_unit"], "co_units": suggestion.get("co_units") or [],
                       "note": "系统自动派单"}

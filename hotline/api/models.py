@@ -37,6 +37,8 @@ class TicketIn(Strict):
     address: str | None = Field(default=None, max_length=300)
     publishable: bool = False
     citizen: CitizenIn | None = None
+    # false: no automatic dispatch even when the router is confident (the agent answers it directly)
+    auto_dispatch: bool = True
 
 
 class TransitionIn(Strict):

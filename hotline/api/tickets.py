@@ -40,14 +40,17 @@ async def create_ticket(request: web.Request) -> web.Response:
     """Create a ticket (工单) for a citizen's request; answers 201 with number, state and deadlines.
 
     An ``Idempotency-Key`` header (at most 100 characters, e.g. a UUID per form) makes a repeat of the same
-    request, a double click or a retry after a lost answer, return the ticket already made (200)."""
+    request, a double click or a retry after a lost answer, return the ticket already made (200).
+    ``"auto_dispatch": false`` keeps the ticket from being dispatched automatically (an agent answering it
+    directly from the knowledge base); the router's suggestion is still stored."""
     actor = require(request, "agent", "dispatcher", "admin")
     body = await read_json(request, TicketIn)
     service = request.app[appkeys.SERVICE]
     new = NewTicket(channel=body.channel, text=body.text, request_type=body.request_type,
                     identities=_identities(body.citizen), citizen_name=body.citizen.name if body.citizen else None,
                     intake_line=body.intake_line, title=body.title, category=body.category,
-                    district=body.district, address=body.address, publishable=body.publishable)
+                    district=body.district, address=body.address, publishable=body.publishable,
+                    auto_dispatch=body.auto_dispatch)
     key = request.headers.get("Idempotency-Key", "").strip() or None
     if key is not None and len(key) > 100:
         raise ApiError(400, "bad_request", "Idempotency-Key 最多 100 个字符")

@@ -3,6 +3,9 @@
 // Each page is loaded from BASE_URL/console (index.html, console.js and kb.js as the server serves them)
 // with window.fetch going to the real server over HTTP (Node's fetch, the session cookie kept per page).
 // Only the live-events WebSocket is replaced. Alerts are recorded and confirm() is answered yes.
+// A driver can delay a request (page.delay) or answer it itself (page.stub), e.g. to race two responses or to
+// make one step fail; an aborted request (AbortController) rejects with an AbortError, as in a browser.
+// scrollIntoView (which jsdom lacks) records the element it was called on (page.scrolled).
 "use strict";
 
 const { JSDOM, VirtualConsole } = require("jsdom");
@@ -24,6 +27,11 @@ async function openConsole(base, who, errors) {
   let cookie = null, pending = 0;
   const alerts = [];
   const requests = [];
+  const delays = [], stubs = [], scrolled = [];
+  const take = (rules, method, url) => {
+    const i = rules.findIndex((r) => r.method === method && r.path.test(url.pathname));
+    return i < 0 ? null : rules.splice(i, 1)[0];
+  };
   const virtualConsole = new VirtualConsole();
   virtualConsole.on("jsdomError", (e) => errors.push(`${who}: ${e.message}`));
   virtualConsole.on("error", (...args) => errors.push(`${who}: console.error ${args.join(" ")}`));
@@ -34,7 +42,21 @@ async function openConsole(base, who, errors) {
         pending += 1;
         try {
           const url = new URL(path, base);
-          const { json, credentials, ...rest } = init;  // eslint-disable-line no-unused-vars
+          const { json, credentials, signal, ...rest } = init;  // eslint-disable-line no-unused-vars
+          const method = rest.method || "GET";
+          const aborted = () => {
+            if (!signal?.aborted) return;
+            requests.push(`${method} ${url.pathname}${url.search} aborted`);
+            throw new window.DOMException("The operation was aborted.", "AbortError");
+          };
+          const delay = take(delays, method, url);
+          if (delay) await sleep(delay.ms);
+          aborted();
+          const stub = take(stubs, method, url);
+          if (stub) {
+            requests.push(`${method} ${url.pathname}${url.search} ${stub.status} (stub)`);
+            return new Response(JSON.stringify(stub.body), { status: stub.status, headers: { "Content-Type": "application/json" } });
+          }
           const headers = { ...(init.headers || {}) };
           if (cookie) headers.Cookie = cookie;
           const resp = await fetch(url, { ...rest, headers });
@@ -44,6 +66,7 @@ async function openConsole(base, who, errors) {
           }
           requests.push(`${rest.method || "GET"} ${url.pathname}${url.search} ${resp.status}`);
           const body = await resp.arrayBuffer();  // read here, so "no request pending" means the page has its data
+          aborted();
           return new Response(body.byteLength ? body : null, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
         } finally {
           pending -= 1;
@@ -52,8 +75,9 @@ async function openConsole(base, who, errors) {
       window.WebSocket = class { close() {} };  // live call events: not part of the knowledge view
       window.alert = (message) => alerts.push(String(message));
       window.confirm = () => true;
+      window.Element.prototype.scrollIntoView = function scrollIntoView() { scrolled.push(this.id || this.tagName); };
       // jsdom lacks a form's named-element properties (form.username), which console.js uses.
-      for (const name of ["username", "password", "state", "q", "flag", "text", "since", "until"]) {
+      for (const name of ["username", "password", "state", "q", "flag", "text", "since", "until", "channel", "intake_line", "request_type", "phone", "name"]) {
         Object.defineProperty(window.HTMLFormElement.prototype, name, {
           configurable: true, get() { return this.elements.namedItem(name); } });
       }
@@ -66,7 +90,10 @@ async function openConsole(base, who, errors) {
     for (let quiet = 0; quiet < 3; quiet = pending ? 0 : quiet + 1) await sleep(pending ? 10 : 25);
   };
   const page = {
-    w, doc, alerts, requests, idle,
+    w, doc, alerts, requests, idle, scrolled,
+    // the next `method` request whose path matches `path` (a RegExp) waits `ms` first / gets `status` and `body`
+    delay: (method, path, ms) => delays.push({ method, path, ms }),
+    stub: (method, path, status, body) => stubs.push({ method, path, status, body }),
     $: (sel) => doc.querySelector(sel),
     $$: (sel, root = doc) => [...root.querySelectorAll(sel)],
     button: (text, root = doc) => [...root.querySelectorAll("button")].find((b) => b.textContent.trim() === text && !b.hidden),

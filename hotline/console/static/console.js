@@ -135,7 +135,7 @@ function actionForm(ticket, action) {
     } else if (kind === "categories") input = h("select", { name }, h("option", { value: "" }, "不更正"),
       categories.map((c) => h("option", { value: c.code }, `${"　".repeat(Math.max(0, c.level - 1))}${c.name}（${c.code}）`)));
     else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
-    else if (kind === "textarea") input = h("textarea", { name, rows: 3, required: true });
+    else if (kind === "textarea") input = h("textarea", { name, rows: 6, required: true });
     else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" && !label.includes("留空") });
     // the rule's co-handling units come with its lead unit, as long as the form starts with that unit
     if (name === "co_units" && ticket.routing?.co_units?.length && preferredUnit(ticket) === ticket.routing.lead_unit) {

@@ -8,9 +8,7 @@ Windows saves it: the file is read as UTF-8 (a BOM is allowed) and, when that fa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from hotline.lifecycle import REQUEST_TYPES
-from knowledge.evaluate import InputError
+from knowledge.evaluate import InputError, rows_in
 from knowledge.importer import require_content
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # GB18030 reads GBK and GB2312 too
@@ -58,25 +56,12 @@ def scan(path: str | Path) -> tuple[int, str]:
 
 def numbered_rows(path: Path, encoding: str) -> Iterator[tuple[int, Any]]:
     """``(number, row)`` for each row of a CSV or JSONL file read in ``encoding`` (UnicodeDecodeError when
-    it is not that encoding)."""
-    if path.suffix.lower() in JSONL_SUFFIXES:
-        with path.open(encoding=encoding) as fh:
-            for number, line in enumerate(fh, 1):
-                if line.strip():
-                    try:
-                        yield number, json.loads(line)
-                    except json.JSONDecodeError:
-                        raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
-        return
-    with path.open(encoding=encoding, newline="") as fh:
-        header: list[str] | None = None
-        for number, record in enumerate(csv.reader(fh), 1):
-            if header is None:
-                header = [h.strip() for h in record] or None
-            elif record and any(cell.strip() for cell in record):
-                row: dict = dict(zip(header, record))
-                row.update((name, None) for name in header[len(record):])
-                yield number, row
+    it is not that encoding); CSV rows whose cells are all blank are left out."""
+    csv_file = path.suffix.lower() not in JSONL_SUFFIXES
+    for number, row in rows_in(path, encoding):
+        if csv_file and not any((v or "").strip() for k, v in row.items() if k is not None):
+            continue
+        yield number, row
 
 
 def parse_time(value: str, tz: str) -> dt.datetime:

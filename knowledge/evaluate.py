@@ -32,37 +32,44 @@ def read_rows(path: str | Path) -> Iterable[dict]:
 
 
 def numbered_rows(path: str | Path) -> Iterable[tuple[int, Any]]:
-    """``(number, row)`` for each row of a CSV or JSONL file.
-
-    A CSV row is numbered as a spreadsheet shows it: the header is row 1, so the first data row is 2
-    (blank lines count, a line break inside a quoted cell does not); a JSONL row by its line in the file.
-    """
+    """``(number, row)`` for each row of a UTF-8 CSV or JSONL file (:func:`rows_in`)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"文件不存在：{path}")
     try:
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            with path.open(encoding="utf-8-sig") as fh:
-                for number, line in enumerate(fh, 1):
-                    if line.strip():
-                        try:
-                            yield number, json.loads(line)
-                        except json.JSONDecodeError:
-                            raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
-            return
-        with path.open(encoding="utf-8-sig", newline="") as fh:
-            header: list[str] | None = None
-            for number, record in enumerate(csv.reader(fh), 1):
-                if header is None:
-                    header = record or None
-                elif record:  # as csv.DictReader: short rows padded with None, extra cells under None
-                    row: dict = dict(zip(header, record))
-                    row.update((name, None) for name in header[len(record):])
-                    if len(record) > len(header):
-                        row[None] = record[len(header):]
-                    yield number, row
+        yield from rows_in(path, "utf-8-sig")
     except UnicodeDecodeError:  # e.g. a CSV saved by Excel as GBK
         raise InputError(f"文件必须是 UTF-8 编码：{path.name}") from None
+
+
+def rows_in(path: Path, encoding: str) -> Iterable[tuple[int, Any]]:
+    """``(number, row)`` for each row of a CSV or JSONL file read in ``encoding`` (UnicodeDecodeError when it
+    is not that encoding).
+
+    A CSV row is numbered as a spreadsheet shows it: the header is row 1, so the first data row is 2
+    (blank lines count, a line break inside a quoted cell does not); a JSONL row by its line in the file.
+    Header names are stripped; short rows are padded with None, extra cells go under None (as csv.DictReader).
+    """
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(encoding=encoding) as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    try:
+                        yield number, json.loads(line)
+                    except json.JSONDecodeError:
+                        raise InputError(f"{path.name} 第 {number} 行不是合法的 JSON") from None
+        return
+    with path.open(encoding=encoding, newline="") as fh:
+        header: list[str] | None = None
+        for number, record in enumerate(csv.reader(fh), 1):
+            if header is None:
+                header = [h.strip() for h in record] or None
+            elif record:
+                row: dict = dict(zip(header, record))
+                row.update((name, None) for name in header[len(record):])
+                if len(record) > len(header):
+                    row[None] = record[len(header):]
+                yield number, row
 
 
 def require_columns(row: dict, columns: Sequence[str], path) -> None:

@@ -39,13 +39,17 @@ ENDING = frozenset("了 啊 呀 的 事 呢 嘛 啦".split())
 # Harm done by someone (扰民, 拖欠工资, 卖过期食品): a complaint whatever else is said.
 HARM = frozenset("扰民 严重影响 影响休息 影响睡眠 影响通行 影响出行 拖欠 拖欠工资 欠薪 欠工资 克扣 乱收费 乱停车 乱停乱放 "
                  "乱扔 乱倒 乱搭乱建 私搭乱建 违建 违章建筑 占道 占道经营 偷排 直排 缺斤少两 宰客 拒载 霸王条款 "
-                 "强制消费 过期食品 以次充好 不退 不退款 变质 无证经营 违规 违规经营 黑车 非法营运 扬尘 臭气熏天".split())
+                 "强制消费 过期食品 以次充好 不退 不退款 变质 无证经营 违规 违规经营 黑车 非法营运 扬尘 臭气熏天 "
+                 "不打表 绕路 绕远路 不开发票 不给发票 不给开发票 不开票 不牵绳".split())
 # 乱 before (or joined to) one of these verbs (乱收, 乱停, 乱扔): done where or as it must not be.
 DISORDERLY = frozenset("收 停 扔 丢 倒 堆 放 摆 搭 建 贴 排 停放 堆放 摆放 收费 涨价".split())
 # A fault or nuisance (路灯坏了, 下水道堵了, 楼上很吵) is a complaint when it lasts (see LASTING) ...
-FAULT = frozenset("坏 堵 漏 漏水 渗水 不亮 灯不亮 积水 停水 停电 爆裂 爆管 破损 塌陷 松动 脱落 隐患 吵 噪音 臭 异味 油烟".split())
+FAULT = frozenset("坏 堵 漏 漏水 渗水 不亮 灯不亮 积水 停水 停电 爆裂 爆管 破损 塌陷 松动 脱落 隐患 吵 噪音 臭 异味 油烟 "
+                  "不热 不通 没信号".split())
 # ... said by one of these words or a duration (一个多月了, 好几天了): 我的社保卡坏了 is a question unsaid.
 LASTING = frozenset("一直 至今 迟迟 多次 屡次 反复 长期 天天 每天 每晚 整夜 经常 总是 老是 仍然 依然 好久 很久 始终".split())
+# ... or said strongly (油烟太大了, 吵得特别厉害): a fault stated with one of these words.
+INTENSE = frozenset("太 特别 非常 十分 极其 严重 厉害".split())
 DURATION = re.compile(r"[一两二三四五六七八九十几半多\d]+个?多?整?(?:天|日|周|星期|礼拜|月|年)多?了")
 
 _PUNCTUATION = re.compile(r"\W")
@@ -56,7 +60,7 @@ _tokenizer: list[Tokenizer] = []  # made on first use (a private jieba knowing t
 def _words(text: str) -> list[str]:
     """``text`` in jieba's accurate mode without its statistical guesses (fast; every listed phrase is known)."""
     if not _tokenizer:
-        phrases = REQUEST | ACTION | REPORT | CHANNEL | NEGLECT | NOBODY | HARM | FAULT | LASTING
+        phrases = REQUEST | ACTION | REPORT | CHANNEL | NEGLECT | NOBODY | HARM | FAULT | LASTING | INTENSE
         tokenizer = Tokenizer()
         for phrase in phrases:  # preferred to the words they are made of (没人 over 没 人, 不退 over 不 退)
             if len(phrase) > 1:
@@ -87,4 +91,4 @@ def is_complaint(text: str) -> bool:
         return True
     if any(a == NEGLECT_AT_END and (not b or b in ENDING or _PUNCTUATION.fullmatch(b)) for a, b in pairs):
         return True
-    return bool(found & FAULT) and bool(found & LASTING or DURATION.search(text))
+    return bool(found & FAULT) and bool(found & (LASTING | INTENSE) or DURATION.search(text))

@@ -105,10 +105,13 @@ class ArticleInput(BaseModel):
         return value
 
 
+_LINK_TAG = re.compile(r"</?a\b[^>]*>", re.IGNORECASE)
+
+
 def plain_title(value: str) -> str:
     """A title as plain text: what a reader of it as HTML would see, on one line (``<b>燃气</b>开户`` →
     燃气开户, ``A &lt; B`` → A < B, ``收入<3000元`` unchanged); stable when applied again."""
-    return " ".join(plain_text(clean_html(value or "")).split())
+    return " ".join(plain_text(_LINK_TAG.sub("", clean_html(value or ""))).split())  # a link: its text only
 
 
 def parse_input(data: dict[str, Any]) -> ArticleInput:

@@ -286,12 +286,14 @@ def highlight_terms(words: Sequence[str], added: Sequence[str] = ()) -> list[str
 # job rebuilds an index made under an older version once (``knowledge.jobs.rebuild_if_outdated``).
 # 1: title and keywords twice; 2: an FAQ article's questions counted like its title; 3: articles' plain text
 # keeps its paragraphs as lines (migration 0011), so every question of an FAQ written as paragraphs counts;
-# 4: an answer line ("答：…？") is no question, though it holds a question mark.
-DOC_TEXT_VERSION = 4
+# 4: an answer line ("答：…？") is no question, though it holds a question mark; 5: articles' plain text
+# keeps list bullets and numbers, table rows as "甲 | 乙" lines and links' addresses (migration 0014).
+DOC_TEXT_VERSION = 5
 
-# A line of an article that starts with a question: "问题？答案" or "问：问题？" (an FAQ article, one pair a line);
-# never an answer's line ("答：您是否已登记？…").
-_QUESTION_LINE = re.compile(r"\s*(?!答\s*[:：])(?:问[:：]\s*)?([^？?\n]{4,80}[？?])")
+# A line of an article that starts with a question: "问题？答案" or "问：问题？" (an FAQ article, one pair a line),
+# after a list item's "• " or "1. " (never part of the question); never an answer's line ("答：您是否已登记？…"). A table row's cells
+# ("问题？ | 答案") are lines of their own here.
+_QUESTION_LINE = re.compile(r"(?>\s*(?:(?:•|\d{1,3}\.)\s+)?)(?!答\s*[:：])(?:问[:：]\s*)?([^？?\n]{4,80}[？?])")
 
 
 def faq_questions(doc: SearchDoc) -> list[str]:
@@ -300,7 +302,7 @@ def faq_questions(doc: SearchDoc) -> list[str]:
     if doc.kind != "article" or not doc.body:
         return []
     title_lines = {line.strip() for line in (doc.title or "").splitlines()}
-    found = (_QUESTION_LINE.match(line) for line in doc.body.splitlines())
+    found = (_QUESTION_LINE.match(cell) for line in doc.body.splitlines() for cell in line.split(" | "))
     return list(dict.fromkeys(m.group(1).strip() for m in found if m and m.group(1).strip() not in title_lines))
 
 

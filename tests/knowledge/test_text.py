@@ -64,17 +64,19 @@ def test_sanitizer_allow_list():
     clean = clean_html(dirty)
     assert clean == ('<h2>标题</h2><p>正文<a rel="noopener noreferrer">坏</a>'
                      '<a href="https://ok.cn/a" rel="noopener noreferrer">好</a></p>')
-    assert plain_text(clean) == "标题\n正文坏好"  # links are inline: no gap; a heading ends a line
+    # links are inline: no gap, the address after the text; a heading ends a line
+    assert plain_text(clean) == "标题\n正文坏好（https://ok.cn/a）"
 
 
 def test_plain_text_inline_tags_add_no_spaces_block_tags_separate():
     assert plain_text(clean_html("<p>可申请每台<b>20万元</b>补贴</p>")) == "可申请每台20万元补贴"
     inline = ('<p>请<strong>携带</strong><em>身份证</em>、<i>户口簿</i>到<a href="https://ok.cn">窗口</a>'
               '<span>办理</span>，<u>当天</u>办结，CO<sub>2</sub>、m<sup>2</sup>。</p>')
-    assert plain_text(clean_html(inline)) == "请携带身份证、户口簿到窗口办理，当天办结，CO2、m2。"
+    assert plain_text(clean_html(inline)) == "请携带身份证、户口簿到窗口（https://ok.cn）办理，当天办结，CO2、m2。"
     blocks = ("<h2>办理材料</h2><p>身份证</p><p>户口簿<br>照片</p><div>地址</div><ul><li>甲</li><li>乙</li></ul>"
               "<table><tr><th>项目</th><td>金额</td></tr></table>")
-    assert plain_text(clean_html(blocks)) == "\n".join("办理材料 身份证 户口簿 照片 地址 甲 乙 项目 金额".split())
+    assert plain_text(clean_html(blocks)) == "\n".join(["办理材料", "身份证", "户口簿", "照片", "地址", "• 甲", "• 乙",
+                                                        "项目 | 金额"])
     assert plain_text("<p>每台 <b>20万元</b> 补贴&nbsp;&amp;</p>") == "每台 20万元 补贴 &"  # the author's own spaces stay
 
 
@@ -96,3 +98,61 @@ def test_an_faqs_questions_are_its_question_lines_never_an_answers_line():
     # the title's own question is not counted again; a ticket is no FAQ
     assert faq_questions(doc) == ["电动自行车在哪里登记？"]
     assert faq_questions(SearchDoc(kind="ticket", ref_id="2", title="", body=body)) == []
+
+
+def test_plain_text_list_items_keep_their_bullets_and_numbers():
+    # a list item is a line starting with "• " (an <ol>'s "1. "); an inner list is two spaces in
+    body = ("<p>材料：</p><ul>\n  <li>身份证</li>\n  <li>户口簿</li>\n</ul>"
+            "<ol><li>网上申请</li><li><p>窗口审核</p></li><li>领证<ul><li>当场领取</li><li>邮寄<ol><li>填地址</li></ol></li></ul></li>"
+            "<li></li></ol><p>咨询12345。</p>")
+    assert plain_text(clean_html(body)) == "\n".join([
+        "材料：", "• 身份证", "• 户口簿", "1. 网上申请", "2. 窗口审核", "3. 领证", "  • 当场领取", "  • 邮寄",
+        "    1. 填地址", "咨询12345。"])
+    # the author's white space around an item's text and between items leaves no empty bullet
+    assert plain_text("<ul>\n<li>\n  身份证 \n</li>\n<li><b>户口</b>簿</li></ul>") == "• 身份证\n• 户口簿"
+    # an <ol> numbers its own items: a list after it starts again at 1
+    assert plain_text("<ol><li>甲</li><li>乙</li></ol><ol><li>丙</li></ol>") == "1. 甲\n2. 乙\n1. 丙"
+
+
+def test_plain_text_table_rows_are_lines_of_cells():
+    body = ("<table>\n<thead>\n<tr>\n<th>区域</th>\n<th>地址</th>\n<th>电话</th>\n</tr>\n</thead>\n<tbody>"
+            "<tr><td>西湖区</td><td>文三路<b>138</b>号</td><td>0571-87001234</td></tr>"
+            "<tr><td>上城区</td><td><p>解放路88号</p><p>二楼</p></td><td></td></tr>"
+            "<tr><td></td><td></td><td></td></tr></tbody></table><p>以上。</p>")
+    assert plain_text(clean_html(body)) == "\n".join([
+        "区域 | 地址 | 电话", "西湖区 | 文三路138号 | 0571-87001234",
+        "上城区 | 解放路88号 二楼 |", "以上。"])  # a cell's paragraphs stay on its row; an empty row is no line
+
+
+def test_plain_text_links_keep_their_address():
+    body = clean_html('<p>详见<a href="https://zjj.yunzhou.gov.cn/bszn?id=3&amp;p=1">住建局办事指南</a>，'
+                      '来信<a href="mailto:zjj@yunzhou.gov.cn">电子邮箱</a>，'
+                      '<a href="mailto:xf@yunzhou.gov.cn">xf@yunzhou.gov.cn</a>，'
+                      '官网<a href="https://www.yunzhou.gov.cn/">www.yunzhou.gov.cn</a>，'
+                      '<a href="https://gjj.yunzhou.gov.cn">https://gjj.yunzhou.gov.cn</a>，'
+                      '热线<a href="tel:0571-12345">0571-12345</a>，<a href="tel:+8657187001234">拨打电话</a>，'
+                      '<a href="javascript:alert(1)">点此</a>，<a href="bszn.html">本站指南</a>。</p>')
+    assert 'javascript' not in body  # the sanitizer removed it: the link's text stays, without an address
+    assert plain_text(body) == ("详见住建局办事指南（https://zjj.yunzhou.gov.cn/bszn?id=3&p=1），"
+                                "来信电子邮箱（zjj@yunzhou.gov.cn），xf@yunzhou.gov.cn，官网www.yunzhou.gov.cn，"
+                                "https://gjj.yunzhou.gov.cn，热线0571-12345，拨打电话（+8657187001234），点此，本站指南。")
+    # in a list item or a cell as anywhere
+    assert plain_text('<ul><li><a href="http://a.cn/x">表格下载</a></li></ul>') == "• 表格下载（http://a.cn/x）"
+
+
+def test_an_faqs_questions_in_list_items_and_table_cells_are_found():
+    from knowledge.search.base import SearchDoc, faq_questions
+
+    body = plain_text(clean_html(
+        "<ul><li>电动自行车在哪里登记？到车管所办理。</li><li>问：号牌丢了怎么补领？</li><li>答：号牌能否代领？可以。</li></ul>"
+        "<ol><li>外地车能在本市上牌吗？可以。</li></ol>"
+        "<table><tr><th>问题</th><th>答复</th></tr><tr><td>上牌要带什么材料？</td><td>身份证。</td></tr>"
+        "<tr><td>1</td><td>补领要多久办结？</td><td>当场。</td></tr></table>"))
+    assert body.splitlines()[:2] == ["• 电动自行车在哪里登记？到车管所办理。", "• 问：号牌丢了怎么补领？"]
+    doc = SearchDoc(kind="article", ref_id="1", title="电动自行车上牌", body=body)
+    assert faq_questions(doc) == ["电动自行车在哪里登记？", "号牌丢了怎么补领？", "外地车能在本市上牌吗？",
+                                  "上牌要带什么材料？", "补领要多久办结？"]
+    # a decimal number is no list number: "1.5米…" stays part of the line's question; a bullet is never part
+    # of one ("• 多少钱？" is too short a question, as "多少钱？" is)
+    assert faq_questions(SearchDoc(kind="article", ref_id="2", title="", body="1.5米高的围墙要审批吗？要。\n• 多少钱？")) == [
+        "1.5米高的围墙要审批吗？"]

@@ -58,6 +58,16 @@ async function dispatcherSteps() {
   await p.click(p.$(`#ticket-list li[data-number="${S.sensitive}"]`), S.sensitive);
   out.flagged_alerts = p.$$("#detail .alert").map((d) => d.textContent);
   out.flagged_form = { lead: form().elements.namedItem("lead_unit").value, co: form().elements.namedItem("co_units").value };
+
+  // an emergency the router named a number for: the transfer form starts with it, and asks before handing over
+  p.set(p.$("#filters"), { state: "", flag: "" });
+  await p.click(p.$("#filters button[type=submit]"), "查询");
+  await p.click(p.$(`#ticket-list li[data-number="${S.emergency}"]`), S.emergency);
+  const transfer = p.$('#detail form[data-action="transfer_emergency"]');
+  out.transfer_number = transfer.elements.namedItem("number").value;
+  await p.click(transfer.querySelector("button[type=submit]"), "转紧急热线");
+  out.transfer_confirms = p.confirms;
+  out.transfer_state = p.text("#detail .badge");
   out.alerts = p.alerts;
   p.close();
   return out;

@@ -25,7 +25,7 @@ async function until(what, fn, timeout = 15000) {
 // A browser page: its own cookie, alerts recorded, confirm() answered yes.
 async function openConsole(base, who, errors) {
   let cookie = null, pending = 0;
-  const alerts = [];
+  const alerts = [], confirms = [];
   const requests = [];
   const delays = [], stubs = [], scrolled = [];
   const take = (rules, method, url) => {
@@ -74,7 +74,7 @@ async function openConsole(base, who, errors) {
       };
       window.WebSocket = class { close() {} };  // live call events: not part of the knowledge view
       window.alert = (message) => alerts.push(String(message));
-      window.confirm = () => true;
+      window.confirm = (message) => { confirms.push(String(message)); return true; };
       window.Element.prototype.scrollIntoView = function scrollIntoView() { scrolled.push(this.id || this.tagName); };
       // jsdom lacks a form's named-element properties (form.username), which console.js uses.
       for (const name of ["username", "password", "state", "q", "flag", "text", "since", "until", "channel", "intake_line", "request_type", "phone", "name"]) {
@@ -90,7 +90,7 @@ async function openConsole(base, who, errors) {
     for (let quiet = 0; quiet < 3; quiet = pending ? 0 : quiet + 1) await sleep(pending ? 10 : 25);
   };
   const page = {
-    w, doc, alerts, requests, idle, scrolled,
+    w, doc, alerts, confirms, requests, idle, scrolled,
     // the next `method` request whose path matches `path` (a RegExp) waits `ms` first / gets `status` and `body`
     delay: (method, path, ms) => delays.push({ method, path, ms }),
     stub: (method, path, status, body) => stubs.push({ method, path, status, body }),

@@ -28,6 +28,7 @@ DRIVER = ROOT / "tests" / "console" / "dispatch_driver.js"
 TEXT = "东山区松林街道竹园社区门口的垃圾好几天没人清运，臭气熏天"
 REASON = "垃圾清运已委托街道，请派松林街道"
 MASS = "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来"
+GAS = "我家厨房燃气泄漏了，满屋子煤气味，我妈已经晕倒了"
 DISPATCHER = {"username": "dispatcher-q", "password": "dispatch-pass-123"}
 LEADER = {"username": "leader-q", "password": "leader-pass-123"}
 
@@ -57,8 +58,10 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     await service.transition(number, "recall", boss, {"reason": "先核实地址"})
 
     sensitive = (await service.create_ticket(NewTicket(channel="phone", text=MASS)))["number"]
+    emergency = (await service.create_ticket(NewTicket(channel="phone", text=GAS)))["number"]
+    assert (await service.get_ticket(emergency))["routing"]["emergency"]["number"] == "119"
     scenario = {"dispatcher": DISPATCHER, "leader": LEADER, "number": number, "pick": top3[2], "category": "C0902",
-                "sensitive": sensitive, "returned": "urban"}
+                "sensitive": sensitive, "returned": "urban", "emergency": emergency}
     result = await run_driver(DRIVER, server, scenario)
     seen, leader = result["dispatcher"], result["leader"]
 
@@ -83,6 +86,12 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     flagged_route = (await service.get_ticket(sensitive))["routing"]
     assert flagged_route["co_units"]  # its rule names co-handling units: the form starts with them
     assert seen["flagged_form"] == {"lead": flagged_route["lead_unit"], "co": ",".join(flagged_route["co_units"])}
+    # the emergency transfer starts with the number the router named (119, not the list's first, 110), and is
+    # confirmed before the ticket leaves the platform
+    assert seen["transfer_number"] == "119"
+    assert seen["transfer_confirms"] == [f"确认将工单 {emergency} 转接 119（火警）？转接后本平台不再办理。"]
+    assert seen["transfer_state"] == "已转紧急热线"
+    assert (await service.get_ticket(emergency))["state"] == "emergency"
     assert seen["alerts"] == []
     assert "null" not in leader["text"] and "操作" not in leader["cards"] and leader["alerts"] == []
     assert leader["cards"] == ["诉求与答复", "流转记录"]

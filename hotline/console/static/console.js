@@ -145,6 +145,9 @@ function actionForm(ticket, action) {
   });
   const form = h("form", { "data-action": action }, inputs, h("button", { type: "submit" }, spec.label));
   if (action === "dispatch") requireReasonForReturningUnit(ticket, form);
+  if (action === "transfer_emergency" && ticket.routing?.emergency?.number) {
+    form.elements.namedItem("number").value = ticket.routing.emergency.number;  // the number the router named
+  }
   // a reply to the citizen: the knowledge base's answers, to insert into it (the new-ticket form has its own)
   if (REPLY_FIELDS[action]) form.insertBefore(kbReplyPanel(ticket, form.elements.namedItem(REPLY_FIELDS[action])), form.lastElementChild);
   form.addEventListener("submit", async (ev) => {
@@ -159,6 +162,8 @@ function actionForm(ticket, action) {
     }
     const button = form.querySelector("button[type=submit]");
     if (button.disabled) return;  // a double click: the first request is still on its way
+    // handing a ticket to 110/119/120 ends it here: the agent confirms the number first
+    if (action === "transfer_emergency" && !confirm(`确认将工单 ${ticket.number} 转接 ${params.number}（${EMERGENCY_NAMES[params.number] || "紧急热线"}）？转接后本平台不再办理。`)) return;
     button.disabled = true;
     try {
       await api(`/api/v1/tickets/${ticket.number}/transitions`, { json: { action, params, version: ticket.version } });
@@ -171,6 +176,8 @@ function actionForm(ticket, action) {
   });
   return form;
 }
+
+const EMERGENCY_NAMES = { 110: "报警", 119: "火警", 120: "急救" };
 
 // The action forms whose text goes to the citizen, by their text field: they get the knowledge panel.
 const REPLY_FIELDS = { answer: "answer", reply: "text" };

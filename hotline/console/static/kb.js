@@ -49,7 +49,7 @@ const KB_ENTITIES = { lt: "<", gt: ">", amp: "&", quot: '"', "#x27": "'", "#39":
 // A search highlight is escaped text with <em> marks: rebuilt as text and <em> nodes.
 const kbHighlight = (html) => html.split(/(<em>.*?<\/em>)/).map((part) => {
   const text = part.replace(/<\/?em>/g, "").replace(/&(lt|gt|amp|quot|#x27|#39);/g, (m, e) => KB_ENTITIES[e]);
-  return part.startsWith("<em>") ? h("em", {}, text) : text;
+  return part.startsWith("<em>") ? h("em", { class: "hit" }, text) : text;
 });
 
 async function showKb() {

@@ -19,14 +19,12 @@ import re
 import sqlalchemy as sa
 
 from hotline import appkeys
-from hotline.app import create_app
-from hotline.config import Settings
-from hotline.demo import seed_demo
 from hotline.service import NewTicket
 from hotline.tables import tickets
-from hotline.users import Actor, create_user
+from hotline.users import Actor
 from knowledge.jobs import index_pending
-from tests.core.test_console_kb import ROOT, require_node_and_jsdom, run_driver
+from tests.core.console_app import start
+from tests.core.test_console_kb import ROOT, run_driver
 
 DRIVER = ROOT / "tests" / "console" / "assist_driver.js"
 MASS = "开发商延期交房两年，两百多户业主明天要去市政府门口拉横幅集体上访，电视台记者也会来"
@@ -52,17 +50,7 @@ async def by_text(service, text: str) -> list:
 
 
 async def test_new_ticket_assist_unit_actions_and_kb_editor(aiohttp_server, tmp_path):
-    require_node_and_jsdom()
-    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
-                     plugins=["hotline.api.setup:setup", "hotline.console.web:setup", "knowledge.web:setup",
-                              "routing.web:setup"])
-    server = await aiohttp_server(app, host="127.0.0.1")
-    service = app[appkeys.SERVICE]
-    await seed_demo(service, users=False)  # with the demo articles
-    async with service.engine.begin() as conn:
-        await create_user(conn, "agent-a", "agent", service.now(), password="agent-pass-123")
-        await create_user(conn, "housing-a", "unit", service.now(), unit_code="housing", password="unit-pass-123")
-        await create_user(conn, "editor-a", "dispatcher", service.now(), password="editor-pass-123")
+    app, server, service = await start(aiohttp_server, tmp_path, "a")
     agent, boss = Actor(username="agent-a", role="agent"), Actor(username="editor-a", role="dispatcher")
     # an earlier street-light ticket answered directly, with a long reply: a similar ticket to show
     lights = await service.create_ticket(NewTicket(channel="phone", text="小区门口的路灯坏了好几天，晚上很黑",

@@ -19,16 +19,14 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hotline import appkeys
-from hotline.app import create_app
-from hotline.config import Settings
-from hotline.demo import seed_demo
 from hotline.service import NewTicket
-from hotline.users import Actor, create_user
+from hotline.users import Actor
 from knowledge.assist import answer_block
 from knowledge.jobs import index_pending
 from knowledge.tables import kb_articles
 from knowledge.web import ARTICLES
-from tests.core.test_console_kb import ROOT, require_node_and_jsdom, run_driver
+from tests.core.console_app import start
+from tests.core.test_console_kb import ROOT, run_driver
 
 DRIVER = ROOT / "tests" / "console" / "insert_driver.js"
 DRAFT = "您好：\n\n祝您生活愉快！"
@@ -50,24 +48,8 @@ async def article_id(service, title: str) -> int:
         return (await conn.execute(sa.select(kb_articles.c.id).where(kb_articles.c.title == title))).scalar_one()
 
 
-async def start(aiohttp_server, tmp_path):
-    """The app on loopback with the demo city (units, categories, published demo articles) and the three users."""
-    require_node_and_jsdom()
-    app = create_app(Settings(data_dir=tmp_path / "data", redis_url=None, elasticsearch_url=None),
-                     plugins=["hotline.api.setup:setup", "hotline.console.web:setup", "knowledge.web:setup",
-                              "routing.web:setup"])
-    server = await aiohttp_server(app, host="127.0.0.1")
-    service = app[appkeys.SERVICE]
-    await seed_demo(service, users=False)  # with the demo articles, published
-    async with service.engine.begin() as conn:
-        await create_user(conn, "agent-i", "agent", service.now(), password="agent-pass-123")
-        await create_user(conn, "housing-i", "unit", service.now(), unit_code="housing", password="unit-pass-123")
-        await create_user(conn, "editor-i", "dispatcher", service.now(), password="editor-pass-123")
-    return app, server, service
-
-
 async def test_reply_forms_suggest_search_and_insert_articles(aiohttp_server, tmp_path):
-    app, server, service = await start(aiohttp_server, tmp_path)
+    app, server, service = await start(aiohttp_server, tmp_path, "i")
     agent, boss = Actor(username="agent-i", role="agent"), Actor(username="editor-i", role="dispatcher")
     # the agent's ticket: new, not dispatched; the unit's: dispatched to the housing bureau and signed
     wages = await service.create_ticket(NewTicket(channel="phone", text=SCENARIO["agent"]["text"], auto_dispatch=False), agent)
@@ -137,7 +119,7 @@ async def test_reply_forms_suggest_search_and_insert_articles(aiohttp_server, tm
 
 
 async def test_rejected_draft_shows_the_latest_reason(aiohttp_server, tmp_path):
-    app, server, service = await start(aiohttp_server, tmp_path)
+    app, server, service = await start(aiohttp_server, tmp_path, "i")
     boss = Actor(username="editor-i", role="dispatcher")
     # drafts in 知识库: one sent back (and edited since), one never submitted, one sent back and resubmitted
     kb, titles = app[ARTICLES], SCENARIO["editor"]

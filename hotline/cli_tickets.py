@@ -84,7 +84,7 @@ async def _import(settings, path: Path, cols, source: str, intake_line: str, dry
     from hotline.history import import_history
     from hotline.history_read import scan
     from hotline.migrate import upgrade
-    from knowledge.cli import _progress
+    from knowledge.cli import row_progress
 
     total, _ = scan(path)  # a missing or unreadable file ends the command before the database is opened
     engine = make_engine(settings.resolved_database_url())
@@ -93,7 +93,7 @@ async def _import(settings, path: Path, cols, source: str, intake_line: str, dry
         now = SystemClock().now()
         report = await import_history(
             engine, path, cols, source=source, now=now, intake_line=intake_line, tz=settings.timezone,
-            max_text_chars=settings.max_text_chars, dry_run=dry_run, progress=_progress("已处理", total))
+            max_text_chars=settings.max_text_chars, dry_run=dry_run, progress=row_progress("已处理", total))
         if not dry_run:
             await _audit(engine, report, path, source, now)
             if report.imported:
@@ -134,7 +134,7 @@ async def _index(settings, engine) -> None:
 
 
 def _print_report(report) -> None:
-    from knowledge.cli import SHOWN_LINES, _print_missing
+    from knowledge.cli import SHOWN_LINES, print_missing
     from knowledge.importer import by_rows
 
     for number, message in report.errors[:SHOWN_LINES]:
@@ -144,12 +144,12 @@ def _print_report(report) -> None:
                    err=True)
     done = "将" if report.dry_run else "已"
     if report.unknown_units:
-        _print_missing(by_rows(report.unknown_units), "单位", "单位表", f"这些工单{done}导入，未设置承办单位",
+        print_missing(by_rows(report.unknown_units), "单位", "单位表", f"这些工单{done}导入，未设置承办单位",
                        "unknown_units")
         click.echo("如需关联承办单位，请先用 hotline units import 导入这些单位后再导入（建议先用 --dry-run 检查）；"
                    "已导入的工单再次导入时会跳过，不会补上单位。", err=True)
     if report.missing_categories:
-        _print_missing(by_rows(report.missing_categories), "分类", "分类表", f"这些工单{done}导入，分类留空",
+        print_missing(by_rows(report.missing_categories), "分类", "分类表", f"这些工单{done}导入，分类留空",
                        "missing_categories")
         click.echo("如需保留这些分类，请先用 hotline categories import 导入分类表后再导入。", err=True)
     verb = "试运行完成（未写入）：可导入" if report.dry_run else "导入完成：导入"

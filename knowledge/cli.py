@@ -21,7 +21,7 @@ class CliUser:
     unit_id: int | None = None
 
 
-def _progress(label: str, total: int | None = None):
+def row_progress(label: str, total: int | None = None):
     def report(done: int) -> None:
         if done % 100 == 0 or done == total:
             suffix = f"/{total}" if total else ""
@@ -123,7 +123,7 @@ def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, unknow
             report = await import_file(service, CliUser(), file, Columns(
                 id_col, title_col, body_col, category_col, unit_col, keywords_col, status_col, valid_from_col,
                 valid_to_col, review_due_col),
-                publish=not draft, progress=_progress("已处理", total),
+                publish=not draft, progress=row_progress("已处理", total),
                 empty_values=parse_empty_values(empty_values), unknown_unit=unknown_unit)
             if report.created or report.updated:
                 click.echo("正在更新检索索引…", err=True)
@@ -147,7 +147,7 @@ SHOWN_LINES = 20  # rows' warnings and failures printed on stderr (each); all of
 SHOWN_UNITS = 30  # missing units or categories listed on stderr
 
 
-def _print_missing(named: list[tuple[str, list[int]]], what: str, table: str, outcome: str, key: str) -> None:
+def print_missing(named: list[tuple[str, list[int]]], what: str, table: str, outcome: str, key: str) -> None:
     """Each unit or category the file names but the database lacks, once, the most used first."""
     click.echo(f"有 {len(named)} 个{what}在{table}中不存在，涉及 {sum(len(rows) for _, rows in named)} 行，{outcome}：",
                err=True)
@@ -169,13 +169,13 @@ def _print_import_report(report, unknown_unit: str) -> None:
                        f"（{'warnings' if kind == '警告' else 'failed'}）", err=True)
     if report.missing_units:
         outcome = "这些行未导入" if unknown_unit == "fail" else "这些行已导入，未设置责任单位（已有知识保持原单位）"
-        _print_missing(report.missing_units_by_rows(), "单位", "单位表", outcome, "missing_units")
+        print_missing(report.missing_units_by_rows(), "单位", "单位表", outcome, "missing_units")
         advice = "请先用 hotline units import 导入这些单位（本命令不新建单位）后再导入"
         if unknown_unit == "fail":
             advice += "，或加 --unknown-unit empty 先导入为无责任单位的知识"
         click.echo(advice + "。", err=True)
     if report.missing_categories:
-        _print_missing(report.missing_categories_by_rows(), "分类", "分类表", "这些行已导入，分类留空",
+        print_missing(report.missing_categories_by_rows(), "分类", "分类表", "这些行已导入，分类留空",
                        "missing_categories")
         click.echo("如需保留这些分类，请先用 hotline categories import 导入分类表后再导入。", err=True)
     click.echo(f"导入完成：新建 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"

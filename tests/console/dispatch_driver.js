@@ -47,6 +47,10 @@ async function dispatcherSteps() {
   out.note_after_pick = note().required;
   out.form_unit_after_click = form().elements.namedItem("lead_unit").value;
   p.set(form(), { category: S.category });
+  // a co-handling unit picked from the list (a multiple select, not codes typed in)
+  const co = form().elements.namedItem("co_units");
+  out.co_is_list = co.tagName === "SELECT" && co.multiple;
+  for (const option of co.options) option.selected = option.value === S.co;
   await p.click(form().querySelector("button[type=submit]"), "派单");
   out.after = { state: p.text("#detail .badge"), lead: p.$$("#detail tr").find((tr) => tr.cells[0].textContent === "主办单位")?.cells[1].textContent };
 
@@ -57,7 +61,8 @@ async function dispatcherSteps() {
     badges: p.$$(".badge.flag", li).map((b) => b.textContent) }));
   await p.click(p.$(`#ticket-list li[data-number="${S.sensitive}"]`), S.sensitive);
   out.flagged_alerts = p.$$("#detail .alert").map((d) => d.textContent);
-  out.flagged_form = { lead: form().elements.namedItem("lead_unit").value, co: form().elements.namedItem("co_units").value };
+  out.flagged_form = { lead: form().elements.namedItem("lead_unit").value,
+    co: [...form().elements.namedItem("co_units").selectedOptions].map((o) => o.value).join(",") };
 
   // an emergency the router named a number for: the transfer form starts with it, and asks before handing over
   p.set(p.$("#filters"), { state: "", flag: "" });

@@ -61,7 +61,7 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
     emergency = (await service.create_ticket(NewTicket(channel="phone", text=GAS)))["number"]
     assert (await service.get_ticket(emergency))["routing"]["emergency"]["number"] == "119"
     scenario = {"dispatcher": DISPATCHER, "leader": LEADER, "number": number, "pick": top3[2], "category": "C0902",
-                "sensitive": sensitive, "returned": "urban", "emergency": emergency}
+                "sensitive": sensitive, "returned": "urban", "emergency": emergency, "co": "ecology"}
     result = await run_driver(DRIVER, server, scenario)
     seen, leader = result["dispatcher"], result["leader"]
 
@@ -98,6 +98,7 @@ async def test_a_returned_ticket_in_the_dispatch_queue(aiohttp_server, monkeypat
 
     ticket = await service.get_ticket(number)
     assert ticket["lead_unit"]["code"] == top3[2] == "s-dongshan-songlin"
+    assert seen["co_is_list"] and [u["code"] for u in ticket["co_units"]] == ["ecology"]
     assert ticket["category"]["code"] == "C0902"
     async with service.engine.connect() as conn:
         rows = (await conn.execute(sa.select(routing_corrections).order_by(routing_corrections.c.id))).mappings().all()

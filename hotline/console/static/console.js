@@ -56,7 +56,7 @@ const lightDot = (light) => h("span", { class: `light ${light || "none"}`, title
 // Which actions each state offers, with the fields each needs.
 const ACTIONS = {
   accept: { label: "受理", roles: ["agent", "dispatcher", "admin"], fields: [] },
-  dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位编码（逗号分隔）"],
+  dispatch: { label: "派单", roles: ["agent", "dispatcher", "admin"], fields: [["lead_unit", "主办单位", "units"], ["co_units", "协办单位（可多选，按住 Ctrl 点选）", "co_units"],
     ["category", "更正分类（可选）", "categories"],
     ["request_type", "更正诉求类型（可选，决定答复期限）", [["", "不更正"], ["咨询", "咨询"], ["求助", "求助"], ["投诉", "投诉"], ["举报", "举报"], ["建议", "建议"], ["表扬", "表扬"]]],
     ["note", "派单说明（可选）"]] },
@@ -132,6 +132,8 @@ function actionForm(ticket, action) {
         units.map((u) => h("option", { value: u.code },
           `${u.name}（${u.code}）${leftMark({ returned: back.has(u.code), recalled: recalled.has(u.code) && !back.has(u.code) })}`)));
       input.value = preferredUnit(ticket);
+    } else if (kind === "co_units") {
+      input = h("select", { name, multiple: true, size: 4 }, units.map((u) => h("option", { value: u.code }, `${u.name}（${u.code}）`)));
     } else if (kind === "categories") input = h("select", { name }, h("option", { value: "" }, "不更正"),
       categories.map((c) => h("option", { value: c.code }, `${"　".repeat(Math.max(0, c.level - 1))}${c.name}（${c.code}）`)));
     else if (Array.isArray(kind)) input = h("select", { name }, kind.map((v) => Array.isArray(v) ? h("option", { value: v[0] }, v[1]) : h("option", { value: v }, v)));
@@ -139,7 +141,7 @@ function actionForm(ticket, action) {
     else input = h("input", { name, placeholder: label, required: name !== "co_units" && name !== "note" && !label.includes("留空") });
     // the rule's co-handling units come with its lead unit, as long as the form starts with that unit
     if (name === "co_units" && ticket.routing?.co_units?.length && preferredUnit(ticket) === ticket.routing.lead_unit) {
-      input.value = ticket.routing.co_units.join(",");
+      for (const option of input.options) option.selected = ticket.routing.co_units.includes(option.value);
     }
     return h("label", {}, label, input);
   });
@@ -154,9 +156,13 @@ function actionForm(ticket, action) {
     ev.preventDefault();
     const params = {};
     for (const [name] of spec.fields) {
+      if (name === "co_units") {  // the units picked in the list
+        const picked = [...form.elements[name].selectedOptions].map((o) => o.value);
+        if (picked.length) params[name] = picked;
+        continue;
+      }
       const value = form.elements[name].value.trim();
       if (!value) continue;
-      if (name === "co_units") params[name] = value.split(/[,，\s]+/).filter(Boolean);
       else if (name === "days") params[name] = Number(value);
       else params[name] = value;
     }

@@ -64,9 +64,9 @@ def _words(text: str) -> list[str]:
         tokenizer = Tokenizer()
         for phrase in phrases:  # preferred to the words they are made of (没人 over 没 人, 不退 over 不 退)
             if len(phrase) > 1:
-                tokenizer._jieba.add_word(phrase, freq=PHRASE_FREQ)
+                tokenizer.add_word(phrase, freq=PHRASE_FREQ)
         _tokenizer.append(tokenizer)
-    return [w for w in _tokenizer[0]._jieba.cut(text.lower(), HMM=False) if w.strip()]
+    return _tokenizer[0].accurate(text)
 
 
 def asks(text: str) -> bool:

@@ -83,9 +83,20 @@ class Tokenizer:
         for word in user_words:
             self.add_word(word)
 
-    def add_word(self, word: str) -> None:
-        if word and not self._jieba.FREQ.get(word):
+    def add_word(self, word: str, freq: int | None = None) -> None:
+        """Make ``word`` a word: an unknown one with frequency 20000; with ``freq``, that frequency even for a
+        known word (high enough keeps a phrase whole: 没人管 over 没人 管)."""
+        if not word:
+            return
+        if freq is not None:
+            self._jieba.add_word(word, freq=freq)
+        elif not self._jieba.FREQ.get(word):
             self._jieba.add_word(word, freq=20000)
+
+    def accurate(self, text: str) -> list[str]:
+        """``text`` (lower-cased) in jieba's accurate mode from the dictionary alone (no HMM guesses for unknown
+        runs), spaces left out: for word lists matched as whole words."""
+        return [w for w in self._jieba.cut(text.lower(), HMM=False) if w.strip()]
 
     def words(self, text: str) -> list[str]:
         """jieba search-mode tokens, lower-cased, without punctuation or stopwords."""

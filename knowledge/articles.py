@@ -3,8 +3,10 @@
 Workflow: draft -> in_review -> published -> expired / archived. Member units
 create and edit their own unit's articles and submit them; platform editors
 (:data:`EDITOR_ROLES`) review, publish or send back. A unit editing a
-published article sends it back to review. Every change writes a version row
-(who, what, when); ``diff`` compares any two versions.
+published article does not take it offline: the edit waits as a pending revision
+(:mod:`knowledge.revisions`) while the published version keeps answering, until an editor
+publishes it (a new version) or rejects it with a reason, or the unit withdraws it. Every change
+writes a version row (who, what, when); ``diff`` compares any two versions.
 
 Who reads what (:func:`can_view`): a published article is read by all staff; one that is not (draft, in
 review, expired, archived) only by platform editors and the users of its owning unit. Only editors
@@ -30,7 +32,7 @@ from knowledge.dates import CHINA
 from knowledge.errors import Conflict, Forbidden, InvalidInput, NotFound
 from knowledge.sanitize import clean_html, plain_text
 from knowledge.search.base import SearchDoc
-from knowledge.tables import VERSION_FIELDS, kb_article_versions, kb_articles
+from knowledge.tables import VERSION_FIELDS, kb_article_revisions, kb_article_versions, kb_articles
 
 log = logging.getLogger(__name__)
 
@@ -113,24 +115,33 @@ class ArticleService:
     async def get(self, article_id: int, viewer=None) -> dict:
         """One article; with ``viewer``, 404 (as for a missing one, so as not to tell it exists) unless the
         viewer may read it (:func:`can_view`)."""
+        from knowledge.revisions import revision_of
+
         async with self.engine.connect() as conn:
             row = (await conn.execute(_select().where(kb_articles.c.id == article_id))).mappings().first()
-        if row is None or (viewer is not None and not can_view(viewer, row)):
-            raise NotFound(f"知识条目 {article_id} 不存在")
-        return _public(row)
+            if row is None or (viewer is not None and not can_view(viewer, row)):
+                raise NotFound(f"知识条目 {article_id} 不存在")
+            out = _public(row)
+            # the pending revision: only editors and the owning unit see it (and that there is one)
+            revision = await revision_of(conn, out) if viewer is None or can_edit(viewer, row) else None
+        out["pending_revision"] = revision
+        out["has_pending_revision"] = revision is not None and revision["state"] == "pending"
+        return out
 
     async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
                    review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, limit: int = 50,
-                   offset: int = 0, viewer=None) -> list[dict]:
+                   offset: int = 0, viewer=None, pending: bool = False) -> list[dict]:
         """Articles by filters; ``review_flagged`` keeps those the review sweep flagged (past their review
         date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles), ``q``
         those whose title or body contains every space-separated part of the text (case-insensitive), ``category``
-        a category and those under it, ``viewer`` those the user may read."""
+        a category and those under it, ``viewer`` those the user may read, ``pending`` those with a pending
+        revision (:mod:`knowledge.revisions`; for a viewer, only those whose revision it may see). Each
+        carries ``has_pending_revision`` (false for a viewer who may not see the revision)."""
         query = _filtered(_select(), status=status, unit=unit, category=category, review_flagged=review_flagged,
-                          unit_id=unit_id, q=q, viewer=viewer)
+                          unit_id=unit_id, q=q, viewer=viewer, pending=pending)
         async with self.engine.connect() as conn:
             rows = (await conn.execute(query.order_by(kb_articles.c.id).limit(limit).offset(offset))).mappings()
-            return [_public(r) for r in rows.all()]
+            return await _with_pending(conn, [_public(r) for r in rows.all()], viewer)
 
     async def page(self, *, limit: int = 50, offset: int = 0, **filters) -> dict:
         """One page of :meth:`list` and ``total``, the number of articles matching the filters on all pages."""
@@ -140,7 +151,8 @@ class ArticleService:
         async with self.engine.connect() as conn:
             total = (await conn.execute(counted)).scalar_one()
             rows = (await conn.execute(query)).mappings().all() if total > offset else []
-        return {"items": [_public(r) for r in rows], "total": total}
+            items = await _with_pending(conn, [_public(r) for r in rows], filters.get("viewer"))
+        return {"items": items, "total": total}
 
     async def flagged_ids(self) -> list[int]:
         """Ids of the articles the review sweep flagged (past their review date, not confirmed or edited since)."""
@@ -219,17 +231,26 @@ class ArticleService:
         return await self._after_change(article_id)
 
     async def update(self, user, article_id: int, data: dict[str, Any] | ArticleInput,
-                     expected_version: int | None = None, *, to_review: bool = False) -> dict:
+                     expected_version: int | None = None, *, to_review: bool = False,
+                     expected_revision: int | None = None) -> dict:
         """Edit an article; fields a dict leaves out keep their values (:func:`~knowledge.article_input.edited`).
 
         An article that stays published cannot be given a validity that has already ended (409, as publish).
-        A published or expired article edited by a unit goes back to review; ``to_review`` sends an
-        editor's edit there too (``hotline kb import --draft``: the new text waits for an editor's publish).
+        A published article edited by a unit stays published as it is: the edit becomes its pending revision
+        (:func:`knowledge.revisions.propose`; ``expected_revision`` pins the revision the unit edited), which
+        an editor publishes or rejects; ``to_review`` does the same with an editor's edit (``hotline kb import
+        --draft``: the new text waits for an editor's publish). An expired article edited by a unit (or with
+        ``to_review``) goes back to review: nothing of it is live to keep.
         An edit that changes nothing (every field as stored, e.g. ``{}`` or a save without edits) changes
         nothing: no version, no status change, no cleared review flag; the article is returned as it is.
         """
+        from knowledge.revisions import edit_base, propose
+
         current = await self.get(article_id)
-        item = data if isinstance(data, ArticleInput) else parse_input(edited(current, data))
+        proposed = current["status"] == "published" and (to_review or not is_editor(user))
+        # a revision's next edit: the fields it leaves out keep the revision's (while it is on the live version)
+        item = data if isinstance(data, ArticleInput) else parse_input(
+            edited(edit_base(current) if proposed else current, data))
         if not can_edit(user, current):
             raise Forbidden("无权编辑该知识条目")
         if current["status"] == "archived":
@@ -238,9 +259,11 @@ class ArticleService:
             raise version_conflict(current)
         if not to_review and _same(current, item):
             return current  # nothing changed: no version, no status change (a save without edits)
+        if proposed:
+            return await propose(self, user, current, item, expected_revision)
         now = self.clock.now()
         status = current["status"]
-        if status in ("published", "expired") and (to_review or not is_editor(user)):
+        if status == "expired" and (to_review or not is_editor(user)):
             status = "in_review"
         if status == "published" and item.valid_to and item.valid_to < now:
             # it would be answered from until the next sweep expires it (publish refuses the same)
@@ -299,6 +322,20 @@ class ArticleService:
                 raise Conflict("知识已被他人修改，请刷新后重试")
             await _record(conn, article_id, action, user.username, now, note)
         return await self._after_change(article_id)
+
+    async def revision_action(self, user, article_id: int, action: str, note: str | None = None,
+                              expected_version: int | None = None, expected_revision: int | None = None) -> dict:
+        """``publish_revision``, ``reject_revision`` or ``withdraw_revision`` of the article's pending revision
+        (:mod:`knowledge.revisions`)."""
+        from knowledge import revisions
+
+        return await revisions.ACTIONS[action](self, user, article_id, note, expected_version, expected_revision)
+
+    async def revision_diff(self, article_id: int, viewer=None) -> dict:
+        """The live article compared with its pending revision (:func:`knowledge.revisions.revision_diff`)."""
+        from knowledge.revisions import revision_diff
+
+        return await revision_diff(self, article_id, viewer)
 
     async def confirm_review(self, user, article_id: int, next_review: dt.datetime | None = None,
                              expected_version: int | None = None) -> dict:
@@ -436,10 +473,17 @@ def _select():
 
 
 def _filtered(query, *, status: str | None = None, unit: str | None = None, category: str | None = None,
-              review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, viewer=None):
+              review_flagged: bool = False, unit_id: int | None = None, q: str | None = None, viewer=None,
+              pending: bool = False):
     """``query`` (over kb_articles joined to units) narrowed by the list filters (and to what ``viewer`` may read)."""
     if viewer is not None and (readable := visible_to(viewer)) is not None:
         query = query.where(readable)
+    if pending:  # a review queue: articles with a pending revision the viewer may see (editors, the owning unit)
+        query = query.where(kb_articles.c.id.in_(sa.select(kb_article_revisions.c.article_id).where(
+            kb_article_revisions.c.state == "pending")))
+        if viewer is not None and not is_editor(viewer):
+            own = getattr(viewer, "unit_id", None) if getattr(viewer, "role", None) == "unit" else None
+            query = query.where(sa.false() if own is None else kb_articles.c.unit_id == own)
     if status:
         query = query.where(kb_articles.c.status == status)
     if unit:
@@ -456,6 +500,16 @@ def _filtered(query, *, status: str | None = None, unit: str | None = None, cate
         query = query.where(sa.or_(kb_articles.c.title.icontains(part, autoescape=True),
                                    kb_articles.c.body_text.icontains(part, autoescape=True)))
     return query
+
+
+async def _with_pending(conn, items: list[dict], viewer) -> list[dict]:
+    """``items`` with ``has_pending_revision``: a pending revision the viewer may see (editors, the owning unit)."""
+    ids = [a["id"] for a in items]
+    pending = set((await conn.execute(sa.select(kb_article_revisions.c.article_id).where(
+        kb_article_revisions.c.article_id.in_(ids), kb_article_revisions.c.state == "pending"))).scalars()) if ids else set()
+    for a in items:
+        a["has_pending_revision"] = a["id"] in pending and (viewer is None or can_edit(viewer, a))
+    return items
 
 
 def _public(row) -> dict:

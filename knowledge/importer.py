@@ -260,7 +260,7 @@ async def _import_row(run: _Run, row: dict, number: int) -> None:
     if moves[:1] in (["restore"], ["expire"]):  # not edited while archived; not saved as published past its end
         await _move(run, current["id"], moves[:1])
         moves = moves[1:]
-    if changed:  # with --draft, an edit of a published or expired article goes back to review
+    if changed:  # --draft: a published article's edit waits as a pending revision; an expired one goes to review
         await run.service.update(run.user, current["id"], item, to_review=not run.publish)
     await _move(run, current["id"], moves)
     run.report.updated += 1

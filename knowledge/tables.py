@@ -53,9 +53,41 @@ kb_article_versions = sa.Table(
     sa.Column("recorded", JSON),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("action", sa.String(20), nullable=False),   # create | edit | submit | publish | reject | expire | archive | restore | confirm
+    # | propose | publish_revision | reject_revision | withdraw_revision (kb_article_revisions)
     sa.Column("changed_by", sa.String(100), nullable=False),
     sa.Column("note", sa.Text),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# A member unit's (or a draft import's) edit of a published article, waiting for an editor (Alembic 0015):
+# the published version stays live, unchanged, until an editor publishes the revision (which applies it as
+# a new version), rejects it (``state`` rejected, ``reason`` for the unit) or its unit withdraws it. At most
+# one per article; a new edit replaces it. ``base_version`` is the article version it was written against
+# (it cannot be published once the article changed); ``version`` guards the revision itself, as the
+# article's does.
+kb_article_revisions = sa.Table(
+    "kb_article_revisions", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("article_id", sa.Integer, sa.ForeignKey("kb_articles.id"), nullable=False, unique=True),
+    sa.Column("base_version", sa.Integer, nullable=False),
+    sa.Column("title", sa.String(300), nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("category", sa.String(50)),
+    sa.Column("unit_id", sa.Integer, sa.ForeignKey("units.id")),
+    sa.Column("keywords", JSON, nullable=False, default=list),
+    sa.Column("valid_from", UtcDateTime),
+    sa.Column("valid_to", UtcDateTime),
+    sa.Column("review_due_at", UtcDateTime),
+    sa.Column("state", sa.String(20), nullable=False, index=True),  # pending | rejected
+    sa.Column("reason", sa.Text),                                    # the editor's, when rejected
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("created_by", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_by", sa.String(100), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("reviewed_by", sa.String(100)),
+    sa.Column("reviewed_at", UtcDateTime),
 )
 
 kb_synonyms = sa.Table(

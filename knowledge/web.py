@@ -32,6 +32,7 @@ from hotline.periods import query_period
 from hotline.ratelimit import SlidingWindowLimit
 from hotline.validation import error_line
 from knowledge.articles import READ_ROLES, STATUSES, ArticleService, in_force, is_editor
+from knowledge.revisions import ACTIONS as REVISION_ACTIONS
 from knowledge.assist import Assist, answer_block
 from knowledge.chatbot import Chatbot
 from knowledge.dates import parse_when
@@ -152,8 +153,10 @@ async def list_articles(request: web.Request) -> web.Response:
     ``q`` keeps articles whose title or body contains the text (case-insensitive, not a word search:
     ``/api/v1/kb/search`` ranks); ``review_due=1`` (same as ``review_flagged=1``) lists the articles the
     daily review sweep flagged as past their review date; ``mine=1`` keeps the caller's own unit's articles
-    (unit users), so a unit's to-review list is ``?mine=1&review_due=1``. Every item carries ``review_due``
-    (true while flagged). ``total`` counts the matching articles on all pages (``limit``/``offset``).
+    (unit users), so a unit's to-review list is ``?mine=1&review_due=1``; ``pending=1`` keeps the articles
+    with a pending revision (:mod:`knowledge.revisions`: an editor's review queue; a unit's own). Every item
+    carries ``review_due`` (true while flagged) and ``has_pending_revision`` (only ever true for editors and
+    the owning unit). ``total`` counts the matching articles on all pages (``limit``/``offset``).
     """
     user = staff(request)
     q = request.query
@@ -175,6 +178,7 @@ async def list_articles(request: web.Request) -> web.Response:
     return ok(await service.page(
         status=status, unit=unit, category=_category(q), q=text or None,
         review_flagged=_flag(q.get("review_flagged")) or _flag(q.get("review_due")), unit_id=unit_id, viewer=user,
+        pending=_flag(q.get("pending")),
         limit=int_param(q.get("limit"), "limit", 50, 1, 500), offset=int_param(q.get("offset"), "offset", 0, 0, 10**9)))
 
 
@@ -201,7 +205,9 @@ async def create_article(request: web.Request) -> web.Response:
 
 @handler
 async def get_article(request: web.Request) -> web.Response:
-    """One knowledge article (404 for one the user may not read: knowledge.articles.can_view)."""
+    """One knowledge article (404 for one the user may not read: knowledge.articles.can_view), with
+    ``pending_revision`` (its pending or rejected revision, or null; always null for users other than
+    editors and the owning unit) and ``has_pending_revision``."""
     user = staff(request)
     return ok(await request.app[ARTICLES].get(_id(request), viewer=user))
 
@@ -209,13 +215,19 @@ async def get_article(request: web.Request) -> web.Response:
 @handler
 async def update_article(request: web.Request) -> web.Response:
     """Edit a knowledge article; every change is a new version. An edit that changes nothing (``{}``, or a
-    save without edits) makes none and changes no status: 200 with the article as it is."""
+    save without edits) makes none and changes no status: 200 with the article as it is. A unit's edit of a
+    published article is stored as its pending revision (the article stays live as it is);
+    ``revision_version`` pins the pending revision the unit edited (409 if it changed meanwhile)."""
     user = staff(request)
     data = await body_of(request)
     expected = data.pop("version", None)
     if expected is not None:
         expected = json_int(expected, "version")
-    return ok(await request.app[ARTICLES].update(user, _id(request), data, expected_version=expected))
+    revision = data.pop("revision_version", None)
+    if revision is not None:
+        revision = json_int(revision, "revision_version")
+    return ok(await request.app[ARTICLES].update(user, _id(request), data, expected_version=expected,
+                                                 expected_revision=revision))
 
 
 @handler
@@ -223,12 +235,21 @@ async def article_action(request: web.Request) -> web.Response:
     """Move an article through its workflow (submit, approve, publish, expire, archive ...).
 
     The optional body ``{"note": ..., "version": n}`` pins the version the user reviewed: 409 if it changed.
+    ``publish_revision``, ``reject_revision`` (``note`` required) and ``withdraw_revision`` act on the
+    article's pending revision (:mod:`knowledge.revisions`); ``revision_version`` pins the revision reviewed.
     """
     user = staff(request)
     data = await body_of(request) if request.can_read_body else {}
     expected = data.get("version")
     if expected is not None:
         expected = json_int(expected, "version")
+    if request.match_info["action"] in REVISION_ACTIONS:
+        revision = data.get("revision_version")
+        if revision is not None:
+            revision = json_int(revision, "revision_version")
+        return ok(await request.app[ARTICLES].revision_action(
+            user, _id(request), request.match_info["action"], data.get("note"), expected_version=expected,
+            expected_revision=revision))
     if request.match_info["action"] == "confirm":  # still correct: {"review_due_at": next review, optional}
         when = data.get("review_due_at")
         if when is not None and not isinstance(when, str):
@@ -255,6 +276,14 @@ async def article_diff(request: web.Request) -> web.Response:
     return ok(await request.app[ARTICLES].diff(
         _id(request), int_param(q.get("from"), "from", 1, 1, 10**6), int_param(q.get("to"), "to", 2, 1, 10**6),
         viewer=user))
+
+
+@handler
+async def article_revision_diff(request: web.Request) -> web.Response:
+    """The diff between the live article and its pending revision (404 without one, or for users other than
+    editors and the owning unit)."""
+    user = staff(request)
+    return ok(await request.app[ARTICLES].revision_diff(_id(request), viewer=user))
 
 
 def _id(request: web.Request) -> int:
@@ -585,6 +614,7 @@ def setup(app: web.Application) -> None:
         web.post("/api/v1/kb/articles/{id}/actions/{action}", article_action),
         web.get("/api/v1/kb/articles/{id}/versions", article_versions),
         web.get("/api/v1/kb/articles/{id}/diff", article_diff),
+        web.get("/api/v1/kb/articles/{id}/revision/diff", article_revision_diff),
         web.get("/api/v1/kb/search", search),
         web.get("/api/v1/kb/synonyms", list_synonyms),
         web.post("/api/v1/kb/synonyms", save_synonyms),

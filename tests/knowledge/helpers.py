@@ -167,3 +167,16 @@ async def web_say(client, user: str, text: str) -> dict:
     resp = await client.post("/api/v1/chatbot/messages", json={"user_id": user, "text": text})
     assert resp.status == 200, await resp.text()
     return await resp.json()
+
+
+async def article_setup(engine, clock):
+    """An article service over an embedded index on ``engine``, and a unit user of the gas and of the water
+    company: ``(service, index, gas, water, unit ids)``."""
+    from knowledge.articles import ArticleService
+    from knowledge.search.embedded import EmbeddedSearchIndex
+
+    ids = await seed_units(engine, clock.now())
+    index = EmbeddedSearchIndex(engine)
+    await index.open()
+    service = ArticleService(engine, clock, index=index)
+    return service, index, User("gas-editor", "unit", ids["gas"]), User("water-editor", "unit", ids["water"]), ids

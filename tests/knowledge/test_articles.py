@@ -6,23 +6,15 @@ import datetime as dt
 
 import pytest
 
-from knowledge.articles import ArticleService
 from knowledge.errors import Conflict, Forbidden, InvalidInput
-from knowledge.search.embedded import EmbeddedSearchIndex
 from knowledge.search.base import SearchFilters
 from tests.knowledge.conftest import User
-from tests.knowledge.helpers import EDITOR, seed_units
+from tests.knowledge.helpers import EDITOR, article_setup
 
 
 @pytest.fixture
 async def setup(engine, clock):
-    ids = await seed_units(engine, clock.now())
-    index = EmbeddedSearchIndex(engine)
-    await index.open()
-    service = ArticleService(engine, clock, index=index)
-    gas = User("gas-editor", "unit", ids["gas"])
-    water = User("water-editor", "unit", ids["water"])
-    return service, index, gas, water, ids
+    return await article_setup(engine, clock)
 
 
 BODY = '<p onclick="steal()">燃气泄漏请关闭阀门<script>alert(1)</script>，<a href="javascript:alert(1)">点此</a>拨打抢修电话。</p>'
@@ -75,14 +67,19 @@ async def test_workflow_versions_and_diff(setup, clock):
 
     clock.advance(hours=1)
     edited = await service.update(gas, art["id"], {"title": "燃气开户办理", "body": "<p>携带房产证明和身份证到营业厅办理，三个工作日内上门通气。</p>"})
-    assert edited["version"] == 2 and edited["status"] == "in_review"  # a unit's edit is reviewed again
-    assert (await index.search("燃气开户", SearchFilters(status=("published",)))).total == 0
-    assert (await index.search("上门通气")).hits[0].status == "in_review"
+    # a unit's edit waits for review as a pending revision; the published text keeps answering meanwhile
+    assert (edited["version"], edited["status"], edited["has_pending_revision"]) == (1, "published", True)
+    assert (await index.search("燃气开户", SearchFilters(status=("published",)))).total == 1
+    assert (await index.search("上门通气")).total == 0
+    edited = await service.revision_action(EDITOR, art["id"], "publish_revision")
+    assert (edited["version"], edited["status"], edited["pending_revision"]) == (2, "published", None)
+    assert (await index.search("上门通气")).hits[0].status == "published"
 
     versions = await service.versions(art["id"])
     assert [(v["action"], v["changed_by"], v["version"]) for v in versions] == [
         ("create", "gas-editor", 1), ("submit", "gas-editor", 1), ("reject", "editor1", 1),
-        ("submit", "gas-editor", 1), ("publish", "editor1", 1), ("edit", "gas-editor", 2)]
+        ("submit", "gas-editor", 1), ("publish", "editor1", 1), ("propose", "gas-editor", 1),
+        ("edit", "gas-editor", 2), ("publish_revision", "editor1", 2)]
     assert versions[2]["note"] == "请补充办理时限"
     diff = await service.diff(art["id"], 1, 2)
     assert "-携带房产证明到营业厅办理。" in diff["diff"]

@@ -173,11 +173,16 @@ async def test_draft_import_sends_an_edit_of_a_published_article_to_review(engin
     report = await import_file(service, EDITOR, src, COLS, publish=False)
     assert (report.created, report.updated, report.unchanged, report.failed) == (1, 2, 1, [])
     after = {a["external_id"]: a for a in await service.list()}
-    assert after["p1"]["status"] == "in_review" and after["p1"]["body_text"] == "【草稿修改】租房每年可以提取一次。"
+    # the published article stays live as it was; the edit waits as its pending revision (knowledge/revisions.py)
+    assert (after["p1"]["status"], after["p1"]["body_text"], after["p1"]["has_pending_revision"]) == (
+        "published", "租房可以提取。", True)
+    pending = (await service.get(after["p1"]["id"]))["pending_revision"]
+    assert pending["body_text"] == "【草稿修改】租房每年可以提取一次。"
     assert after["p2"]["status"] == "published" and after["p2"]["version"] == 1  # unchanged rows are left alone
-    assert after["p3"]["status"] == "in_review" and after["n1"]["status"] == "draft"
-    # an editor publishes the reviewed edit as any other
-    assert (await service.transition(EDITOR, after["p1"]["id"], "publish"))["status"] == "published"
+    assert after["p3"]["status"] == "in_review" and after["n1"]["status"] == "draft"  # an expired one: to review
+    # an editor publishes the reviewed edit
+    done = await service.revision_action(EDITOR, after["p1"]["id"], "publish_revision")
+    assert (done["status"], done["version"], done["body_text"]) == ("published", 2, "【草稿修改】租房每年可以提取一次。")
 
 
 async def _knowledge_base(service) -> list[tuple]:

@@ -36,15 +36,17 @@ async def test_article_workflow_over_http(client):
     assert (await resp.json())["status"] == "published"
     resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={
         "title": "燃气表更换", "body": "燃气表使用满十年由燃气公司免费更换。", "version": 1}, headers=gas)
+    # the unit's edit of the published article waits for an editor (knowledge/revisions.py); published, it is v2
+    assert ((await resp.json())["version"], (await resp.json())["pending_revision"]["state"]) == (1, "pending")
+    resp = await client.post(f"/api/v1/kb/articles/{art['id']}/actions/publish_revision", json={}, headers=EDITOR)
     assert (await resp.json())["version"] == 2
     resp = await client.put(f"/api/v1/kb/articles/{art['id']}", json={
         "title": "燃气表更换", "body": "过期的修改", "version": 1}, headers=gas)
     assert resp.status == 409
-    # back in review after the unit's edit: read by the unit and editors (agents see published articles only)
     diff = await (await client.get(f"/api/v1/kb/articles/{art['id']}/diff?from=1&to=2", headers=gas)).json()
     assert "+燃气表使用满十年由燃气公司免费更换。" in diff["diff"]
     versions = await (await client.get(f"/api/v1/kb/articles/{art['id']}/versions", headers=EDITOR)).json()
-    assert [v["action"] for v in versions["items"]] == ["create", "submit", "publish", "edit"]
+    assert [v["action"] for v in versions["items"]] == ["create", "submit", "publish", "propose", "edit", "publish_revision"]
     assert versions["items"][2]["note"] == "已核实"
 
 

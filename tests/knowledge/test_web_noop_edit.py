@@ -47,11 +47,12 @@ async def test_a_save_without_changes_makes_no_version_and_keeps_the_status(clie
     # a wrong version is still a conflict, even for an empty edit
     await json_of(await client.put(path, headers=hrss, json={"version": before["version"] + 1}), 409)
 
-    # a real change is still an edit: a version, and from the unit back to review
+    # a real change is still an edit: a version; from the unit, a pending revision while the article stays live
     changed = await json_of(await client.put(path, headers=EDITOR, json={"valid_to": "2030-12-31"}))
     assert changed["version"] == before["version"] + 1 and changed["status"] == "published"
     again = await json_of(await client.put(path, headers=EDITOR, json={"valid_to": "2030-12-31"}))  # same day again
     assert again["version"] == changed["version"]
     edited = await json_of(await client.put(path, headers=hrss, json={"keywords": ["社保卡", "挂失"]}))
-    assert (edited["status"], edited["version"]) == ("in_review", changed["version"] + 1)
-    assert [a for _, a in await _versions(client, article_id)][-2:] == ["edit", "edit"]
+    assert (edited["status"], edited["version"]) == ("published", changed["version"])
+    assert edited["pending_revision"]["keywords"] == ["社保卡", "挂失"]
+    assert [a for _, a in await _versions(client, article_id)][-2:] == ["edit", "propose"]

@@ -4,7 +4,8 @@
 
 const KB = { offset: 0, limit: 50, mode: "list", units: null };  // mode: "list" (filtered, paged) or "search" (ranked)
 const KB_STATUS = { draft: "草稿", in_review: "待审核", published: "已发布", expired: "已过期", archived: "已归档" };
-const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", restore: "恢复为草稿", confirm: "复核确认" };
+const KB_VERSION_ACTIONS = { create: "新建", edit: "修改", submit: "提交审核", publish: "发布", reject: "退回修改", expire: "过期", archive: "归档", restore: "恢复为草稿", confirm: "复核确认",
+  propose: "提交修改", publish_revision: "发布修改", reject_revision: "修改未通过", withdraw_revision: "撤回修改" };
 // The workflow as the API accepts it (knowledge/articles.py TRANSITIONS): from which states, editors only, the note asked for.
 const KB_ACTIONS = {
   submit: { label: "提交审核", from: ["draft"], editors: false },
@@ -67,6 +68,7 @@ async function showKb() {
       unitList.map((u) => h("option", { value: u.code }, u.name))),
     h("input", { name: "category", placeholder: "分类", list: "kb-categories", maxlength: 50, size: 8 }),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "flagged" }), "待复核"),
+    kbCanCreate() ? h("label", { class: "check", title: "已发布知识的修改，等待平台编辑审核" }, h("input", { type: "checkbox", name: "pending" }), "待审核修改") : null,
     me.role === "unit" ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", checked: "", onchange: minePicked }), "本单位") : null,
     h("button", { type: "submit" }, "查询"),
     h("button", { type: "button", name: "search", title: "按相关度排序，标出命中的词", onclick: searchMode }, "全文检索"));
@@ -119,6 +121,7 @@ function kbFilterParams() {
   if (category) params.set("category", category);
   if (field("flagged").checked) params.set("review_due", "1");
   if (field("mine")?.checked) params.set("mine", "1");
+  if (field("pending")?.checked) params.set("pending", "1");
   return params;
 }
 
@@ -158,6 +161,7 @@ async function kbList() {
     rows.map((a) => h("tr", { "data-id": a.id },
       h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); kbOpen(a.id).catch(kbFail); } }, a.title),
         a.review_due ? h("span", { class: "badge kb-due" }, "待复核") : null,
+        a.has_pending_revision ? h("span", { class: "badge kb-pending", title: "已发布的版本继续有效，修改等待平台编辑审核" }, "待审核修改") : null,
         a.not_in_force ? h("span", { class: "badge kb-not-in-force", title: "尚未生效或已过有效期，不能据此答复市民" }, "不在有效期内") : null,
         a.snippet ? h("div", { class: "muted" }, kbHighlight(a.snippet)) : null),
       h("td", {}, kbBadge(a.status)), h("td", {}, a.unit_name || "平台通用"),
@@ -175,6 +179,7 @@ async function kbOpen(id) {
     h("div", { class: "card", id: "kb-article", "data-id": a.id, "data-status": a.status, "data-version": a.version },
       h("h2", {}, a.title, " ", kbBadge(a.status)),
       kbRejection(a, versions.items),
+      kbRevision(a),
       a.review_due ? h("div", { class: "alert" }, "已到复审日期：请核实内容是否仍然准确。仍准确请点“复核无误”；需要修改请编辑后重新提交审核。") : null,
       h("table", {},
         row("单位", a.unit_name || "平台通用"), row("分类", a.category), row("关键词", (a.keywords || []).join("、")),
@@ -196,6 +201,57 @@ function kbRejection(a, versions) {
   return h("div", { class: "alert", id: "kb-rejected" }, h("strong", {}, `审核未通过：${last.note || "（未填写原因）"}`),
     h("div", { class: "muted" }, `${last.changed_by} ${fmt(last.created_at)} 退回修改；请按意见修改后重新提交审核。`));
 }
+
+// A published article's pending revision (knowledge/revisions.py): who proposed what, the diff against the live
+// version; editors publish or send it back with a reason, the owning unit withdraws it. A rejected one shows why.
+function kbRevision(a) {
+  const r = a.pending_revision;
+  if (!r) return null;
+  const rejected = r.state === "rejected";
+  const act = (name, button, note) => kbBusy(button, async () => {
+    try {
+      await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: { version: a.version, revision_version: r.version, note: note || null } });
+    } catch (err) {
+      return alert(err.message);
+    }
+    await kbOpen(a.id);
+    await kbList();
+  }).catch(kbFail);
+  const reason = h("input", { name: "note", placeholder: "退回原因", maxlength: 500 });
+  const reject = h("form", { class: "kb-revision-reject", "data-action": "reject_revision" }, reason, h("button", { type: "submit" }, "退回修改"));
+  reject.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const note = reason.value.trim();
+    if (!note) return alert("请填写退回原因");
+    act("reject_revision", reject.querySelector("button"), note);
+  });
+  const owner = me.role === "unit" && kbCanEdit(a);
+  const box = h("div", { class: `alert kb-revision${rejected ? " kb-revision-rejected" : ""}`, id: "kb-revision", "data-state": r.state },
+    h("strong", {}, rejected ? "修改未通过" : "有待审核的修改"),
+    h("div", { class: "muted" }, rejected
+      ? `${r.reviewed_by} ${fmt(r.reviewed_at)} 退回：${r.reason || "（未填写原因）"}`
+      : `${r.updated_by} ${fmt(r.updated_at)} 提交（基于 v${r.base_version}）；审核通过前，当前发布的版本继续对外答复。`),
+    r.stale && !rejected ? h("div", { class: "kb-stale" }, `该修改基于 v${r.base_version}，知识已更新为 v${a.version}，不能直接发布；请退回，由单位在最新版本上重新修改。`) : null,
+    rejected && owner ? h("div", { class: "muted" }, "可再次编辑后重新提交，或撤回该修改。") : null,
+    h("div", { id: "kb-revision-diff" }),
+    h("div", { class: "actions" },
+      kbIsEditor() && !rejected ? h("button", { type: "button", onclick: (ev) => act("publish_revision", ev.currentTarget) }, "发布修改") : null,
+      kbIsEditor() && !rejected ? reject : null,
+      owner ? h("button", { type: "button", onclick: (ev) => confirm("撤回后该修改将被丢弃，确定撤回？") && act("withdraw_revision", ev.currentTarget) }, "撤回修改") : null));
+  kbRevisionDiff(a.id, box.querySelector("#kb-revision-diff")).catch(kbFail);
+  return box;
+}
+
+// The live version against its pending revision, rendered as kbDiff renders two versions.
+async function kbRevisionDiff(id, target) {
+  const d = await api(`/api/v1/kb/articles/${id}/revision/diff`);
+  target.replaceChildren(kbChanges(d.changes, "与当前发布版本相同"));
+}
+
+const kbSegment = (s) => (s.op === "insert" ? h("ins", {}, s.text) : s.op === "delete" ? h("del", {}, s.text) : s.text);
+const kbChanges = (changes, same) => (changes.length ? h("ul", { class: "kb-changes" }, changes.map((c) => h("li", { "data-field": c.field, "data-op": c.op },
+  h("span", { class: "badge" }, c.label || (c.field === "title" ? "标题" : "正文")), " ", c.segments.map(kbSegment))))
+  : h("p", { class: "muted" }, same));
 
 function kbActionForm(a, name, spec) {
   const form = h("form", { class: "kb-action", "data-action": name },
@@ -247,21 +303,24 @@ async function kbDiff(id, from, to) {
   // not from the server's HTML. A field change carries its label (关键词, 分类, 失效日期 …) and the old and new
   // values shown as text; a field a version recorded before it was recorded is never reported.
   const d = await api(`/api/v1/kb/articles/${id}/diff?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
-  const segment = (s) => (s.op === "insert" ? h("ins", {}, s.text) : s.op === "delete" ? h("del", {}, s.text) : s.text);
   $("#kb-diff").replaceChildren(
     h("p", { class: "muted" }, `v${d.from} → v${d.to}（${d.changed_by}，${fmt(d.changed_at)}）`),
-    d.changes.length ? h("ul", { class: "kb-changes" }, d.changes.map((c) => h("li", { "data-field": c.field, "data-op": c.op },
-      h("span", { class: "badge" }, c.label || (c.field === "title" ? "标题" : "正文")), " ", c.segments.map(segment))))
-      : h("p", { class: "muted" }, "两个版本内容相同"));
+    kbChanges(d.changes, "两个版本内容相同"));
 }
 
+// A unit's (not an editor's) edit of a published article waits for review as its pending revision.
+const kbProposes = (a) => Boolean(a) && a.status === "published" && !kbIsEditor();
+
 function kbEdit(a, draft = {}) {
-  const v = a || draft;
+  // a unit editing its pending revision (written on the current version) continues from it, as the API does
+  const r = a && kbProposes(a) && a.pending_revision && !a.pending_revision.stale ? a.pending_revision : null;
+  const v = r ? { ...a, ...r } : a || draft;
   const input = (name, attrs = {}) => h("input", { name, value: v[name] ?? "", ...attrs });
   const date = (name) => h("input", { name, type: "date", value: kbDay(v[name]) });
   const form = h("form", { id: "kb-editor", class: "card" },
     h("h2", {}, a ? `编辑知识 v${a.version}` : "新建知识"),
-    a && ["published", "expired"].includes(a.status) && !kbIsEditor() ? h("p", { class: "muted" }, "修改已发布的知识后需重新审核。") : null,
+    kbProposes(a) ? h("p", { class: "muted", id: "kb-editor-note" }, "该知识已发布：保存的修改经平台编辑审核通过后才会生效，审核期间当前版本继续对外答复。") : null,
+    a && a.status === "expired" && !kbIsEditor() ? h("p", { class: "muted", id: "kb-editor-note" }, "修改已过期的知识后需重新审核。") : null,
     h("label", {}, "标题", input("title", { required: "", maxlength: 300 })),
     h("label", {}, "正文（HTML；保存时服务器会清除脚本等不安全内容）", h("textarea", { name: "body", rows: 12, required: "" }, v.body_html || "")),
     h("div", { class: "row" },
@@ -289,6 +348,7 @@ async function kbSave(form, a) {
     valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to")), review_due_at: kbAt(val("review_due_at")) };
   if (el("unit")) body.unit = el("unit").value || null;
   if (a) body.version = a.version;  // 409 if someone changed it since it was opened
+  if (a?.pending_revision && kbProposes(a)) body.revision_version = a.pending_revision.version;  // 409 if it changed meanwhile
   form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
   $("#kb-error").textContent = "";
   let saved;

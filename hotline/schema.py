@@ -14,6 +14,7 @@ TABLE_MODULES = [
     "hotline.tables",
     "routing.tables",
     "knowledge.tables",
+    "knowledge.semantic.tables",
     "channels.tables",
     "channels.tables_mail",
     "hotline.jobs.tables",

@@ -80,8 +80,8 @@ def kb() -> None:
                    "带标签的正文段落不写入，关键词、分类、单位留空。只比较整格，“无线下办理窗口”不算空。"
                    "编号、标题、状态和日期列不受影响。传 \"\" 则不把任何内容视为空")
 @click.option("--draft", is_flag=True,
-              help="导入为草稿，不直接发布：新知识为草稿；修改已发布或已过期的知识时，该知识转为待审核，"
-                   "经平台编辑发布后才对外答复（原内容同时下线）")
+              help="导入为草稿，不直接发布：新知识为草稿；修改已发布的知识时，新内容作为待审核修改，"
+                   "经平台编辑发布后才对外答复（其间原内容照常答复）；修改已过期的知识时转为待审核")
 @data_dir_option
 def import_cmd(file, id_col, title_col, body_col, category_col, unit_col, unknown_unit, keywords_col, status_col,
                valid_from_col, valid_to_col, review_due_col, empty_values, draft, data_dir):
@@ -341,21 +341,30 @@ def _terminal_text(highlight: str) -> str:
 @click.option("--query-col", required=True)
 @click.option("--gold-col", required=True)
 @click.option("--no-baseline", is_flag=True, help="不计算 BM25 基线")
+@click.option("--semantic/--no-semantic", default=None,
+              help="启用/不启用语义重排（默认按 HOTLINE_SEMANTIC 设置；需安装 hotline[semantic]）")
 @click.option("--json", "as_json", is_flag=True)
-def evaluate_cmd(articles, id_col, text_cols, title_col, queries, query_col, gold_col, no_baseline, as_json):
+def evaluate_cmd(articles, id_col, text_cols, title_col, queries, query_col, gold_col, no_baseline, semantic,
+                 as_json):
     """评测检索效果：recall@1、recall@5、MRR、每次查询耗时（同时计算 BM25 基线）。"""
+    from hotline.config import Settings
     from knowledge.evaluate import run_evaluation
+    from knowledge.semantic import SemanticUnavailable
 
+    settings = Settings()  # no database needed: the evaluation indexes the given files in memory
+    semantic = settings.semantic if semantic is None else semantic
     cols = [c.strip() for spec in text_cols for c in spec.split(",") if c.strip()]
     try:
         result = run(run_evaluation(articles, id_col, cols, queries, query_col, gold_col, title_col=title_col,
-                                    baseline=not no_baseline, log=lambda m: click.echo(m, err=True)))
-    except InputError as exc:
+                                    baseline=not no_baseline, log=lambda m: click.echo(m, err=True),
+                                    semantic=settings.data_dir / "models" if semantic else None))
+    except (InputError, SemanticUnavailable) as exc:
         fail(str(exc))
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False))
         return
-    for name, m in [("ranker", result), *([("bm25", result["bm25"])] if "bm25" in result else [])]:
+    ranker = "ranker+semantic" if result["semantic"] else "ranker"
+    for name, m in [(ranker, result), *([("bm25", result["bm25"])] if "bm25" in result else [])]:
         click.echo(f"{name}: recall@1={m['recall_at_1']:.3f} recall@5={m['recall_at_5']:.3f} "
                    f"mrr={m['mrr']:.3f} ms/query={m['ms_per_query']:.2f} (queries={m['queries']}, "
                    f"skipped={m['skipped']})")
@@ -372,7 +381,7 @@ def reindex_cmd(data_dir):
         try:
             t0 = time.perf_counter()
             click.echo("正在重建索引…", err=True)
-            count = await reindex(engine, index)
+            count = await reindex(engine, index, progress=lambda n: click.echo(f"已处理 {n} 条", err=True))
             return count, time.perf_counter() - t0
         finally:
             await index.close()

@@ -22,6 +22,10 @@ from pathlib import Path
 
 import numpy as np
 
+from knowledge.search.base import SearchFilters
+
+ARTICLES = SearchFilters(kinds=("article",))  # what the evaluation searches: every document is an article
+
 
 class InputError(ValueError):
     """Bad user input (missing file or column); the message is user-facing Chinese."""
@@ -168,24 +172,31 @@ async def evaluate(name: str, rank: Callable[[str], Awaitable[Sequence[str]]], q
 
 
 async def build_embedded(articles: "OrderedDict[str, tuple[str, str]]", log: Callable[[str], None] | None = None,
-                         places=None):
-    """A memory-only embedded index over ``articles`` (id -> (title, body)): the product's own ranking code."""
+                         places=None, semantic: Path | None = None):
+    """A memory-only embedded index over ``articles`` (id -> (title, body)): the product's own ranking code;
+    with the semantic stage (:mod:`knowledge.semantic`, its model file built in the directory ``semantic``)
+    when that is given. Search it with ``ARTICLES`` as filters: the semantic stage re-ranks article searches."""
     from knowledge.search.base import SearchDoc
     from knowledge.search.embedded import EmbeddedSearchIndex
 
     index = EmbeddedSearchIndex(None, places=places)
+    batch = 1000
+    if semantic is not None:
+        from knowledge.semantic import wrap
+
+        index, batch = wrap(index, None, semantic), 100  # embedding is slow: finer progress
     await index.open()
     docs = [SearchDoc(kind="article", ref_id=k, title=title, body=body) for k, (title, body) in articles.items()]
-    await index.reindex(_one_source(docs, log))
+    await index.reindex(_one_source(docs, log, batch))
     return index
 
 
-def _one_source(docs, log):
+def _one_source(docs, log, batch: int = 1000):
     async def source():
-        for i in range(0, len(docs), 1000):
+        for i in range(0, len(docs), batch):
             if log:
-                log(f"建立索引：{min(i + 1000, len(docs))}/{len(docs)}")
-            yield docs[i:i + 1000]
+                log(f"建立索引：{min(i + batch, len(docs))}/{len(docs)}")
+            yield docs[i:i + batch]
     return source
 
 
@@ -207,20 +218,22 @@ def build_bm25(articles: "OrderedDict[str, tuple[str, str]]", tokenizer, tokens:
 
 async def run_evaluation(articles_path, id_col: str, text_cols: Sequence[str], queries_path, query_col: str,
                          gold_col: str, *, title_col: str | None = None, baseline: bool = True,
-                         log: Callable[[str], None] | None = None) -> dict:
+                         log: Callable[[str], None] | None = None, semantic: Path | None = None) -> dict:
+    """The product's ranking (with the semantic stage when ``semantic``, its model directory, is given)
+    and, with ``baseline``, plain BM25 on the same articles and queries."""
     articles = load_articles(articles_path, id_col, text_cols, title_col)
     queries = load_queries(queries_path, query_col, gold_col)
     require_usable(queries, set(articles))
     from knowledge.places import configured_places
 
-    index = await build_embedded(articles, log, places=configured_places())
+    index = await build_embedded(articles, log, places=configured_places(), semantic=semantic)
 
     async def rank(query: str) -> list[str]:
-        return [h.ref_id for h in (await index.search(query, limit=10)).hits]
+        return [h.ref_id for h in (await index.search(query, ARTICLES, limit=10)).hits]
 
     progress = (lambda n: log(f"评测查询：{n}/{len(queries)}")) if log else None
     ours = await evaluate("embedded", rank, queries, set(articles), progress)
-    result = {**ours.as_json(), "articles": len(articles)}
+    result = {**ours.as_json(), "articles": len(articles), "semantic": semantic is not None}
     if baseline:
         result["bm25"] = (await evaluate("bm25", build_bm25(articles, index.tokenizer), queries,
                                          set(articles))).as_json()

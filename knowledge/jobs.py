@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -171,15 +171,19 @@ def all_docs(engine: AsyncEngine, batch: int = BATCH):
 REINDEX_MARGIN = dt.timedelta(minutes=1)  # slow commits and clock skew between processes
 
 
-async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
+async def reindex(engine: AsyncEngine, index: SearchIndex, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild the whole index from the database; search keeps answering from the old one meanwhile.
 
     Rows changed while it ran (by any process: another one's writes may have gone to the old
     index only) are written again once the new index is in place. The ``index_pending`` cursor
-    is left alone (re-indexing a row twice is harmless).
+    is left alone (re-indexing a row twice is harmless). ``progress(n)``: after each batch, the
+    documents read so far (with the semantic stage, embedding makes a first reindex slow).
     """
     started = utcnow() - REINDEX_MARGIN
-    count = await index.reindex(all_docs(engine))
+    source = all_docs(engine)
+    if progress is not None:
+        source = _counted(source, progress)
+    count = await index.reindex(source)
     await set_state(engine, DOC_TEXT_STATE, {"version": DOC_TEXT_VERSION})
     async with engine.connect() as conn:
         article_ids = list((await conn.execute(sa.select(kb_articles.c.id).where(
@@ -192,6 +196,17 @@ async def reindex(engine: AsyncEngine, index: SearchIndex) -> int:
         if docs:
             await index.upsert(docs)
     return count
+
+
+def _counted(source, progress: Callable[[int], None]):
+    async def counted() -> AsyncIterator[list[SearchDoc]]:
+        done = 0
+        async for docs in source():
+            yield docs
+            done += len(docs)
+            progress(done)
+
+    return counted
 
 
 # -- entry points in the jobs system's convention: ``async def job(ctx, *ids)`` ---------------

@@ -6,10 +6,20 @@ __all__ = ["SearchDoc", "SearchFilters", "SearchHit", "SearchIndex", "SearchResu
 
 
 def make_index(settings, engine, tokenizer=None, synonyms=None, places=None) -> SearchIndex:
-    """The configured backend: Elasticsearch when ``settings.elasticsearch_url`` is set, else embedded.
+    """The configured backend: Elasticsearch when ``settings.elasticsearch_url`` is set, else embedded;
+    with the semantic stage around it when ``settings.semantic`` is set (:mod:`knowledge.semantic`).
 
     Place names for place-aware ranking: the default ones plus the configured gazetteers.
     """
+    index = _backend(settings, engine, tokenizer, synonyms, places)
+    if getattr(settings, "semantic", False):
+        from knowledge.semantic import wrap
+
+        return wrap(index, engine, settings.data_dir / "models")
+    return index
+
+
+def _backend(settings, engine, tokenizer, synonyms, places) -> SearchIndex:
     from knowledge.places import configured_places
     from knowledge.synonyms import SynonymSet
     from knowledge.tokenize import Tokenizer

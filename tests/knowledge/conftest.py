@@ -20,6 +20,7 @@ SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 BACKENDS = [
     "embedded-sqlite",
     pytest.param("embedded-postgres", marks=pytest.mark.postgres),
+    "semantic-sqlite",  # the embedded index with the semantic stage around it (knowledge.semantic)
     pytest.param("elasticsearch", marks=pytest.mark.skipif(
         not ES_URL, reason="set HOTLINE_ELASTICSEARCH_URL to run the contract suite against Elasticsearch")),
 ]
@@ -55,7 +56,7 @@ def backend_name(request) -> str:
 
 @pytest.fixture
 def index_store_url(request, backend_name, tmp_path) -> str | None:
-    if backend_name == "embedded-sqlite":
+    if backend_name in ("embedded-sqlite", "semantic-sqlite"):
         path = tmp_path / "hotline.db"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
@@ -65,7 +66,7 @@ def index_store_url(request, backend_name, tmp_path) -> str | None:
 
 
 @pytest.fixture
-async def index_factory(backend_name, index_store_url):
+async def index_factory(request, backend_name, index_store_url):
     """``await make()`` opens a search index on the test's store; calling it twice gives two
     instances over the same data (a restart, or a second process)."""
     from knowledge.search.embedded import EmbeddedSearchIndex
@@ -79,10 +80,15 @@ async def index_factory(backend_name, index_store_url):
     prefix = f"hotline-test-{uuid.uuid4().hex[:8]}"
 
     async def make():
-        if backend_name.startswith("embedded"):
+        if backend_name.startswith(("embedded", "semantic")):
             engine = make_engine(url)
             engines.append(engine)
             index = EmbeddedSearchIndex(engine, tokenizer=tokenizer, synonyms=SynonymSet())
+            if backend_name.startswith("semantic"):
+                from knowledge.semantic import wrap
+
+                encoder = request.getfixturevalue("semantic_encoder")
+                index = wrap(index, engine, encoder=encoder)
         else:
             from elasticsearch import AsyncElasticsearch
 
@@ -101,6 +107,17 @@ async def index_factory(backend_name, index_store_url):
         await index.close()
     for engine in engines:
         await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def semantic_encoder(tmp_path_factory):
+    """The real e5 encoder (``hotline[semantic]``), its int8 model built once per test session."""
+    from knowledge.semantic import make_encoder
+
+    cache = tmp_path_factory.mktemp("models")
+    encoder = make_encoder(cache)
+    encoder.cache = cache
+    return encoder
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -64,6 +65,7 @@ def test_import_search_export_reindex(runner, tmp_path):
 
     result = runner.invoke(main, ["kb", "reindex", "--data-dir", data])
     assert result.exit_code == 0 and "索引重建完成：3 条" in result.stderr
+    assert "已处理 3 条" in result.stderr  # progress, batch by batch
 
     out_file = tmp_path / "export.jsonl"
     result = runner.invoke(main, ["kb", "export", str(out_file), "--data-dir", data])
@@ -117,6 +119,25 @@ def test_evaluate_on_own_files(runner, tmp_path):
                                   "--text-col", "text", "--queries", str(queries), "--query-col", "q",
                                   "--gold-col", "gold"])
     assert result.exit_code != 0 and "缺少列：nope" in result.stderr
+
+
+def test_evaluate_with_the_semantic_stage(runner, tmp_path, semantic_encoder):
+    from tests.knowledge.test_semantic import KB
+
+    articles = write_csv(tmp_path / "a.csv", ["id", "title", "body"], KB)
+    queries = write_csv(tmp_path / "q.csv", ["q", "gold"], [("宝宝打预防针要带什么", "3"), ("拖欠工资去哪投诉", "20")])
+    shutil.copytree(semantic_encoder.cache, tmp_path / "data" / "models")  # the model file, built once already
+    base = ["kb", "evaluate", "--articles", str(articles), "--id-col", "id", "--title-col", "title",
+            "--text-col", "body", "--queries", str(queries), "--query-col", "q", "--gold-col", "gold"]
+    env = {"HOTLINE_DATA_DIR": str(tmp_path / "data")}
+    lexical = json.loads(runner.invoke(main, [*base, "--json", "--no-baseline"], env=env).stdout)
+    assert lexical["semantic"] is False and lexical["recall_at_1"] == 0.5  # the words rank the passport first
+    result = runner.invoke(main, [*base, "--json", "--semantic"], env=env)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["semantic"] is True and out["recall_at_1"] == 1.0 and out["bm25"]["recall_at_1"] < 1.0
+    result = runner.invoke(main, base, env={**env, "HOTLINE_SEMANTIC": "1"})  # the setting turns it on, too
+    assert result.exit_code == 0 and "ranker+semantic: recall@1=1.000" in result.stdout
 
 
 def test_evaluate_title_col_ranks_an_faq_articles_questions_as_its_title(runner, tmp_path):

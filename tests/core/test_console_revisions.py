@@ -8,6 +8,13 @@ the real app (demo city, demo articles published and indexed).
 - An editor's 待审核修改 filter lists it; 退回修改 needs a reason; the unit then sees 修改未通过 and the reason,
   edits again from its revision, and the editor's 发布修改 makes it the next version (the new text searchable).
 - The unit's next proposal is withdrawn with 撤回修改.
+
+The edge cases (revision_driver.js, mode "edge"): two users of one unit (the second one's revision is not lost to
+a form the first opened before it existed); an editor's direct edit (warned in the form) making the revision out
+of date (no 发布修改, each role told what to do, the diff labelled); a revision reverted to the live text
+(withdrawn); a rejected one in the unit's to-do but not the editors' queue, its history rows hidden from agents;
+the 退回原因 box as long as the API allows; an expired article's revision (out of the queue, shelved, taken in
+by the unit's next edit).
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hotline import appkeys
+from hotline.users import create_user
 from knowledge.jobs import index_pending
 from knowledge.search.base import SearchFilters
 from knowledge.tables import kb_articles
@@ -90,3 +98,72 @@ async def test_pending_revisions_in_the_kb_view(aiohttp_server, tmp_path):
     async with service.engine.connect() as conn:
         title = (await conn.execute(sa.select(kb_articles.c.title).where(kb_articles.c.title.startswith("公租房")))).scalar_one()
     assert title == TITLE
+
+
+EDGE = {
+    "mode": "edge",
+    "unit": {"username": "housing-e", "password": "unit-pass-123"},
+    "colleague": {"username": "housing-e2", "password": "unit-pass-123"},
+    "agent": {"username": "agent-e", "password": "agent-pass-123"},
+    "editor": {"username": "editor-e", "password": "editor-pass-123"},
+    "title": TITLE,
+    "edit": {"from": "向户籍所在街道申请", "to": "通过政务服务网或户籍所在街道申请"},
+    "other_edit": "向户籍所在社区申请",
+    "editor_edit": {"from": "可向", "to": "均可向"},
+    "reason": "入口" * 700,  # 1400 characters: longer than the box used to take (500), within the API's 2000
+}
+
+
+async def test_revision_edge_cases_in_the_kb_view(aiohttp_server, tmp_path):
+    app, server, service = await start(aiohttp_server, tmp_path, "e")
+    async with service.engine.begin() as conn:  # a second user of the housing bureau
+        await create_user(conn, "housing-e2", "unit", service.now(), unit_code="housing", password="unit-pass-123")
+    await index_pending(service.engine, app[appkeys.SEARCH])
+    r = await run_driver(DRIVER, server, EDGE)
+
+    # two users of one unit: the form opened before the colleague's edit is refused, the colleague's edit stays
+    assert r["colleague_saved"]["banner"]["state"] == "pending"
+    assert "该知识刚有人提交了修改" in r["unit_late_save"]["error"]
+    reopened = r["unit_reopened"]["banner"]
+    assert reopened["text"].startswith("housing-e2 ") and reopened["ins"] == ["通过政务服务网或"]
+
+    # the editor's edit form warns; saved, the revision is out of date: no 发布修改, the editor told to send it back
+    assert "直接保存会使该修改过期" in r["editor_form"]["note"]
+    stale = r["editor_saved"]
+    assert (stale["version"], stale["banner"]["buttons"]) == (2, ["退回修改"])
+    assert "基于 v1，知识已更新为 v2" in stale["banner"]["stale"] and "退回修改" in stale["banner"]["stale"]
+    assert "基于 v1 写的修改" in r["editor_diff_label"] and "显示为删除" in r["editor_diff_label"]
+    unit_stale = r["unit_stale"]["banner"]
+    assert "在最新版本上重新编辑" in unit_stale["stale"] and "撤回" in unit_stale["stale"]
+    assert "请退回" not in unit_stale["stale"] and unit_stale["buttons"] == ["撤回修改"]
+
+    # reverted to the live text: withdrawn
+    assert "通过政务服务网或户籍所在街道申请" in r["revert_form_body"]
+    assert r["reverted"]["banner"] is None and r["reverted"]["version"] == 2
+    assert r["reverted_versions"] == [["撤回修改", "housing-e", "修改内容与当前发布版本相同，已撤回"]]
+
+    # rejected: in the unit's to-do, not in the editors' queue; agents see no revision rows
+    assert r["reject_maxlength"] == 2000
+    assert r["editor_queue_after_reject"] == []
+    assert r["unit_todo"] == [TITLE] and r["unit_todo_badges"] == ["修改未通过"]
+    assert set(r["agent_versions"]) <= {"新建", "发布", "修改"} and "修改" in r["agent_versions"]
+    assert {"提交修改", "修改未通过", "撤回修改"} <= set(r["unit_versions"])
+
+    # expired: out of the queue; shelved (nothing to publish); the unit's edit starts from it and takes it in
+    assert r["proposed_before_expiry"]["banner"]["state"] == "pending"
+    expired = r["editor_expired"]
+    assert (expired["status"], expired["banner"]["title"], expired["banner"]["buttons"]) == ("expired", "修改已搁置", ["退回修改"])
+    assert "“已过期”" in expired["banner"]["offline"] and "不能发布" in expired["banner"]["offline"]
+    assert "审核通过前" not in expired["banner"]["text"] and "重新发布后" in expired["banner"]["offline"]
+    assert r["editor_queue_after_expiry"] == []
+    assert r["unit_todo_after_expiry"] == [TITLE] and r["unit_todo_badges_after_expiry"] == ["修改已搁置"]
+    assert "审核通过前" not in r["unit_expired"]["banner"]["text"]
+    assert "再次编辑时将以该修改为底稿" in r["unit_expired"]["banner"]["offline"]
+    assert r["unit_expired"]["banner"]["buttons"] == ["撤回修改"]
+    assert "通过政务服务网或户籍所在街道申请" in r["unit_expired_form"]["body"]
+    assert "并入本次编辑" in r["unit_expired_form"]["note"]
+    taken = r["taken_in"]
+    assert (taken["status"], taken["version"], taken["banner"]) == ("in_review", 3, None)
+    assert "通过政务服务网或户籍所在街道申请" in taken["body"]
+    assert r["taken_in_versions"] == [["修改", "housing-e", ""], ["撤回修改", "housing-e", "知识未发布，该修改已并入本次编辑"]]
+    assert r["alerts"] == {"unit": [], "colleague": [], "agent": [], "editor": []}

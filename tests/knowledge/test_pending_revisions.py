@@ -215,6 +215,127 @@ async def test_an_editors_edit_for_review_waits_too_and_drafts_expired_keep_toda
     assert (await service.update(gas, draft["id"], {"body": "携带房产证和身份证办理。"}))["version"] == 2
 
 
+async def test_an_edit_made_while_there_was_no_revision_does_not_replace_one_made_meanwhile(setup):
+    """Two users of one unit: A opens the form (no revision), B saves an edit, A saves: 409, B's edit stays."""
+    service, _, gas, _, art = setup
+    colleague = User("gas-colleague", "unit", gas.unit_id)
+    made = await service.update(colleague, art["id"], {"body": NEW}, expected_version=1, expected_revision=0)
+    assert made["pending_revision"]["updated_by"] == "gas-colleague"
+    rows = len(await service.versions(art["id"]))
+    for late in ({"body": "<p>A 的修改。</p>"}, {"body": OLD}):  # A's edit, or A's form saved as it was opened
+        with pytest.raises(Conflict, match="该知识刚有人提交了修改，请刷新"):
+            await service.update(gas, art["id"], late, expected_version=1, expected_revision=0)
+    rev = (await service.get(art["id"]))["pending_revision"]
+    assert (rev["body_html"], rev["updated_by"], rev["version"]) == (NEW, "gas-colleague", 1)
+    assert len(await service.versions(art["id"])) == rows
+    # an API client that pins nothing replaces the revision as before
+    replaced = (await service.update(gas, art["id"], {"body": "<p>A 的修改。</p>"}))["pending_revision"]
+    assert (replaced["body_html"], replaced["updated_by"], replaced["version"]) == ("<p>A 的修改。</p>", "gas-editor", 2)
+
+
+async def test_reverting_the_revision_to_the_live_text_withdraws_it(setup):
+    service, index, gas, _, art = setup
+    await service.update(gas, art["id"], {"body": NEW, "keywords": ["开户", "小程序"]})
+    reverted = await service.update(gas, art["id"], {"body": OLD, "keywords": ["开户"]}, expected_version=1,
+                                    expected_revision=1)
+    assert (reverted["pending_revision"], reverted["version"], reverted["body_html"]) == (None, 1, OLD)
+    last = (await service.versions(art["id"]))[-1]
+    assert (last["action"], last["changed_by"], last["version"], last["note"]) == (
+        "withdraw_revision", "gas-editor", 1, "修改内容与当前发布版本相同，已撤回")
+    assert await service.list(viewer=gas, pending=True) == []
+    # a rejected one too
+    await service.update(gas, art["id"], {"body": NEW})
+    await service.revision_action(EDITOR, art["id"], "reject_revision", "请核实")
+    assert (await service.update(gas, art["id"], {"body": OLD}))["pending_revision"] is None
+    assert (await service.versions(art["id"]))[-1]["action"] == "withdraw_revision"
+    # a revision on an older version: the form started from the live text, so saving that keeps the revision
+    await service.update(gas, art["id"], {"body": NEW})
+    await service.update(EDITOR, art["id"], {"title": "燃气开户须知"})
+    kept = await service.update(gas, art["id"], {"body": OLD})
+    assert kept["pending_revision"]["stale"] is True and kept["version"] == 2
+    assert await found(index, "户口簿") == [art["id"]]
+
+
+async def test_a_units_edit_of_an_expired_article_takes_its_revision_in(setup, engine):
+    service, _, gas, _, art = setup
+    await service.update(gas, art["id"], {"body": NEW, "keywords": ["开户", "小程序"]})
+    await service.transition(EDITOR, art["id"], "expire")
+    expired = await service.get(art["id"], viewer=gas)
+    assert expired["pending_revision"]["stale"] is False
+    # an editor may not publish it now, and the queue leaves it out; the unit's to-do keeps it
+    with pytest.raises(Conflict, match="已过期"):
+        await service.revision_action(EDITOR, art["id"], "publish_revision")
+    assert await service.list(viewer=EDITOR, pending=True) == []
+    assert (await service.page(viewer=EDITOR, pending=True))["total"] == 0
+    assert [(a["id"], a["revision_state"]) for a in await service.list(viewer=gas, pending=True)] == [
+        (art["id"], "pending")]
+    # the unit's next edit starts from its revision (a field it leaves out keeps the revision's) and takes it in
+    back = await service.update(gas, art["id"], {"title": "燃气开户（线上办理）"}, expected_version=1, expected_revision=1)
+    assert (back["status"], back["version"], back["title"], back["body_html"], back["keywords"]) == (
+        "in_review", 2, "燃气开户（线上办理）", NEW, ["开户", "小程序"])
+    assert back["pending_revision"] is None
+    rows = (await service.versions(art["id"]))[-2:]
+    assert [(v["action"], v["changed_by"], v["version"], v["status"]) for v in rows] == [
+        ("edit", "gas-editor", 2, "in_review"), ("withdraw_revision", "gas-editor", 2, "in_review")]
+    assert rows[1]["note"] == "知识未发布，该修改已并入本次编辑"
+    async with engine.connect() as conn:
+        assert (await conn.execute(sa.select(sa.func.count()).select_from(kb_article_revisions))).scalar_one() == 0
+    assert (await service.transition(EDITOR, art["id"], "publish"))["body_html"] == NEW
+
+
+async def test_an_editors_edit_of_an_expired_article_leaves_the_revision(setup):
+    service, _, gas, _, art = setup
+    await service.update(gas, art["id"], {"body": NEW})
+    await service.transition(EDITOR, art["id"], "expire")
+    edited = await service.update(EDITOR, art["id"], {"title": "燃气开户须知"})
+    assert (edited["status"], edited["body_html"], edited["pending_revision"]["stale"]) == ("expired", OLD, True)
+    # a pinned revision that is gone answers 409 (the form showed it)
+    await service.revision_action(gas, art["id"], "withdraw_revision")
+    with pytest.raises(Conflict, match="已不存在"):
+        await service.update(gas, art["id"], {"body": NEW}, expected_revision=1)
+
+
+async def test_list_items_carry_the_revision_state_and_a_units_to_do_lists_rejected_ones(setup):
+    service, _, gas, water, art = setup
+    await service.update(gas, art["id"], {"body": NEW})
+    await service.revision_action(EDITOR, art["id"], "reject_revision", "小程序尚未上线")
+    states = lambda items: [(a["id"], a["revision_state"], a["has_pending_revision"]) for a in items]  # noqa: E731
+    assert states(await service.list(viewer=gas, pending=True)) == [(art["id"], "rejected", False)]
+    assert (await service.page(viewer=gas, pending=True))["total"] == 1
+    assert states(await service.list(viewer=EDITOR)) == [(art["id"], "rejected", False)]
+    assert await service.list(viewer=EDITOR, pending=True) == []  # the editors' queue: pending only
+    for other in (water, User("agent1", "agent")):
+        assert states(await service.list(viewer=other)) == [(art["id"], None, False)]
+    assert (await service.get(art["id"], viewer=gas))["revision_state"] == "rejected"
+    assert (await service.get(art["id"], viewer=water))["revision_state"] is None
+    await service.update(gas, art["id"], {"body": "<p>携带身份证到燃气营业厅办理开户。</p>"})
+    assert states(await service.list(viewer=EDITOR, pending=True)) == [(art["id"], "pending", True)]
+
+
+async def test_revision_history_rows_are_for_editors_and_the_owning_unit(setup):
+    service, _, gas, water, art = setup
+    await service.update(gas, art["id"], {"body": NEW})
+    await service.revision_action(EDITOR, art["id"], "reject_revision", "小程序尚未上线")
+    await service.revision_action(gas, art["id"], "withdraw_revision")
+    full = ["create", "publish", "propose", "reject_revision", "withdraw_revision"]
+    for who in (EDITOR, gas, None):
+        assert [v["action"] for v in await service.versions(art["id"], viewer=who)] == full
+    for who in (water, User("agent1", "agent"), User("leader1", "leader")):
+        assert [v["action"] for v in await service.versions(art["id"], viewer=who)] == ["create", "publish"]
+
+
+async def test_the_diff_of_a_revision_on_an_older_version_says_so(setup):
+    service, _, gas, _, art = setup
+    await service.update(gas, art["id"], {"body": NEW})
+    diff = await service.revision_diff(art["id"], viewer=EDITOR)
+    assert (diff["stale"], diff["label"]) == (False, "当前版本 v1 → 修改")
+    await service.update(EDITOR, art["id"], {"title": "燃气开户须知"})
+    diff = await service.revision_diff(art["id"], viewer=gas)
+    assert diff["stale"] is True and diff["base_version"] == 1
+    assert diff["label"].startswith("当前版本 v2 → 基于 v1 写的修改") and "显示为删除" in diff["label"]
+    assert "+++ 修改（基于 v1）" in diff["diff"]
+
+
 # -- over HTTP ---------------------------------------------------------------------------------
 @pytest.fixture
 async def client(aiohttp_client, engine, clock, tmp_path):
@@ -279,15 +400,33 @@ async def test_pending_revisions_over_http(client):
     hits = await json_of(await client.get("/api/v1/kb/search?q=小程序&kind=article", headers=AGENT))
     assert art["id"] in [int(h["id"]) for h in hits["hits"]]
 
+    # a form opened while there was no revision, saved after another user of the unit made one: 409
+    resp = await client.put(base, json={"body": "<p>再改一次。</p>", "revision_version": 0}, headers=gas)
+    await json_of(resp)
+    resp = await client.put(base, json={"body": "<p>又一次。</p>", "revision_version": 0}, headers=gas)
+    assert "该知识刚有人提交了修改" in (await json_of(resp, 409))["error"]["message"]
+    await json_of(await client.put(base, json={"body": "<p>又一次。</p>", "revision_version": -1}, headers=gas), 400)
+    assert (await json_of(await client.get(base, headers=gas)))["pending_revision"]["body_html"] == "<p>再改一次。</p>"
+    # reverted to the live text: withdrawn
+    done = await json_of(await client.put(base, json={"body": NEW, "revision_version": 1}, headers=gas))
+    assert done["pending_revision"] is None and done["version"] == 3
+
     # withdrawn by the unit
     await json_of(await client.put(base, json={"body": "<p>再改一次。</p>"}, headers=gas))
     await json_of(await client.post(f"{base}/actions/withdraw_revision", json={}, headers=water), 403)
     done = await json_of(await client.post(f"{base}/actions/withdraw_revision", json={}, headers=gas))
     assert done["pending_revision"] is None and done["version"] == 3
-    versions = await json_of(await client.get(f"{base}/versions", headers=AGENT))
-    assert [v["action"] for v in versions["items"]] == [
-        "create", "publish", "propose", "reject_revision", "propose", "edit", "propose", "edit", "publish_revision",
-        "propose", "withdraw_revision"]
+    for who in (EDITOR_HEADER, gas):  # the revision's history: editors and the owning unit
+        versions = await json_of(await client.get(f"{base}/versions", headers=who))
+        assert [v["action"] for v in versions["items"]] == [
+            "create", "publish", "propose", "reject_revision", "propose", "edit", "propose", "edit", "publish_revision",
+            "propose", "withdraw_revision", "propose", "withdraw_revision"]
+    for who in (AGENT, {"X-Test-User": "leader:leader1"}, water):  # everyone else: the article's real changes only
+        versions = await json_of(await client.get(f"{base}/versions", headers=who))
+        assert [v["action"] for v in versions["items"]] == ["create", "publish", "edit", "edit", "publish_revision"]
+        assert "请核实小程序名称" not in str(versions)
+        diff = await json_of(await client.get(f"{base}/diff?from=1&to=3", headers=who))
+        assert diff["changed_by"].startswith("gas-") and "+携带身份证通过掌上燃气小程序办理开户。" in diff["diff"]
 
 
 # -- migration 0015 ------------------------------------------------------------------------------

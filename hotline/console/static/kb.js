@@ -18,6 +18,7 @@ const KB_ACTIONS = {
              unit: (a) => ["draft", "in_review"].includes(a.status) && !a.published_at },
   restore: { label: "恢复为草稿", from: ["archived"], editors: true },
 };
+const KB_NOTE_MAX = 2000;  // a workflow note (reason, 审核意见): knowledge.article_input.MAX_NOTE_CHARS
 const KB_FIELDS = { title: "标题", body: "正文", category: "分类", unit: "单位", keywords: "关键词", valid_from: "生效日期", valid_to: "失效日期", review_due_at: "复审日期" };
 
 // Platform editors (knowledge.articles.EDITOR_ROLES) review and publish; a unit edits its own unit's articles.
@@ -68,7 +69,9 @@ async function showKb() {
       unitList.map((u) => h("option", { value: u.code }, u.name))),
     h("input", { name: "category", placeholder: "分类", list: "kb-categories", maxlength: 50, size: 8 }),
     h("label", { class: "check" }, h("input", { type: "checkbox", name: "flagged" }), "待复核"),
-    kbCanCreate() ? h("label", { class: "check", title: "已发布知识的修改，等待平台编辑审核" }, h("input", { type: "checkbox", name: "pending" }), "待审核修改") : null,
+    // editors: the review queue (published articles whose revision waits); a unit: its revisions to see to
+    kbCanCreate() ? h("label", { class: "check", title: kbIsEditor() ? "已发布知识的修改，等待平台编辑审核"
+      : "本单位提交的修改：待审核、未通过或知识已下线而搁置的" }, h("input", { type: "checkbox", name: "pending" }), "待审核修改") : null,
     me.role === "unit" ? h("label", { class: "check" }, h("input", { type: "checkbox", name: "mine", checked: "", onchange: minePicked }), "本单位") : null,
     h("button", { type: "submit" }, "查询"),
     h("button", { type: "button", name: "search", title: "按相关度排序，标出命中的词", onclick: searchMode }, "全文检索"));
@@ -161,13 +164,24 @@ async function kbList() {
     rows.map((a) => h("tr", { "data-id": a.id },
       h("td", {}, h("a", { href: "#", onclick: (ev) => { ev.preventDefault(); kbOpen(a.id).catch(kbFail); } }, a.title),
         a.review_due ? h("span", { class: "badge kb-due" }, "待复核") : null,
-        a.has_pending_revision ? h("span", { class: "badge kb-pending", title: "已发布的版本继续有效，修改等待平台编辑审核" }, "待审核修改") : null,
+        kbRevisionBadge(a),
         a.not_in_force ? h("span", { class: "badge kb-not-in-force", title: "尚未生效或已过有效期，不能据此答复市民" }, "不在有效期内") : null,
         a.snippet ? h("div", { class: "muted" }, kbHighlight(a.snippet)) : null),
       h("td", {}, kbBadge(a.status)), h("td", {}, a.unit_name || "平台通用"),
       h("td", {}, a.version ? `v${a.version}` : "—"), h("td", {}, kbDay(a.review_due_at) || "—"))))
     : h("p", { class: "muted" }, search ? "没有检索到相关知识" : "没有符合条件的知识"),
   footer);
+}
+
+// A list row's revision (knowledge.articles list: revision_state, only for editors and the owning unit).
+function kbRevisionBadge(a) {
+  const state = a.revision_state || (a.has_pending_revision ? "pending" : null);
+  if (state === "rejected") return h("span", { class: "badge kb-revision-rejected", title: "平台编辑退回了修改，请查看原因后重新修改或撤回" }, "修改未通过");
+  if (state !== "pending") return null;
+  if (a.status && a.status !== "published") {
+    return h("span", { class: "badge kb-pending kb-shelved", title: "知识当前未发布，该修改不能发布：单位再次编辑时以它为底稿重新提交审核，或撤回" }, "修改已搁置");
+  }
+  return h("span", { class: "badge kb-pending", title: "已发布的版本继续有效，修改等待平台编辑审核" }, "待审核修改");
 }
 
 async function kbOpen(id) {
@@ -202,12 +216,13 @@ function kbRejection(a, versions) {
     h("div", { class: "muted" }, `${last.changed_by} ${fmt(last.created_at)} 退回修改；请按意见修改后重新提交审核。`));
 }
 
-// A published article's pending revision (knowledge/revisions.py): who proposed what, the diff against the live
-// version; editors publish or send it back with a reason, the owning unit withdraws it. A rejected one shows why.
+// An article's pending revision (knowledge/revisions.py): who proposed what, the diff against the current version;
+// editors publish or send it back with a reason, the owning unit withdraws it. A rejected one shows why. A revision
+// that cannot be published (the article changed since it was written, or is no longer published) says what to do.
 function kbRevision(a) {
   const r = a.pending_revision;
   if (!r) return null;
-  const rejected = r.state === "rejected";
+  const rejected = r.state === "rejected", live = a.status === "published", editor = kbIsEditor();
   const act = (name, button, note) => kbBusy(button, async () => {
     try {
       await api(`/api/v1/kb/articles/${a.id}/actions/${name}`, { json: { version: a.version, revision_version: r.version, note: note || null } });
@@ -217,7 +232,7 @@ function kbRevision(a) {
     await kbOpen(a.id);
     await kbList();
   }).catch(kbFail);
-  const reason = h("input", { name: "note", placeholder: "退回原因", maxlength: 500 });
+  const reason = h("input", { name: "note", placeholder: "退回原因", maxlength: KB_NOTE_MAX });
   const reject = h("form", { class: "kb-revision-reject", "data-action": "reject_revision" }, reason, h("button", { type: "submit" }, "退回修改"));
   reject.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -226,26 +241,37 @@ function kbRevision(a) {
     act("reject_revision", reject.querySelector("button"), note);
   });
   const owner = me.role === "unit" && kbCanEdit(a);
+  const stale = r.stale ? `该修改基于 v${r.base_version}，知识已更新为 v${a.version}，不能直接发布；` + (editor
+    ? (rejected ? "单位如需修改，须在最新版本上重新编辑。" : "请“退回修改”，由单位在最新版本上重新修改。")
+    : "请在最新版本上重新编辑（编辑表单以当前版本为底稿），或撤回该修改。") : null;
+  const offline = live ? null : `知识当前为“${KB_STATUS[a.status] || a.status}”，没有对外答复的版本，该修改不能发布。` + (r.stale ? ""
+    : owner ? "再次编辑时将以该修改为底稿，保存后随知识重新审核；也可撤回该修改。"
+      : editor ? "知识重新发布后才能审核该修改；单位再次编辑时会以它为底稿。" : "");
   const box = h("div", { class: `alert kb-revision${rejected ? " kb-revision-rejected" : ""}`, id: "kb-revision", "data-state": r.state },
-    h("strong", {}, rejected ? "修改未通过" : "有待审核的修改"),
+    h("strong", {}, rejected ? "修改未通过" : live ? "有待审核的修改" : "修改已搁置"),
     h("div", { class: "muted" }, rejected
       ? `${r.reviewed_by} ${fmt(r.reviewed_at)} 退回：${r.reason || "（未填写原因）"}`
-      : `${r.updated_by} ${fmt(r.updated_at)} 提交（基于 v${r.base_version}）；审核通过前，当前发布的版本继续对外答复。`),
-    r.stale && !rejected ? h("div", { class: "kb-stale" }, `该修改基于 v${r.base_version}，知识已更新为 v${a.version}，不能直接发布；请退回，由单位在最新版本上重新修改。`) : null,
-    rejected && owner ? h("div", { class: "muted" }, "可再次编辑后重新提交，或撤回该修改。") : null,
+      : `${r.updated_by} ${fmt(r.updated_at)} 提交（基于 v${r.base_version}）${live ? "；审核通过前，当前发布的版本继续对外答复。" : "。"}`),
+    offline ? h("div", { class: "kb-offline" }, offline) : null,
+    stale ? h("div", { class: "kb-stale" }, stale) : null,
+    rejected && owner && live && !r.stale ? h("div", { class: "muted" }, "可再次编辑后重新提交，或撤回该修改。") : null,
     h("div", { id: "kb-revision-diff" }),
     h("div", { class: "actions" },
-      kbIsEditor() && !rejected ? h("button", { type: "button", onclick: (ev) => act("publish_revision", ev.currentTarget) }, "发布修改") : null,
-      kbIsEditor() && !rejected ? reject : null,
+      editor && !rejected && live && !r.stale ? h("button", { type: "button", onclick: (ev) => act("publish_revision", ev.currentTarget) }, "发布修改") : null,
+      editor && !rejected ? reject : null,
       owner ? h("button", { type: "button", onclick: (ev) => confirm("撤回后该修改将被丢弃，确定撤回？") && act("withdraw_revision", ev.currentTarget) }, "撤回修改") : null));
-  kbRevisionDiff(a.id, box.querySelector("#kb-revision-diff")).catch(kbFail);
+  kbRevisionDiff(a, box.querySelector("#kb-revision-diff")).catch(kbFail);
   return box;
 }
 
-// The live version against its pending revision, rendered as kbDiff renders two versions.
-async function kbRevisionDiff(id, target) {
-  const d = await api(`/api/v1/kb/articles/${id}/revision/diff`);
-  target.replaceChildren(kbChanges(d.changes, "与当前发布版本相同"));
+// The current version against the revision, rendered as kbDiff renders two versions; labelled, so that a revision
+// written on an older version (whose diff shows the later changes undone) reads as such.
+async function kbRevisionDiff(a, target) {
+  const d = await api(`/api/v1/kb/articles/${a.id}/revision/diff`);
+  const label = d.stale
+    ? `对比：当前版本 v${d.from} → 基于 v${d.base_version} 写的修改（v${d.base_version} 之后的改动在此显示为删除，并非该修改所删）`
+    : `对比：当前版本 v${d.from} → 修改`;
+  target.replaceChildren(h("p", { class: "kb-diff-label" }, label), kbChanges(d.changes, "与当前版本相同"));
 }
 
 const kbSegment = (s) => (s.op === "insert" ? h("ins", {}, s.text) : s.op === "delete" ? h("del", {}, s.text) : s.text);
@@ -255,7 +281,7 @@ const kbChanges = (changes, same) => (changes.length ? h("ul", { class: "kb-chan
 
 function kbActionForm(a, name, spec) {
   const form = h("form", { class: "kb-action", "data-action": name },
-    spec.note ? h("input", { name: "note", placeholder: spec.note, maxlength: 500 }) : null,
+    spec.note ? h("input", { name: "note", placeholder: spec.note, maxlength: KB_NOTE_MAX }) : null,
     spec.date ? h("input", { name: "review_due_at", type: "date", title: spec.date }) : null,
     h("button", { type: "submit" }, spec.label));
   const button = form.querySelector("button[type=submit]");
@@ -310,17 +336,34 @@ async function kbDiff(id, from, to) {
 
 // A unit's (not an editor's) edit of a published article waits for review as its pending revision.
 const kbProposes = (a) => Boolean(a) && a.status === "published" && !kbIsEditor();
+// What a unit's edit starts from (knowledge.revisions.edit_base): its revision while written on the current version,
+// the article published or not (no longer published: the save takes the revision in, and it goes to review).
+const kbEditRevision = (a) => (a && !kbIsEditor() && a.pending_revision && !a.pending_revision.stale ? a.pending_revision : null);
+
+// The notes above the edit form: what saving does here.
+function kbEditNotes(a, r) {
+  if (!a) return [];
+  const notes = [];
+  if (kbProposes(a)) notes.push("该知识已发布：保存的修改经平台编辑审核通过后才会生效，审核期间当前版本继续对外答复。");
+  if (a.status === "expired" && !kbIsEditor()) notes.push("修改已过期的知识后需重新审核。");
+  if (r) notes.push(`表单内容来自本单位提交的修改（基于 v${r.base_version}）${a.status === "published" ? "" : "，保存后该修改并入本次编辑"}。`);
+  const p = a.pending_revision;
+  if (kbIsEditor() && p && p.state === "pending" && !p.stale) {
+    notes.push(`该知识有 ${p.updated_by} 提交的待审核修改（基于 v${p.base_version}），表单内容是当前版本：直接保存会使该修改过期、不能再发布，需单位在新版本上重新修改。如要采用该修改，请先取消并在知识页面审核。`);
+  }
+  return notes;
+}
 
 function kbEdit(a, draft = {}) {
-  // a unit editing its pending revision (written on the current version) continues from it, as the API does
-  const r = a && kbProposes(a) && a.pending_revision && !a.pending_revision.stale ? a.pending_revision : null;
+  // a unit editing its revision (written on the current version) continues from it, as the API does
+  const r = kbEditRevision(a);
   const v = r ? { ...a, ...r } : a || draft;
+  const notes = kbEditNotes(a, r);
   const input = (name, attrs = {}) => h("input", { name, value: v[name] ?? "", ...attrs });
   const date = (name) => h("input", { name, type: "date", value: kbDay(v[name]) });
   const form = h("form", { id: "kb-editor", class: "card" },
     h("h2", {}, a ? `编辑知识 v${a.version}` : "新建知识"),
-    kbProposes(a) ? h("p", { class: "muted", id: "kb-editor-note" }, "该知识已发布：保存的修改经平台编辑审核通过后才会生效，审核期间当前版本继续对外答复。") : null,
-    a && a.status === "expired" && !kbIsEditor() ? h("p", { class: "muted", id: "kb-editor-note" }, "修改已过期的知识后需重新审核。") : null,
+    notes.length ? h("p", { class: "muted", id: "kb-editor-note" }, notes.join("")) : null,
     h("label", {}, "标题", input("title", { required: "", maxlength: 300 })),
     h("label", {}, "正文（HTML；保存时服务器会清除脚本等不安全内容）", h("textarea", { name: "body", rows: 12, required: "" }, v.body_html || "")),
     h("div", { class: "row" },
@@ -348,7 +391,8 @@ async function kbSave(form, a) {
     valid_from: kbAt(val("valid_from")), valid_to: kbAt(val("valid_to")), review_due_at: kbAt(val("review_due_at")) };
   if (el("unit")) body.unit = el("unit").value || null;
   if (a) body.version = a.version;  // 409 if someone changed it since it was opened
-  if (a?.pending_revision && kbProposes(a)) body.revision_version = a.pending_revision.version;  // 409 if it changed meanwhile
+  // a unit's edit pins the revision it was made on, or 0 when there was none: 409 if one was made (or changed) meanwhile
+  if (a && !kbIsEditor()) body.revision_version = a.pending_revision ? a.pending_revision.version : 0;
   form.querySelectorAll(".invalid").forEach((x) => x.classList.remove("invalid"));
   $("#kb-error").textContent = "";
   let saved;

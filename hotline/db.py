@@ -100,3 +100,12 @@ def insert_ignore(engine_or_dialect_name, table: sa.Table):
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert(table)
+
+
+async def replace_rows(conn, table: sa.Table, rows: list[dict], key: str = "key", batch: int = 500) -> None:
+    """Write ``rows`` in place of the rows with the same ``key`` (deleted, then inserted), ``batch`` at a time."""
+    column = table.c[key]
+    for i in range(0, len(rows), batch):
+        chunk = rows[i:i + batch]
+        await conn.execute(table.delete().where(column.in_([r[key] for r in chunk])))
+        await conn.execute(table.insert(), chunk)

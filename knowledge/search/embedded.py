@@ -22,6 +22,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.db import replace_rows
 from knowledge.search.base import (
     DocSource, SearchDoc, SearchFilters, SearchHit, SearchIndex, SearchResult,
     doc_text, faq_questions, highlight_terms, make_hit, query_terms, weighted,
@@ -249,11 +250,7 @@ class EmbeddedSearchIndex(SearchIndex):
             "deleted": False, "seq": d.seq,
         } for d in docs]
         async with self.engine.begin() as conn:
-            for i in range(0, len(rows), BATCH):
-                chunk = rows[i:i + BATCH]
-                await conn.execute(kb_search_docs.delete().where(
-                    kb_search_docs.c.key.in_([r["key"] for r in chunk])))
-                await conn.execute(kb_search_docs.insert(), chunk)
+            await replace_rows(conn, kb_search_docs, rows, batch=BATCH)
 
     async def _load_since(self, seq: int, include_deleted: bool = False) -> list[_Doc]:
         query = sa.select(kb_search_docs).where(kb_search_docs.c.seq > seq).order_by(kb_search_docs.c.seq)

@@ -126,15 +126,26 @@ class SemanticSearchIndex(SearchIndex):
     async def search(self, query: str, filters: SearchFilters | None = None, limit: int = 10) -> SearchResult:
         if filters is None or tuple(filters.kinds) != ("article",):
             return await self.inner.search(query, filters, limit)
-        result = await self.inner.search(query, filters, max(limit, self.depth))
-        hits = result.hits
-        if len(hits) < 2:
-            return SearchResult(hits[:limit], result.total)
-        await self.store.refresh()
-        vectors = [self.store.get(h.key) for h in hits]
-        if any(v is None for v in vectors):
-            return SearchResult(hits[:limit], result.total)
-        q = await asyncio.to_thread(self.encoder.embed, query, False, QUERY_TOKENS)
+        # the query is embedded in a worker thread while the backend searches (ONNX Runtime releases the GIL):
+        # the stage then costs about the longer of the two, not their sum
+        embedding = asyncio.ensure_future(asyncio.to_thread(self.encoder.embed, query, False, QUERY_TOKENS))
+        try:
+            result = await self.inner.search(query, filters, max(limit, self.depth))
+            hits = result.hits
+            if len(hits) < 2:
+                return SearchResult(hits[:limit], result.total)
+            await self.store.refresh()
+            vectors = [self.store.get(h.key) for h in hits]
+            if any(v is None for v in vectors):
+                return SearchResult(hits[:limit], result.total)
+            try:
+                q = await embedding
+            except Exception:  # noqa: BLE001 - a model failure must not fail the search
+                log.exception("embedding the query failed; answered in the lexical order")
+                return SearchResult(hits[:limit], result.total)
+        finally:
+            if not embedding.done():
+                embedding.cancel()  # not needed after all; the thread finishes on its own
         fused = fuse([h.score for h in hits], [_best(v.questions, q) for v in vectors],
                      [_best(v.passages, q) for v in vectors], self.title_weight, self.body_weight)
         order = np.argsort(-fused, kind="stable")[:limit]

@@ -21,6 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hotline.db import replace_rows
 from knowledge.search.base import SearchDoc, faq_questions
 from knowledge.semantic.tables import kb_doc_vectors
 
@@ -123,11 +124,7 @@ class DocVectorStore:
             rows = [{"key": key, "fingerprint": v.fingerprint, "questions": _pack(v.questions),
                      "passages": _pack(v.passages), "seq": seq} for key, v in entries]
             async with self.engine.begin() as conn:
-                for i in range(0, len(rows), BATCH):
-                    chunk = rows[i:i + BATCH]
-                    await conn.execute(kb_doc_vectors.delete().where(
-                        kb_doc_vectors.c.key.in_([r["key"] for r in chunk])))
-                    await conn.execute(kb_doc_vectors.insert(), chunk)
+                await replace_rows(conn, kb_doc_vectors, rows, batch=BATCH)
         for key, v in entries:  # what was stored, at the precision it was stored with
             self._docs[key] = DocVectors(v.fingerprint, _unpack(_pack(v.questions), self.width),
                                          _unpack(_pack(v.passages), self.width))

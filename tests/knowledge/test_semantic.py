@@ -223,3 +223,13 @@ async def test_a_long_query_is_read_up_to_its_first_tokens(semantic_encoder):
     assert seen == [QUERY_TOKENS]
     full = semantic_encoder.e5.token_ids(ticket_text, "query: ", 10_000)
     assert len(full) > QUERY_TOKENS + 2  # the text is longer than what is read
+
+
+async def test_a_failing_encoder_at_query_time_answers_in_the_lexical_order(semantic_encoder):
+    counting = CountingEncoder(semantic_encoder)
+    index = wrap(EmbeddedSearchIndex(None), None, encoder=counting)
+    await index.open()
+    await index.upsert(docs())
+    counting.fail = True
+    assert ids(await index.search("宝宝打预防针要带什么", ARTICLES)) == \
+        ids(await index.inner.search("宝宝打预防针要带什么", ARTICLES))

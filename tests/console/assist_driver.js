@@ -86,9 +86,7 @@ async function agentSteps() {
   await type(p, S.answer.text3);
   await p.click(p.$("#new-form button[type=submit]"), "保存工单");
   out.saved_after = { error: p.text("#new-error"), header: p.text("#detail .card p") };
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 async function unitSteps() {
@@ -110,9 +108,7 @@ async function unitSteps() {
   p.set(form, { reason: S.unit.reason });
   await p.click(form.querySelector("button[type=submit]"), "退单");
   out.returned = { detail: p.text("#detail"), listed: p.$$("#ticket-list li").map((li) => li.dataset.number) };
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 async function editorSteps() {
@@ -132,9 +128,7 @@ async function editorSteps() {
   out.creates = p.requests.filter((r) => r.startsWith("POST /api/v1/kb/articles ")).length;
   out.opened = p.text("#kb-article h2");
   out.scrolled = [...p.scrolled];
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 runDriver(async () => ({ agent: await agentSteps(), unit: await unitSteps(), editor: await editorSteps() }), errors);

@@ -73,9 +73,7 @@ async function dispatcherSteps() {
   await p.click(transfer.querySelector("button[type=submit]"), "转紧急热线");
   out.transfer_confirms = p.confirms;
   out.transfer_state = p.text("#detail .badge");
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 // A leader opens the sensitive ticket: no action is theirs, and nothing stands in for the missing card.

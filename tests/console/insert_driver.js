@@ -84,9 +84,7 @@ async function agentSteps() {
   out.submitted_text = ta.value;
   await p.click(k.form.querySelector("button[type=submit]"), "直接答复");
   out.after = { badge: p.text("#detail .badge"), transitions: transitions(p).length };
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 async function unitSteps() {
@@ -123,9 +121,7 @@ async function unitSteps() {
 
   await p.click(k.form.querySelector("button[type=submit]"), "答复");
   out.after = { badge: p.text("#detail .badge"), transitions: transitions(p).length };
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 // In 知识库, as a platform editor (who sent the draft back) or as the draft's unit.
@@ -141,9 +137,7 @@ async function kbSteps(who, login, titles) {
       first_after_title: p.$("#kb-article h2").nextElementSibling?.id || "" };
   };
   for (const key of titles) out[key] = await open(S.editor[key]);
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 const STEPS = { agent: agentSteps, unit: unitSteps,

@@ -8,6 +8,7 @@
 // printed as one JSON object on stdout for it to check.
 "use strict";
 
+const { withKbList } = require("./kb_page");
 const { openConsole: openPage, runDriver } = require("./page");
 
 const [base, scenarioJson] = process.argv.slice(2);
@@ -16,28 +17,16 @@ const errors = [];
 
 // A page of the console with the 知识库 view's own helpers.
 async function openConsole(who) {
-  const page = await openPage(base, who, errors);
+  const page = withKbList(await openPage(base, who, errors));
   Object.assign(page, {
-    openKb: () => page.click(page.$("nav button[data-view=kb]"), "知识库"),
-    async listTitles(filters) {  // set the list filters (the rest back to their defaults), query, the titles listed
-      page.$("#kb-filters").reset();
-      page.set(page.$("#kb-filters"), filters);
-      await page.click(page.$("#kb-filters button[type=submit]"), "查询");
-      return page.titles();
-    },
     async search(filters) {  // the same filters and the text, ranked by the full-text search
       page.$("#kb-filters").reset();
       page.set(page.$("#kb-filters"), filters);
       await page.click(page.button("全文检索", page.$("#kb-filters")), "全文检索");
       return page.titles();
     },
-    titles: () => page.$$("#kb-list td > a").map((a) => a.textContent),
     listed: () => ({ count: page.text("#kb-count"), rows: page.$$("#kb-list tr[data-id]").length,
       buttons: page.$$("#kb-list button").map((b) => b.textContent), empty: page.text("#kb-list > p") }),
-    async open(title) {
-      await page.click(page.$$("#kb-list td > a").find((a) => a.textContent === title), title);
-      return page.article();
-    },
     article() {
       const card = page.$("#kb-article");
       return card && { id: Number(card.dataset.id), status: card.dataset.status, version: Number(card.dataset.version),
@@ -100,9 +89,7 @@ async function unitSteps() {
   // the filter box: title or body containing the text, within the unit's own articles
   out.filtered = await p.listTitles({ q: "户籍窗口" });
   out.filtered_count = p.listed().count;
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 async function editorSteps() {
@@ -174,9 +161,7 @@ async function editorSteps() {
   p.$('#kb-synonyms tr[data-id="new"] input').value = S.synonyms;
   await p.click(p.button("添加", p.$("#kb-synonyms")), "添加");
   out.synonyms = p.$$("#kb-synonyms tr input").map((i) => i.value);
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 async function agentSteps() {  // reads, and is offered no change
@@ -190,9 +175,7 @@ async function agentSteps() {  // reads, and is offered no change
   out.search_badges = p.$$("#kb-list tr[data-id]").map((tr) => p.$$(".badge.kb-not-in-force", tr).map((b) => b.textContent));
   await p.listTitles({ status: "published" });
   out.opened = await p.open(S.article.title);
-  out.alerts = p.alerts;
-  p.close();
-  return out;
+  return p.finish(out);
 }
 
 runDriver(async () => ({ unit: await unitSteps(), editor: await editorSteps(), agent: await agentSteps() }), errors);

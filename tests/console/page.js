@@ -117,6 +117,11 @@ async function openConsole(base, who, errors) {
     },
   };
   page.close = () => w.close();
+  page.finish = (out) => {  // the end of a role's steps: the alerts it saw go with its results
+    out.alerts = alerts;
+    page.close();
+    return out;
+  };
   return page;
 }
 

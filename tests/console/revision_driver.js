@@ -8,6 +8,7 @@
 // printed as one JSON object on stdout for test_console_revisions.py to check.
 "use strict";
 
+const { withKbList } = require("./kb_page");
 const { openConsole: openPage, runDriver } = require("./page");
 
 const [base, scenarioJson] = process.argv.slice(2);
@@ -15,19 +16,8 @@ const S = JSON.parse(scenarioJson);
 const errors = [];
 
 async function openConsole(who) {
-  const page = await openPage(base, who, errors);
+  const page = withKbList(await openPage(base, who, errors));
   Object.assign(page, {
-    openKb: () => page.click(page.$("nav button[data-view=kb]"), "知识库"),
-    async listTitles(filters) {
-      page.$("#kb-filters").reset();
-      page.set(page.$("#kb-filters"), filters);
-      await page.click(page.$("#kb-filters button[type=submit]"), "查询");
-      return page.$$("#kb-list td > a").map((a) => a.textContent);
-    },
-    async open(title) {
-      await page.click(page.$$("#kb-list td > a").find((a) => a.textContent === title), title);
-      return page.article();
-    },
     article() {
       const card = page.$("#kb-article");
       const banner = page.$("#kb-revision");
